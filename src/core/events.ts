@@ -1,0 +1,34 @@
+// The append-only history. State is a fold of these events (see reduce.ts).
+import type { Lock, Run, RunOutcome, TicketSpec, TicketStatus } from './model';
+
+interface Base {
+  /** Sequence number, strictly increasing from 1. */
+  seq: number;
+  /** Clock time (ms). */
+  at: number;
+}
+
+export type OrchardEventBody =
+  | { type: 'ticket-added'; ticket: TicketSpec }
+  | { type: 'ticket-edited'; id: string; patch: Partial<Omit<TicketSpec, 'id'>> }
+  | { type: 'ticket-status'; id: string; from: TicketStatus; to: TicketStatus; reason?: string; notBefore?: number }
+  | { type: 'run-started'; run: Run }
+  | { type: 'run-progress'; runId: string; progress?: number; message?: string; pid?: number }
+  | {
+      type: 'run-ended';
+      runId: string;
+      outcome: RunOutcome;
+      exitCode?: number;
+      filesChanged?: string[];
+      commits?: number;
+      message?: string;
+    }
+  | { type: 'lock-acquired'; lock: Lock }
+  | { type: 'lock-renewed'; runId: string; expiresAt: number }
+  | { type: 'lock-released'; runId: string; patterns?: string[]; reason: string }
+  | { type: 'ticket-merged'; id: string; commit: string }
+  | { type: 'batch-started' }
+  | { type: 'batch-ended' };
+
+export type OrchardEvent = Base & OrchardEventBody;
+export type OrchardEventType = OrchardEvent['type'];

@@ -1,0 +1,83 @@
+// State is a fold of events: reduce() applies one event to a snapshot, in place.
+// It trusts its input (transitions were checked when the event was made) but never throws
+// on an event for something it does not know, so an old log always replays.
+import type { OrchardEvent } from './events';
+import { emptyState, type OrchardState } from './model';
+
+export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
+  state.seq = e.seq;
+  switch (e.type) {
+    case 'ticket-added':
+      state.tickets[e.ticket.id] = { ...e.ticket, status: 'backlog', createdAt: e.at, attempts: 0 };
+      break;
+    case 'ticket-edited': {
+      const t = state.tickets[e.id];
+      if (t) Object.assign(t, e.patch);
+      break;
+    }
+    case 'ticket-status': {
+      const t = state.tickets[e.id];
+      if (!t) break;
+      t.status = e.to;
+      t.reason = e.reason;
+      if (e.to === 'ready') t.readyAt = e.at;
+      t.notBefore = e.notBefore;
+      break;
+    }
+    case 'run-started': {
+      state.runs[e.run.id] = { ...e.run };
+      const t = state.tickets[e.run.ticketId];
+      if (t) t.attempts = Math.max(t.attempts, e.run.attempt);
+      break;
+    }
+    case 'run-progress': {
+      const r = state.runs[e.runId];
+      if (!r) break;
+      if (e.progress !== undefined) r.progress = e.progress;
+      if (e.message !== undefined) r.message = e.message;
+      if (e.pid !== undefined) r.pid = e.pid;
+      break;
+    }
+    case 'run-ended': {
+      const r = state.runs[e.runId];
+      if (!r) break;
+      r.endedAt = e.at;
+      r.outcome = e.outcome;
+      r.exitCode = e.exitCode;
+      if (e.filesChanged) r.filesChanged = e.filesChanged;
+      if (e.commits !== undefined) r.commits = e.commits;
+      if (e.message !== undefined) r.message = e.message;
+      break;
+    }
+    case 'lock-acquired':
+      state.locks.push({ ...e.lock });
+      state.lockGeneration = Math.max(state.lockGeneration, e.lock.generation);
+      break;
+    case 'lock-renewed':
+      for (const l of state.locks) if (l.runId === e.runId) l.expiresAt = e.expiresAt;
+      break;
+    case 'lock-released': {
+      const only = e.patterns ? new Set(e.patterns) : undefined;
+      state.locks = state.locks.filter((l) => l.runId !== e.runId || (only !== undefined && !only.has(l.pattern)));
+      break;
+    }
+    case 'ticket-merged': {
+      const t = state.tickets[e.id];
+      if (t) t.mergedAs = e.commit;
+      break;
+    }
+    case 'batch-started':
+      state.batch = { startedAt: e.at };
+      break;
+    case 'batch-ended':
+      if (state.batch) state.batch.endedAt = e.at;
+      break;
+  }
+  return state;
+}
+
+export function replay(events: Iterable<OrchardEvent>, from: OrchardState = emptyState()): OrchardState {
+  let s = from;
+  for (const e of events) if (e.seq > s.seq) s = reduce(s, e);
+  return s;
+}

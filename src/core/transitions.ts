@@ -1,0 +1,44 @@
+// The one gate every ticket status change goes through.
+import type { TicketStatus } from './model';
+
+const LEGAL: Record<TicketStatus, readonly TicketStatus[]> = {
+  backlog: ['ready', 'blocked', 'cancelled'],
+  ready: ['running', 'backlog', 'blocked', 'cancelled'],
+  running: ['gating', 'ready', 'escalated', 'failed', 'cancelled'],
+  gating: ['queued-for-merge', 'ready', 'escalated', 'failed', 'cancelled'],
+  'queued-for-merge': ['merging', 'ready', 'escalated', 'cancelled'],
+  merging: ['done', 'queued-for-merge', 'ready', 'escalated', 'failed', 'cancelled'],
+  escalated: ['ready', 'running', 'queued-for-merge', 'failed', 'cancelled'],
+  blocked: ['backlog', 'ready', 'cancelled'],
+  failed: ['ready', 'backlog', 'cancelled'],
+  cancelled: ['backlog'],
+  done: [],
+};
+
+export class IllegalTransitionError extends Error {
+  readonly reason = 'illegal-transition';
+  constructor(
+    readonly ticketId: string,
+    readonly from: TicketStatus,
+    readonly to: TicketStatus,
+  ) {
+    const allowed = LEGAL[from].length ? LEGAL[from].join(', ') : 'nothing (it is final)';
+    super(`Ticket ${ticketId} cannot go from ${from} to ${to}; from ${from} it may go to ${allowed}.`);
+    this.name = 'IllegalTransitionError';
+  }
+  static is(e: unknown): e is IllegalTransitionError {
+    return e instanceof IllegalTransitionError;
+  }
+}
+
+export function canTransition(from: TicketStatus, to: TicketStatus): boolean {
+  return LEGAL[from].includes(to);
+}
+
+export function assertTransition(ticketId: string, from: TicketStatus, to: TicketStatus): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(ticketId, from, to);
+}
+
+export function legalTargets(from: TicketStatus): readonly TicketStatus[] {
+  return LEGAL[from];
+}
