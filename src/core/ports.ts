@@ -51,7 +51,9 @@ export type MergeResult =
   | { kind: 'merged'; commit: string }
   | { kind: 'conflict'; files: string[] }
   | { kind: 'test-failed'; output: string }
-  | { kind: 'nothing-to-merge' };
+  | { kind: 'nothing-to-merge' }
+  /** The target branch is checked out with uncommitted changes: it was not moved. */
+  | { kind: 'target-dirty'; checkout: string };
 
 /** Git as the orchestrator needs it. */
 export interface WorkspacePort {

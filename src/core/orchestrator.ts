@@ -1,0 +1,439 @@
+// The orchestrator: owns the state, turns commands and run outcomes into events (through
+// the transition gate), and drives runs and merges through the ports. It holds no I/O of
+// its own, so the same code runs in VS Code, in the CLI and in tests.
+import { Emitter, type Disposable, type Event } from './emitter';
+import type { OrchardEvent, OrchardEventBody } from './events';
+import {
+  ACTIVE_STATUSES,
+  FINAL_STATUSES,
+  type OrchardState,
+  type Run,
+  type Settings,
+  type Ticket,
+  type TicketSpec,
+  type TicketStatus,
+} from './model';
+import type { AgentExit, AgentHandle, Ports } from './ports';
+import { reduce } from './reduce';
+import { assertTransition } from './transitions';
+import { nextAssignments } from './assign';
+import { graphProblems } from './graphCheck';
+
+export interface ChangeEvent {
+  events: readonly OrchardEvent[];
+  state: Readonly<OrchardState>;
+}
+
+export class OrchestratorError extends Error {
+  constructor(
+    readonly reason: 'unknown-ticket' | 'invalid-graph' | 'duplicate-ticket' | 'not-allowed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OrchestratorError';
+  }
+  static is(e: unknown): e is OrchestratorError {
+    return e instanceof OrchestratorError;
+  }
+}
+
+export class Orchestrator implements Disposable {
+  private readonly changed = new Emitter<ChangeEvent>();
+  /** Fires after every batch of events has been applied (and durably appended). */
+  readonly onDidChange: Event<ChangeEvent> = this.changed.event;
+
+  private readonly handles = new Map<string, AgentHandle>();
+  private readonly timers = new Map<string, Disposable>();
+  private mergeQueue: string[] = [];
+  private merging = false;
+  private active = false;
+  private persist: Promise<void> = Promise.resolve();
+  private wakeTimer: Disposable | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private pumping = false;
+  private pumpAgain = false;
+  private inFlight = 0;
+
+  private constructor(
+    private readonly ports: Ports,
+    private state: OrchardState,
+    public settings: Settings,
+  ) {}
+
+  static async open(ports: Ports, settings: Settings): Promise<Orchestrator> {
+    const state = await ports.state.load();
+    const o = new Orchestrator(ports, state, settings);
+    await o.recover();
+    return o;
+  }
+
+  get snapshot(): Readonly<OrchardState> {
+    return this.state;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  ticket(id: string): Ticket {
+    const t = this.state.tickets[id];
+    if (!t) throw new OrchestratorError('unknown-ticket', `There is no ticket "${id}". Run "orchard status" to list tickets.`);
+    return t;
+  }
+
+  // ---- commands -------------------------------------------------------------------
+
+  /** Adds tickets after checking the whole graph (existing + new); all or nothing. */
+  async addTickets(specs: readonly TicketSpec[]): Promise<void> {
+    const existing = Object.values(this.state.tickets);
+    const problems = graphProblems([...existing, ...specs], new Set(existing.map((t) => t.id)));
+    if (problems.length) {
+      throw new OrchestratorError('invalid-graph', `The tickets were not added:\n- ${problems.join('\n- ')}`);
+    }
+    await this.commit(specs.map((ticket) => ({ type: 'ticket-added', ticket: { ...ticket } })));
+    this.requestPump();
+  }
+
+  /** Starts (or resumes) the batch: ready tickets are assigned to free slots. */
+  async start(): Promise<void> {
+    if (!this.active) {
+      this.active = true;
+      await this.commit([{ type: 'batch-started' }]);
+    }
+    this.requestPump();
+  }
+
+  /** Stops assigning new work; running agents go on. */
+  async pause(): Promise<void> {
+    this.active = false;
+    this.changed.fire({ events: [], state: this.state });
+  }
+
+  async cancel(ticketId: string, reason = 'cancelled by the user'): Promise<void> {
+    const t = this.ticket(ticketId);
+    if (FINAL_STATUSES.has(t.status)) return;
+    const run = this.currentRun(ticketId);
+    if (run && !run.endedAt) {
+      this.clearTimer(run.id);
+      const h = this.handles.get(run.id);
+      // Mark first so the exit handler knows the stop was ours.
+      await this.transition(ticketId, 'cancelled', reason);
+      await h?.stop(reason);
+      return;
+    }
+    this.mergeQueue = this.mergeQueue.filter((id) => id !== ticketId);
+    await this.transition(ticketId, 'cancelled', reason);
+    if (run) await this.commit([{ type: 'lock-released', runId: run.id, reason }]);
+    this.requestPump();
+  }
+
+  /** Sends a failed, blocked, escalated or cancelled ticket back to the queue. */
+  async retry(ticketId: string): Promise<void> {
+    const t = this.ticket(ticketId);
+    const to: TicketStatus = t.status === 'cancelled' ? 'backlog' : 'ready';
+    await this.transition(ticketId, to, 'retried by the user');
+    this.requestPump();
+  }
+
+  /** Resolves when nothing runs, nothing waits to merge and nothing more can start. */
+  whenIdle(): Promise<void> {
+    if (this.isSettled()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops every agent (their work is committed to their branch) and stops scheduling. */
+  async stopAll(reason = 'stopped by the user'): Promise<void> {
+    this.active = false;
+    await Promise.all([...this.handles.values()].map((h) => h.stop(reason)));
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) t.dispose();
+    this.wakeTimer?.dispose();
+    this.changed.dispose();
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private currentRun(ticketId: string): Run | undefined {
+    let best: Run | undefined;
+    for (const r of Object.values(this.state.runs)) {
+      if (r.ticketId === ticketId && (!best || r.attempt > best.attempt)) best = r;
+    }
+    return best;
+  }
+
+  /** Applies events now and appends them durably; resolves once they are on disk. */
+  private commit(bodies: OrchardEventBody[]): Promise<void> {
+    if (bodies.length === 0) return this.persist;
+    const at = this.ports.clock.now();
+    const events: OrchardEvent[] = [];
+    for (const body of bodies) {
+      const e = { ...body, seq: this.state.seq + 1, at } as OrchardEvent;
+      reduce(this.state, e);
+      events.push(e);
+    }
+    this.ports.state.snapshot(this.state);
+    const done = this.persist.then(() => this.ports.state.append(events));
+    this.persist = done.catch((err) => this.ports.log.error(`Could not persist events: ${String(err)}`));
+    this.changed.fire({ events, state: this.state });
+    return done;
+  }
+
+  private transition(id: string, to: TicketStatus, reason?: string, notBefore?: number): Promise<void> {
+    const t = this.ticket(id);
+    assertTransition(id, t.status, to);
+    return this.commit([{ type: 'ticket-status', id, from: t.status, to, reason, notBefore }]);
+  }
+
+  /** After a restart: runs that were alive when the last process died are failed attempts. */
+  private async recover(): Promise<void> {
+    const events: OrchardEventBody[] = [];
+    for (const r of Object.values(this.state.runs)) {
+      if (r.endedAt) continue;
+      events.push({ type: 'run-ended', runId: r.id, outcome: 'crashed', message: 'Orchard stopped while the agent was running' });
+    }
+    await this.commit(events);
+    for (const t of Object.values(this.state.tickets)) {
+      if (t.status === 'running' || t.status === 'gating') {
+        await this.transition(t.id, 'ready', 'interrupted: Orchard stopped while it ran');
+        const run = this.currentRun(t.id);
+        if (run) await this.commit([{ type: 'lock-released', runId: run.id, reason: 'interrupted' }]);
+      } else if (t.status === 'merging') {
+        await this.transition(t.id, 'queued-for-merge', 'interrupted during merge');
+      }
+      if (this.state.tickets[t.id]!.status === 'queued-for-merge') this.mergeQueue.push(t.id);
+    }
+  }
+
+  private requestPump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pump()
+      .catch((err) => this.ports.log.error(`Scheduling failed: ${err instanceof Error ? err.stack : String(err)}`))
+      .finally(() => {
+        this.pumping = false;
+        if (this.pumpAgain) {
+          this.pumpAgain = false;
+          this.requestPump();
+        } else {
+          this.checkIdle();
+        }
+      });
+  }
+
+  private async pump(): Promise<void> {
+    await this.promoteAndBlock();
+    void this.drainMergeQueue();
+    if (!this.active) return;
+    const now = this.ports.clock.now();
+    const { assignments, wakeAt } = nextAssignments(this.state, this.settings, now);
+    for (const a of assignments) await this.startRun(a.ticketId, a.slot);
+    this.wakeTimer?.dispose();
+    this.wakeTimer = wakeAt !== undefined ? this.ports.clock.setTimer(Math.max(0, wakeAt - now), () => this.requestPump()) : undefined;
+  }
+
+  /** backlog → ready when every dependency is merged; → blocked when one is failed or cancelled. */
+  private async promoteAndBlock(): Promise<void> {
+    for (const t of Object.values(this.state.tickets)) {
+      if (t.status !== 'backlog' && t.status !== 'blocked' && t.status !== 'ready') continue;
+      const deps = t.dependsOn.map((d) => this.state.tickets[d]);
+      const dead = deps.find((d) => d && (d.status === 'failed' || d.status === 'cancelled' || d.status === 'blocked'));
+      if (dead) {
+        if (t.status !== 'blocked') await this.transition(t.id, 'blocked', `dependency ${dead.id} is ${dead.status}`);
+        continue;
+      }
+      const allDone = deps.every((d) => d && d.status === 'done');
+      if (allDone && t.status !== 'ready') await this.transition(t.id, 'ready');
+      else if (!allDone && t.status === 'blocked') await this.transition(t.id, 'backlog', 'dependency is back in progress');
+    }
+  }
+
+  private async startRun(ticketId: string, slot: number): Promise<void> {
+    const t = this.ticket(ticketId);
+    const attempt = t.attempts + 1;
+    const runId = `${ticketId}-r${attempt}`;
+    const now = this.ports.clock.now();
+    const leaseMs = this.settings.lockLeaseMinutes * 60_000;
+    await this.transition(ticketId, 'running', `attempt ${attempt} on slot ${slot}`);
+    const lockEvents: OrchardEventBody[] =
+      this.settings.mode === 'isolation'
+        ? []
+        : t.files.map((pattern) => ({
+            type: 'lock-acquired' as const,
+            lock: { pattern, runId, ticketId, expiresAt: now + leaseMs, generation: this.state.lockGeneration + 1 },
+          }));
+    const run: Run = {
+      id: runId,
+      ticketId,
+      slot,
+      attempt,
+      branch: `orchard/${ticketId}`,
+      worktree: '',
+      startedAt: now,
+    };
+    await this.commit([{ type: 'run-started', run }, ...lockEvents]);
+    this.inFlight++;
+    try {
+      const wt = await this.ports.workspace.prepareWorktree(t, attempt);
+      const r = this.state.runs[runId]!;
+      r.worktree = wt.path;
+      r.branch = wt.branch;
+      r.base = wt.base;
+      await this.commit([{ type: 'run-progress', runId, message: `worktree ready at ${wt.path}` }]);
+      const handle = await this.ports.agents.start(this.ticket(ticketId), this.state.runs[runId]!);
+      this.handles.set(runId, handle);
+      if (handle.pid !== undefined) await this.commit([{ type: 'run-progress', runId, pid: handle.pid }]);
+      const timeoutMs = this.settings.runTimeoutMinutes * 60_000;
+      let timedOut = false;
+      this.timers.set(
+        runId,
+        this.ports.clock.setTimer(timeoutMs, () => {
+          timedOut = true;
+          void handle.stop(`timed out after ${this.settings.runTimeoutMinutes} min`);
+        }),
+      );
+      void handle.exited.then(
+        (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || timedOut }),
+        (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
+      );
+    } catch (err) {
+      this.inFlight--;
+      await this.commit([{ type: 'run-ended', runId, outcome: 'crashed', message: `could not start: ${errorText(err)}` }]);
+      await this.afterFailure(ticketId, runId, 'crash', `could not start the agent: ${errorText(err)}`);
+    }
+  }
+
+  private async onRunExit(runId: string, exit: AgentExit): Promise<void> {
+    this.inFlight--;
+    this.clearTimer(runId);
+    this.handles.delete(runId);
+    const run = this.state.runs[runId]!;
+    const t = this.ticket(run.ticketId);
+    let changes = { files: [] as string[], commits: 0 };
+    try {
+      changes = await this.ports.workspace.collectChanges(run, `orchard: work in progress of ${t.id} (attempt ${run.attempt})`);
+    } catch (err) {
+      this.ports.log.warn(`Could not read the changes of ${runId}: ${errorText(err)}`);
+    }
+    const outcome = t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : exit.exitCode === 0 ? (changes.commits > 0 ? 'succeeded' : 'no-changes') : 'failed';
+    await this.commit([
+      {
+        type: 'run-ended',
+        runId,
+        outcome,
+        exitCode: exit.exitCode ?? undefined,
+        filesChanged: changes.files,
+        commits: changes.commits,
+        message: exit.signal ? `ended by ${exit.signal}` : undefined,
+      },
+    ]);
+    if (outcome === 'cancelled') {
+      await this.commit([{ type: 'lock-released', runId, reason: 'cancelled' }]);
+    } else if (outcome === 'succeeded') {
+      await this.transition(t.id, 'gating', 'running gates');
+      // Gates arrive with the merge-queue work; with none configured every run passes.
+      await this.transition(t.id, 'queued-for-merge', 'gates passed');
+      this.mergeQueue.push(t.id);
+    } else {
+      const why =
+        outcome === 'timeout'
+          ? `timed out after ${this.settings.runTimeoutMinutes} min`
+          : outcome === 'no-changes'
+            ? 'the agent exited without committing changes'
+            : `the agent exited with code ${exit.exitCode ?? exit.signal}`;
+      await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : 'crash', why);
+    }
+    this.requestPump();
+  }
+
+  private async afterFailure(ticketId: string, runId: string, _kind: string, why: string): Promise<void> {
+    await this.commit([{ type: 'lock-released', runId, reason: why }]);
+    const t = this.ticket(ticketId);
+    if (t.status === 'cancelled') return;
+    if (t.attempts <= this.settings.maxRetries) {
+      const backoffMin = [1, 5, 15][Math.min(t.attempts - 1, 2)]!;
+      const notBefore = this.ports.clock.now() + backoffMin * 60_000 * this.retryScale;
+      await this.transition(ticketId, 'ready', `retry ${t.attempts}/${this.settings.maxRetries}: ${why}`, notBefore);
+    } else {
+      await this.transition(ticketId, 'failed', `gave up after ${t.attempts} attempts: ${why}`);
+    }
+  }
+
+  /** Multiplies retry backoff (tests and the demo shrink it). */
+  retryScale = 1;
+
+  private async drainMergeQueue(): Promise<void> {
+    if (this.merging) return;
+    this.merging = true;
+    try {
+      while (this.mergeQueue.length) {
+        const id = this.mergeQueue.shift()!;
+        const t = this.state.tickets[id];
+        if (!t || t.status !== 'queued-for-merge') continue;
+        const run = this.currentRun(id)!;
+        await this.transition(id, 'merging');
+        let result;
+        try {
+          result = await this.ports.workspace.merge(t, run);
+        } catch (err) {
+          result = { kind: 'test-failed' as const, output: errorText(err) };
+        }
+        if (result.kind === 'merged') {
+          await this.commit([
+            { type: 'ticket-merged', id, commit: result.commit },
+            { type: 'ticket-status', id, from: 'merging', to: 'done', reason: `merged as ${result.commit.slice(0, 8)}` },
+            { type: 'lock-released', runId: run.id, reason: 'merged' },
+          ]);
+        } else if (result.kind === 'conflict') {
+          await this.transition(id, 'escalated', `merge conflict in ${result.files.join(', ')}`);
+        } else if (result.kind === 'nothing-to-merge') {
+          await this.commit([
+            { type: 'ticket-status', id, from: 'merging', to: 'done', reason: 'nothing to merge: the target already has these changes' },
+            { type: 'lock-released', runId: run.id, reason: 'merged' },
+          ]);
+        } else if (result.kind === 'target-dirty') {
+          await this.transition(id, 'escalated', `${this.settings.targetBranch} is checked out with uncommitted changes in ${result.checkout}; commit or stash them, then merge again`);
+        } else {
+          await this.afterFailure(id, run.id, 'test-failed-after-merge', `tests failed after merge: ${result.output.slice(0, 500)}`);
+        }
+        this.requestPump();
+      }
+    } finally {
+      this.merging = false;
+      this.checkIdle();
+    }
+  }
+
+  private clearTimer(runId: string): void {
+    this.timers.get(runId)?.dispose();
+    this.timers.delete(runId);
+  }
+
+  private isSettled(): boolean {
+    if (this.pumping || this.merging || this.inFlight > 0 || this.mergeQueue.length) return false;
+    for (const t of Object.values(this.state.tickets)) {
+      if (ACTIVE_STATUSES.has(t.status) || t.status === 'queued-for-merge') return false;
+      if (this.active && t.status === 'ready') return false;
+    }
+    return true;
+  }
+
+  private checkIdle(): void {
+    if (!this.isSettled() || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    if (this.active && this.state.batch && !this.state.batch.endedAt) {
+      void this.commit([{ type: 'batch-ended' }]).finally(() => waiters.forEach((w) => w()));
+    } else {
+      waiters.forEach((w) => w());
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,57 @@
+// Thin helpers over simple-git. Every call passes an argv array; nothing goes through a shell.
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+export function git(cwd: string): SimpleGit {
+  return simpleGit({ baseDir: cwd, maxConcurrentProcesses: 4, trimmed: true }).env({
+    ...process.env,
+    // Never open an editor or a pager, never ask for credentials.
+    GIT_EDITOR: 'true',
+    GIT_PAGER: 'cat',
+    GIT_TERMINAL_PROMPT: '0',
+  });
+}
+
+/** The repository's top-level folder (of the main worktree when cwd is a linked worktree). */
+export async function repoRoot(cwd: string): Promise<string> {
+  return (await git(cwd).raw(['rev-parse', '--show-toplevel'])).trim();
+}
+
+/** Absolute path of the git common dir (shared by all worktrees). */
+export async function commonDir(cwd: string): Promise<string> {
+  return (await git(cwd).raw(['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
+}
+
+export async function currentBranch(cwd: string): Promise<string | undefined> {
+  const out = (await git(cwd).raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '')).trim();
+  return out || undefined;
+}
+
+export async function revParse(cwd: string, rev: string): Promise<string | undefined> {
+  const out = await git(cwd)
+    .raw(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`])
+    .catch(() => '');
+  return out.trim() || undefined;
+}
+
+export interface WorktreeEntry {
+  path: string;
+  head?: string;
+  branch?: string;
+}
+
+export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
+  const out = await git(cwd).raw(['worktree', 'list', '--porcelain']);
+  const entries: WorktreeEntry[] = [];
+  let cur: WorktreeEntry | undefined;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('worktree ')) entries.push((cur = { path: line.slice(9) }));
+    else if (cur && line.startsWith('HEAD ')) cur.head = line.slice(5);
+    else if (cur && line.startsWith('branch ')) cur.branch = line.slice(7).replace(/^refs\/heads\//, '');
+  }
+  return entries;
+}
+
+export async function isClean(cwd: string): Promise<boolean> {
+  const out = await git(cwd).raw(['status', '--porcelain', '--untracked-files=normal']);
+  return out.trim() === '';
+}
