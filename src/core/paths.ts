@@ -42,6 +42,12 @@ function segmentsIntersect(a: string, b: string): boolean {
 
 /** Whether some path could be matched by both patterns (so two runs holding them could collide). */
 export function patternsOverlap(a: string, b: string): boolean {
+  // Fast path: two literals overlap when one names the other or a directory above it.
+  if (!hasWildcard(a) && !hasWildcard(b)) {
+    const x = normalizePattern(a);
+    const y = normalizePattern(b);
+    return x === y || x === '' || y === '' || x.startsWith(y + '/') || y.startsWith(x + '/');
+  }
   const A = segments(a);
   const B = segments(b);
   const memo = new Map<number, boolean>();
@@ -88,4 +94,66 @@ export function scopeProblem(p: string): string | undefined {
   if (s.startsWith('/') || /^[A-Za-z]:/.test(s)) return `"${p}" is absolute; use a path relative to the repository root`;
   if (s.split('/').includes('..')) return `"${p}" leaves the repository ('..'); use a path inside it`;
   return undefined;
+}
+
+/**
+ * An index of patterns by static prefix (a trie over the literal leading segments), so
+ * that finding the patterns that may overlap one pattern does not compare it with all.
+ * Two patterns can only overlap when one's static prefix is a segment-prefix of the
+ * other's; candidates() returns exactly those, overlapping() confirms with patternsOverlap.
+ */
+export class PatternIndex<T> {
+  private readonly root: TrieNode<T> = { children: new Map(), items: [] };
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(pattern: string, value: T): void {
+    let node = this.root;
+    for (const seg of prefixSegments(pattern)) {
+      let next = node.children.get(seg);
+      if (!next) {
+        next = { children: new Map(), items: [] };
+        node.children.set(seg, next);
+      }
+      node = next;
+    }
+    node.items.push({ pattern, value });
+    this.count++;
+  }
+
+  /** Entries whose static prefix is related to pattern's (a superset of the overlapping ones). */
+  candidates(pattern: string): Array<{ pattern: string; value: T }> {
+    const out: Array<{ pattern: string; value: T }> = [];
+    let node: TrieNode<T> | undefined = this.root;
+    for (const seg of prefixSegments(pattern)) {
+      for (const it of node.items) out.push(it);
+      node = node.children.get(seg);
+      if (!node) return out;
+    }
+    const stack: TrieNode<T>[] = [node];
+    while (stack.length) {
+      const n = stack.pop()!;
+      for (const it of n.items) out.push(it);
+      for (const c of n.children.values()) stack.push(c);
+    }
+    return out;
+  }
+
+  /** Entries whose pattern overlaps pattern. */
+  overlapping(pattern: string): Array<{ pattern: string; value: T }> {
+    return this.candidates(pattern).filter((it) => patternsOverlap(it.pattern, pattern));
+  }
+}
+
+interface TrieNode<T> {
+  children: Map<string, TrieNode<T>>;
+  items: Array<{ pattern: string; value: T }>;
+}
+
+function prefixSegments(p: string): string[] {
+  const s = staticPrefix(p);
+  return s === '' ? [] : s.split('/');
 }
