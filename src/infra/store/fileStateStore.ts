@@ -61,6 +61,10 @@ export interface LoadReport {
   tornBytes: number;
   /** Size of events.jsonl after load (bytes). */
   logSize: number;
+  /** Offset just after the last complete, readable line (where a follower resumes). */
+  logGoodEnd: number;
+  /** Line number of that line. */
+  logLines: number;
 }
 
 const consoleLogger: Logger = {
@@ -140,7 +144,7 @@ export class FileStateStore implements StatePort, Disposable {
 
   private async doLoad(): Promise<OrchardState> {
     if (!this.readOnly) fs.mkdirSync(this.dir, { recursive: true });
-    const report: LoadReport = { snapshot: 'ok', replayed: 0, logEvents: 0, tornBytes: 0, logSize: 0 };
+    const report: LoadReport = { snapshot: 'ok', replayed: 0, logEvents: 0, tornBytes: 0, logSize: 0, logGoodEnd: 0, logLines: 0 };
 
     // 1. The snapshot, as raw text so damage can be told apart from absence.
     let snap: OrchardState | undefined;
@@ -181,6 +185,8 @@ export class FileStateStore implements StatePort, Disposable {
     report.logEvents = logResult.events.length;
     report.tornBytes = logResult.tornBytes;
     report.logSize = logResult.size;
+    report.logGoodEnd = logResult.goodEnd;
+    report.logLines = logResult.goodLines;
     if (logResult.tornAside) {
       report.tornAside = logResult.tornAside;
       this.log.warn(`${this.eventsFile}: torn last line (${logResult.tornBytes} bytes, an interrupted write) moved to ${logResult.tornAside}; log truncated to line ${logResult.goodLines}.`);

@@ -1,0 +1,282 @@
+// One writer per repository across processes: <dir>/writer.lock.
+//
+// Creating the lease is a hard link of a fully written temp file onto writer.lock: link()
+// fails with EEXIST if the name exists, so exactly one contender wins and nobody ever reads a
+// half-written lease. A lease is stale when its pid is dead on this host, or its heartbeat is
+// older than staleMs. Taking over a stale lease happens under a short takeover mutex
+// (writer.lock.takeover, also created with link): the stale file is renamed aside (kept for
+// diagnosis), checked to be the very lease judged stale, and then the new lease is linked in;
+// the link is still the only winning step, so two contenders cannot both win.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Emitter, type Disposable, type Event } from '../../core/emitter';
+
+export const LEASE_FILE = 'writer.lock';
+
+export interface LeaseHolder {
+  pid: number;
+  hostname: string;
+  /** ms since epoch */
+  startedAt: number;
+  /** ms since epoch */
+  heartbeatAt: number;
+  /** Who holds it, e.g. "VS Code window" or "orchard CLI". */
+  owner: string;
+  /** Unique per acquisition (distinguishes two leases in one process, or a reused pid). */
+  token: string;
+}
+
+export type LeaseResult = { role: 'writer'; holder: LeaseHolder } | { role: 'follower'; holder: LeaseHolder; message: string };
+
+export interface WriterLeaseOptions {
+  owner: string;
+  /** Renew heartbeatAt this often (ms). Default 5000. */
+  heartbeatMs?: number;
+  /** A lease whose heartbeat is older than this is stale (ms). Default 30000. */
+  staleMs?: number;
+  now?: () => number;
+}
+
+export class WriterLease implements Disposable {
+  readonly file: string;
+  private readonly owner: string;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+  private readonly now: () => number;
+  private mine: LeaseHolder | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly lostEmitter = new Emitter<LeaseHolder | undefined>();
+  /** Fires when this writer finds its lease taken (it was judged stale, e.g. after a long suspend). */
+  readonly onDidLose: Event<LeaseHolder | undefined> = this.lostEmitter.event;
+
+  constructor(
+    readonly dir: string,
+    options: WriterLeaseOptions,
+  ) {
+    this.file = path.join(dir, LEASE_FILE);
+    this.owner = options.owner;
+    this.heartbeatMs = options.heartbeatMs ?? 5000;
+    this.staleMs = options.staleMs ?? 30000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get isWriter(): boolean {
+    return this.mine !== undefined;
+  }
+
+  /** Becomes the writer, or reports who is. Safe to call again (e.g. a follower retrying). */
+  acquire(): LeaseResult {
+    if (this.mine) return { role: 'writer', holder: this.mine };
+    fs.mkdirSync(this.dir, { recursive: true });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const t = this.now();
+      const me: LeaseHolder = { pid: process.pid, hostname: os.hostname(), startedAt: t, heartbeatAt: t, owner: this.owner, token: crypto.randomUUID() };
+      if (this.tryCreate(me)) return this.won(me);
+      const current = readLease(this.file);
+      if (current === 'missing') continue; // released meanwhile: try again
+      const stale = current === 'unreadable' ? this.unreadableIsStale() : this.isStale(current);
+      if (!stale) return follower(current as LeaseHolder);
+      if (this.takeOver(current, me)) return this.won(me);
+      const now = readLease(this.file);
+      if (typeof now === 'object' && now.token !== me.token && !this.isStale(now)) return follower(now);
+    }
+    const h = readLease(this.file);
+    if (typeof h === 'object') return follower(h);
+    throw new Error(`${this.file}: could not acquire or read the writer lease`);
+  }
+
+  /** Who holds the lease now (undefined when nobody does). */
+  holder(): LeaseHolder | undefined {
+    const h = readLease(this.file);
+    return typeof h === 'object' ? h : undefined;
+  }
+
+  /** Stops the heartbeat and removes the lease if it is still ours. */
+  release(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const mine = this.mine;
+    this.mine = undefined;
+    if (!mine) return;
+    const cur = readLease(this.file);
+    if (typeof cur === 'object' && cur.token === mine.token) {
+      try {
+        fs.unlinkSync(this.file);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  dispose(): void {
+    this.release();
+    this.lostEmitter.dispose();
+  }
+
+  /** Renews heartbeatAt now (also done on a timer). Returns false if the lease was lost. */
+  heartbeat(): boolean {
+    const mine = this.mine;
+    if (!mine) return false;
+    const cur = readLease(this.file);
+    if (typeof cur !== 'object' || cur.token !== mine.token) {
+      this.mine = undefined;
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      this.lostEmitter.fire(typeof cur === 'object' ? cur : undefined);
+      return false;
+    }
+    mine.heartbeatAt = this.now();
+    const tmp = `${this.file}.${mine.token}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(mine));
+    fs.renameSync(tmp, this.file);
+    return true;
+  }
+
+  isStale(h: LeaseHolder): boolean {
+    if (h.hostname === os.hostname() && !pidAlive(h.pid)) return true;
+    return this.now() - h.heartbeatAt > this.staleMs;
+  }
+
+  private won(me: LeaseHolder): LeaseResult {
+    this.mine = me;
+    this.timer = setInterval(() => {
+      try {
+        this.heartbeat();
+      } catch {
+        /* transient fs error: try again next beat */
+      }
+    }, this.heartbeatMs);
+    this.timer.unref?.();
+    return { role: 'writer', holder: me };
+  }
+
+  private tryCreate(me: LeaseHolder): boolean {
+    return linkNew(this.file, JSON.stringify(me), me.token);
+  }
+
+  /** An empty/garbled lease file (not written by us: we only link complete files) is stale once old. */
+  private unreadableIsStale(): boolean {
+    try {
+      return this.now() - fs.statSync(this.file).mtimeMs > this.staleMs;
+    } catch {
+      return true;
+    }
+  }
+
+  private takeOver(judged: LeaseHolder | 'unreadable', me: LeaseHolder): boolean {
+    const mutex = `${this.file}.takeover`;
+    if (!linkNew(mutex, JSON.stringify({ pid: process.pid, at: this.now() }), me.token)) {
+      // Someone else is taking over. A mutex left by a crash mid-takeover is cleared after 10 s.
+      try {
+        if (this.now() - fs.statSync(mutex).mtimeMs > 10_000) fs.unlinkSync(mutex);
+      } catch {
+        /* gone */
+      }
+      return false;
+    }
+    try {
+      // Re-check under the mutex: still the same lease, still stale?
+      const cur = readLease(this.file);
+      if (cur === 'missing') return this.tryCreate(me);
+      if (typeof cur === 'object' && (typeof judged !== 'object' || cur.token !== judged.token || !this.isStale(cur))) return false;
+      if (cur === 'unreadable' && !this.unreadableIsStale()) return false;
+      const aside = `${this.file}.stale-${process.pid}-${me.token.slice(0, 8)}`;
+      try {
+        fs.renameSync(this.file, aside);
+      } catch {
+        return false;
+      }
+      const moved = readLease(aside);
+      if (typeof cur === 'object' && (typeof moved !== 'object' || moved.token !== cur.token || moved.heartbeatAt !== cur.heartbeatAt)) {
+        // Not the lease we judged (renewed or replaced in between): put it back untouched.
+        try {
+          fs.linkSync(aside, this.file);
+        } catch {
+          /* someone created a new one; it wins */
+        }
+        fs.rmSync(aside, { force: true });
+        return false;
+      }
+      fs.rmSync(aside, { force: true });
+      return this.tryCreate(me);
+    } finally {
+      fs.rmSync(mutex, { force: true });
+    }
+  }
+}
+
+function follower(h: LeaseHolder): LeaseResult {
+  return { role: 'follower', holder: h, message: followerMessage(h) };
+}
+
+export function followerMessage(h: LeaseHolder): string {
+  const d = new Date(h.startedAt);
+  const hhmm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const where = h.hostname === os.hostname() ? '' : ` on ${h.hostname}`;
+  return `Orchard is already running in pid ${h.pid}${where} (${h.owner}), started ${hhmm}; this window shows its state read-only.`;
+}
+
+/** Atomically creates `file` with `content`, failing (false) if it exists. */
+function linkNew(file: string, content: string, token: string): boolean {
+  const tmp = `${file}.${token}.tmp`;
+  fs.writeFileSync(tmp, content);
+  try {
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') return createExclusive(file, content);
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Fallback for file systems without hard links: O_EXCL create, then write. */
+function createExclusive(file: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    fs.writeSync(fd, content);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+export function readLease(file: string): LeaseHolder | 'missing' | 'unreadable' {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
+  }
+  try {
+    const v = JSON.parse(text) as Partial<LeaseHolder>;
+    if (v && typeof v.pid === 'number' && typeof v.heartbeatAt === 'number' && typeof v.token === 'string') {
+      return { pid: v.pid, hostname: String(v.hostname ?? ''), startedAt: Number(v.startedAt ?? v.heartbeatAt), heartbeatAt: v.heartbeatAt, owner: String(v.owner ?? 'unknown'), token: v.token };
+    }
+  } catch {
+    /* fall through */
+  }
+  return 'unreadable';
+}
+
+/** process.kill(pid, 0): ESRCH means no such process; EPERM means it exists (another user). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
