@@ -286,6 +286,9 @@ export class Orchestrator implements Disposable {
       await this.commit([{ type: 'run-progress', runId, message: `worktree ready at ${wt.path}` }]);
       const handle = await this.ports.agents.start(this.ticket(ticketId), this.state.runs[runId]!);
       this.handles.set(runId, handle);
+      handle.onReport?.((r) => {
+        if (this.state.runs[runId]?.endedAt === undefined) void this.commit([{ type: 'run-progress', runId, ...r }]);
+      });
       if (handle.pid !== undefined) await this.commit([{ type: 'run-progress', runId, pid: handle.pid }]);
       const timeoutMs = this.settings.runTimeoutMinutes * 60_000;
       let timedOut = false;

@@ -2,7 +2,7 @@
 // Node (git, processes, files); tests and the simulator implement them with plain objects.
 import type { OrchardEvent } from './events';
 import type { OrchardState, Run, Ticket } from './model';
-import type { Disposable } from './emitter';
+import type { Disposable, Event } from './emitter';
 
 export interface Clock {
   /** Milliseconds since the epoch (or since the start of a simulation). */
@@ -71,8 +71,15 @@ export interface AgentExit {
   timedOut?: boolean;
 }
 
+export interface AgentReport {
+  progress?: number;
+  message?: string;
+}
+
 export interface AgentHandle {
   pid?: number;
+  /** What the agent reports through orchard-agent (progress, messages). */
+  readonly onReport?: Event<AgentReport>;
   readonly exited: Promise<AgentExit>;
   /** Stops the agent (SIGTERM, then SIGKILL). */
   stop(reason: string): Promise<void>;
