@@ -116,8 +116,9 @@ export class StateWatcher implements Disposable {
     const st = statOf(this.store.eventsFile);
     if (!st) return;
     if (st.ino !== this.ino || st.size < this.offset) {
+      const before = this._state?.seq;
       await this.reload();
-      if (!this.disposed) this.emitter.fire(this.state);
+      if (!this.disposed && this.state.seq !== before) this.emitter.fire(this.state);
       return;
     }
     if (st.size === this.offset) return;
