@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// Runs the mocha integration suite (test/integration) inside a real extension host:
+// code-server with the smoke-test driver, opened by headless Chromium on a temp git repo,
+// with extensionDevelopmentPath/extensionTestsPath passed through the URL payload.
+//
+// Usage: node test/host/runIntegration.mjs [--no-build] [--extension-dir <dir>]
+//          [--grep <text>] [--timeout <ms>] [--keep] [--verbose]
+// Prints the suite's output live, then `integration: N passing, N failing`; exits with
+// the suite's code. Screenshot: test-results/integration.png.
+// Env: ORCHARD_HOST_CACHE, ORCHARD_HOST_VERBOSE=1 (code-server output), ORCHARD_TEST_GREP.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildTests, indexJs } from './buildTests.mjs';
+import { createGitWorkspace, createHost, launchBrowser } from './codeServer.mjs';
+import { hostReady, log, repoRoot } from './paths.mjs';
+import { setup } from './setup.mjs';
+
+function parseArgs(argv) {
+  const o = { build: true, extensionDir: null, grep: null, timeoutMs: 10 * 60_000, keep: false, verbose: !!process.env.ORCHARD_HOST_VERBOSE };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--no-build') o.build = false;
+    else if (a === '--extension-dir') o.extensionDir = resolve(argv[++i]);
+    else if (a === '--grep') o.grep = argv[++i];
+    else if (a === '--timeout') o.timeoutMs = Number(argv[++i]);
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--verbose') o.verbose = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+/** Prints new content of a file as it grows (the suite's live log). */
+function tailer(file, write) {
+  let pos = 0;
+  const poll = () => {
+    if (!existsSync(file)) return;
+    const size = statSync(file).size;
+    if (size < pos) pos = 0;
+    if (size === pos) return;
+    const fd = openSync(file, 'r');
+    const buf = Buffer.alloc(size - pos);
+    readSync(fd, buf, 0, buf.length, pos);
+    closeSync(fd);
+    pos = size;
+    write(buf.toString('utf8'));
+  };
+  const timer = setInterval(poll, 200);
+  return () => {
+    clearInterval(timer);
+    poll();
+  };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const extDir = opts.extensionDir ?? repoRoot;
+
+  if (!opts.extensionDir && opts.build) {
+    log('building the extension (npm run build)');
+    const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error('[orchard-host] npm run build failed');
+      return 1;
+    }
+  }
+  const pkg = JSON.parse(readFileSync(join(extDir, 'package.json'), 'utf8'));
+  const main = pkg.main ? resolve(extDir, pkg.main) : null;
+  if (main && !existsSync(main) && !existsSync(`${main}.js`)) {
+    console.error(`[orchard-host] extension entry ${main} does not exist (build failed?)`);
+    return 1;
+  }
+  await buildTests();
+  if (!hostReady()) {
+    log('test host missing: running setup');
+    await setup();
+  }
+
+  const scratch = mkdtempSync(join(tmpdir(), 'orchard-it-'));
+  const resultsDir = join(scratch, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const workspace = createGitWorkspace({ root: scratch });
+  const shotDir = join(repoRoot, 'test-results');
+  mkdirSync(shotDir, { recursive: true });
+
+  const env = { ORCHARD_TEST_RESULTS_DIR: resultsDir, ORCHARD_TEST_WORKSPACE: workspace };
+  const grep = opts.grep ?? process.env.ORCHARD_TEST_GREP;
+  if (grep) env.ORCHARD_TEST_GREP = grep;
+  const host = await createHost({ env, keep: opts.keep, prefix: 'orchard-it-host-' });
+  let browser = null;
+  let stopTail = () => {};
+  let exitCode = 1;
+  let timer = null;
+  const consoleLines = [];
+  try {
+    await host.start({ smokeDriver: true });
+    browser = await launchBrowser({
+      root: host.root,
+      onConsole: (m) => {
+        const line = `[page:${m.type()}] ${m.text()}`;
+        consoleLines.push(line);
+        if (opts.verbose) console.log(line);
+      },
+    });
+    const { page } = browser;
+    page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+    const exited = new Promise((res) => page.exposeFunction('codeAutomationExit', (code) => res(Number(code))));
+    stopTail = tailer(join(resultsDir, 'integration.log'), (s) => process.stdout.write(s));
+    const url = host.url({
+      folder: workspace,
+      payload: [
+        ['extensionDevelopmentPath', host.remoteUri(extDir)],
+        ['extensionTestsPath', host.remoteUri(indexJs)],
+      ],
+    });
+    log(`opening ${url}`);
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    const timeout = new Promise((res) => {
+      timer = setTimeout(() => res('timeout'), opts.timeoutMs);
+    });
+    const outcome = await Promise.race([exited, timeout]);
+    clearTimeout(timer);
+    await page.screenshot({ path: join(shotDir, 'integration.png') }).catch((e) => log(`screenshot failed: ${e.message}`));
+    stopTail();
+    if (outcome === 'timeout') {
+      console.error(`[orchard-host] integration suite timed out after ${opts.timeoutMs} ms`);
+      exitCode = 1;
+    } else {
+      exitCode = outcome;
+    }
+  } catch (e) {
+    console.error('[orchard-host] integration run failed:', e instanceof Error ? e.stack : e);
+    exitCode = 1;
+  } finally {
+    stopTail();
+    await browser?.close();
+    await host.stop();
+  }
+
+  const jsonFile = join(resultsDir, 'integration.json');
+  let summary = null;
+  if (existsSync(jsonFile)) summary = JSON.parse(readFileSync(jsonFile, 'utf8'));
+  if (!summary || exitCode !== 0) {
+    // Help diagnose: extension-host errors from the page console and the code-server log tail.
+    const interesting = consoleLines.filter((l) => /error|Extension Host|fail/i.test(l)).slice(-40);
+    if (interesting.length) console.error(`--- page console (last ${interesting.length} relevant lines) ---\n${interesting.join('\n')}`);
+  }
+  if (!summary) {
+    console.error('[orchard-host] the suite wrote no results (did the extension host load the tests?)');
+    summary = { passed: 0, failed: 1, pending: 0 };
+    if (exitCode === 0) exitCode = 1;
+  }
+  if (summary.failed > 0 && exitCode === 0) exitCode = 1;
+  if (!opts.keep) rmSync(scratch, { recursive: true, force: true });
+  else log(`kept ${scratch}`);
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  console.log(`integration: ${summary.passed} passing, ${summary.failed} failing, ${summary.pending ?? 0} pending (${secs} s, exit ${exitCode})`);
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
