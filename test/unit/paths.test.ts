@@ -15,7 +15,8 @@ test('literals: equal, directory above, siblings', () => {
 test('globs', () => {
   assert.ok(patternsOverlap('src/**', 'src/a/b/c.ts'));
   assert.ok(patternsOverlap('**/*.md', 'docs/x.md'));
-  assert.ok(!patternsOverlap('**/*.md', 'docs/x.ts'));
+  assert.ok(!patternsOverlap('**/*.md', 'docs/*.ts'));
+  assert.ok(patternsOverlap('**/*.md', 'docs/x.ts'), 'a literal also covers what is below it (docs/x.ts/y.md)');
   assert.ok(patternsOverlap('src/*.ts', 'src/a.ts'));
   assert.ok(!patternsOverlap('src/*.ts', 'src/a/b.ts'));
   assert.ok(patternsOverlap('src/*/a.ts', 'src/**/a.ts'));
