@@ -24,6 +24,7 @@ const bundles = [
   { ...node, entryPoints: ['src/infra/runner/main.ts'], outfile: 'dist/runner.js' },
   { ...node, entryPoints: ['src/infra/agentCli/main.ts'], outfile: 'dist/orchard-agent.js', banner: { js: '#!/usr/bin/env node\n' + node.banner.js } },
   { ...node, entryPoints: ['src/cli/demo.ts'], outfile: 'dist/demo.js' },
+  { ...node, entryPoints: ['src/infra/fakeAgent/main.ts'], outfile: 'dist/fake-agent.js' },
   {
     bundle: true,
     platform: 'browser',

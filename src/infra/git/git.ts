@@ -1,14 +1,13 @@
 // Thin helpers over simple-git. Every call passes an argv array; nothing goes through a shell.
 import { simpleGit, type SimpleGit } from 'simple-git';
 
+/** Identity Orchard commits and merges with (passed as -c options, so no repo config changes). */
+export const ORCHARD_IDENTITY = ['user.name=Orchard', 'user.email=orchard@localhost'];
+
 export function git(cwd: string): SimpleGit {
-  return simpleGit({ baseDir: cwd, maxConcurrentProcesses: 4, trimmed: true }).env({
-    ...process.env,
-    // Never open an editor or a pager, never ask for credentials.
-    GIT_EDITOR: 'true',
-    GIT_PAGER: 'cat',
-    GIT_TERMINAL_PROMPT: '0',
-  });
+  // simple-git inherits the environment; setting env through it is refused for variables such
+  // as GIT_SSL_CAINFO, so options go in as -c config instead.
+  return simpleGit({ baseDir: cwd, maxConcurrentProcesses: 4, trimmed: true, config: ['core.quotepath=off', ...ORCHARD_IDENTITY] });
 }
 
 /** The repository's top-level folder (of the main worktree when cwd is a linked worktree). */

@@ -18,13 +18,6 @@ export interface GitWorkspaceOptions {
   log: Logger;
 }
 
-export const AUTHOR_ENV = {
-  GIT_AUTHOR_NAME: 'Orchard',
-  GIT_AUTHOR_EMAIL: 'orchard@localhost',
-  GIT_COMMITTER_NAME: 'Orchard',
-  GIT_COMMITTER_EMAIL: 'orchard@localhost',
-};
-
 export function defaultOrchardHome(repo: string): string {
   return join(dirname(repo), `${basename(repo)}.orchard`);
 }
@@ -74,7 +67,7 @@ export class GitWorkspace implements WorkspacePort {
   }
 
   async collectChanges(run: Run, message: string): Promise<ChangeSummary> {
-    const wt = git(run.worktree).env({ ...process.env, ...AUTHOR_ENV });
+    const wt = git(run.worktree);
     if (!(await isClean(run.worktree))) {
       // Uncommitted work is never thrown away: it becomes a commit on the ticket's branch.
       await wt.raw(['add', '-A']);
@@ -106,7 +99,7 @@ export class GitWorkspace implements WorkspacePort {
     for (let attempt = 0; attempt < 5; attempt++) {
       const tip = await this.targetTip();
       const dir = await this.integrationWorktree(tip);
-      const ig = git(dir).env({ ...process.env, ...AUTHOR_ENV });
+      const ig = git(dir);
       const ahead = Number((await ig.raw(['rev-list', '--count', `${tip}..${run.branch}`])).trim());
       if (ahead === 0) return { kind: 'nothing-to-merge' };
       try {

@@ -1,0 +1,259 @@
+// The headless `orchard` command: init, add, import, run, status, simulate, report.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { importTickets, ImportError } from '../core/importers';
+import { MODES, PRIORITIES, type Mode, type OrchardState, type TicketSpec } from '../core/model';
+import { markdownReport, summarize, formatDuration } from '../core/report';
+import { simulate } from '../core/simulate';
+import type { Orchestrator } from '../core/orchestrator';
+import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardConfig } from '../infra/config';
+import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
+import { FileStateStore } from '../infra/store';
+
+export class UsageError extends Error {
+  readonly reason = 'usage';
+}
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  cwd: string;
+  distDir: string;
+}
+
+const HELP = `orchard — run AI coding agents in parallel worktrees
+
+usage:
+  orchard init [--agents N] [--mode queue|locking|isolation] [--agent PROFILE] [--target BRANCH] [--test-command ARGV_JSON]
+  orchard add --title TEXT [--id ID] [--prompt TEXT] [--priority P0..P3] [--depends ID,ID] [--files GLOB,GLOB] [--agent PROFILE] [--estimate MIN]
+  orchard import FILE...            tickets.json or ws-*.json workstream files
+  orchard run [--agents N] [--mode M] [--agent PROFILE]
+  orchard status [--json]
+  orchard report [--out FILE]
+  orchard simulate FILE --agents K [--mode M] [--policy orchard|wave|fifo] [--json]
+`;
+
+function requireWriter(s: Session): asserts s is Extract<Session, { role: 'writer' }> {
+  if (s.role !== 'writer') throw new UsageError(s.message);
+}
+
+async function withSession<T>(io: CliIo, config: Partial<OrchardConfig>, fn: (s: Extract<Session, { role: 'writer' }>) => Promise<T>): Promise<T> {
+  const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, config, log: consoleLogger(true) });
+  try {
+    requireWriter(s);
+    return await fn(s);
+  } finally {
+    s.dispose();
+    await s.store.flush().catch(() => undefined);
+  }
+}
+
+function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function mode(v: string | undefined): Mode | undefined {
+  if (v === undefined) return undefined;
+  if (!MODES.includes(v as Mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${v}"`);
+  return v as Mode;
+}
+
+const list = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+async function readStateReadOnly(io: CliIo): Promise<OrchardState> {
+  const paths = await locateRepo(io.cwd);
+  return new FileStateStore(paths.stateDir, { readOnly: true }).load();
+}
+
+function nextId(existing: Iterable<string>): string {
+  let max = 0;
+  for (const id of existing) {
+    const m = /^T(\d+)$/.exec(id);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return `T${max + 1}`;
+}
+
+export function printEvents(o: Orchestrator, out: (s: string) => void): void {
+  const t0 = Date.now();
+  const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
+  o.onDidChange(({ events, state }) => {
+    for (const e of events) {
+      if (e.type === 'ticket-status') {
+        const t = state.tickets[e.id]!;
+        const icon = { running: '▶', done: '✔', failed: '✖', blocked: '⏸', escalated: '?', merging: '⇢', 'queued-for-merge': '…' }[e.to as string];
+        if (icon) out(`${stamp()} ${icon} ${e.id.padEnd(6)} ${e.to.padEnd(16)} ${t.title}${e.reason ? ` — ${e.reason}` : ''}`);
+        else if (e.to === 'ready' && e.reason?.startsWith('retry')) out(`${stamp()} ↻ ${e.id.padEnd(6)} ${e.reason}`);
+      } else if (e.type === 'run-progress' && e.progress !== undefined) {
+        const r = state.runs[e.runId];
+        if (r) out(`${stamp()}   ${r.ticketId.padEnd(6)} ${'█'.repeat(Math.round(e.progress / 10)).padEnd(10, '░')} ${String(e.progress).padStart(3)}% ${e.message ?? ''}`);
+      }
+    }
+  });
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(HELP);
+      return 0;
+    case 'init': {
+      const { values } = parseArgs({ args: rest, options: { agents: { type: 'string' }, mode: { type: 'string' }, agent: { type: 'string' }, target: { type: 'string' }, 'test-command': { type: 'string' } } });
+      const paths = await locateRepo(io.cwd);
+      mkdirSync(paths.stateDir, { recursive: true });
+      const current = existsSync(join(paths.stateDir, 'config.json')) ? readConfig(paths.stateDir, paths.branch ?? 'main') : defaultConfig(paths.branch ?? 'main');
+      let testCommand = current.testCommand;
+      if (values['test-command'] !== undefined) {
+        try {
+          testCommand = JSON.parse(values['test-command']) as string[];
+        } catch {
+          throw new UsageError(`--test-command takes a JSON argv array such as '["npm","test"]'`);
+        }
+      }
+      const config = validateConfig(
+        {
+          ...current,
+          ...(values.agents !== undefined && { maxAgents: int('agents', values.agents, 1, 64) }),
+          ...(values.mode !== undefined && { mode: mode(values.mode) }),
+          ...(values.agent !== undefined && { defaultAgent: values.agent }),
+          ...(values.target !== undefined && { targetBranch: values.target }),
+          testCommand,
+        },
+        '--options',
+      );
+      writeConfig(paths.stateDir, config);
+      io.out(`Orchard is set up in ${paths.repo}\n  state: ${paths.stateDir}\n  target branch: ${config.targetBranch}, ${config.maxAgents} agents, ${config.mode} mode, default agent ${config.defaultAgent}`);
+      return 0;
+    }
+    case 'add': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          id: { type: 'string' },
+          title: { type: 'string' },
+          prompt: { type: 'string' },
+          priority: { type: 'string' },
+          depends: { type: 'string' },
+          files: { type: 'string' },
+          labels: { type: 'string' },
+          agent: { type: 'string' },
+          estimate: { type: 'string' },
+        },
+      });
+      if (!values.title) throw new UsageError('add needs --title TEXT');
+      if (values.priority && !PRIORITIES.includes(values.priority as never)) throw new UsageError(`--priority must be one of ${PRIORITIES.join(', ')}`);
+      return withSession(io, {}, async (s) => {
+        const existing = Object.keys(s.orchestrator.snapshot.tickets);
+        const raw = {
+          id: values.id ?? nextId(existing),
+          title: values.title,
+          prompt: values.prompt ?? values.title,
+          priority: values.priority ?? 'P2',
+          dependsOn: list(values.depends),
+          files: list(values.files),
+          labels: list(values.labels),
+          ...(values.agent && { agent: values.agent }),
+          ...(values.estimate && { estimate: Number(values.estimate) }),
+        };
+        const [ticket] = importTickets([{ name: 'orchard add', text: JSON.stringify({ tickets: [raw] }) }], { existingIds: existing });
+        await s.orchestrator.addTickets([ticket!]);
+        io.out(`added ${ticket!.id}: ${ticket!.title}`);
+        return 0;
+      });
+    }
+    case 'import': {
+      if (rest.length === 0) throw new UsageError('import needs at least one file: orchard import tickets.json');
+      const files = rest.map((f) => {
+        const p = resolve(io.cwd, f);
+        if (!existsSync(p)) throw new UsageError(`${f}: no such file`);
+        return { name: basename(p), text: readFileSync(p, 'utf8') };
+      });
+      return withSession(io, {}, async (s) => {
+        const tickets = importTickets(files, { existingIds: Object.keys(s.orchestrator.snapshot.tickets) });
+        await s.orchestrator.addTickets(tickets);
+        io.out(`imported ${tickets.length} tickets: ${tickets.map((t) => t.id).join(', ')}`);
+        return 0;
+      });
+    }
+    case 'run': {
+      const { values } = parseArgs({ args: rest, options: { agents: { type: 'string' }, mode: { type: 'string' }, agent: { type: 'string' }, quiet: { type: 'boolean' } } });
+      const overrides: Partial<OrchardConfig> = {
+        ...(values.agents !== undefined && { maxAgents: int('agents', values.agents, 1, 64) }),
+        ...(values.mode !== undefined && { mode: mode(values.mode) }),
+        ...(values.agent !== undefined && { defaultAgent: values.agent }),
+      };
+      return withSession(io, overrides, async (s) => {
+        const o = s.orchestrator;
+        if (!values.quiet) printEvents(o, io.out);
+        const stop = () => void o.stopAll('interrupted (Ctrl-C)');
+        process.once('SIGINT', stop);
+        await o.start();
+        await o.whenIdle();
+        process.off('SIGINT', stop);
+        const sum = summarize(o.snapshot, Date.now());
+        io.out(`\n${sum.done}/${sum.tickets} tickets done, ${sum.failed} failed; wall ${formatDuration(sum.wallMs)}, agent time ${formatDuration(sum.agentMs)}, speedup ${sum.speedup.toFixed(2)}×`);
+        return sum.done === sum.tickets ? 0 : 1;
+      });
+    }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
+      const state = await readStateReadOnly(io);
+      if (values.json) {
+        io.out(JSON.stringify({ tickets: Object.values(state.tickets), runs: Object.values(state.runs), locks: state.locks, summary: summarize(state, Date.now()) }, null, 2));
+        return 0;
+      }
+      const byStatus = new Map<string, string[]>();
+      for (const t of Object.values(state.tickets)) {
+        byStatus.set(t.status, [...(byStatus.get(t.status) ?? []), `  ${t.id} [${t.priority}] ${t.title}${t.reason ? ` — ${t.reason}` : ''}`]);
+      }
+      if (byStatus.size === 0) io.out('No tickets. Add one with "orchard add --title ..." or "orchard import tickets.json".');
+      for (const [status, lines] of byStatus) io.out(`${status} (${lines.length})\n${lines.join('\n')}`);
+      return 0;
+    }
+    case 'report': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
+      const md = markdownReport(await readStateReadOnly(io), Date.now());
+      if (values.out) {
+        const p = resolve(io.cwd, values.out);
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, md);
+        io.out(`report written to ${p}`);
+      } else io.out(md);
+      return 0;
+    }
+    case 'simulate': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { agents: { type: 'string' }, mode: { type: 'string' }, policy: { type: 'string' }, json: { type: 'boolean' } },
+      });
+      if (positionals.length === 0) throw new UsageError('simulate needs a tickets file: orchard simulate tickets.json --agents 3');
+      const files = positionals.map((f) => ({ name: basename(f), text: readFileSync(resolve(io.cwd, f), 'utf8') }));
+      const tickets: TicketSpec[] = importTickets(files);
+      const policy = (values.policy ?? 'orchard') as 'orchard' | 'wave' | 'fifo';
+      if (!['orchard', 'wave', 'fifo'].includes(policy)) throw new UsageError('--policy must be orchard, wave or fifo');
+      const r = simulate(tickets, { agents: int('agents', values.agents ?? '3', 1, 1024)!, mode: mode(values.mode) ?? 'locking', policy });
+      if (values.json) io.out(JSON.stringify(r));
+      else {
+        io.out(`makespan ${r.makespan} min, lower bound ${r.lowerBound} min (ratio ${(r.makespan / r.lowerBound).toFixed(3)}), total work ${r.totalWork} min`);
+        for (const t of [...r.tickets].sort((a, b) => a.start - b.start)) io.out(`  slot ${t.slot}  ${String(t.start).padStart(6)} → ${String(t.end).padEnd(6)} ${t.id}`);
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n${HELP}`);
+  }
+}
+
+export function describeError(e: unknown): string {
+  if (ImportError.is(e)) return e.message;
+  return e instanceof Error ? e.message : String(e);
+}

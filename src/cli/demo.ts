@@ -1,0 +1,89 @@
+// `npm run demo`: a real headless orchestration. It makes a sample repository in a temp
+// folder, imports a small ticket graph (two chains and a fan-in), runs Orchard with three
+// scripted agents in real worktrees, merges their branches into main one at a time, and
+// prints a summary and the report.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { formatDuration, markdownReport, summarize } from '../core/report';
+import { printEvents, runCli } from './commands';
+import { consoleLogger, openSession } from '../infra/session';
+
+const SAMPLE_FILES: Record<string, string> = {
+  'README.md': '# Sample shop\n\nA tiny repository for the Orchard demo.\n',
+  'src/api/server.js': "export const routes = [];\n",
+  'src/ui/app.js': "export const pages = [];\n",
+  'docs/CHANGES.md': '# Changes\n',
+};
+
+const TICKETS = {
+  tickets: [
+    { id: 'API-1', title: 'Add the products endpoint', prompt: 'Add GET /products to the API.', priority: 'P1', files: ['src/api/products.js'], estimate: 40, agent: 'fake' },
+    { id: 'API-2', title: 'Add the orders endpoint', prompt: 'Add POST /orders, using the products endpoint.', priority: 'P1', dependsOn: ['API-1'], files: ['src/api/orders.js'], estimate: 50, agent: 'fake' },
+    { id: 'UI-1', title: 'Product list page', prompt: 'Show the products in a list.', priority: 'P2', files: ['src/ui/products.js'], estimate: 30, agent: 'fake' },
+    { id: 'UI-2', title: 'Checkout page', prompt: 'A checkout page that posts an order.', priority: 'P2', dependsOn: ['UI-1'], files: ['src/ui/checkout.js'], estimate: 40, agent: 'fake' },
+    { id: 'DOC-1', title: 'Document the API', prompt: "Write docs for the API; mention `$(whoami)` and ; rm -rf ~ as plain text.", priority: 'P3', files: ['docs/api.md'], estimate: 20, agent: 'fake' },
+    { id: 'INT-1', title: 'Wire checkout to the orders API', prompt: 'Connect the checkout page to POST /orders.', priority: 'P1', dependsOn: ['API-2', 'UI-2'], files: ['src/ui/wiring.js'], estimate: 30, agent: 'fake' },
+    { id: 'REL-1', title: 'Release notes', prompt: 'Summarise the changes.', priority: 'P2', dependsOn: ['INT-1', 'DOC-1'], files: ['docs/CHANGES.md'], estimate: 10, agent: 'fake' },
+  ],
+};
+
+function sh(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@localhost', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@localhost' } });
+}
+
+async function main(): Promise<number> {
+  const distDir = dirname(__filename);
+  const root = mkdtempSync(join(tmpdir(), 'orchard-demo-'));
+  const repo = join(root, 'sample-shop');
+  mkdirSync(repo);
+  sh(repo, 'init', '-q', '-b', 'main');
+  for (const [p, text] of Object.entries(SAMPLE_FILES)) {
+    mkdirSync(dirname(join(repo, p)), { recursive: true });
+    writeFileSync(join(repo, p), text);
+  }
+  sh(repo, 'add', '-A');
+  sh(repo, 'commit', '-q', '-m', 'Sample shop');
+  writeFileSync(join(root, 'tickets.json'), JSON.stringify(TICKETS, null, 2));
+
+  const out = (s: string) => console.log(s);
+  const io = { out, err: (s: string) => console.error(s), cwd: repo, distDir };
+  out(`Orchard demo — sample repository at ${repo}\n`);
+  await runCli(['init', '--agents', '3', '--agent', 'fake'], io);
+  await runCli(['import', join(root, 'tickets.json')], io);
+  out('\nRunning 7 tickets with 3 scripted agents (each in its own worktree, merged one at a time):\n');
+
+  // The scripted agents work ~40 ms per estimated minute, so the batch takes a few seconds.
+  const session = await openSession({ cwd: repo, owner: 'orchard demo', distDir, log: consoleLogger(true), agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: process.env.ORCHARD_FAKE_MS_PER_MINUTE ?? '40' } });
+  if (session.role !== 'writer') throw new Error(session.message);
+  const o = session.orchestrator;
+  printEvents(o, out);
+  await o.start();
+  await o.whenIdle();
+  const state = o.snapshot;
+  const sum = summarize(state, Date.now());
+  const report = markdownReport(state, Date.now(), 'Orchard demo — execution report');
+  const reportPath = join(root, 'orchard-report.md');
+  writeFileSync(reportPath, report);
+  session.dispose();
+  await session.store.flush();
+
+  out('\nmain after the batch:');
+  out(sh(repo, 'log', '--oneline', '--graph', '--first-parent', 'main').trimEnd());
+  out(`\nSummary: ${sum.done}/${sum.tickets} tickets merged, ${sum.failed} failed, ${sum.retries} retries`);
+  out(`  wall time ${formatDuration(sum.wallMs)}, agent time ${formatDuration(sum.agentMs)} → speedup over sequential ${sum.speedup.toFixed(2)}×`);
+  out(`  report: ${reportPath}`);
+  out(`  worktrees: ${repo}.orchard/worktrees/`);
+  const merged = sh(repo, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter((f) => f.startsWith('src/') || f.startsWith('docs/'));
+  out(`  files on main: ${merged.join(', ')}`);
+  return sum.done === sum.tickets ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`demo failed: ${e instanceof Error ? e.stack : String(e)}`);
+    process.exit(1);
+  },
+);

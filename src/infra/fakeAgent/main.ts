@@ -1,0 +1,88 @@
+// The scripted agent used by the demo and the tests. It reads its ticket from the run folder,
+// edits files in its worktree, reports progress through orchard-agent and commits. Lines of
+// the ticket prompt starting with '@' steer it (they are data: nothing in them is executed):
+//   @fail            exit 1 without changes        @fail-once   fail on attempt 1 only
+//   @hang            never finish                  @ask <q>     escalate and wait for the answer
+//   @sleep <ms>      how long to work              @no-commit   leave the changes uncommitted
+//   @write <path>    also append to this file
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+interface TicketLike {
+  id: string;
+  title: string;
+  prompt: string;
+  files: string[];
+  estimate?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function report(...args: string[]): string {
+  try {
+    return execFileSync('orchard-agent', args, { encoding: 'utf8' });
+  } catch {
+    return '';
+  }
+}
+
+async function main(): Promise<void> {
+  const runDir = process.env.ORCHARD_RUN_DIR;
+  if (!runDir) throw new Error('fake-agent runs inside an Orchard run (ORCHARD_RUN_DIR is not set)');
+  const ticket = JSON.parse(readFileSync(join(runDir, 'ticket.json'), 'utf8')) as TicketLike;
+  const attempt = Number(process.env.ORCHARD_ATTEMPT ?? '1');
+  const directives = ticket.prompt.split('\n').filter((l) => l.startsWith('@')).map((l) => l.trim());
+  const has = (d: string) => directives.some((x) => x === d || x.startsWith(`${d} `));
+  const arg = (d: string) => directives.find((x) => x.startsWith(`${d} `))?.slice(d.length + 1);
+  const msPerMinute = Number(process.env.ORCHARD_FAKE_MS_PER_MINUTE ?? '40');
+  const workMs = Number(arg('@sleep') ?? (ticket.estimate ?? 10) * msPerMinute);
+
+  console.log(`fake-agent: working on ${ticket.id} "${ticket.title}" (attempt ${attempt})`);
+  if (has('@fail') || (has('@fail-once') && attempt === 1)) {
+    console.log('fake-agent: told to fail');
+    process.exit(1);
+  }
+  if (has('@hang')) {
+    console.log('fake-agent: told to hang');
+    for (;;) await sleep(60_000);
+  }
+  const steps = 4;
+  for (let i = 1; i <= steps; i++) {
+    await sleep(workMs / steps);
+    report('progress', String(Math.round((i / steps) * 90)), `step ${i} of ${steps}`);
+  }
+  let answer = '';
+  const question = arg('@ask');
+  if (question) {
+    console.log(`fake-agent: asking "${question}"`);
+    answer = report('escalate', question, '--option', 'yes', '--option', 'no').trim();
+    console.log(`fake-agent: the human said "${answer}"`);
+  }
+  const targets = ticket.files.filter((f) => !/[*?]/.test(f));
+  const extra = arg('@write');
+  if (extra) targets.push(extra);
+  if (targets.length === 0) {
+    const dir = ticket.files[0]?.split('/').filter((s) => !/[*?]/.test(s)).join('/') || 'notes';
+    targets.push(`${dir}/${ticket.id}.md`);
+  }
+  for (const rel of targets) {
+    const p = join(process.cwd(), rel);
+    mkdirSync(dirname(p), { recursive: true });
+    appendFileSync(p, `- ${ticket.id}: ${ticket.title}${answer ? ` (answer: ${answer})` : ''}\n`);
+  }
+  if (!has('@no-commit')) {
+    execFileSync('git', ['add', '-A'], { stdio: 'ignore' });
+    execFileSync('git', ['commit', '-q', '-m', `${ticket.id}: ${ticket.title}`], {
+      stdio: 'ignore',
+      env: { ...process.env, GIT_AUTHOR_NAME: 'fake-agent', GIT_AUTHOR_EMAIL: 'fake@localhost', GIT_COMMITTER_NAME: 'fake-agent', GIT_COMMITTER_EMAIL: 'fake@localhost' },
+    });
+  }
+  report('done', `changed ${targets.join(', ')}`);
+  console.log(`fake-agent: ${ticket.id} done`);
+}
+
+main().catch((e) => {
+  console.error(`fake-agent: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(3);
+});

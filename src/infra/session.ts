@@ -1,0 +1,142 @@
+// Composition of the headless pieces around one repository: state store with its writer
+// lease, git workspace, agent launcher and the orchestrator. The CLI, the demo, the tests
+// and the VS Code layer all open Orchard through here.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Disposable } from '../core/emitter';
+import type { OrchardState } from '../core/model';
+import { Orchestrator } from '../core/orchestrator';
+import type { Clock, Logger, Ports } from '../core/ports';
+import { AgentLauncher, HeadlessRunnerHost, type RunnerHost } from './agents/launcher';
+import { fakeProfile, type AgentProfile } from './agents/profiles';
+import { readConfig, type OrchardConfig } from './config';
+import { commonDir, currentBranch, repoRoot } from './git/git';
+import { GitWorkspace } from './git/workspace';
+import { FileStateStore, openState, type LeaseHolder, type WriterLease } from './store';
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return { dispose: () => clearTimeout(t) };
+  },
+};
+
+export const consoleLogger = (quiet = false): Logger => ({
+  debug: () => undefined,
+  info: (m) => (quiet ? undefined : console.error(m)),
+  warn: (m) => console.error(`warning: ${m}`),
+  error: (m) => console.error(`error: ${m}`),
+});
+
+export interface RepoPaths {
+  repo: string;
+  commonDir: string;
+  /** `<common dir>/orchard` */
+  stateDir: string;
+  branch?: string;
+}
+
+export class NotARepositoryError extends Error {
+  readonly reason = 'not-a-repository';
+  static is(e: unknown): e is NotARepositoryError {
+    return e instanceof NotARepositoryError;
+  }
+}
+
+export async function locateRepo(cwd: string): Promise<RepoPaths> {
+  let repo: string;
+  try {
+    repo = await repoRoot(cwd);
+  } catch {
+    throw new NotARepositoryError(`${cwd} is not inside a git repository; run "git init" there first, or open a repository.`);
+  }
+  const common = await commonDir(repo);
+  return { repo, commonDir: common, stateDir: join(common, 'orchard'), branch: await currentBranch(repo) };
+}
+
+export interface SessionOptions {
+  cwd: string;
+  /** Who holds the writer lease, shown to other windows ("orchard CLI", "VS Code window"). */
+  owner: string;
+  /** Folder holding the bundles (runner.js, orchard-agent.js, fake-agent.js). */
+  distDir: string;
+  host?: RunnerHost;
+  log?: Logger;
+  clock?: Clock;
+  /** Overrides on top of the repository's config. */
+  config?: Partial<OrchardConfig>;
+  profiles?: Record<string, AgentProfile>;
+  /** Extra environment for agents. */
+  agentEnv?: Record<string, string>;
+}
+
+export type Session =
+  | ({ role: 'writer'; orchestrator: Orchestrator; workspace: GitWorkspace; launcher: AgentLauncher; config: OrchardConfig } & SessionBase)
+  | ({ role: 'follower'; holder: LeaseHolder; message: string; state: () => OrchardState } & SessionBase);
+
+interface SessionBase extends Disposable {
+  paths: RepoPaths;
+  store: FileStateStore;
+  lease: WriterLease;
+}
+
+export async function openSession(opts: SessionOptions): Promise<Session> {
+  const log = opts.log ?? consoleLogger();
+  const paths = await locateRepo(opts.cwd);
+  mkdirSync(paths.stateDir, { recursive: true });
+  const config = { ...readConfig(paths.stateDir, paths.branch ?? 'main'), ...opts.config };
+  const opened = await openState(paths.stateDir, { owner: opts.owner, log });
+  if (opened.role === 'follower') {
+    return {
+      role: 'follower',
+      paths,
+      store: opened.store,
+      lease: opened.lease,
+      holder: opened.holder,
+      message: opened.message,
+      state: () => opened.watcher.state,
+      dispose: () => {
+        opened.watcher.dispose();
+        opened.lease.dispose();
+      },
+    };
+  }
+  const workspace = new GitWorkspace({ repo: paths.repo, targetBranch: config.targetBranch, testCommand: config.testCommand, log });
+  const launcher = new AgentLauncher({
+    stateDir: paths.stateDir,
+    distDir: opts.distDir,
+    host: opts.host ?? new HeadlessRunnerHost(),
+    defaultProfile: config.defaultAgent,
+    profiles: { fake: fakeProfile(opts.distDir), ...opts.profiles },
+    log,
+    env: opts.agentEnv,
+  });
+  let nextId = 0;
+  const ports: Ports = {
+    clock: opts.clock ?? systemClock,
+    ids: { next: (prefix) => `${prefix}-${Date.now().toString(36)}-${nextId++}` },
+    log,
+    state: opened.store,
+    workspace,
+    agents: launcher,
+  };
+  const orchestrator = await Orchestrator.open(ports, config);
+  return {
+    role: 'writer',
+    paths,
+    store: opened.store,
+    lease: opened.lease,
+    orchestrator,
+    workspace,
+    launcher,
+    config,
+    dispose: () => {
+      orchestrator.dispose();
+      void opened.store.flush().finally(() => {
+        opened.store.dispose();
+        opened.lease.dispose();
+      });
+    },
+  };
+}

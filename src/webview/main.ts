@@ -1,0 +1,2 @@
+// Dashboard front end (placeholder until the dashboard issue).
+document.body.dataset.orchard = 'ready';
