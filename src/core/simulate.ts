@@ -144,8 +144,17 @@ function simulateWaves(specs: readonly TicketSpec[], K: number, o: SimulateOptio
   const out: ScheduledTicket[] = [];
   let waveStart = 0;
   let decisions = 0;
+  // Like the seed, a ticket with a dependency that is not a ticket never becomes ready (nor its dependents).
+  const g = buildGraphIndex(specs);
+  const never = new Set<string>();
+  for (const id of topologicalOrderOf(g)) {
+    const i = g.index.get(id)!;
+    let bad = g.unknownDeps.has(i);
+    for (let k = g.depsStart[i]!; k < g.depsStart[i + 1]! && !bad; k++) bad = never.has(g.ids[g.depsList[k]!]!);
+    if (bad) never.add(id);
+  }
   for (const wave of executionWaves(specs)) {
-    const pending = [...wave].sort(compareIds).map((id) => byId.get(id)!);
+    const pending = wave.filter((id) => !never.has(id)).sort(compareIds).map((id) => byId.get(id)!);
     const slotFree: number[] = new Array(cap).fill(waveStart);
     const active: Array<{ t: TicketSpec; end: number; slot: number }> = [];
     let now = waveStart;
@@ -172,6 +181,18 @@ function simulateWaves(specs: readonly TicketSpec[], K: number, o: SimulateOptio
   }
   const started = new Set(out.map((t) => t.id));
   return { tickets: out, unscheduled: [...byId.keys()].filter((id) => !started.has(id)), decisions };
+}
+
+function topologicalOrderOf(g: ReturnType<typeof buildGraphIndex>): string[] {
+  const indeg = new Int32Array(g.ids.length);
+  for (let i = 0; i < g.ids.length; i++) indeg[i] = g.depsStart[i + 1]! - g.depsStart[i]!;
+  const order: number[] = [];
+  for (let i = 0; i < g.ids.length; i++) if (indeg[i] === 0) order.push(i);
+  for (let h = 0; h < order.length; h++) {
+    const v = order[h]!;
+    for (let k = g.outStart[v]!; k < g.outStart[v + 1]!; k++) if (--indeg[g.outList[k]!]! === 0) order.push(g.outList[k]!);
+  }
+  return order.map((i) => g.ids[i]!);
 }
 
 export interface CheckOptions {
