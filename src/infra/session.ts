@@ -3,7 +3,7 @@
 // and the VS Code layer all open Orchard through here.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Disposable } from '../core/emitter';
+import type { Disposable, Event } from '../core/emitter';
 import type { OrchardState } from '../core/model';
 import { Orchestrator } from '../core/orchestrator';
 import type { Clock, Logger, Ports } from '../core/ports';
@@ -73,7 +73,7 @@ export interface SessionOptions {
 
 export type Session =
   | ({ role: 'writer'; orchestrator: Orchestrator; workspace: GitWorkspace; launcher: AgentLauncher; config: OrchardConfig } & SessionBase)
-  | ({ role: 'follower'; holder: LeaseHolder; message: string; state: () => OrchardState } & SessionBase);
+  | ({ role: 'follower'; holder: LeaseHolder; message: string; state: () => OrchardState; onDidChange: Event<OrchardState> } & SessionBase);
 
 interface SessionBase extends Disposable {
   paths: RepoPaths;
@@ -96,6 +96,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       holder: opened.holder,
       message: opened.message,
       state: () => opened.watcher.state,
+      onDidChange: opened.watcher.onDidChange,
       dispose: () => {
         opened.watcher.dispose();
         opened.lease.dispose();

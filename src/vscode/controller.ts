@@ -1,0 +1,90 @@
+// Holds the Orchard session of the workspace's repository and tells the views when state
+// changes. Opening is lazy: the first view or command that needs it opens it.
+import * as vscode from 'vscode';
+import type { OrchardState } from '../core/model';
+import { openSession, type Session } from '../infra/session';
+import { configOverrides, customProfiles } from './settings';
+import type { TerminalRunnerHost } from './terminalHost';
+
+export type WriterSession = Extract<Session, { role: 'writer' }>;
+
+export class OrchardController implements vscode.Disposable {
+  private session: Session | undefined;
+  private opening: Promise<Session | undefined> | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeState = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly distDir: string,
+    private readonly host: TerminalRunnerHost,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get current(): Session | undefined {
+    return this.session;
+  }
+
+  state(): OrchardState | undefined {
+    const s = this.session;
+    if (!s) return undefined;
+    return s.role === 'writer' ? s.orchestrator.snapshot : s.state();
+  }
+
+  /** Opens the session for the first workspace folder (once). */
+  open(): Promise<Session | undefined> {
+    this.opening ??= this.doOpen();
+    return this.opening;
+  }
+
+  /** The writer session, or an error message the user can act on. */
+  async writer(): Promise<WriterSession> {
+    const s = await this.open();
+    if (!s) throw new Error('Open a folder that is a git repository to use Orchard.');
+    if (s.role !== 'writer') throw new Error(s.message);
+    return s;
+  }
+
+  private async doOpen(): Promise<Session | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file') return undefined;
+    const log = {
+      debug: (m: string) => this.log.debug(m),
+      info: (m: string) => this.log.info(m),
+      warn: (m: string) => this.log.warn(m),
+      error: (m: string) => this.log.error(m),
+    };
+    try {
+      const s = await openSession({
+        cwd: folder.uri.fsPath,
+        owner: `VS Code window (pid ${process.pid})`,
+        distDir: this.distDir,
+        host: this.host,
+        log,
+        config: configOverrides(),
+        profiles: customProfiles(),
+      });
+      this.session = s;
+      if (s.role === 'writer') {
+        this.subscriptions.push(s.orchestrator.onDidChange(() => this.changed.fire()));
+        this.log.info(`Orchard opened ${s.paths.repo} (state in ${s.paths.stateDir})`);
+      } else {
+        this.subscriptions.push(s.onDidChange(() => this.changed.fire()));
+        this.log.info(s.message);
+        void vscode.window.showInformationMessage(s.message);
+      }
+      this.changed.fire();
+      return s;
+    } catch (e) {
+      this.opening = undefined;
+      this.log.error(`Could not open Orchard: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+    this.session?.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,129 @@
+// Nodes of the Tickets tree: status groups, tickets, and a ticket's dependencies and runs.
+import * as vscode from 'vscode';
+import type { OrchardState, Run, Ticket, TicketStatus } from '../../core/model';
+import { formatDuration } from '../../core/report';
+
+export const STATUS_ORDER: readonly TicketStatus[] = [
+  'escalated',
+  'running',
+  'gating',
+  'merging',
+  'queued-for-merge',
+  'ready',
+  'backlog',
+  'blocked',
+  'failed',
+  'done',
+  'cancelled',
+];
+
+const STATUS_LABEL: Record<TicketStatus, string> = {
+  escalated: 'Waiting on you',
+  running: 'Running',
+  gating: 'Gating',
+  merging: 'Merging',
+  'queued-for-merge': 'Queued for merge',
+  ready: 'Ready',
+  backlog: 'Backlog',
+  blocked: 'Blocked',
+  failed: 'Failed',
+  done: 'Done',
+  cancelled: 'Cancelled',
+};
+
+const STATUS_ICON: Record<TicketStatus, [string, string?]> = {
+  escalated: ['question', 'charts.yellow'],
+  running: ['sync~spin', 'charts.blue'],
+  gating: ['beaker', 'charts.blue'],
+  merging: ['git-merge', 'charts.purple'],
+  'queued-for-merge': ['git-pull-request', 'charts.purple'],
+  ready: ['circle-large-outline'],
+  backlog: ['circle-outline'],
+  blocked: ['debug-pause', 'charts.orange'],
+  failed: ['error', 'charts.red'],
+  done: ['pass-filled', 'charts.green'],
+  cancelled: ['circle-slash'],
+};
+
+const PRIORITY_ICON: Record<string, [string, string?]> = {
+  P0: ['flame', 'charts.red'],
+  P1: ['arrow-up', 'charts.orange'],
+  P2: ['dash'],
+  P3: ['arrow-down'],
+};
+
+export type Node =
+  | { kind: 'group'; status: TicketStatus; ids: string[] }
+  | { kind: 'ticket'; id: string }
+  | { kind: 'dependency'; id: string; of: string }
+  | { kind: 'run'; runId: string };
+
+function icon([id, color]: [string, string?]): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+export function runsOf(state: OrchardState, ticketId: string): Run[] {
+  return Object.values(state.runs)
+    .filter((r) => r.ticketId === ticketId)
+    .sort((a, b) => a.attempt - b.attempt);
+}
+
+export function groupItem(node: Extract<Node, { kind: 'group' }>): vscode.TreeItem {
+  const item = new vscode.TreeItem(STATUS_LABEL[node.status], vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `group:${node.status}`;
+  item.description = String(node.ids.length);
+  item.iconPath = icon(STATUS_ICON[node.status]);
+  item.contextValue = `group-${node.status}`;
+  return item;
+}
+
+export function ticketItem(t: Ticket, state: OrchardState, now: number): vscode.TreeItem {
+  const runs = runsOf(state, t.id);
+  const last = runs[runs.length - 1];
+  const hasChildren = t.dependsOn.length > 0 || runs.length > 0;
+  const item = new vscode.TreeItem(`${t.id}  ${t.title}`, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.id = `ticket:${t.id}`;
+  item.iconPath = icon(t.status === 'running' || t.status === 'escalated' ? STATUS_ICON[t.status] : PRIORITY_ICON[t.priority] ?? ['dash']);
+  const parts: string[] = [t.priority];
+  if (t.status === 'running' && last) {
+    parts.push(formatDuration(now - last.startedAt));
+    if (last.progress !== undefined) parts.push(`${last.progress}%`);
+  }
+  const waitingOn = t.dependsOn.filter((d) => state.tickets[d]?.status !== 'done');
+  if ((t.status === 'backlog' || t.status === 'blocked') && waitingOn.length) parts.push(`after ${waitingOn.join(', ')}`);
+  if (t.reason && t.status !== 'running' && t.status !== 'done') parts.push(t.reason);
+  item.description = parts.join(' · ');
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${t.id}** — `).appendText(t.title);
+  md.appendMarkdown(`\n\n$(tag) ${t.priority} · ${STATUS_LABEL[t.status]}`);
+  if (t.reason) md.appendMarkdown('\n\n').appendText(t.reason);
+  if (t.dependsOn.length) md.appendMarkdown(`\n\nDepends on: `).appendText(t.dependsOn.join(', '));
+  if (t.files.length) md.appendMarkdown(`\n\nFiles: `).appendText(t.files.join(', '));
+  if (last?.message) md.appendMarkdown('\n\nAgent: ').appendText(last.message);
+  md.supportThemeIcons = true;
+  item.tooltip = md;
+  item.contextValue = `ticket-${t.status}`;
+  return item;
+}
+
+export function dependencyItem(dep: Ticket | undefined, id: string, parent: string): vscode.TreeItem {
+  const item = new vscode.TreeItem(dep ? `${dep.id}  ${dep.title}` : id);
+  item.id = `dep:${parent}:${id}`;
+  item.description = dep ? `dependency · ${STATUS_LABEL[dep.status]}` : 'unknown dependency';
+  item.iconPath = icon(dep ? STATUS_ICON[dep.status] : ['warning', 'charts.yellow']);
+  item.contextValue = 'dependency';
+  return item;
+}
+
+export function runItem(r: Run, now: number): vscode.TreeItem {
+  const item = new vscode.TreeItem(`Run ${r.attempt} · slot ${r.slot}`);
+  item.id = `run:${r.id}`;
+  const dur = formatDuration((r.endedAt ?? now) - r.startedAt);
+  item.description = [r.outcome ?? 'running', dur, r.commits !== undefined ? `${r.commits} commits` : ''].filter(Boolean).join(' · ');
+  item.tooltip = [`branch ${r.branch}`, `worktree ${r.worktree}`, r.filesChanged?.length ? `changed: ${r.filesChanged.join(', ')}` : '', r.message ?? '']
+    .filter(Boolean)
+    .join('\n');
+  item.iconPath = icon(r.outcome === 'succeeded' ? ['check'] : r.outcome ? ['close'] : ['loading~spin']);
+  item.contextValue = 'run';
+  return item;
+}
