@@ -8,7 +8,14 @@ import type { Mode, Ticket, TicketSpec } from './model';
 import { patternsOverlap } from './paths';
 import { Scheduler, type RunningTicket, type SlotState } from './scheduler';
 
-export type SimPolicy = 'orchard' | 'wave' | 'fifo';
+/**
+ * orchard: the real scheduler. fifo: the real scheduler with id order only.
+ * wave: seed 002's loop as written — take the ready tickets (id order) for the idle agents
+ *   (at most K), start them, await all of them (asyncio.gather), recompute, repeat.
+ * wave-list: a kinder barrier baseline — the whole ready set (one DAG level) is list-
+ *   scheduled on K agents, and the next level starts when the whole level is done.
+ */
+export type SimPolicy = 'orchard' | 'wave' | 'wave-list' | 'fifo';
 
 export interface SimulateOptions {
   /** Number of slots (K). */
@@ -61,7 +68,8 @@ export function simulate(specs: readonly TicketSpec[], options: SimulateOptions)
   const cp = criticalPath(specs);
   const lowerBound = options.mode === 'queue' ? totalWork : Math.max(cp.length, totalWork / K);
   const base = { policy, mode: options.mode, agents: K, lowerBound, criticalPath: cp, totalWork };
-  const run = policy === 'wave' ? simulateWaves(specs, K, options) : simulateList(specs, K, options, policy === 'fifo' ? 'fifo' : 'priority');
+  const run =
+    policy === 'wave' ? simulateSeedLoop(specs, K, options) : policy === 'wave-list' ? simulateWaves(specs, K, options) : simulateList(specs, K, options, policy === 'fifo' ? 'fifo' : 'priority');
   const makespan = run.tickets.reduce((m, t) => Math.max(m, t.end), 0);
   return { ...base, makespan, ...run };
 }
@@ -72,7 +80,8 @@ function simulateList(
   o: SimulateOptions,
   order: 'priority' | 'fifo',
 ): { tickets: ScheduledTicket[]; unscheduled: string[]; decisions: number } {
-  const tickets: Ticket[] = specs.map((s) => ({ ...s, status: 'backlog', createdAt: 0, readyAt: 0, attempts: 0 }));
+  // Without slot profiles every slot is generic and ticket.agent is ignored.
+  const tickets: Ticket[] = specs.map((s) => ({ ...s, agent: o.slotProfiles ? s.agent : undefined, status: 'backlog', createdAt: 0, readyAt: 0, attempts: 0 }));
   const sched = new Scheduler(tickets, { order, agingMinutesPerClass: o.agingMinutesPerClass });
   const g = sched.graphInfo.graph;
   const byIndex: Ticket[] = new Array(g.ids.length);
@@ -132,7 +141,56 @@ function simulateList(
 }
 
 /**
- * Seed 002's loop with a barrier: the ready set (one wave: every ticket whose dependencies
+ * Seed 002's execute_all loop: completed → ready (id order) → start up to K of them (in
+ * locking mode skipping one that overlaps a ticket already in the batch; queue: 1) →
+ * gather (wait for all) → repeat.
+ */
+function simulateSeedLoop(specs: readonly TicketSpec[], K: number, o: SimulateOptions): { tickets: ScheduledTicket[]; unscheduled: string[]; decisions: number } {
+  const g = buildGraphIndex(specs);
+  const cap = o.mode === 'queue' ? 1 : K;
+  const done = new Uint8Array(g.ids.length);
+  const started = new Uint8Array(g.ids.length);
+  const order = g.ids.map((_, i) => i).sort((a, b) => compareIds(g.ids[a]!, g.ids[b]!));
+  const byIndex: TicketSpec[] = new Array(g.ids.length);
+  for (const t of specs) {
+    const i = g.index.get(t.id)!;
+    byIndex[i] ??= t;
+  }
+  const out: ScheduledTicket[] = [];
+  let now = 0;
+  let decisions = 0;
+  for (;;) {
+    decisions++;
+    const batch: number[] = [];
+    for (const i of order) {
+      if (batch.length >= cap) break;
+      if (started[i] || g.unknownDeps.has(i)) continue;
+      let ok = true;
+      for (let k = g.depsStart[i]!; k < g.depsStart[i + 1]! && ok; k++) ok = done[g.depsList[k]!] === 1;
+      if (!ok) continue;
+      if (o.mode === 'locking') {
+        const files = byIndex[i]!.files;
+        const clash = batch.some((b) => files.some((f) => byIndex[b]!.files.some((h) => patternsOverlap(f, h))));
+        if (clash) continue;
+      }
+      batch.push(i);
+    }
+    if (batch.length === 0) break;
+    let end = now;
+    batch.forEach((i, slot) => {
+      const t = byIndex[i]!;
+      started[i] = 1;
+      out.push({ id: t.id, start: now, end: now + est(t), slot });
+      end = Math.max(end, now + est(t));
+    });
+    for (const i of batch) done[i] = 1;
+    now = end;
+  }
+  return { tickets: out, unscheduled: g.ids.filter((_, i) => !started[i]), decisions };
+}
+
+/**
+ * Seed 002's barrier, level by level ('wave-list'): the ready set (one wave: every ticket whose dependencies
  * are all done) is run on K agents — an agent that finishes takes the next ticket of the
  * same wave, in id order — and the next wave starts only when the whole wave is done.
  * Locking mode: a ticket waits while a running ticket of its wave has overlapping files.

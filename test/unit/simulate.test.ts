@@ -22,9 +22,20 @@ test('a small schedule by hand: critical path first, refill at once', () => {
   assert.deepEqual(checkSchedule(t, r, { agents: 2, mode: 'isolation' }), []);
 });
 
-test('wave baseline waits for the whole wave; orchard does not', () => {
+test("wave baseline is the seed's loop: up to K ready tickets, then wait for all of them", () => {
+  // K = 2, all independent: A(10) B(60) | C(10) D(10) | E(10) — each batch waits for its slowest.
+  const t = [spec('A', 10), spec('B', 60), spec('C', 10), spec('D', 10), spec('E', 10)];
+  const w = simulate(t, { agents: 2, mode: 'isolation', policy: 'wave' });
+  assert.deepEqual(w.tickets.map((x) => [x.id, x.start]), [['A', 0], ['B', 0], ['C', 60], ['D', 60], ['E', 70]]);
+  assert.equal(w.makespan, 80);
+  assert.equal(simulate(t, { agents: 2, mode: 'isolation', policy: 'wave-list' }).makespan, 60);
+  assert.equal(simulate(t, { agents: 2, mode: 'isolation' }).makespan, 60);
+  assert.deepEqual(checkSchedule(t, w, { agents: 2, mode: 'isolation' }), []);
+});
+
+test('wave-list baseline waits for the whole level; orchard does not', () => {
   const t = [spec('A', 10), spec('B', 60), spec('C', 30, ['A']), spec('D', 30, ['A'])];
-  const wave = simulate(t, { agents: 3, mode: 'isolation', policy: 'wave' });
+  const wave = simulate(t, { agents: 3, mode: 'isolation', policy: 'wave-list' });
   const orch = simulate(t, { agents: 3, mode: 'isolation', policy: 'orchard' });
   assert.equal(wave.makespan, 90, 'C and D start after B (60), the end of wave 0');
   assert.equal(orch.makespan, 60);
@@ -72,7 +83,7 @@ test('checkSchedule catches each kind of violation', () => {
 
 test('property: every policy × mode yields a valid schedule on 240 seeded random DAGs', () => {
   const rng = new Rng(31337);
-  const policies: SimPolicy[] = ['orchard', 'wave', 'fifo'];
+  const policies: SimPolicy[] = ['orchard', 'wave', 'wave-list', 'fifo'];
   const modes: Mode[] = ['isolation', 'locking', 'queue'];
   let ratioSum = 0;
   let runs = 0;
@@ -123,7 +134,7 @@ test('strongLowerBound: at least the simple bound, never above an actual schedul
 
 test('unknown dependency: reported as unscheduled, never started', () => {
   const t = [spec('A', 10), spec('B', 10, ['NOPE'])];
-  for (const policy of ['orchard', 'wave', 'fifo'] as const) {
+  for (const policy of ['orchard', 'wave', 'wave-list', 'fifo'] as const) {
     const r = simulate(t, { agents: 2, mode: 'isolation', policy });
     assert.deepEqual(r.unscheduled, ['B'], policy);
     assert.deepEqual(r.tickets.map((x) => x.id), ['A'], policy);
