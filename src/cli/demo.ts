@@ -54,8 +54,8 @@ async function main(): Promise<number> {
   await runCli(['import', join(root, 'tickets.json')], io);
   out('\nRunning 7 tickets with 3 scripted agents (each in its own worktree, merged one at a time):\n');
 
-  // The scripted agents work ~40 ms per estimated minute, so the batch takes a few seconds.
-  const session = await openSession({ cwd: repo, owner: 'orchard demo', distDir, log: consoleLogger(true), agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: process.env.ORCHARD_FAKE_MS_PER_MINUTE ?? '40' } });
+  // The scripted agents work ~60 ms per estimated minute, so the batch takes a few seconds.
+  const session = await openSession({ cwd: repo, owner: 'orchard demo', distDir, log: consoleLogger(true), agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: process.env.ORCHARD_FAKE_MS_PER_MINUTE ?? '60' } });
   if (session.role !== 'writer') throw new Error(session.message);
   const o = session.orchestrator;
   printEvents(o, out);

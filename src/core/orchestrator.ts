@@ -16,8 +16,10 @@ import {
 import type { AgentExit, AgentHandle, Ports } from './ports';
 import { reduce } from './reduce';
 import { assertTransition } from './transitions';
-import { nextAssignments } from './assign';
-import { graphProblems } from './graphCheck';
+import { validateGraph } from './dag';
+import { acquireEvents, tryAcquire } from './locks';
+import { retryDecision, type FailureKind } from './retry';
+import { Scheduler, type SlotState } from './scheduler';
 
 export interface ChangeEvent {
   events: readonly OrchardEvent[];
@@ -53,12 +55,15 @@ export class Orchestrator implements Disposable {
   private pumping = false;
   private pumpAgain = false;
   private inFlight = 0;
+  private readonly scheduler: Scheduler;
 
   private constructor(
     private readonly ports: Ports,
     private state: OrchardState,
     public settings: Settings,
-  ) {}
+  ) {
+    this.scheduler = new Scheduler(Object.values(state.tickets));
+  }
 
   static async open(ports: Ports, settings: Settings): Promise<Orchestrator> {
     const state = await ports.state.load();
@@ -85,10 +90,9 @@ export class Orchestrator implements Disposable {
 
   /** Adds tickets after checking the whole graph (existing + new); all or nothing. */
   async addTickets(specs: readonly TicketSpec[]): Promise<void> {
-    const existing = Object.values(this.state.tickets);
-    const problems = graphProblems([...existing, ...specs], new Set(existing.map((t) => t.id)));
+    const problems = validateGraph([...Object.values(this.state.tickets), ...specs]);
     if (problems.length) {
-      throw new OrchestratorError('invalid-graph', `The tickets were not added:\n- ${problems.join('\n- ')}`);
+      throw new OrchestratorError('invalid-graph', `The tickets were not added:\n- ${problems.map((p) => p.message).join('\n- ')}`);
     }
     await this.commit(specs.map((ticket) => ({ type: 'ticket-added', ticket: { ...ticket } })));
     this.requestPump();
@@ -168,11 +172,19 @@ export class Orchestrator implements Disposable {
     if (bodies.length === 0) return this.persist;
     const at = this.ports.clock.now();
     const events: OrchardEvent[] = [];
+    const touched = new Set<string>();
+    let graphChanged = false;
     for (const body of bodies) {
       const e = { ...body, seq: this.state.seq + 1, at } as OrchardEvent;
       reduce(this.state, e);
       events.push(e);
+      if (e.type === 'ticket-added' || e.type === 'ticket-edited') graphChanged = true;
+      else if (e.type === 'ticket-status') touched.add(e.id);
+      else if (e.type === 'run-started') touched.add(e.run.ticketId);
     }
+    // The scheduler keeps derived graph data between decisions: one rebuild per graph change.
+    if (graphChanged) this.scheduler.reset(Object.values(this.state.tickets));
+    else for (const id of touched) this.scheduler.update(this.state.tickets[id]!);
     this.ports.state.snapshot(this.state);
     const done = this.persist.then(() => this.ports.state.append(events));
     this.persist = done.catch((err) => this.ports.log.error(`Could not persist events: ${String(err)}`));
@@ -230,10 +242,44 @@ export class Orchestrator implements Disposable {
     void this.drainMergeQueue();
     if (!this.active) return;
     const now = this.ports.clock.now();
-    const { assignments, wakeAt } = nextAssignments(this.state, this.settings, now);
-    for (const a of assignments) await this.startRun(a.ticketId, a.slot);
+    const plan = this.scheduler.plan({
+      running: this.runningTickets(),
+      slots: this.slots(),
+      locks: this.settings.mode === 'isolation' ? [] : this.state.locks,
+      mode: this.settings.mode,
+      overlapThreshold: this.settings.overlapThreshold,
+      now,
+      explain: 'none',
+    });
+    for (const a of plan.assignments) await this.startRun(a.ticketId, a.slot);
+    let wakeAt: number | undefined;
+    for (const t of Object.values(this.state.tickets)) {
+      if (t.status === 'ready' && t.notBefore !== undefined && t.notBefore > now) wakeAt = Math.min(wakeAt ?? Infinity, t.notBefore);
+    }
     this.wakeTimer?.dispose();
     this.wakeTimer = wakeAt !== undefined ? this.ports.clock.setTimer(Math.max(0, wakeAt - now), () => this.requestPump()) : undefined;
+  }
+
+  private runningTickets(): { ticketId: string; slot: number; files: string[] }[] {
+    const out = [];
+    for (const r of Object.values(this.state.runs)) {
+      if (r.endedAt === undefined) out.push({ ticketId: r.ticketId, slot: r.slot, files: this.state.tickets[r.ticketId]?.files ?? [] });
+    }
+    return out;
+  }
+
+  /** Slots are seats: any slot runs any profile, except profiles that are paused. */
+  private slots(): SlotState[] {
+    const load = new Map<number, number>();
+    const busy = new Set<number>();
+    for (const r of Object.values(this.state.runs)) {
+      load.set(r.slot, (load.get(r.slot) ?? 0) + 1);
+      if (r.endedAt === undefined) busy.add(r.slot);
+    }
+    const profiles = [...new Set(Object.values(this.state.tickets).map((t) => t.agent).filter((a): a is string => !!a))];
+    const out: SlotState[] = [];
+    for (let id = 1; id <= this.settings.maxAgents; id++) out.push({ id, busy: busy.has(id), load: load.get(id) ?? 0, capabilities: profiles });
+    return out;
   }
 
   /** backlog → ready when every dependency is merged; → blocked when one is failed or cancelled. */
@@ -258,14 +304,20 @@ export class Orchestrator implements Disposable {
     const runId = `${ticketId}-r${attempt}`;
     const now = this.ports.clock.now();
     const leaseMs = this.settings.lockLeaseMinutes * 60_000;
-    await this.transition(ticketId, 'running', `attempt ${attempt} on slot ${slot}`);
-    const lockEvents: OrchardEventBody[] =
-      this.settings.mode === 'isolation'
-        ? []
-        : t.files.map((pattern) => ({
-            type: 'lock-acquired' as const,
-            lock: { pattern, runId, ticketId, expiresAt: now + leaseMs, generation: this.state.lockGeneration + 1 },
-          }));
+    let lockEvents: OrchardEventBody[] = [];
+    if (this.settings.mode !== 'isolation' && t.files.length) {
+      const got = tryAcquire(
+        { locks: this.state.locks, generation: this.state.lockGeneration },
+        { runId, ticketId, patterns: t.files, now, leaseMs },
+      );
+      // The scheduler only assigns tickets whose files are free, so this holds unless a lock
+      // was taken between plan and start; then the ticket simply waits for the next pass.
+      if (!got.ok) {
+        this.ports.log.info(`${ticketId} waits: ${got.conflicts[0]?.holder.pattern} is locked by ${got.conflicts[0]?.holder.ticketId}`);
+        return;
+      }
+      lockEvents = acquireEvents(got, runId);
+    }
     const run: Run = {
       id: runId,
       ticketId,
@@ -275,7 +327,11 @@ export class Orchestrator implements Disposable {
       worktree: '',
       startedAt: now,
     };
-    await this.commit([{ type: 'run-started', run }, ...lockEvents]);
+    await this.commit([
+      { type: 'ticket-status', id: ticketId, from: t.status, to: 'running', reason: `attempt ${attempt} on slot ${slot}` },
+      { type: 'run-started', run },
+      ...lockEvents,
+    ]);
     this.inFlight++;
     try {
       const wt = await this.ports.workspace.prepareWorktree(t, attempt);
@@ -348,19 +404,24 @@ export class Orchestrator implements Disposable {
           : outcome === 'no-changes'
             ? 'the agent exited without committing changes'
             : `the agent exited with code ${exit.exitCode ?? exit.signal}`;
-      await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : 'crash', why);
+      await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : outcome === 'no-changes' ? 'no-changes' : 'crash', why);
     }
     this.requestPump();
   }
 
-  private async afterFailure(ticketId: string, runId: string, _kind: string, why: string): Promise<void> {
+  private async afterFailure(ticketId: string, runId: string, kind: FailureKind, why: string, output?: string): Promise<void> {
     await this.commit([{ type: 'lock-released', runId, reason: why }]);
     const t = this.ticket(ticketId);
     if (t.status === 'cancelled') return;
-    if (t.attempts <= this.settings.maxRetries) {
-      const backoffMin = [1, 5, 15][Math.min(t.attempts - 1, 2)]!;
-      const notBefore = this.ports.clock.now() + backoffMin * 60_000 * this.retryScale;
+    const d = retryDecision({ kind, message: why, output }, t.attempts - 1, {
+      maxRetries: this.settings.maxRetries,
+      random: this.ports.random ?? (() => 0.5),
+    });
+    if (d.retry) {
+      const notBefore = this.ports.clock.now() + d.delayMs * this.retryScale;
       await this.transition(ticketId, 'ready', `retry ${t.attempts}/${this.settings.maxRetries}: ${why}`, notBefore);
+    } else if (d.escalate === 'conflict') {
+      await this.transition(ticketId, 'escalated', d.reason);
     } else {
       await this.transition(ticketId, 'failed', `gave up after ${t.attempts} attempts: ${why}`);
     }
@@ -401,7 +462,7 @@ export class Orchestrator implements Disposable {
         } else if (result.kind === 'target-dirty') {
           await this.transition(id, 'escalated', `${this.settings.targetBranch} is checked out with uncommitted changes in ${result.checkout}; commit or stash them, then merge again`);
         } else {
-          await this.afterFailure(id, run.id, 'test-failed-after-merge', `tests failed after merge: ${result.output.slice(0, 500)}`);
+          await this.afterFailure(id, run.id, 'test-failed-after-merge', 'tests failed after merge', result.output);
         }
         this.requestPump();
       }

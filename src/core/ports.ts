@@ -96,4 +96,6 @@ export interface Ports {
   state: StatePort;
   workspace: WorkspacePort;
   agents: AgentPort;
+  /** Numbers in [0, 1) for retry jitter; default: no jitter. */
+  random?: () => number;
 }
