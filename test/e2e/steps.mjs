@@ -1,0 +1,127 @@
+// The end-to-end checks, run in order by test/host/runE2e.mjs against a real code-server
+// in headless Chromium. Each step: { name, run(ctx), critical? }. run() throws to fail,
+// returns { skip: 'reason' } to skip, or { note: 'text' } to annotate success.
+// ctx: { page, host, workspace, seeded (ticket titles the CLI imported), shot(name), ... }
+// To add a check, append a step here.
+
+const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
+
+/** Runs a command through the command palette (F1, falling back to Ctrl+Shift+P). */
+export async function runCommand(page, label) {
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await page.keyboard.press('F1');
+  try {
+    await input.waitFor({ state: 'visible', timeout: 3_000 });
+  } catch {
+    await page.keyboard.press('Control+Shift+P');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+  }
+  await input.fill(`>${label}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Text of the error/warning notification toasts currently shown. */
+async function errorToasts(page) {
+  const toasts = page.locator('.notifications-toasts .notification-list-item');
+  const n = await toasts.count();
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t = toasts.nth(i);
+    if ((await t.locator('.codicon-error').count()) > 0) out.push((await t.innerText()).replace(/\s+/g, ' ').trim());
+  }
+  return out;
+}
+
+export const steps = [
+  {
+    name: 'click the Orchard icon in the activity bar',
+    critical: true,
+    async run({ page }) {
+      // The <li role=tab> has an empty aria-label; its <a class="action-label"> carries the name.
+      const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
+      await icon.waitFor({ state: 'visible', timeout: 30_000 });
+      // Clicking an already selected container would close the side bar.
+      if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+    },
+  },
+  {
+    name: 'the Tickets view is shown',
+    critical: true,
+    async run({ page, shot }) {
+      const sb = sidebar(page);
+      await sb.waitFor({ state: 'visible', timeout: 15_000 });
+      await sb.locator('.composite.title, .pane-header').filter({ hasText: /Tickets/i }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await page.waitForTimeout(1_000); // let the tree render its first page
+      await shot('02-tickets-view');
+    },
+  },
+  {
+    name: 'the Tickets tree shows the seeded ticket titles',
+    async run({ page, seeded, shot }) {
+      if (seeded.length === 0) return { skip: 'no tickets were seeded (CLI missing)' };
+      const tree = sidebar(page);
+      // One shared deadline: the tree fills from the state file the CLI wrote.
+      const deadline = Date.now() + 20_000;
+      let missing = seeded;
+      while (Date.now() < deadline) {
+        const rows = (await tree.locator('.monaco-list-row').allInnerTexts().catch(() => [])).join('\n');
+        missing = seeded.filter((t) => !rows.includes(t));
+        if (missing.length === 0) break;
+        await page.waitForTimeout(250);
+      }
+      await shot('03-tickets-tree');
+      if (missing.length) {
+        const rows = await tree.locator('.monaco-list-row').allInnerTexts().catch(() => []);
+        throw new Error(`titles not in the tree: ${missing.join(', ')}; rows: ${JSON.stringify(rows)}`);
+      }
+      return { note: `${seeded.length} titles visible` };
+    },
+  },
+  {
+    name: 'Orchard: Show Dashboard opens the dashboard webview',
+    async run({ page, shot }) {
+      await runCommand(page, 'Orchard: Show Dashboard');
+      await page.locator('iframe.webview.ready').first().waitFor({ state: 'attached', timeout: 20_000 });
+      const body = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame').locator('body');
+      await body.waitFor({ state: 'attached', timeout: 20_000 });
+      // Wait until the dashboard has rendered something.
+      let text = '';
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        text = (await body.innerText().catch(() => '')).trim();
+        if (text.length > 0) break;
+        await page.waitForTimeout(250);
+      }
+      await page.waitForTimeout(500);
+      await shot('04-dashboard');
+      if (!text) throw new Error('dashboard webview body stayed empty');
+      return { note: `${text.length} chars of text, starts "${text.slice(0, 60).replace(/\s+/g, ' ')}"` };
+    },
+  },
+  {
+    name: 'the dashboard lists the seeded tickets',
+    async run({ page, seeded }) {
+      if (seeded.length === 0) return { skip: 'no tickets were seeded' };
+      const body = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame').locator('body');
+      const deadline = Date.now() + 10_000;
+      let missing = seeded;
+      while (Date.now() < deadline) {
+        const text = await body.innerText().catch(() => '');
+        missing = seeded.filter((t) => !text.includes(t));
+        if (missing.length === 0) return {};
+        await page.waitForTimeout(250);
+      }
+      throw new Error(`not on the dashboard: ${missing.join(', ')}`);
+    },
+  },
+  {
+    name: 'no error notifications',
+    async run({ page }) {
+      const errs = await errorToasts(page);
+      if (errs.length) throw new Error(`error notifications: ${errs.join(' | ')}`);
+    },
+  },
+];
