@@ -2,10 +2,13 @@
 // (statuses, running tickets, slots, locks, the time) comes in as arguments.
 //
 // Order (effective priority), best first:
-//   1. effective class: P0 = 0 always; P1..P3 age by one class per `aging.minutesPerClass`
+//   1. effective class: P0 = 0 always; P1..P3 age by one class per `agingMinutesPerClass`
 //      minutes waited since the ticket became ready (readyAt, else createdAt), but never
 //      past P1 — so an old P3 can catch up with P1 work, and P0 still goes first.
-//      Default: one class per 60 minutes. Aging off: minutesPerClass <= 0 or Infinity.
+//      Aging is against starvation, so it only applies while a better class is among the
+//      ready tickets: a ticket is never lifted above the best real class that is ready
+//      (in a batch where all tickets share one class, nothing ages and the order stays
+//      critical-path-first). Default: one class per 60 minutes; off: <= 0 or Infinity.
 //   2. critical-path length (longest chain of estimates from the ticket to the end of the
 //      DAG, itself included): longer first — critical-path-first list scheduling;
 //   3. id (natural order: T-2 before T-10).
@@ -214,6 +217,12 @@ export class Scheduler {
   private files!: string[][];
   private agent!: Array<string | undefined>;
   private ver!: Int32Array;
+  /** Eligible tickets per real class (counted at countedRank), to find the best ready class. */
+  private classCount = [0, 0, 0, 0];
+  private counted!: Uint8Array;
+  private countedRank!: Uint8Array;
+  /** The best ready class the heap keys were computed with. */
+  private keyedBest = 0;
   private ready!: Heap<Entry>;
   private promotions!: Heap<Timed>;
   private backoff!: Heap<Timed>;
@@ -252,6 +261,9 @@ export class Scheduler {
     this.agent = new Array(n);
     this.ver = new Int32Array(n);
     this.unmet = new Int32Array(n);
+    this.classCount = [0, 0, 0, 0];
+    this.counted = new Uint8Array(n);
+    this.countedRank = new Uint8Array(n);
     this.ready = new Heap(entryLess);
     this.promotions = new Heap(timedLess);
     this.backoff = new Heap(timedLess);
@@ -263,7 +275,29 @@ export class Scheduler {
       if ((this.tickets[i]!.dependsOn ?? []).includes(this.tickets[i]!.id)) u++; // self-dependency: never ready
       this.unmet[i] = u;
     }
+    for (let i = 0; i < n; i++) this.count(i);
+    this.keyedBest = this.bestClass();
     for (let i = 0; i < n; i++) if (this.eligible(i)) this.enqueue(i);
+  }
+
+  /** Keeps classCount in step with eligibility; returns whether the ticket is eligible. */
+  private count(i: number): boolean {
+    const e = this.eligible(i);
+    if (this.counted[i]) {
+      this.classCount[this.countedRank[i]!]!--;
+      this.counted[i] = 0;
+    }
+    if (e) {
+      this.counted[i] = 1;
+      this.countedRank[i] = this.rank[i]!;
+      this.classCount[this.rank[i]!]!++;
+    }
+    return e;
+  }
+
+  private bestClass(): number {
+    for (let c = 0; c < 4; c++) if (this.classCount[c]! > 0) return c;
+    return 3;
   }
 
   /** Rebuild from the tickets last seen (call after a graph change you did not pass through update). */
@@ -284,7 +318,7 @@ export class Scheduler {
     this.tickets[i] = t;
     this.loadFields(i, t);
     this.setStatus(i, t.status);
-    if (this.eligible(i)) this.enqueue(i);
+    if (this.count(i)) this.enqueue(i);
     else this.ver[i]!++;
   }
 
@@ -329,7 +363,7 @@ export class Scheduler {
         const j = g.outList[k]!;
         const was = this.eligible(j);
         this.unmet[j]! += delta;
-        const is = this.eligible(j);
+        const is = this.count(j);
         if (is && !was) this.enqueue(j);
         else if (was && !is) this.ver[j]!++;
       }
@@ -345,7 +379,7 @@ export class Scheduler {
     const m = this.opts.agingMinutesPerClass;
     if (r <= 1 || !(m > 0) || !Number.isFinite(m) || !Number.isFinite(now)) return r;
     const waited = Math.floor((now - this.agingBase[i]!) / (m * 60_000));
-    return Math.max(1, r - Math.max(0, waited));
+    return Math.max(1, this.keyedBest, r - Math.max(0, waited));
   }
 
   private enqueue(i: number): void {
@@ -359,13 +393,21 @@ export class Scheduler {
   private schedulePromotion(i: number, v: number): void {
     const c = this.eff[i]!;
     const m = this.opts.agingMinutesPerClass;
-    if (c <= 1 || !(m > 0) || !Number.isFinite(m)) return;
+    if (c <= Math.max(1, this.keyedBest) || !(m > 0) || !Number.isFinite(m)) return;
     const steps = this.rank[i]! - c + 1;
     this.promotions.push({ t: this.agingBase[i]! + steps * m * 60_000, i, v });
   }
 
   private advance(now: number): void {
     if (now > this.lastNow) this.lastNow = now;
+    const best = this.bestClass();
+    if (best !== this.keyedBest) {
+      // The best ready class changed: aging floors change, so re-key the ready tickets (O(n), rare).
+      this.keyedBest = best;
+      this.ready = new Heap(entryLess);
+      this.promotions = new Heap(timedLess);
+      for (let i = 0; i < this.tickets.length; i++) if (this.eligible(i)) this.enqueue(i);
+    }
     for (let p = this.promotions.peek(); p && p.t <= now; p = this.promotions.peek()) {
       this.promotions.pop();
       if (p.v !== this.ver[p.i] || !this.eligible(p.i)) continue;

@@ -176,6 +176,26 @@ test('aging: one class per N minutes waited, never ahead of P0', () => {
   assert.deepEqual(ids(plan(tickets, { slots: slots(3), now: 10_000 * MIN, agingMinutesPerClass: 0 })), ['C0', 'B1', 'A3']);
 });
 
+test('aging never reorders a batch of one class (critical path first stays)', () => {
+  const tickets = [t('OLD', { readyAt: 0, estimate: 5 }), t('NEW', { readyAt: 500 * MIN, estimate: 50 })];
+  assert.deepEqual(ids(plan(tickets, { slots: slots(1), now: 500 * MIN })), ['NEW']);
+  // ... but once a better class is ready, the old P2 may catch up with it
+  const withP1 = [...tickets, t('P1', { priority: 'P1', readyAt: 500 * MIN, estimate: 1 })];
+  assert.deepEqual(ids(plan(withP1, { slots: slots(3), now: 500 * MIN })), ['OLD', 'P1', 'NEW']);
+});
+
+test('aging floor follows the best ready class as it changes (Scheduler re-keys)', () => {
+  const tickets = [t('LOW', { priority: 'P3', readyAt: 0, estimate: 5 }), t('MID', { priority: 'P2', readyAt: 0, estimate: 50 }), t('HI', { priority: 'P1', readyAt: 0, estimate: 1 })];
+  const s = new Scheduler(tickets, { agingMinutesPerClass: 60 });
+  const ctx = { running: [], slots: slots(1), mode: 'isolation' as const, overlapThreshold: 0 };
+  // P1 ready: both others may age up to class 1; MID has the longer chain.
+  assert.deepEqual(ids(s.plan({ ...ctx, now: 300 * MIN })), ['MID']);
+  s.update({ ...tickets[1]!, status: 'done' });
+  assert.deepEqual(ids(s.plan({ ...ctx, now: 300 * MIN })), ['LOW'], 'LOW (aged to 1) ties with HI on class and has the longer chain');
+  s.update({ ...tickets[0]!, status: 'done' });
+  assert.deepEqual(ids(s.plan({ ...ctx, now: 300 * MIN })), ['HI']);
+});
+
 test('Scheduler aging promotes over time without a rebuild', () => {
   const tickets = [t('A3', { priority: 'P3', readyAt: 0, estimate: 50 }), t('B1', { priority: 'P1', readyAt: 0, estimate: 10 })];
   const s = new Scheduler(tickets, { agingMinutesPerClass: 30 });
