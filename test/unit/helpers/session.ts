@@ -1,0 +1,54 @@
+// Opens a writer session on a temp repo with the fake agent and fast settings.
+import type { OrchardEvent } from '../../../src/core/events';
+import type { TicketSpec } from '../../../src/core/model';
+import type { AgentProfile } from '../../../src/infra/agents/profiles';
+import type { OrchardConfig } from '../../../src/infra/config';
+import type { Session } from '../../../src/infra/session';
+import { loadSrc } from './bundle';
+import { DIST, quietLog, recordEvents, type CapturedLog } from './repo';
+
+export type WriterSession = Extract<Session, { role: 'writer' }>;
+
+export interface OpenedWriter {
+  s: WriterSession;
+  events: OrchardEvent[];
+  log: CapturedLog;
+  close(): Promise<void>;
+}
+
+export async function openWriter(
+  repo: string,
+  config: Partial<OrchardConfig> = {},
+  msPerMinute = '5',
+  profiles?: Record<string, AgentProfile>,
+): Promise<OpenedWriter> {
+  const log = quietLog();
+  const s = await loadSrc().openSession({
+    cwd: repo,
+    owner: 'unit test',
+    distDir: DIST,
+    log,
+    agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: msPerMinute },
+    config: { defaultAgent: 'fake', maxAgents: 2, ...config },
+    ...(profiles && { profiles }),
+  });
+  if (s.role !== 'writer') throw new Error(`expected a writer session, got follower: ${s.message}`);
+  s.orchestrator.retryScale = 0.0001;
+  const events = recordEvents(s.orchestrator);
+  return {
+    s,
+    events,
+    log,
+    async close() {
+      await s.orchestrator.stopAll('test over').catch(() => undefined);
+      s.dispose();
+      await s.store.flush().catch(() => undefined);
+      // dispose releases the lease after its own flush; give it a moment.
+      await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+}
+
+export function spec(id: string, over: Partial<TicketSpec> = {}): TicketSpec {
+  return { id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over };
+}
