@@ -8,7 +8,7 @@
 //   --no-package  use the existing dist/orchard.vsix
 //   --vsix FILE   install this .vsix instead of packaging (e.g. a throwaway extension)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createGitWorkspace, createHost, launchBrowser } from './codeServer.mjs';
@@ -129,7 +129,8 @@ async function main() {
     'create a temp git repository as the workspace',
     async () => {
       ctx.workspace = createGitWorkspace({ root: scratch, name: 'shop' });
-      copyFileSync(join(repoRoot, 'test', 'e2e', 'tickets.json'), join(ctx.workspace, 'tickets.json'));
+      // The ticket file stays outside the repository so the workspace is clean.
+      copyFileSync(join(repoRoot, 'test', 'e2e', 'tickets.json'), join(scratch, 'tickets.json'));
       return { note: ctx.workspace };
     },
     { critical: true },
@@ -138,12 +139,13 @@ async function main() {
   await step('seed tickets with the headless CLI (orchard init + import)', async () => {
     const cli = join(repoRoot, 'dist', 'cli.js');
     if (!existsSync(cli)) return { skip: 'dist/cli.js does not exist (CLI not built yet); the tree will have no tickets' };
-    for (const args of [['init'], ['import', 'tickets.json']]) {
+    const ticketsFile = join(scratch, 'tickets.json');
+    for (const args of [['init'], ['import', ticketsFile]]) {
       const r = spawnSync(process.execPath, [cli, ...args], { cwd: ctx.workspace, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
       if (r.status !== 0) throw new Error(`orchard ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
       log(`orchard ${args.join(' ')}: ${r.stdout.trim()}`);
     }
-    const { tickets } = JSON.parse((await import('node:fs')).readFileSync(join(ctx.workspace, 'tickets.json'), 'utf8'));
+    const { tickets } = JSON.parse(readFileSync(ticketsFile, 'utf8'));
     ctx.seeded = tickets.map((t) => t.title);
     return { note: `${ctx.seeded.length} tickets` };
   });

@@ -100,7 +100,9 @@ async function main() {
     browser = await launchBrowser({
       root: host.root,
       onConsole: (m) => {
-        const line = `[page:${m.type()}] ${m.text()}`;
+        // Strip the workbench's %c styling from forwarded extension-host messages.
+        const text = m.text().replace(/%c\s*/g, '').replace(/\s*color: #[0-9a-f]{3,6}\s*/gi, ' ');
+        const line = `[page:${m.type()}] ${text}`;
         consoleLines.push(line);
         if (opts.verbose) console.log(line);
       },
@@ -145,7 +147,11 @@ async function main() {
   if (existsSync(jsonFile)) summary = JSON.parse(readFileSync(jsonFile, 'utf8'));
   if (!summary || exitCode !== 0) {
     // Help diagnose: extension-host errors from the page console and the code-server log tail.
-    const interesting = consoleLines.filter((l) => /error|Extension Host|fail/i.test(l)).slice(-40);
+    const interesting = consoleLines
+      .filter((l) => /^\[page:(error|warning)\]|^\[pageerror\]/.test(l))
+      .filter((l) => !/ENOTFOUND open-vsx|Failed to load resource|integration test\(s\) failed/.test(l))
+      .map((l) => l.split('\n').slice(0, 6).join('\n'))
+      .slice(-25);
     if (interesting.length) console.error(`--- page console (last ${interesting.length} relevant lines) ---\n${interesting.join('\n')}`);
   }
   if (!summary) {
