@@ -7,11 +7,11 @@
 // Usage: node test/host/runElectron.mjs [--grep <text>] [--keep]
 // Env:   VSCODE_VERSION (default "stable"), ORCHARD_TEST_GREP, ORCHARD_TEST_TIMEOUT.
 // On Linux without a display, run it under xvfb-run.
-import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTests, indexJs } from './buildTests.mjs';
-import { createGitWorkspace } from './codeServer.mjs';
+import { DEFAULT_SETTINGS, createGitWorkspace } from './codeServer.mjs';
 import { repoRoot } from './paths.mjs';
 
 const args = process.argv.slice(2);
@@ -33,6 +33,8 @@ async function main() {
   const workspace = createGitWorkspace({ root: scratch });
   const userData = join(scratch, 'user-data');
   const extensionsDir = join(scratch, 'extensions');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(DEFAULT_SETTINGS, null, 2));
   const extensionTestsEnv = {
     ORCHARD_TEST_RESULTS_DIR: resultsDir,
     ORCHARD_TEST_WORKSPACE: workspace,
