@@ -69,6 +69,8 @@ export interface Run {
   worktree: string;
   /** Commit the worktree was created from. */
   base?: string;
+  /** Why the previous attempt ended, handed to the agent in its prompt (retries only). */
+  context?: string;
   startedAt: number;
   endedAt?: number;
   exitCode?: number;

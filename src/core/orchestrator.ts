@@ -326,6 +326,7 @@ export class Orchestrator implements Disposable {
       branch: `orchard/${ticketId}`,
       worktree: '',
       startedAt: now,
+      ...(attempt > 1 && t.reason ? { context: t.reason } : {}),
     };
     await this.commit([
       { type: 'ticket-status', id: ticketId, from: t.status, to: 'running', reason: `attempt ${attempt} on slot ${slot}` },
@@ -462,7 +463,7 @@ export class Orchestrator implements Disposable {
         } else if (result.kind === 'target-dirty') {
           await this.transition(id, 'escalated', `${this.settings.targetBranch} is checked out with uncommitted changes in ${result.checkout}; commit or stash them, then merge again`);
         } else {
-          await this.afterFailure(id, run.id, 'test-failed-after-merge', 'tests failed after merge', result.output);
+          await this.afterFailure(id, run.id, 'test-failed-after-merge', `tests failed after merge: ${lastLines(result.output, 3)}`, result.output);
         }
         this.requestPump();
       }
@@ -496,6 +497,10 @@ export class Orchestrator implements Disposable {
       waiters.forEach((w) => w());
     }
   }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join(' ⏎ ').slice(-400);
 }
 
 function errorText(err: unknown): string {

@@ -81,7 +81,7 @@ export class AgentLauncher implements AgentPort {
     writeFileSync(wrapper, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec "${process.execPath}" "${agentCli}" "$@"\n`);
     chmodSync(wrapper, 0o755);
     writeFileSync(join(dir, 'ticket.json'), JSON.stringify(ticket, null, 2));
-    const retryContext = run.attempt > 1 ? ticket.reason : undefined;
+    const retryContext = run.context;
     const prompt = composePrompt(ticket, run, retryContext);
     const template = this.opts.host.interactive && profile.interactiveArgv ? profile.interactiveArgv : profile.argv;
     const spec: RunSpec = {

@@ -102,14 +102,21 @@ export class GitWorkspace implements WorkspacePort {
       const ig = git(dir);
       const ahead = Number((await ig.raw(['rev-list', '--count', `${tip}..${run.branch}`])).trim());
       if (ahead === 0) return { kind: 'nothing-to-merge' };
-      try {
-        await ig.raw(['merge', '--no-ff', '--no-edit', '-m', `Merge ticket ${ticket.id}: ${ticket.title}`, run.branch]);
-      } catch {
-        const files = (await ig.raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+      // simple-git resolves a failed command that wrote only to stdout (git prints CONFLICT
+      // there), so the outcome is read from the repository, not from the promise.
+      await ig.raw(['merge', '--no-ff', '--no-edit', '-m', `Merge ticket ${ticket.id}: ${ticket.title}`, run.branch]).catch(() => undefined);
+      const unmerged = (await ig.raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+      const inProgress = (await revParse(dir, 'MERGE_HEAD')) !== undefined;
+      if (unmerged.length || inProgress) {
         await ig.raw(['merge', '--abort']).catch(() => undefined);
-        return { kind: 'conflict', files };
+        return { kind: 'conflict', files: unmerged };
       }
       const merged = (await ig.raw(['rev-parse', 'HEAD'])).trim();
+      const branchTip = await revParse(dir, run.branch);
+      const parents = (await ig.raw(['rev-list', '--parents', '-n', '1', merged])).trim().split(' ').slice(1);
+      if (parents[0] !== tip || !branchTip || parents[1] !== branchTip) {
+        throw new Error(`merging ${run.branch} did not produce a merge commit on ${target} (HEAD ${merged.slice(0, 8)}); the branch is kept, try Merge Now again.`);
+      }
       if (this.opts.testCommand?.length) {
         const [cmd, ...args] = this.opts.testCommand;
         const r = await execa(cmd!, args, { cwd: dir, reject: false, all: true, timeout: this.opts.testTimeoutMs ?? 600_000 });
@@ -129,18 +136,11 @@ export class GitWorkspace implements WorkspacePort {
     if (checkout) {
       if (!(await isClean(checkout.path))) return { dirty: checkout.path };
       if ((await revParse(checkout.path, 'HEAD')) !== expected) return 'raced';
-      try {
-        await git(checkout.path).raw(['merge', '--ff-only', '--quiet', next]);
-        return 'moved';
-      } catch {
-        return 'raced';
-      }
+      await git(checkout.path).raw(['merge', '--ff-only', '--quiet', next]).catch(() => undefined);
+    } else {
+      await git(this.opts.repo).raw(['update-ref', '-m', 'orchard: merge', `refs/heads/${target}`, next, expected]).catch(() => undefined);
     }
-    try {
-      await git(this.opts.repo).raw(['update-ref', '-m', 'orchard: merge', `refs/heads/${target}`, next, expected]);
-      return 'moved';
-    } catch {
-      return 'raced';
-    }
+    // Success is read back from the ref itself (see merge()).
+    return (await revParse(this.opts.repo, `refs/heads/${target}`)) === next ? 'moved' : 'raced';
   }
 }
