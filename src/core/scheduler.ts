@@ -221,9 +221,10 @@ export class Scheduler {
   private classCount = [0, 0, 0, 0];
   private counted!: Uint8Array;
   private countedRank!: Uint8Array;
-  /** The best ready class the heap keys were computed with. */
-  private keyedBest = 0;
-  private ready!: Heap<Entry>;
+  /** Lock-blocked entries (threshold 0) parked under the ticket holding the lock, until it lets go. */
+  private parked = new Map<string, Entry[]>();
+  /** Ready tickets, one heap per aged class (0..3), each by critical path then id. */
+  private ready!: Array<Heap<Entry>>;
   private promotions!: Heap<Timed>;
   private backoff!: Heap<Timed>;
   private lastNow = -Infinity;
@@ -264,7 +265,8 @@ export class Scheduler {
     this.classCount = [0, 0, 0, 0];
     this.counted = new Uint8Array(n);
     this.countedRank = new Uint8Array(n);
-    this.ready = new Heap(entryLess);
+    this.ready = [0, 1, 2, 3].map(() => new Heap<Entry>(entryLess));
+    this.parked = new Map();
     this.promotions = new Heap(timedLess);
     this.backoff = new Heap(timedLess);
     const g = info.graph;
@@ -276,7 +278,6 @@ export class Scheduler {
       this.unmet[i] = u;
     }
     for (let i = 0; i < n; i++) this.count(i);
-    this.keyedBest = this.bestClass();
     for (let i = 0; i < n; i++) if (this.eligible(i)) this.enqueue(i);
   }
 
@@ -379,35 +380,27 @@ export class Scheduler {
     const m = this.opts.agingMinutesPerClass;
     if (r <= 1 || !(m > 0) || !Number.isFinite(m) || !Number.isFinite(now)) return r;
     const waited = Math.floor((now - this.agingBase[i]!) / (m * 60_000));
-    return Math.max(1, this.keyedBest, r - Math.max(0, waited));
+    return Math.max(1, r - Math.max(0, waited));
   }
 
   private enqueue(i: number): void {
     const v = ++this.ver[i]!;
     const c = this.effectiveClass(i, this.lastNow);
     this.eff[i] = c;
-    this.ready.push({ c, p: this.opts.order === 'fifo' ? 0 : this.info.cpl[i]!, o: this.info.idOrder[i]!, i, v });
+    this.ready[c]!.push({ c, p: this.opts.order === 'fifo' ? 0 : this.info.cpl[i]!, o: this.info.idOrder[i]!, i, v });
     this.schedulePromotion(i, v);
   }
 
   private schedulePromotion(i: number, v: number): void {
     const c = this.eff[i]!;
     const m = this.opts.agingMinutesPerClass;
-    if (c <= Math.max(1, this.keyedBest) || !(m > 0) || !Number.isFinite(m)) return;
+    if (c <= 1 || !(m > 0) || !Number.isFinite(m)) return;
     const steps = this.rank[i]! - c + 1;
     this.promotions.push({ t: this.agingBase[i]! + steps * m * 60_000, i, v });
   }
 
   private advance(now: number): void {
     if (now > this.lastNow) this.lastNow = now;
-    const best = this.bestClass();
-    if (best !== this.keyedBest) {
-      // The best ready class changed: aging floors change, so re-key the ready tickets (O(n), rare).
-      this.keyedBest = best;
-      this.ready = new Heap(entryLess);
-      this.promotions = new Heap(timedLess);
-      for (let i = 0; i < this.tickets.length; i++) if (this.eligible(i)) this.enqueue(i);
-    }
     for (let p = this.promotions.peek(); p && p.t <= now; p = this.promotions.peek()) {
       this.promotions.pop();
       if (p.v !== this.ver[p.i] || !this.eligible(p.i)) continue;
@@ -417,6 +410,45 @@ export class Scheduler {
       this.backoff.pop();
       if (b.v !== this.ver[b.i] || !this.eligible(b.i)) continue;
       this.enqueue(b.i);
+    }
+  }
+
+  /** Drops stale entries from the top of a heap; returns its valid top. */
+  private top(h: Heap<Entry>): Entry | undefined {
+    for (let e = h.peek(); e; e = h.peek()) {
+      if (e.v === this.ver[e.i] && this.eligible(e.i)) return e;
+      h.pop();
+    }
+    return undefined;
+  }
+
+  /**
+   * The next ready ticket in effective order. Aged class c is lifted no higher than the
+   * best real class that is ready (floor), so heaps 1..floor form one effective class and
+   * are merged by critical path, then id.
+   */
+  private popBest(floor: number): Entry | undefined {
+    const f = Math.max(1, Math.min(3, floor));
+    if (this.top(this.ready[0]!)) return this.ready[0]!.pop();
+    let best = -1;
+    let bestTop: Entry | undefined;
+    for (let c = 1; c <= f; c++) {
+      const t = this.top(this.ready[c]!);
+      if (t && (!bestTop || t.p > bestTop.p || (t.p === bestTop.p && t.o < bestTop.o))) {
+        best = c;
+        bestTop = t;
+      }
+    }
+    if (bestTop) return this.ready[best]!.pop();
+    for (let c = f + 1; c <= 3; c++) if (this.top(this.ready[c]!)) return this.ready[c]!.pop();
+    return undefined;
+  }
+
+  private releaseParked(holding: ReadonlySet<string> | undefined): void {
+    for (const [holder, entries] of this.parked) {
+      if (holding?.has(holder)) continue;
+      this.parked.delete(holder);
+      for (const e of entries) if (e.v === this.ver[e.i] && this.eligible(e.i)) this.ready[e.c]!.push(e);
     }
   }
 
@@ -435,17 +467,26 @@ export class Scheduler {
 
     // Patterns held by running work (locks and running scopes), plus this pass's assignments.
     let held: PatternIndex<string> | undefined;
+    let holding: Set<string> | undefined;
     if (mode === 'locking') {
       held = new PatternIndex<string>();
-      for (const l of ctx.locks ?? []) if (!(l.expiresAt <= now)) held.add(l.pattern, l.ticketId);
+      holding = new Set(runningIds);
+      for (const l of ctx.locks ?? []) {
+        if (l.expiresAt <= now) continue;
+        held.add(l.pattern, l.ticketId);
+        holding.add(l.ticketId);
+      }
       for (const r of ctx.running) for (const f of r.files) held.add(f, r.ticketId);
     }
+    this.releaseParked(holding);
+    const park = mode === 'locking' && !(ctx.overlapThreshold > 0);
+    const floor = this.bestClass();
 
     const popped: Entry[] = [];
     let examined = 0;
     if (!queueBusy) {
       while (free.length > 0) {
-        const e = this.ready.pop();
+        const e = this.popBest(floor);
         if (!e) break;
         if (e.v !== this.ver[e.i] || !this.eligible(e.i)) continue;
         examined++;
@@ -471,6 +512,13 @@ export class Scheduler {
           const lock = lockConflict(held, id, files, ctx.overlapThreshold);
           if (lock) {
             reasons.set(i, lock);
+            if (park && lock.kind === 'locked' && holding!.has(lock.byTicket)) {
+              // Blocked until that ticket lets go: no need to look at it again before then.
+              popped.pop();
+              const list = this.parked.get(lock.byTicket);
+              if (list) list.push(e);
+              else this.parked.set(lock.byTicket, [e]);
+            }
             continue;
           }
           for (const f of files) held.add(f, id);
@@ -480,7 +528,7 @@ export class Scheduler {
         if (mode === 'queue') break;
       }
     }
-    for (const e of popped) this.ready.push(e);
+    for (const e of popped) this.ready[e.c]!.push(e);
 
     const waiting: WaitingTicket[] = [];
     if (explain === 'examined') {

@@ -254,3 +254,65 @@ test('Scheduler matches planAssignments on random states (same choices, incremen
     assert.deepEqual(inc.assignments, one.assignments, `round ${round}`);
   }
 });
+
+test('a lock-blocked ticket starts as soon as the holder is gone (parked, then released)', () => {
+  const tickets = [t('X', { status: 'running', files: ['a.ts'] }), t('Y', { files: ['a.ts'] })];
+  const s = new Scheduler(tickets);
+  const base = { slots: slots(2, (i) => ({ busy: i === 0 })), mode: 'locking' as const, overlapThreshold: 0, now: 0 };
+  const p1 = s.plan({ ...base, running: [{ ticketId: 'X', slot: 0, files: ['a.ts'] }] });
+  assert.deepEqual(ids(p1), []);
+  assert.equal(p1.waiting[0]!.reason.kind, 'locked');
+  // still held: still waiting (and not even looked at)
+  const p2 = s.plan({ ...base, running: [{ ticketId: 'X', slot: 0, files: ['a.ts'] }] });
+  assert.deepEqual(ids(p2), []);
+  assert.equal(p2.examined, 0);
+  // X still holds a lock after its run (lease not released yet): still waiting
+  const lock: Lock = { pattern: 'a.ts', ticketId: 'X', runId: 'r', expiresAt: 10 * MIN, generation: 1 };
+  s.update({ ...tickets[0]!, status: 'gating' });
+  assert.deepEqual(ids(s.plan({ ...base, slots: slots(2), running: [], locks: [lock] })), []);
+  // released
+  assert.deepEqual(ids(s.plan({ ...base, slots: slots(2), running: [], locks: [] })), ['Y']);
+});
+
+test('incremental Scheduler equals one-shot planAssignments at every decision of a locking batch', () => {
+  const rng = new Rng(2718);
+  for (let round = 0; round < 12; round++) {
+    const specs = randomDag(rng, { shape: rng.pick(['layered', 'sparse', 'fan', 'chains'] as const), size: rng.int(20, 90), priorities: ['P0', 'P1', 'P2', 'P3'] as Priority[] });
+    const tickets: Ticket[] = specs.map((x) => ({ ...x, status: 'backlog', createdAt: 0, readyAt: 0, attempts: 0 }));
+    const byId = new Map(tickets.map((x) => [x.id, x]));
+    const K = rng.int(1, 6);
+    const s = new Scheduler(tickets, { agingMinutesPerClass: 20 });
+    const sl = slots(K);
+    const running: Array<{ ticketId: string; slot: number; files: string[]; end: number }> = [];
+    let now = 0;
+    for (let step = 0; step < 1000; step++) {
+      const ctx = { running, slots: sl, mode: 'locking' as const, overlapThreshold: 0, now: now * MIN };
+      const inc = s.plan(ctx);
+      const one = planAssignments({ ...ctx, tickets: tickets.map((x) => ({ ...x })), agingMinutesPerClass: 20 });
+      assert.deepEqual(inc.assignments, one.assignments, `round ${round} step ${step}`);
+      for (const a of inc.assignments) {
+        const x = byId.get(a.ticketId)!;
+        x.status = 'running';
+        s.update(x);
+        sl[a.slot]!.busy = true;
+        running.push({ ticketId: x.id, slot: a.slot, files: a.files, end: now + x.estimate! });
+      }
+      if (running.length === 0) break;
+      now = Math.min(...running.map((r) => r.end));
+      for (const r of running.filter((r) => r.end === now)) {
+        running.splice(running.indexOf(r), 1);
+        sl[r.slot]!.busy = false;
+        const x = byId.get(r.ticketId)!;
+        x.status = 'done';
+        s.update(x);
+        for (const d of tickets) {
+          if (d.status === 'backlog' && d.dependsOn.includes(x.id) && d.dependsOn.every((q) => byId.get(q)!.status === 'done')) {
+            d.readyAt = now * MIN;
+            s.update(d);
+          }
+        }
+      }
+    }
+    assert.ok(tickets.every((x) => x.status === 'done'), `round ${round}: all done`);
+  }
+});
