@@ -154,10 +154,6 @@ describe('orchestrator end to end (openSession, fake agent)', { timeout: 60_000 
 
   it(
     'isolation mode runs overlapping tickets together; the second merge conflicts → escalated, main untouched, branch kept',
-    {
-      todo:
-        'bug: GitWorkspace.merge (src/infra/git/workspace.ts ~L112) relies on simple-git raw() rejecting on a conflicting "git merge", but raw() resolves when git writes nothing to stderr (CONFLICT goes to stdout); the conflicted ticket is then reported merged as the unchanged tip and marked done, its work never reaches main',
-    },
     async () => {
     const r = makeRepo();
     r.write('src/a/x.js', 'original\n');
@@ -178,7 +174,6 @@ describe('orchestrator end to end (openSession, fake agent)', { timeout: 60_000 
     const x = r.git('show', 'main:src/a/x.js');
     assert.match(x, new RegExp(`- ${winner}:`));
     assert.doesNotMatch(x, new RegExp(`- ${loser}:`), 'main has nothing of the conflicting ticket');
-    assert.equal(r.git('merge-base', '--is-ancestor', `orchard/${loser}`, 'main').length, 0);
     // branch kept, with its commit, not in main
     assert.ok(r.git('rev-parse', '--verify', `refs/heads/orchard/${loser}`));
     assert.throws(() => r.git('merge-base', '--is-ancestor', `orchard/${loser}`, 'main'));
