@@ -88,6 +88,12 @@ export function printEvents(o: Orchestrator, out: (s: string) => void): void {
         const icon = { running: '▶', done: '✔', failed: '✖', blocked: '⏸', escalated: '?', merging: '⇢', 'queued-for-merge': '…' }[e.to as string];
         if (icon) out(`${stamp()} ${icon} ${e.id.padEnd(6)} ${e.to.padEnd(16)} ${t.title}${e.reason ? ` — ${e.reason}` : ''}`);
         else if (e.to === 'ready' && e.reason?.startsWith('retry')) out(`${stamp()} ↻ ${e.id.padEnd(6)} ${e.reason}`);
+      } else if (e.type === 'escalation-raised') {
+        const x = e.escalation;
+        out(`${stamp()} ? ${x.ticketId.padEnd(6)} asks: ${x.question}${x.options.length ? ` [${x.options.join(' / ')}]` : ''}`);
+      } else if (e.type === 'escalation-answered') {
+        const x = state.escalations[e.id];
+        out(`${stamp()} ↳ ${(x?.ticketId ?? '').padEnd(6)} answered by ${e.answer.by}: ${[e.answer.option, e.answer.guidance].filter(Boolean).join(' — ')}`);
       } else if (e.type === 'run-progress' && e.progress !== undefined) {
         const r = state.runs[e.runId];
         if (r) out(`${stamp()}   ${r.ticketId.padEnd(6)} ${'█'.repeat(Math.round(e.progress / 10)).padEnd(10, '░')} ${String(e.progress).padStart(3)}% ${e.message ?? ''}`);

@@ -22,7 +22,7 @@ const TICKETS = {
     { id: 'API-1', title: 'Add the products endpoint', prompt: 'Add GET /products to the API.', priority: 'P1', files: ['src/api/products.js'], estimate: 40, agent: 'fake' },
     { id: 'API-2', title: 'Add the orders endpoint', prompt: 'Add POST /orders, using the products endpoint.', priority: 'P1', dependsOn: ['API-1'], files: ['src/api/orders.js'], estimate: 50, agent: 'fake' },
     { id: 'UI-1', title: 'Product list page', prompt: 'Show the products in a list.', priority: 'P2', files: ['src/ui/products.js'], estimate: 30, agent: 'fake' },
-    { id: 'UI-2', title: 'Checkout page', prompt: 'A checkout page that posts an order.', priority: 'P2', dependsOn: ['UI-1'], files: ['src/ui/checkout.js'], estimate: 40, agent: 'fake' },
+    { id: 'UI-2', title: 'Checkout page', prompt: 'A checkout page that posts an order.\n@ask Should checkout require a login?', priority: 'P2', dependsOn: ['UI-1'], files: ['src/ui/checkout.js'], estimate: 40, agent: 'fake' },
     { id: 'DOC-1', title: 'Document the API', prompt: "Write docs for the API; mention `$(whoami)` and ; rm -rf ~ as plain text.", priority: 'P3', files: ['docs/api.md'], estimate: 20, agent: 'fake' },
     { id: 'INT-1', title: 'Wire checkout to the orders API', prompt: 'Connect the checkout page to POST /orders.', priority: 'P1', dependsOn: ['API-2', 'UI-2'], files: ['src/ui/wiring.js'], estimate: 30, agent: 'fake' },
     { id: 'REL-1', title: 'Release notes', prompt: 'Summarise the changes.', priority: 'P2', dependsOn: ['INT-1', 'DOC-1'], files: ['docs/CHANGES.md'], estimate: 10, agent: 'fake' },
@@ -59,6 +59,13 @@ async function main(): Promise<number> {
   if (session.role !== 'writer') throw new Error(session.message);
   const o = session.orchestrator;
   printEvents(o, out);
+  // The demo plays the human: questions from agents are answered after a short pause.
+  o.onDidChange(({ events }) => {
+    for (const e of events) {
+      if (e.type !== 'escalation-raised') continue;
+      setTimeout(() => void o.answer(e.escalation.id, { option: e.escalation.options[0], guidance: 'Guests may check out too; offer login after payment.', by: 'human:demo' }), 800);
+    }
+  });
   await o.start();
   await o.whenIdle();
   const state = o.snapshot;

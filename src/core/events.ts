@@ -1,4 +1,5 @@
 // The append-only history. State is a fold of these events (see reduce.ts).
+import type { Escalation, EscalationAnswer } from './escalations';
 import type { Lock, Run, RunOutcome, TicketSpec, TicketStatus } from './model';
 
 interface Base {
@@ -27,6 +28,8 @@ export type OrchardEventBody =
   | { type: 'lock-renewed'; runId: string; expiresAt: number }
   | { type: 'lock-released'; runId: string; patterns?: string[]; reason: string }
   | { type: 'ticket-merged'; id: string; commit: string }
+  | { type: 'escalation-raised'; escalation: Escalation }
+  | { type: 'escalation-answered'; id: string; answer: EscalationAnswer }
   | { type: 'batch-started' }
   | { type: 'batch-ended' };
 

@@ -1,5 +1,6 @@
 // Orchard's vocabulary as plain data. Everything here is serialisable: the persisted shape
 // of state is exactly these interfaces (live objects such as processes live in infra).
+import type { Escalation } from './escalations';
 
 export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -124,13 +125,15 @@ export interface OrchardState {
   locks: Lock[];
   /** Monotonic lock generation counter. */
   lockGeneration: number;
+  /** Questions for the human, open and answered. */
+  escalations: Record<string, Escalation>;
   batch?: { startedAt: number; endedAt?: number };
 }
 
 export const SCHEMA_VERSION = 1;
 
 export function emptyState(): OrchardState {
-  return { schema: SCHEMA_VERSION, seq: 0, tickets: {}, runs: {}, locks: [], lockGeneration: 0 };
+  return { schema: SCHEMA_VERSION, seq: 0, tickets: {}, runs: {}, locks: [], lockGeneration: 0, escalations: {} };
 }
 
 export function priorityRank(p: Priority): number {

@@ -13,7 +13,17 @@ import {
   type TicketSpec,
   type TicketStatus,
 } from './model';
-import type { AgentExit, AgentHandle, Ports } from './ports';
+import type { AgentExit, AgentHandle, AgentQuestion, Ports } from './ports';
+import {
+  answerEscalation,
+  createEscalation,
+  ESCALATION_TRIGGERS,
+  escalationQueue,
+  resumeText,
+  type Escalation,
+  type EscalationAnswer,
+  type EscalationTrigger,
+} from './escalations';
 import { reduce } from './reduce';
 import { assertTransition } from './transitions';
 import { validateGraph } from './dag';
@@ -46,6 +56,7 @@ export class Orchestrator implements Disposable {
 
   private readonly handles = new Map<string, AgentHandle>();
   private readonly timers = new Map<string, Disposable>();
+  private readonly timedOut = new Set<string>();
   private mergeQueue: string[] = [];
   private merging = false;
   private active = false;
@@ -67,6 +78,7 @@ export class Orchestrator implements Disposable {
 
   static async open(ports: Ports, settings: Settings): Promise<Orchestrator> {
     const state = await ports.state.load();
+    state.escalations ??= {};
     const o = new Orchestrator(ports, state, settings);
     await o.recover();
     return o;
@@ -136,6 +148,31 @@ export class Orchestrator implements Disposable {
     const t = this.ticket(ticketId);
     const to: TicketStatus = t.status === 'cancelled' ? 'backlog' : 'ready';
     await this.transition(ticketId, to, 'retried by the user');
+    this.requestPump();
+  }
+
+  /** Open escalations, most urgent first. */
+  openEscalations(): Escalation[] {
+    const now = this.ports.clock.now();
+    return escalationQueue(Object.values(this.state.escalations), (id) => this.state.tickets[id]?.priority ?? 'P2', now).map((q) => q.escalation);
+  }
+
+  /** Answers an escalation; a waiting agent resumes with the answer. */
+  async answer(escalationId: string, answer: EscalationAnswer): Promise<void> {
+    const e = this.state.escalations[escalationId];
+    if (!e) throw new OrchestratorError('not-allowed', `There is no escalation "${escalationId}".`);
+    if (e.answer) throw new OrchestratorError('not-allowed', `Escalation ${escalationId} was already answered by ${e.answer.by}.`);
+    const answered = answerEscalation(e, answer, this.ports.clock.now());
+    await this.commit([{ type: 'escalation-answered', id: e.id, answer: answered.answer! }]);
+    const run = e.runId ? this.state.runs[e.runId] : undefined;
+    const handle = e.runId ? this.handles.get(e.runId) : undefined;
+    if (run && !run.endedAt && handle?.answer) {
+      // Escalation ids are `<run id>-<question id>`; the agent waits on its own question id.
+      handle.answer(e.id.slice(run.id.length + 1), { option: answered.answer?.option, guidance: answered.answer?.guidance });
+      const t = this.ticket(e.ticketId);
+      if (t.status === 'escalated') await this.transition(t.id, 'running', `resumed: ${resumeText(answered).split('\n')[0]}`);
+      this.armTimeout(run.id, handle);
+    }
     this.requestPump();
   }
 
@@ -343,21 +380,14 @@ export class Orchestrator implements Disposable {
       await this.commit([{ type: 'run-progress', runId, message: `worktree ready at ${wt.path}` }]);
       const handle = await this.ports.agents.start(this.ticket(ticketId), this.state.runs[runId]!);
       this.handles.set(runId, handle);
+      handle.onQuestion?.((q) => void this.onQuestion(runId, q));
       handle.onReport?.((r) => {
         if (this.state.runs[runId]?.endedAt === undefined) void this.commit([{ type: 'run-progress', runId, ...r }]);
       });
       if (handle.pid !== undefined) await this.commit([{ type: 'run-progress', runId, pid: handle.pid }]);
-      const timeoutMs = this.settings.runTimeoutMinutes * 60_000;
-      let timedOut = false;
-      this.timers.set(
-        runId,
-        this.ports.clock.setTimer(timeoutMs, () => {
-          timedOut = true;
-          void handle.stop(`timed out after ${this.settings.runTimeoutMinutes} min`);
-        }),
-      );
+      this.armTimeout(runId, handle);
       void handle.exited.then(
-        (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || timedOut }),
+        (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || this.timedOut.delete(runId) }),
         (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
       );
     } catch (err) {
@@ -365,6 +395,39 @@ export class Orchestrator implements Disposable {
       await this.commit([{ type: 'run-ended', runId, outcome: 'crashed', message: `could not start: ${errorText(err)}` }]);
       await this.afterFailure(ticketId, runId, 'crash', `could not start the agent: ${errorText(err)}`);
     }
+  }
+
+  private async onQuestion(runId: string, q: AgentQuestion): Promise<void> {
+    const run = this.state.runs[runId];
+    if (!run || run.endedAt) return;
+    let e: Escalation;
+    try {
+      const trigger = (ESCALATION_TRIGGERS as readonly string[]).includes(q.trigger) ? (q.trigger as EscalationTrigger) : 'input-needed';
+      e = createEscalation(
+        { ticketId: run.ticketId, runId, askedBy: runId, trigger, question: q.question, context: q.context, options: q.options },
+        `${runId}-${q.id}`,
+        this.ports.clock.now(),
+      );
+    } catch (err) {
+      this.ports.log.warn(`${run.ticketId} asked an invalid question: ${errorText(err)}`);
+      return;
+    }
+    // The human's time is not the agent's: the run's timeout waits while the question is open.
+    this.clearTimer(runId);
+    await this.commit([{ type: 'escalation-raised', escalation: e }]);
+    const t = this.ticket(run.ticketId);
+    if (t.status === 'running') await this.transition(t.id, 'escalated', `asks: ${e.question}`);
+  }
+
+  private armTimeout(runId: string, handle: AgentHandle): void {
+    this.clearTimer(runId);
+    this.timers.set(
+      runId,
+      this.ports.clock.setTimer(this.settings.runTimeoutMinutes * 60_000, () => {
+        this.timedOut.add(runId);
+        void handle.stop(`timed out after ${this.settings.runTimeoutMinutes} min`);
+      }),
+    );
   }
 
   private async onRunExit(runId: string, exit: AgentExit): Promise<void> {

@@ -76,10 +76,23 @@ export interface AgentReport {
   message?: string;
 }
 
+/** A question an agent asked through `orchard-agent escalate` (checked against its run's token). */
+export interface AgentQuestion {
+  id: string;
+  question: string;
+  options: string[];
+  trigger: string;
+  context?: string;
+}
+
 export interface AgentHandle {
   pid?: number;
   /** What the agent reports through orchard-agent (progress, messages). */
   readonly onReport?: Event<AgentReport>;
+  /** Questions the agent asks; it waits until answer() is called. */
+  readonly onQuestion?: Event<AgentQuestion>;
+  /** Hands the human's answer to the waiting agent. */
+  answer?(questionId: string, answer: { option?: string; guidance?: string }): void;
   readonly exited: Promise<AgentExit>;
   /** Stops the agent (SIGTERM, then SIGKILL). */
   stop(reason: string): Promise<void>;

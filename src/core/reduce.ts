@@ -66,6 +66,17 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       if (t) t.mergedAs = e.commit;
       break;
     }
+    case 'escalation-raised':
+      (state.escalations ??= {})[e.escalation.id] = { ...e.escalation };
+      break;
+    case 'escalation-answered': {
+      const x = state.escalations?.[e.id];
+      if (x) {
+        x.answer = { ...e.answer };
+        x.answeredAt = e.at;
+      }
+      break;
+    }
     case 'batch-started':
       state.batch = { startedAt: e.at };
       break;

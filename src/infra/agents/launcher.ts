@@ -1,11 +1,11 @@
 // AgentPort: writes the run folder (spec, ticket, orchard-agent on PATH) and starts Orchard's
 // runner through a RunnerHost: headless as a child process logging to the run's log file,
 // or (in VS Code) as the process of a terminal. Exit is read from the runner's exit file.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Run, Ticket } from '../../core/model';
-import type { AgentExit, AgentHandle, AgentPort, AgentReport, Logger } from '../../core/ports';
+import type { AgentExit, AgentHandle, AgentPort, AgentQuestion, AgentReport, Logger } from '../../core/ports';
 import { Emitter } from '../../core/emitter';
 import { runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
 import { composePrompt, expandArgv, resolveProfile, type AgentProfile } from './profiles';
@@ -64,6 +64,9 @@ function alive(pid: number | undefined): boolean {
 }
 
 export class AgentLauncher implements AgentPort {
+  /** Each run's token: only its own agent's questions and reports are taken. */
+  private readonly tokens = new Map<string, string>();
+
   constructor(private readonly opts: LauncherOptions) {}
 
   runDir(runId: string): string {
@@ -100,6 +103,7 @@ export class AgentLauncher implements AgentPort {
       },
     };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2));
+    this.tokens.set(dir, spec.env.ORCHARD_TOKEN!);
     this.opts.log.info(`${ticket.id}: starting ${profile.name} in ${run.worktree}`);
     const { pid } = await this.opts.host.launch(dir, [process.execPath, join(this.opts.distDir, 'runner.js'), dir], ticket, run);
     return this.watch(dir, pid);
@@ -131,10 +135,30 @@ export class AgentLauncher implements AgentPort {
       }
       progressRead = complete.length;
     };
+    const questions = new Emitter<AgentQuestion>();
+    const seenQuestions = new Set<string>();
+    const readQuestions = (): void => {
+      let names: string[];
+      try {
+        names = readdirSync(dir).filter((n) => n.endsWith('.question.json') && !seenQuestions.has(n));
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        seenQuestions.add(name);
+        const q = readJson<{ id: string; token: string; question: string; options?: string[]; trigger?: string }>(join(dir, name));
+        if (!q || q.token !== this.tokens.get(dir)) {
+          this.opts.log.warn(`ignored ${name} in ${dir}: it does not carry this run's token`);
+          continue;
+        }
+        questions.fire({ id: q.id, question: String(q.question), options: (q.options ?? []).map(String), trigger: q.trigger ?? 'input-needed' });
+      }
+    };
     const exited = new Promise<AgentExit>((resolve) => {
       let missing = 0;
       const tick = (): void => {
         readProgress();
+        readQuestions();
         const exit = readJson<RunnerExit>(files.exit);
         if (exit) {
           resolve({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error });
@@ -154,6 +178,8 @@ export class AgentLauncher implements AgentPort {
     return {
       pid,
       onReport: reports.event,
+      onQuestion: questions.event,
+      answer: (questionId, answer) => writeFileSync(join(dir, `${questionId}.answer.json`), JSON.stringify(answer)),
       exited,
       stop: async (reason: string) => {
         writeFileSync(files.stop, reason);

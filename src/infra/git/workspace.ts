@@ -46,7 +46,7 @@ export class GitWorkspace implements WorkspacePort {
     return tip;
   }
 
-  async prepareWorktree(ticket: Ticket): Promise<WorktreeInfo> {
+  async prepareWorktree(ticket: Ticket, _attempt = 1): Promise<WorktreeInfo> {
     const branch = `orchard/${ticket.id}`;
     const path = this.worktreePath(ticket.id);
     const g = git(this.opts.repo);
