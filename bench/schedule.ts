@@ -69,14 +69,17 @@ function suite(): Instance[] {
 
 interface Agg {
   sum: number;
+  /** Largest value (for ratios: the worst case). */
   worst: number;
+  min: number;
   n: number;
   worstName: string;
 }
-const agg = (): Agg => ({ sum: 0, worst: 0, n: 0, worstName: '' });
+const agg = (): Agg => ({ sum: 0, worst: -Infinity, min: Infinity, n: 0, worstName: '' });
 function add(a: Agg, x: number, name: string): void {
   a.sum += x;
   a.n++;
+  a.min = Math.min(a.min, x);
   if (x > a.worst) {
     a.worst = x;
     a.worstName = name;
@@ -158,10 +161,10 @@ function main(): void {
     lines.push([v.name.padEnd(17), ...cols.map((c) => `${mean(ratioStrong[v.name]![c]!).toFixed(3)} / ${ratioStrong[v.name]![c]!.worst.toFixed(3)}`.padStart(15))].join(''));
   }
   lines.push('');
-  lines.push('Orchard makespan reduction (1 - orchard ÷ baseline, same mode), mean:');
+  lines.push('Orchard makespan reduction (1 - orchard ÷ baseline, same mode): mean [min … max]:');
   for (const mode of Object.keys(reduction)) {
     lines.push(
-      [`${mode}`.padEnd(20), ...cols.map((c) => `${(100 * mean(reduction[mode]![c]!)).toFixed(1)}%`.padStart(15))].join(''),
+      [`${mode}`.padEnd(20), ...cols.map((c) => { const a = reduction[mode]![c]!; return `${(100 * mean(a)).toFixed(1)}% [${(100 * a.min).toFixed(0)}…${(100 * a.worst).toFixed(0)}]`.padStart(20); })].join(''),
     );
   }
   lines.push(`worst instances (orchard, isolation): vs simple LB ${ratio.orchard!.all!.worstName}; vs strong LB ${ratioStrong.orchard!.all!.worstName}`);
@@ -183,8 +186,13 @@ function main(): void {
   console.log(lines.join('\n'));
 
   if (JSON_OUT) {
-    const pack = (m: Record<string, Record<string, Agg>>) =>
-      Object.fromEntries(Object.entries(m).map(([v, byK]) => [v, Object.fromEntries(Object.entries(byK).map(([k, a]) => [k, { mean: r3(mean(a)), worst: r3(a.worst), n: a.n }]))]));
+    const pack = (m: Record<string, Record<string, Agg>>, hi = 'worst', lo?: string) =>
+      Object.fromEntries(
+        Object.entries(m).map(([v, byK]) => [
+          v,
+          Object.fromEntries(Object.entries(byK).map(([k, a]) => [k, { mean: r3(mean(a)), [hi]: r3(a.worst), ...(lo ? { [lo]: r3(a.min) } : {}), n: a.n }])),
+        ]),
+      );
     const result = {
       bench: 'schedule',
       instances: instances.length,
@@ -192,7 +200,7 @@ function main(): void {
       invalidSchedules: invalid,
       ratioToLowerBound: pack(ratio),
       ratioToStrongLowerBound: pack(ratioStrong),
-      reductionVsWave: pack(reduction),
+      reductionVsWave: pack(reduction, 'max', 'min'),
       wsExample: wsRows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? r3(v) : v]))),
       targets: {
         orchardMeanLE102: mean(o) <= 1.02,
