@@ -30,6 +30,10 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     controller.onDidChangeState(() => tree.refresh()),
     ...registerCommands(controller, getDashboard),
     { dispose: () => dashboard?.dispose() },
+    controller.onDidRaiseEscalation(async (e) => {
+      const choice = await vscode.window.showWarningMessage(`Orchard: ${e.ticketId} asks: ${e.question}`, 'Answer…');
+      if (choice) await vscode.commands.executeCommand('orchard.answerEscalation', e.id);
+    }),
   );
   void controller.open();
   return { controller, terminals };

@@ -1,6 +1,7 @@
 // The commands of the palette (category "Orchard"), typed with their arguments.
 import * as vscode from 'vscode';
 import { importTickets, ImportError } from '../core/importers';
+import type { Escalation } from '../core/escalations';
 import { PRIORITIES, type Priority } from '../core/model';
 import { BUILTIN_PROFILES } from '../infra/agents/profiles';
 import type { OrchardController } from './controller';
@@ -25,6 +26,27 @@ export interface CommandTypes {
   'orchard.start': () => Promise<void>;
   'orchard.showDashboard': () => Promise<void>;
   'orchard.refresh': () => Promise<void>;
+  'orchard.answerEscalation': (escalationId?: string | TicketNodeArg, answer?: { option?: string; guidance?: string }) => Promise<boolean>;
+}
+
+/** What a tree item passes to a command from its context menu. */
+export interface TicketNodeArg {
+  kind: 'ticket';
+  id: string;
+}
+
+/** Asks the human: the agent's options, plus free guidance. */
+export async function askForAnswer(e: Escalation): Promise<{ option?: string; guidance?: string } | undefined> {
+  const WRITE = '$(edit) Write guidance…';
+  const pick = await vscode.window.showQuickPick([...e.options.map((o) => ({ label: o })), { label: WRITE }], {
+    title: `${e.ticketId} asks: ${e.question}`,
+    placeHolder: e.context || 'Pick an option, or write guidance for the agent',
+    ignoreFocusOut: true,
+  });
+  if (!pick) return undefined;
+  if (pick.label !== WRITE) return { option: pick.label };
+  const guidance = await vscode.window.showInputBox({ title: `Guidance for ${e.ticketId}`, prompt: e.question, ignoreFocusOut: true });
+  return guidance ? { guidance } : undefined;
 }
 
 function nextId(existing: string[]): string {
@@ -106,6 +128,32 @@ export function registerCommands(controller: OrchardController, dashboard: () =>
     },
     'orchard.refresh': async () => {
       await controller.open();
+    },
+    'orchard.answerEscalation': async (escalationId, answer) => {
+      const s = await controller.writer();
+      const open = s.orchestrator.openEscalations();
+      let e =
+        typeof escalationId === 'string'
+          ? s.orchestrator.snapshot.escalations[escalationId]
+          : escalationId?.kind === 'ticket'
+            ? open.find((x) => x.ticketId === escalationId.id)
+            : undefined;
+      if (!e) {
+        if (open.length === 0) {
+          void vscode.window.showInformationMessage('No agent is waiting for an answer.');
+          return false;
+        }
+        const pick =
+          open.length === 1
+            ? open[0]
+            : (await vscode.window.showQuickPick(open.map((x) => ({ label: `${x.ticketId}: ${x.question}`, description: x.trigger, x })), { title: 'Answer Escalation' }))?.x;
+        if (!pick) return false;
+        e = pick;
+      }
+      const a = answer ?? (await askForAnswer(e));
+      if (!a) return false;
+      await s.orchestrator.answer(e.id, { ...a, by: 'human' });
+      return true;
     },
   };
   return (Object.keys(handlers) as (keyof CommandTypes)[]).map((id) =>

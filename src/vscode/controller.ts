@@ -1,6 +1,7 @@
 // Holds the Orchard session of the workspace's repository and tells the views when state
 // changes. Opening is lazy: the first view or command that needs it opens it.
 import * as vscode from 'vscode';
+import type { Escalation } from '../core/escalations';
 import type { OrchardState } from '../core/model';
 import { openSession, type Session } from '../infra/session';
 import { configOverrides, customProfiles } from './settings';
@@ -13,6 +14,9 @@ export class OrchardController implements vscode.Disposable {
   private opening: Promise<Session | undefined> | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeState = this.changed.event;
+  private readonly raised = new vscode.EventEmitter<Escalation>();
+  /** An agent asked the human something (writer window only). */
+  readonly onDidRaiseEscalation = this.raised.event;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -66,7 +70,12 @@ export class OrchardController implements vscode.Disposable {
       });
       this.session = s;
       if (s.role === 'writer') {
-        this.subscriptions.push(s.orchestrator.onDidChange(() => this.changed.fire()));
+        this.subscriptions.push(
+          s.orchestrator.onDidChange(({ events }) => {
+            this.changed.fire();
+            for (const e of events) if (e.type === 'escalation-raised') this.raised.fire(e.escalation);
+          }),
+        );
         this.log.info(`Orchard opened ${s.paths.repo} (state in ${s.paths.stateDir})`);
       } else {
         this.subscriptions.push(s.onDidChange(() => this.changed.fire()));
@@ -86,5 +95,6 @@ export class OrchardController implements vscode.Disposable {
     for (const d of this.subscriptions) d.dispose();
     this.session?.dispose();
     this.changed.dispose();
+    this.raised.dispose();
   }
 }
