@@ -247,7 +247,8 @@ export class Scheduler {
       seen.add(t.id);
       list.push(t);
     }
-    const info = graph && graph.graph.ids.length === list.length ? graph : buildGraphInfo(list, this.opts.defaultEstimate);
+    const fits = graph !== undefined && graph.graph.ids.length === list.length && list.every((t) => graph.graph.index.has(t.id));
+    const info = fits ? graph : buildGraphInfo(list, this.opts.defaultEstimate);
     const n = info.graph.ids.length;
     this.info = info;
     this.tickets = new Array(n);
