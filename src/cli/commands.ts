@@ -44,8 +44,7 @@ async function withSession<T>(io: CliIo, config: Partial<OrchardConfig>, fn: (s:
     requireWriter(s);
     return await fn(s);
   } finally {
-    s.dispose();
-    await s.store.flush().catch(() => undefined);
+    await s.close();
   }
 }
 

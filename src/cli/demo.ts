@@ -73,8 +73,7 @@ async function main(): Promise<number> {
   const report = markdownReport(state, Date.now(), 'Orchard demo — execution report');
   const reportPath = join(root, 'orchard-report.md');
   writeFileSync(reportPath, report);
-  session.dispose();
-  await session.store.flush();
+  await session.close();
 
   out('\nmain after the batch:');
   out(sh(repo, 'log', '--oneline', '--graph', '--first-parent', 'main').trimEnd());

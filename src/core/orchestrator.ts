@@ -66,6 +66,7 @@ export class Orchestrator implements Disposable {
   private pumping = false;
   private pumpAgain = false;
   private inFlight = 0;
+  private disposed = false;
   private readonly scheduler: Scheduler;
 
   private constructor(
@@ -188,7 +189,13 @@ export class Orchestrator implements Disposable {
     await Promise.all([...this.handles.values()].map((h) => h.stop(reason)));
   }
 
+  /** Resolves once every event committed so far is durably appended. */
+  async settled(): Promise<void> {
+    await this.persist;
+  }
+
   dispose(): void {
+    this.disposed = true;
     for (const t of this.timers.values()) t.dispose();
     this.wakeTimer?.dispose();
     this.changed.dispose();
@@ -207,6 +214,11 @@ export class Orchestrator implements Disposable {
   /** Applies events now and appends them durably; resolves once they are on disk. */
   private commit(bodies: OrchardEventBody[]): Promise<void> {
     if (bodies.length === 0) return this.persist;
+    if (this.disposed) {
+      // A straggler (a late progress report) after close: not worth reopening the store for.
+      this.ports.log.debug(`dropped ${bodies.map((b) => b.type).join(', ')} after close`);
+      return this.persist;
+    }
     const at = this.ports.clock.now();
     const events: OrchardEvent[] = [];
     const touched = new Set<string>();

@@ -76,6 +76,8 @@ export type Session =
   | ({ role: 'follower'; holder: LeaseHolder; message: string; state: () => OrchardState; onDidChange: Event<OrchardState> } & SessionBase);
 
 interface SessionBase extends Disposable {
+  /** Stops, waits until every event is on disk, writes the snapshot and releases the lease. */
+  close(): Promise<void>;
   paths: RepoPaths;
   store: FileStateStore;
   lease: WriterLease;
@@ -101,6 +103,10 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
         opened.watcher.dispose();
         opened.lease.dispose();
       },
+      close: async () => {
+        opened.watcher.dispose();
+        opened.lease.dispose();
+      },
     };
   }
   const workspace = new GitWorkspace({ repo: paths.repo, targetBranch: config.targetBranch, testCommand: config.testCommand, log });
@@ -123,6 +129,15 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     agents: launcher,
   };
   const orchestrator = await Orchestrator.open(ports, config);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await orchestrator.settled();
+      orchestrator.dispose();
+      await opened.store.flush().catch((e) => log.error(`Could not write the snapshot: ${String(e)}`));
+      opened.store.dispose();
+      opened.lease.dispose();
+    })());
   return {
     role: 'writer',
     paths,
@@ -132,12 +147,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     workspace,
     launcher,
     config,
-    dispose: () => {
-      orchestrator.dispose();
-      void opened.store.flush().finally(() => {
-        opened.store.dispose();
-        opened.lease.dispose();
-      });
-    },
+    dispose: () => void close(),
+    close,
   };
 }
