@@ -72,6 +72,8 @@ export interface Run {
   base?: string;
   /** Why the previous attempt ended, handed to the agent in its prompt (retries only). */
   context?: string;
+  /** Generation of each lock granted at start: a run whose lock was taken over cannot merge. */
+  lockGenerations?: Record<string, number>;
   startedAt: number;
   endedAt?: number;
   exitCode?: number;
@@ -103,6 +105,8 @@ export interface Settings {
   /** Minutes. */
   runTimeoutMinutes: number;
   maxRetries: number;
+  /** Profile of tickets that name none (used to pause a rate-limited profile). */
+  defaultAgent?: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {

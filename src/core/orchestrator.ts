@@ -19,6 +19,7 @@ import {
   createEscalation,
   ESCALATION_TRIGGERS,
   escalationQueue,
+  repeatedEscalationFor,
   resumeText,
   type Escalation,
   type EscalationAnswer,
@@ -27,7 +28,8 @@ import {
 import { reduce } from './reduce';
 import { assertTransition } from './transitions';
 import { validateGraph } from './dag';
-import { acquireEvents, tryAcquire } from './locks';
+import { acquireEvents, checkGeneration, tryAcquire } from './locks';
+import { breakerOf, canStart, recordFailure, recordSuccess, withBreaker, type BreakerBoard } from './circuitBreaker';
 import { retryDecision, type FailureKind } from './retry';
 import { Scheduler, type SlotState } from './scheduler';
 
@@ -67,6 +69,9 @@ export class Orchestrator implements Disposable {
   private pumpAgain = false;
   private inFlight = 0;
   private disposed = false;
+  /** Circuit breakers per agent profile (rate limits); kept in memory. */
+  private breakers: BreakerBoard = {};
+  private renewTimer: Disposable | undefined;
   private readonly scheduler: Scheduler;
 
   private constructor(
@@ -116,8 +121,32 @@ export class Orchestrator implements Disposable {
     if (!this.active) {
       this.active = true;
       await this.commit([{ type: 'batch-started' }]);
+      this.scheduleLockRenewal();
     }
     this.requestPump();
+  }
+
+  /** Leases of live work are renewed at a third of their length, so only dead work expires. */
+  private scheduleLockRenewal(): void {
+    this.renewTimer?.dispose();
+    const leaseMs = this.settings.lockLeaseMinutes * 60_000;
+    this.renewTimer = this.ports.clock.setTimer(leaseMs / 3, () => {
+      const now = this.ports.clock.now();
+      const holders = new Set(this.state.locks.map((l) => l.runId));
+      const bodies: OrchardEventBody[] = [];
+      for (const runId of holders) {
+        const run = this.state.runs[runId];
+        const t = run && this.state.tickets[run.ticketId];
+        if (t && !FINAL_STATUSES.has(t.status)) bodies.push({ type: 'lock-renewed', runId, expiresAt: now + leaseMs });
+      }
+      void this.commit(bodies);
+      if (!this.disposed) this.scheduleLockRenewal();
+    });
+  }
+
+  /** The effective agent profile of a ticket. */
+  private profileOf(t: Ticket): string {
+    return t.agent ?? this.settings.defaultAgent ?? 'default';
   }
 
   /** Stops assigning new work; running agents go on. */
@@ -167,7 +196,7 @@ export class Orchestrator implements Disposable {
     await this.commit([{ type: 'escalation-answered', id: e.id, answer: answered.answer! }]);
     const run = e.runId ? this.state.runs[e.runId] : undefined;
     const handle = e.runId ? this.handles.get(e.runId) : undefined;
-    if (run && !run.endedAt && handle?.answer) {
+    if (run && !run.endedAt && handle?.answer && e.askedBy === run.id) {
       // Escalation ids are `<run id>-<question id>`; the agent waits on its own question id.
       handle.answer(e.id.slice(run.id.length + 1), { option: answered.answer?.option, guidance: answered.answer?.guidance });
       const t = this.ticket(e.ticketId);
@@ -196,6 +225,7 @@ export class Orchestrator implements Disposable {
 
   dispose(): void {
     this.disposed = true;
+    this.renewTimer?.dispose();
     for (const t of this.timers.values()) t.dispose();
     this.wakeTimer?.dispose();
     this.changed.dispose();
@@ -300,8 +330,17 @@ export class Orchestrator implements Disposable {
       now,
       explain: 'none',
     });
-    for (const a of plan.assignments) await this.startRun(a.ticketId, a.slot);
     let wakeAt: number | undefined;
+    for (const a of plan.assignments) {
+      const profile = this.profileOf(this.ticket(a.ticketId));
+      const b = breakerOf(this.breakers, profile);
+      // A rate-limited profile is paused; other profiles go on.
+      if (!canStart(b, now)) {
+        if (b.openUntil !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, b.openUntil);
+        continue;
+      }
+      await this.startRun(a.ticketId, a.slot);
+    }
     for (const t of Object.values(this.state.tickets)) {
       if (t.status === 'ready' && t.notBefore !== undefined && t.notBefore > now) wakeAt = Math.min(wakeAt ?? Infinity, t.notBefore);
     }
@@ -354,6 +393,7 @@ export class Orchestrator implements Disposable {
     const now = this.ports.clock.now();
     const leaseMs = this.settings.lockLeaseMinutes * 60_000;
     let lockEvents: OrchardEventBody[] = [];
+    let lockGenerations: Record<string, number> | undefined;
     if (this.settings.mode !== 'isolation' && t.files.length) {
       const got = tryAcquire(
         { locks: this.state.locks, generation: this.state.lockGeneration },
@@ -366,6 +406,7 @@ export class Orchestrator implements Disposable {
         return;
       }
       lockEvents = acquireEvents(got, runId);
+      lockGenerations = Object.fromEntries(got.table.locks.filter((l) => l.runId === runId).map((l) => [l.pattern, l.generation]));
     }
     const run: Run = {
       id: runId,
@@ -376,6 +417,7 @@ export class Orchestrator implements Disposable {
       worktree: '',
       startedAt: now,
       ...(attempt > 1 && t.reason ? { context: t.reason } : {}),
+      ...(lockGenerations && { lockGenerations }),
     };
     await this.commit([
       { type: 'ticket-status', id: ticketId, from: t.status, to: 'running', reason: `attempt ${attempt} on slot ${slot}` },
@@ -429,6 +471,12 @@ export class Orchestrator implements Disposable {
     await this.commit([{ type: 'escalation-raised', escalation: e }]);
     const t = this.ticket(run.ticketId);
     if (t.status === 'running') await this.transition(t.id, 'escalated', `asks: ${e.question}`);
+    // Seed 000: an agent that keeps asking gets the ticket flagged complex, for a human.
+    const repeat = repeatedEscalationFor(Object.values(this.state.escalations), t.id);
+    if (repeat) {
+      const flagged = createEscalation({ ...repeat, runId }, `${runId}-complex-${this.state.seq}`, this.ports.clock.now());
+      await this.commit([{ type: 'escalation-raised', escalation: flagged }]);
+    }
   }
 
   private armTimeout(runId: string, handle: AgentHandle): void {
@@ -466,6 +514,18 @@ export class Orchestrator implements Disposable {
         message: exit.signal ? `ended by ${exit.signal}` : undefined,
       },
     ]);
+    const profile = this.profileOf(t);
+    if (exit.rateLimited && outcome !== 'cancelled') {
+      const d = retryDecision({ kind: 'rate-limit', message: 'rate limited' }, t.attempts - 1, { random: this.ports.random ?? (() => 0.5) });
+      const delayMs = d.retry ? d.delayMs * this.retryScale : 60_000 * this.retryScale;
+      this.breakers = withBreaker(this.breakers, profile, recordFailure(breakerOf(this.breakers, profile), this.ports.clock.now(), { rateLimit: true, retryAfterMs: delayMs }));
+      await this.commit([{ type: 'lock-released', runId, reason: 'rate limited' }]);
+      // A rate limit is the profile's trouble, not the ticket's: it does not use up a retry.
+      await this.transition(t.id, 'ready', `${profile} is rate limited; paused until ${new Date(this.ports.clock.now() + delayMs).toISOString().slice(11, 19)}`, this.ports.clock.now() + delayMs);
+      this.requestPump();
+      return;
+    }
+    if (outcome === 'succeeded') this.breakers = withBreaker(this.breakers, profile, recordSuccess(breakerOf(this.breakers, profile), this.ports.clock.now()));
     if (outcome === 'cancelled') {
       await this.commit([{ type: 'lock-released', runId, reason: 'cancelled' }]);
     } else if (outcome === 'succeeded') {
@@ -515,6 +575,14 @@ export class Orchestrator implements Disposable {
         const t = this.state.tickets[id];
         if (!t || t.status !== 'queued-for-merge') continue;
         const run = this.currentRun(id)!;
+        if (run.lockGenerations && this.settings.mode !== 'isolation') {
+          const held = checkGeneration(this.state.locks, run.id, run.lockGenerations);
+          if (!held.ok) {
+            const lost = held.lost[0]!;
+            await this.afterFailure(id, run.id, 'gate-failed', `lost its lock on ${lost.pattern} (${lost.why}${lost.now ? ` by ${lost.now.ticketId}` : ''}); redoing it on the new work`);
+            continue;
+          }
+        }
         await this.transition(id, 'merging');
         let result;
         try {

@@ -69,6 +69,8 @@ export interface AgentExit {
   exitCode: number | null;
   signal?: string;
   timedOut?: boolean;
+  /** The agent's output said it hit a rate limit or a usage quota. */
+  rateLimited?: boolean;
 }
 
 export interface AgentReport {

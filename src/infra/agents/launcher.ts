@@ -1,14 +1,14 @@
 // AgentPort: writes the run folder (spec, ticket, orchard-agent on PATH) and starts Orchard's
 // runner through a RunnerHost: headless as a child process logging to the run's log file,
 // or (in VS Code) as the process of a terminal. Exit is read from the runner's exit file.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Run, Ticket } from '../../core/model';
 import type { AgentExit, AgentHandle, AgentPort, AgentQuestion, AgentReport, Logger } from '../../core/ports';
 import { Emitter } from '../../core/emitter';
 import { runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
-import { composePrompt, expandArgv, resolveProfile, type AgentProfile } from './profiles';
+import { COMMON_RATE_LIMIT_PATTERNS, composePrompt, expandArgv, resolveProfile, type AgentProfile } from './profiles';
 
 /** Starts the runner for a run folder. */
 export interface RunnerHost {
@@ -51,6 +51,26 @@ function readJson<T>(path: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether the last 16 KB of the agent's log match one of the patterns (headless runs log there). */
+function logTailMatches(log: string, patterns: readonly string[]): boolean {
+  if (patterns.length === 0) return false;
+  let text = '';
+  try {
+    const fd = openSync(log, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size, 16_384));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      text = buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  return patterns.some((p) => new RegExp(p, 'i').test(text));
 }
 
 function alive(pid: number | undefined): boolean {
@@ -106,11 +126,11 @@ export class AgentLauncher implements AgentPort {
     this.tokens.set(dir, spec.env.ORCHARD_TOKEN!);
     this.opts.log.info(`${ticket.id}: starting ${profile.name} in ${run.worktree}`);
     const { pid } = await this.opts.host.launch(dir, [process.execPath, join(this.opts.distDir, 'runner.js'), dir], ticket, run);
-    return this.watch(dir, pid);
+    return this.watch(dir, pid, profile.rateLimitPatterns ?? COMMON_RATE_LIMIT_PATTERNS);
   }
 
   /** A handle on a runner, by its run folder (also used to re-attach after a reload). */
-  watch(dir: string, pid?: number): AgentHandle {
+  watch(dir: string, pid?: number, rateLimitPatterns: readonly string[] = COMMON_RATE_LIMIT_PATTERNS): AgentHandle {
     const files = runFiles(dir);
     const pollMs = this.opts.pollMs ?? 200;
     let runnerPid = pid;
@@ -161,7 +181,8 @@ export class AgentLauncher implements AgentPort {
         readQuestions();
         const exit = readJson<RunnerExit>(files.exit);
         if (exit) {
-          resolve({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error });
+          const rateLimited = exit.exitCode !== 0 && logTailMatches(files.log, rateLimitPatterns);
+          resolve({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error, rateLimited });
           return;
         }
         runnerPid ??= readJson<RunnerStatus>(files.status)?.runnerPid;

@@ -10,7 +10,12 @@ export interface AgentProfile {
   /** Variant used when the agent runs in a VS Code terminal (interactive UI), if different. */
   interactiveArgv?: string[];
   description: string;
+  /** Output that means "rate limited / out of quota" (case-insensitive regular expressions). */
+  rateLimitPatterns?: string[];
 }
+
+/** What the agent CLIs print when they hit a rate limit or a usage cap. */
+export const COMMON_RATE_LIMIT_PATTERNS = ['rate[ -]?limit', '\\b429\\b', 'usage limit', 'quota exceeded', 'too many requests', 'resource_exhausted'];
 
 export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
   claude: {
@@ -79,5 +84,5 @@ export function expandArgv(template: readonly string[], ticket: Ticket, run: Run
 
 /** The scripted agent of the demo and the tests (dist/fake-agent.js run by this Node). */
 export function fakeProfile(distDir: string): AgentProfile {
-  return { name: 'fake', description: 'Scripted fake agent (demo and tests)', argv: [process.execPath, `${distDir}/fake-agent.js`] };
+  return { name: 'fake', description: 'Scripted fake agent (demo and tests)', argv: [process.execPath, `${distDir}/fake-agent.js`], rateLimitPatterns: ['rate limit'] };
 }

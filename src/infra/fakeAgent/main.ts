@@ -4,7 +4,7 @@
 //   @fail            exit 1 without changes        @fail-once   fail on attempt 1 only
 //   @hang            never finish                  @ask <q>     escalate and wait for the answer
 //   @sleep <ms>      how long to work              @no-commit   leave the changes uncommitted
-//   @write <path>    also append to this file
+//   @write <path>    also append to this file       @rate-limit(-once)  exit like a rate-limited CLI
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -43,6 +43,10 @@ async function main(): Promise<void> {
     console.log('fake-agent: told to fail');
     process.exit(1);
   }
+  if (has('@rate-limit') || (has('@rate-limit-once') && attempt === 1)) {
+    console.error('fake-agent: Error 429: rate limit exceeded, try again later');
+    process.exit(75);
+  }
   if (has('@hang')) {
     console.log('fake-agent: told to hang');
     for (;;) await sleep(60_000);
@@ -52,13 +56,15 @@ async function main(): Promise<void> {
     await sleep(workMs / steps);
     report('progress', String(Math.round((i / steps) * 90)), `step ${i} of ${steps}`);
   }
-  let answer = '';
-  const question = arg('@ask');
-  if (question) {
+  // Every @ask line is one question, asked in turn; each waits for the human's answer.
+  const answers: string[] = [];
+  for (const question of directives.filter((d) => d.startsWith('@ask ')).map((d) => d.slice(5))) {
     console.log(`fake-agent: asking "${question}"`);
-    answer = report('escalate', question, '--option', 'yes', '--option', 'no').trim();
+    const answer = report('escalate', question, '--option', 'yes', '--option', 'no').trim();
     console.log(`fake-agent: the human said "${answer}"`);
+    answers.push(answer.split('\n')[0] ?? '');
   }
+  const answer = answers.join(', ');
   const targets = ticket.files.filter((f) => !/[*?]/.test(f));
   const extra = arg('@write');
   if (extra) targets.push(extra);

@@ -41,10 +41,7 @@ export async function openWriter(
     log,
     async close() {
       await s.orchestrator.stopAll('test over').catch(() => undefined);
-      s.dispose();
-      await s.store.flush().catch(() => undefined);
-      // dispose releases the lease after its own flush; give it a moment.
-      await new Promise((r) => setTimeout(r, 50));
+      await s.close();
     },
   };
 }
