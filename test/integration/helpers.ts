@@ -11,6 +11,7 @@ export const COMMANDS = [
   'orchard.start',
   'orchard.showDashboard',
   'orchard.refresh',
+  'orchard.answerEscalation',
 ] as const;
 
 /** The extension, activated. Fails the test if it is missing or activation throws. */
