@@ -52,9 +52,9 @@ export class DashboardPanel implements vscode.Disposable {
   <div class="tile"><span class="n">${s.done}</span> done</div>
   <div class="tile"><span class="n">${counts.get('running') ?? 0}</span> running</div>
   <div class="tile"><span class="n">${s.failed}</span> failed</div>
-  <div class="tile"><span class="n">${s.speedup.toFixed(2)}×</span> speedup</div>
+  <div class="tile"><span class="n">${s.runs ? `${s.speedup.toFixed(2)}×` : '—'}</span> speedup</div>
 </section>
-<p>Wall time ${escapeHtml(formatDuration(s.wallMs))}, agent time ${escapeHtml(formatDuration(s.agentMs))}.</p>
+<p>${s.runs ? `Wall time ${escapeHtml(formatDuration(s.wallMs))}, agent time ${escapeHtml(formatDuration(s.agentMs))}, ${s.runs} runs.` : 'Not started yet: press Start (▷) in the Tickets view.'}</p>
 <table><thead><tr><th>Ticket</th><th>Title</th><th>Status</th></tr></thead><tbody>
 ${Object.values(state.tickets)
   .map((t) => `<tr><td>${escapeHtml(t.id)}</td><td>${escapeHtml(t.title)}</td><td>${escapeHtml(t.status)}</td></tr>`)

@@ -1,7 +1,8 @@
 // The Tickets view: tickets grouped by status, refreshed from the orchestrator's change
 // event (debounced, so a burst of events is one repaint).
 import * as vscode from 'vscode';
-import type { OrchardState } from '../core/model';
+import { compareIds } from '../core/dag';
+import { priorityRank, type OrchardState } from '../core/model';
 import { dependencyItem, groupItem, runItem, runsOf, STATUS_ORDER, ticketItem, type Node } from './treeNodes/nodes';
 
 export class TicketsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -48,7 +49,9 @@ export class TicketsTreeProvider implements vscode.TreeDataProvider<Node>, vscod
     if (!node) {
       const groups = new Map<string, string[]>();
       for (const t of Object.values(s.tickets)) groups.set(t.status, [...(groups.get(t.status) ?? []), t.id]);
-      return STATUS_ORDER.filter((st) => groups.has(st)).map((status) => ({ kind: 'group', status, ids: groups.get(status)!.sort() }));
+      // Within a group: most urgent first, then id.
+      const byUrgency = (a: string, b: string) => priorityRank(s.tickets[a]!.priority) - priorityRank(s.tickets[b]!.priority) || compareIds(a, b);
+      return STATUS_ORDER.filter((st) => groups.has(st)).map((status) => ({ kind: 'group', status, ids: groups.get(status)!.sort(byUrgency) }));
     }
     if (node.kind === 'group') return node.ids.filter((id) => s.tickets[id]).map((id) => ({ kind: 'ticket', id }));
     if (node.kind === 'ticket') {
