@@ -155,6 +155,53 @@ export class Orchestrator implements Disposable {
     this.changed.fire({ events: [], state: this.state });
   }
 
+  /** Resumes assigning work after pause() (the same as start()). */
+  resume(): Promise<void> {
+    return this.start();
+  }
+
+  /** Starts one ticket now on a free slot, even when no batch runs (its dependencies must be merged). */
+  async startTicket(ticketId: string): Promise<void> {
+    let t = this.ticket(ticketId);
+    if (t.status === 'failed' || t.status === 'cancelled' || t.status === 'blocked') {
+      await this.transition(ticketId, t.status === 'cancelled' ? 'backlog' : 'ready', 'started by the user');
+      t = this.ticket(ticketId);
+    }
+    if (t.status === 'backlog') {
+      const waiting = t.dependsOn.filter((d) => this.state.tickets[d]?.status !== 'done');
+      if (waiting.length) throw new OrchestratorError('not-allowed', `${ticketId} waits on ${waiting.join(', ')}: a dependency must be merged first.`);
+      await this.transition(ticketId, 'ready', 'started by the user');
+    }
+    if (this.ticket(ticketId).status !== 'ready') throw new OrchestratorError('not-allowed', `${ticketId} is ${t.status}; only a ready ticket can start.`);
+    const slot = this.slots().find((s) => !s.busy);
+    if (!slot) throw new OrchestratorError('not-allowed', `All ${this.settings.maxAgents} agent slots are busy; ${ticketId} starts when one frees up.`);
+    await this.startRun(ticketId, slot.id);
+    if (this.ticket(ticketId).status === 'ready') throw new OrchestratorError('not-allowed', `${ticketId} waits: its files are locked by another run.`);
+  }
+
+  /** Releases locks by pattern or by run id; returns how many were released. */
+  async releaseLock(patternOrRunId: string, reason = 'released by the user'): Promise<number> {
+    const hit = this.state.locks.filter((l) => l.runId === patternOrRunId || l.pattern === patternOrRunId);
+    const byRun = new Map<string, string[]>();
+    for (const l of hit) byRun.set(l.runId, [...(byRun.get(l.runId) ?? []), l.pattern]);
+    await this.commit([...byRun].map(([runId, patterns]): OrchardEventBody => ({ type: 'lock-released', runId, patterns, reason })));
+    this.requestPump();
+    return hit.length;
+  }
+
+  /** Edits a ticket that is not being worked on; the whole graph is checked first. */
+  async editTicket(id: string, patch: Partial<Omit<TicketSpec, 'id'>>): Promise<void> {
+    const t = this.ticket(id);
+    if (ACTIVE_STATUSES.has(t.status) || t.status === 'done' || t.status === 'queued-for-merge') {
+      throw new OrchestratorError('not-allowed', `${id} is ${t.status}; edit it when it is not being worked on.`);
+    }
+    const next = { ...t, ...patch, id };
+    const problems = validateGraph(Object.values(this.state.tickets).map((x) => (x.id === id ? next : x)));
+    if (problems.length) throw new OrchestratorError('invalid-graph', `${id} was not edited:\n- ${problems.map((p) => p.message).join('\n- ')}`);
+    await this.commit([{ type: 'ticket-edited', id, patch }]);
+    this.requestPump();
+  }
+
   async cancel(ticketId: string, reason = 'cancelled by the user'): Promise<void> {
     const t = this.ticket(ticketId);
     if (FINAL_STATUSES.has(t.status)) return;
