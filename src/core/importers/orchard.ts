@@ -87,18 +87,7 @@ function readOrchardTicketPartial(raw: unknown, file: string, index: number, iss
 
   const dependsOn = readIdList(raw.dependsOn, 'dependsOn', add);
 
-  const files: string[] = [];
-  if (raw.files !== undefined && raw.files !== null) {
-    if (!Array.isArray(raw.files)) add('files', `must be a list of paths or globs such as ["src/auth/**"], got ${describe(raw.files)}`);
-    else if (raw.files.length > IMPORT_LIMITS.maxFiles)
-      add('files', `has ${raw.files.length} entries (at most ${IMPORT_LIMITS.maxFiles}); use globs such as "src/auth/**"`);
-    else
-      for (const f of raw.files) {
-        const r = checkPattern(f);
-        if ('problem' in r) add('files', r.problem);
-        else if (!files.includes(r.pattern)) files.push(r.pattern);
-      }
-  }
+  const files = readPatternList(raw.files, 'files', add);
 
   const labels: string[] = [];
   if (raw.labels !== undefined && raw.labels !== null) {
@@ -133,6 +122,21 @@ function readOrchardTicketPartial(raw: unknown, file: string, index: number, iss
   if (agent !== undefined) spec.agent = agent;
   if (estimate !== undefined) spec.estimate = estimate;
   return spec;
+}
+
+/** A list of repository paths or globs (a ticket's scope). Duplicates are dropped. */
+export function readPatternList(v: unknown, field: string, add: (field: string, message: string) => void): string[] {
+  const out: string[] = [];
+  if (v === undefined || v === null) return out;
+  if (!Array.isArray(v)) add(field, `must be a list of paths or globs such as ["src/auth/**"], got ${describe(v)}`);
+  else if (v.length > IMPORT_LIMITS.maxFiles) add(field, `has ${v.length} entries (at most ${IMPORT_LIMITS.maxFiles}); use globs such as "src/auth/**"`);
+  else
+    for (const f of v) {
+      const r = checkPattern(f);
+      if ('problem' in r) add(field, r.problem);
+      else if (!out.includes(r.pattern)) out.push(r.pattern);
+    }
+  return out;
 }
 
 /** A list of ticket ids (dependencies). Duplicates are dropped. */

@@ -13,12 +13,11 @@ import type { ImportIssue } from '../errors';
 import type { Priority, TicketSpec } from '../model';
 import { finishImport } from './finish';
 import { parseJsonFile } from './json';
-import { readIdList } from './orchard';
+import { readIdList, readPatternList } from './orchard';
 import type { CollectResult, ImportFile, ImportOptions, LocatedTicket, TicketImporter } from './types';
 import {
   IMPORT_LIMITS,
   checkEstimateMinutes,
-  checkPattern,
   describe,
   hasControl,
   isPlainObject,
@@ -182,18 +181,7 @@ function readWorkstream(raw: unknown, file: string, index: number, issues: Impor
 
   const dependsOn = readIdList(raw.depends_on, 'depends_on', add);
 
-  const files: string[] = [];
-  if (raw.files_scope !== undefined && raw.files_scope !== null) {
-    if (!Array.isArray(raw.files_scope)) add('files_scope', `must be a list of paths or globs such as ["src/auth/**"], got ${describe(raw.files_scope)}`);
-    else if (raw.files_scope.length > IMPORT_LIMITS.maxFiles)
-      add('files_scope', `has ${raw.files_scope.length} entries (at most ${IMPORT_LIMITS.maxFiles}); use globs such as "src/auth/**"`);
-    else
-      for (const f of raw.files_scope) {
-        const r = checkPattern(f);
-        if ('problem' in r) add('files_scope', r.problem);
-        else if (!files.includes(r.pattern)) files.push(r.pattern);
-      }
-  }
+  const files = readPatternList(raw.files_scope, 'files_scope', add);
 
   let agent: string | undefined;
   if (raw.tool !== undefined && raw.tool !== null) {
