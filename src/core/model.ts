@@ -42,6 +42,8 @@ export interface TicketSpec {
   agent?: string;
   /** Estimate in minutes. */
   estimate?: number;
+  /** Role (architect, developer, tester, reviewer, security, planner or the user's own): picks the agent profile through Settings.roles. */
+  role?: string;
 }
 
 export interface Ticket extends TicketSpec {
@@ -83,6 +85,18 @@ export interface Run {
   message?: string;
   filesChanged?: string[];
   commits?: number;
+  /** Agent profile and model the run was started with (role mapping and fallbacks). */
+  profile?: string;
+  model?: string;
+  /** Cost and tokens, where the agent CLI reports them (cumulative for the run). */
+  usage?: Usage;
+}
+
+/** What an agent CLI reports of its usage. */
+export interface Usage {
+  usd?: number;
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 export interface Lock {
@@ -107,6 +121,12 @@ export interface Settings {
   maxRetries: number;
   /** Profile of tickets that name none (used to pause a rate-limited profile). */
   defaultAgent?: string;
+  /** Role → agent profile and model, with fallbacks tried in order (see core/roles.ts). */
+  roles?: Record<string, import('./roles').RoleBinding>;
+  /** Budget per batch in US dollars: no new run starts once the batch has cost this much. */
+  budgetUsd?: number;
+  /** Limits on agent-made subtasks (see core/workflows/agentTickets.ts). */
+  subtasks?: { maxDepth?: number; maxPerTicket?: number; maxTotal?: number };
 }
 
 export const DEFAULT_SETTINGS: Settings = {

@@ -1,12 +1,13 @@
 // Orchard's own ticket file:
 //   { "tickets": [ { "id": "T1", "title": "…", "prompt": "…", "priority": "P1",
 //                    "dependsOn": ["T0"], "files": ["src/auth/**"], "labels": [],
-//                    "agent": "claude", "estimate": 30 } ] }
+//                    "agent": "claude", "estimate": 30, "role": "developer" } ] }
 // id and title are required; prompt defaults to the title, priority to P2, lists to [].
 // Unknown keys are errors (a typo such as "dependOn" must not silently drop dependencies).
 // Text is plain text: quotes, backticks, $(…), unicode are kept verbatim.
 import type { ImportIssue } from '../errors';
 import type { Priority, TicketSpec } from '../model';
+import { roleNameProblem } from '../roles';
 import { parseJsonFile } from './json';
 import { finishImport } from './finish';
 import type { CollectResult, ImportFile, ImportOptions, LocatedTicket, TicketImporter } from './types';
@@ -24,7 +25,7 @@ import {
 } from './validate';
 
 export const ORCHARD_TOP_KEYS = ['tickets', '$schema', 'version'] as const;
-export const ORCHARD_TICKET_KEYS = ['id', 'title', 'prompt', 'priority', 'dependsOn', 'files', 'labels', 'agent', 'estimate'] as const;
+export const ORCHARD_TICKET_KEYS = ['id', 'title', 'prompt', 'priority', 'dependsOn', 'files', 'labels', 'agent', 'estimate', 'role'] as const;
 
 function unknownKey(key: string, known: readonly string[], where: string): string {
   const s = suggestKey(key, known);
@@ -117,10 +118,18 @@ function readOrchardTicketPartial(raw: unknown, file: string, index: number, iss
     else estimate = r.minutes;
   }
 
+  let role: string | undefined;
+  if (raw.role !== undefined && raw.role !== null) {
+    const p = roleNameProblem(raw.role);
+    if (p) add('role', p);
+    else role = raw.role as string;
+  }
+
   if (!idOk) return undefined;
   const spec: TicketSpec = { id: raw.id as string, title, prompt: prompt ?? title, priority, dependsOn, files, labels };
   if (agent !== undefined) spec.agent = agent;
   if (estimate !== undefined) spec.estimate = estimate;
+  if (role !== undefined) spec.role = role;
   return spec;
 }
 
