@@ -1,6 +1,6 @@
 // The append-only history. State is a fold of these events (see reduce.ts).
 import type { Escalation, EscalationAnswer } from './escalations';
-import type { Lock, Run, RunOutcome, TicketSpec, TicketStatus } from './model';
+import type { GateResult, Lock, MergeAttempt, Run, RunOutcome, TicketSpec, TicketStatus } from './model';
 
 interface Base {
   /** Sequence number, strictly increasing from 1. */
@@ -31,7 +31,19 @@ export type OrchardEventBody =
   | { type: 'escalation-raised'; escalation: Escalation }
   | { type: 'escalation-answered'; id: string; answer: EscalationAnswer }
   | { type: 'batch-started' }
-  | { type: 'batch-ended' };
+  | { type: 'batch-ended' }
+  // Gates and merging (core/gates.ts, core/mergeQueue.ts)
+  | { type: 'gate-started'; runId: string; gate: string; kind: 'command' | 'reviewer' }
+  | { type: 'gate-finished'; runId: string; result: GateResult }
+  /** A reviewer rejected the work: the ticket goes back to its developer with the feedback. */
+  | { type: 'review-rejected'; id: string; runId: string; gate: string; round: number; feedback: string }
+  /** Text for the next run's prompt (feedback, conflict, failing output). */
+  | { type: 'ticket-handoff'; id: string; context: string }
+  | { type: 'merge-attempted'; id: string; runId: string; attempt: MergeAttempt }
+  | { type: 'merge-conflict'; id: string; runId: string; files: string[]; predicted?: boolean }
+  /** The human picked a way out of a conflict. */
+  | { type: 'merge-conflict-handled'; id: string; how: 'resolving' | 'resolved' | 'sent-back' | 'kept' | 'discarded' | 'merge-now' }
+  | { type: 'ticket-discarded'; id: string; ref?: string };
 
 export type OrchardEvent = Base & OrchardEventBody;
 export type OrchardEventType = OrchardEvent['type'];

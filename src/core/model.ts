@@ -59,6 +59,62 @@ export interface Ticket extends TicketSpec {
   notBefore?: number;
   /** Commit the ticket was merged as. */
   mergedAs?: string;
+  /** Reviewer rejections so far (each sends the ticket back to its developer agent). */
+  reviewRounds?: number;
+  /** Text handed to the next run's prompt (reviewer feedback, conflict, failing output); cleared when a run starts. */
+  handoff?: string;
+  /** The last merge conflict, until one of the ways out is taken. */
+  conflict?: MergeConflict;
+  /** Set when the ticket was discarded: where its branch is kept. */
+  discardedRef?: string;
+}
+
+/** A merge conflict waiting for the human (open the files, send back, keep for later, discard). */
+export interface MergeConflict {
+  files: string[];
+  at: number;
+  /** Found by `git merge-tree` before any merge or test. */
+  predicted?: boolean;
+  /** The human chose to resolve it in the integration worktree (Continue Merge finishes). */
+  resolving?: boolean;
+  /** The human chose to keep the branch for later. */
+  kept?: boolean;
+}
+
+/** One gate's outcome on one run (see core/gates.ts). */
+export interface GateResult {
+  /** The gate's name. */
+  name: string;
+  kind: 'command' | 'reviewer';
+  /** passed or approved. */
+  passed: boolean;
+  status: 'passed' | 'failed' | 'timeout' | 'error' | 'approved' | 'rejected';
+  required?: boolean;
+  startedAt: number;
+  durationMs: number;
+  exitCode?: number;
+  /** Where the full output is kept (<stateDir>/runs/<run>/gates/<gate>.log). */
+  outputFile?: string;
+  /** Last lines of the output (the full output is in outputFile). */
+  output?: string;
+  /** Reviewer feedback (rejections). */
+  feedback?: string;
+  /** Reviewer round (1-based). */
+  round?: number;
+}
+
+/** One attempt to merge a run's branch (kept for the report). */
+export interface MergeAttempt {
+  at: number;
+  durationMs: number;
+  strategy: string;
+  result: 'merged' | 'conflict' | 'test-failed' | 'nothing-to-merge' | 'target-dirty' | 'error';
+  commit?: string;
+  files?: string[];
+  /** Post-merge test runs spent on it (shared runs in batch mode count for each ticket of the batch). */
+  testRuns?: number;
+  batch?: string[];
+  output?: string;
 }
 
 export type RunOutcome = 'succeeded' | 'failed' | 'timeout' | 'crashed' | 'cancelled' | 'no-changes';
@@ -90,6 +146,9 @@ export interface Run {
   model?: string;
   /** Cost and tokens, where the agent CLI reports them (cumulative for the run). */
   usage?: Usage;
+  /** Gate results of this run, in order. */
+  gates?: GateResult[];
+  merges?: MergeAttempt[];
 }
 
 /** What an agent CLI reports of its usage. */
@@ -127,6 +186,41 @@ export interface Settings {
   budgetUsd?: number;
   /** Limits on agent-made subtasks (see core/workflows/agentTickets.ts). */
   subtasks?: { maxDepth?: number; maxPerTicket?: number; maxTotal?: number };
+  /** Gates run in the worktree after a run succeeds (see core/gates.ts). */
+  gates?: GateSpec[];
+  /** Gates that tickets with a label must pass (label → gate names). */
+  requiredGatesByLabel?: Record<string, string[]>;
+  /** How many times reviewer rejections send a ticket back before the human is asked (default 2). */
+  reviewerRounds?: number;
+  /** merge (--no-ff, default), rebase (+ fast-forward) or squash. */
+  mergeStrategy?: MergeStrategy;
+  /** Test several queued branches together, bisecting on failure (default off). */
+  batchMerge?: boolean;
+  /** Largest batch in batch mode (default 8). */
+  maxBatch?: number;
+  /** Predict conflicts with `git merge-tree` before merging (default on). */
+  predictConflicts?: boolean;
+}
+
+export const MERGE_STRATEGIES = ['merge', 'rebase', 'squash'] as const;
+export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
+
+/** A check before merging: a command (argv, run in the worktree) or a reviewer agent. */
+export interface GateSpec {
+  name: string;
+  kind: 'command' | 'reviewer';
+  /** command gates: argv, never a shell string. */
+  argv?: string[];
+  /** reviewer gates: agent profile (default: the ticket's). */
+  agent?: string;
+  /** reviewer gates: extra instructions for the review prompt. */
+  prompt?: string;
+  /** Seconds (default 600). */
+  timeoutSeconds?: number;
+  /** Applies only to tickets with one of these labels. */
+  labels?: string[];
+  /** Applies only when the ticket's files or changed files match one of these globs. */
+  files?: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {

@@ -1,7 +1,7 @@
 // Everything the core needs from the world, in one place. Infra implements these with
 // Node (git, processes, files); tests and the simulator implement them with plain objects.
 import type { OrchardEvent } from './events';
-import type { OrchardState, Run, Ticket } from './model';
+import type { GateResult, GateSpec, MergeStrategy, OrchardState, Run, Ticket } from './model';
 import type { Disposable, Event } from './emitter';
 
 export interface Clock {
@@ -48,7 +48,7 @@ export interface ChangeSummary {
 }
 
 export type MergeResult =
-  | { kind: 'merged'; commit: string }
+  | { kind: 'merged'; commit: string; note?: string }
   | { kind: 'conflict'; files: string[] }
   | { kind: 'test-failed'; output: string }
   | { kind: 'nothing-to-merge' }
@@ -62,7 +62,52 @@ export interface WorkspacePort {
   /** Commits anything left uncommitted (agent's partial work) and summarises the branch. */
   collectChanges(run: Run, message: string): Promise<ChangeSummary>;
   /** Merges the branch into the target branch (one at a time; the caller serialises). */
-  merge(ticket: Ticket, run: Run): Promise<MergeResult>;
+  merge(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult>;
+  /** Batch mode: merges the branches in order onto the target tip, tests the top once, moves the target there. */
+  mergeBatch?(items: readonly { ticket: Ticket; run: Run }[], options?: MergeOptions): Promise<BatchMergeResult>;
+  /** `git merge-tree` prediction against the target tip: conflicted files, or undefined when clean. */
+  predictConflict?(branch: string): Promise<string[] | undefined>;
+  /** Leaves the ticket's conflict open in the integration worktree for the human; returns its folder and the files. */
+  openConflict?(ticket: Ticket, run: Run, options?: MergeOptions): Promise<{ dir: string; files: string[] }>;
+  /** Finishes a conflict the human resolved in the integration worktree (tests, then compare-and-swap). */
+  continueMerge?(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult>;
+  /** Drops the open conflict of the ticket (if it is the one open) and cleans the integration worktree. */
+  abandonConflict?(ticketId: string): Promise<void>;
+  /** Brings the ticket's branch onto the target tip in its worktree (rebase; a conflicting rebase becomes a merge left for the agent). */
+  bringUpToDate?(run: Run): Promise<{ kind: 'rebased' | 'up-to-date' } | { kind: 'conflict'; files: string[] }>;
+  /** Keeps the branch under refs/orchard/discarded/ and removes the branch (and its clean worktree); returns the ref. */
+  discard?(run: Run): Promise<string | undefined>;
+  /** Saves the worktree's state (committed or not) as a commit on refs/orchard/wip/<ticket>/<attempt>; the worktree is kept. */
+  saveWip?(run: Run, message: string): Promise<string | undefined>;
+  /** Checks the run did not harm the user's branches: target moved by the agent, branch history rewritten, worktree gone. */
+  inspectRun?(run: Run): Promise<RunInspection>;
+}
+
+export interface MergeOptions {
+  /** merge (--no-ff, default), rebase (+ fast-forward) or squash. */
+  strategy?: MergeStrategy;
+  /** The target is checked out with uncommitted changes: stash them, fast-forward, put them back. */
+  stashDirty?: boolean;
+}
+
+export type BatchMergeResult =
+  /** Every item is on the target now; commits[id] is the commit that brought it ('' when there was nothing to merge). */
+  | { kind: 'merged'; commits: Record<string, string>; top: string; note?: string }
+  /** The chain stopped at a conflict with this item (nothing was tested, the target did not move). */
+  | { kind: 'conflict'; ticketId: string; files: string[] }
+  | { kind: 'test-failed'; output: string }
+  | { kind: 'target-dirty'; checkout: string };
+
+/** Runs one gate (a command in the worktree, or a reviewer agent) and keeps its output. */
+export interface GatePort {
+  run(gate: GateSpec & { required?: boolean }, ticket: Ticket, run: Run, round: number): Promise<GateResult>;
+}
+
+export interface RunInspection {
+  /** Problems found, as sentences for the ticket's reason; empty when all is well. */
+  problems: string[];
+  /** What Orchard did about them (restored the target, kept the rewritten commits on a ref). */
+  repaired: string[];
 }
 
 export interface AgentExit {
@@ -71,12 +116,26 @@ export interface AgentExit {
   timedOut?: boolean;
   /** The agent's output said it hit a rate limit or a usage quota. */
   rateLimited?: boolean;
+  /** Something Orchard noticed about the run beyond its exit code. */
+  problem?: 'worktree-deleted' | 'output-loop' | 'runner-vanished';
+  /** Cost and tokens, where the agent CLI prints them. */
+  usage?: { costUsd?: number; tokens?: number };
 }
 
 export interface AgentReport {
   progress?: number;
   message?: string;
+  /** The agent said it is done (orchard-agent done, a Stop hook, agent-status.json). */
+  done?: boolean;
 }
+
+/** More files an agent asks for through `orchard-agent lock` (checked against its run's token). */
+export interface AgentLockRequest {
+  id: string;
+  patterns: string[];
+}
+
+export type LockAnswer = { granted: true } | { granted: false; holder?: { ticketId: string; pattern: string }; error?: string };
 
 /** A question an agent asked through `orchard-agent escalate` (checked against its run's token). */
 export interface AgentQuestion {
@@ -95,6 +154,9 @@ export interface AgentHandle {
   readonly onQuestion?: Event<AgentQuestion>;
   /** Hands the human's answer to the waiting agent. */
   answer?(questionId: string, answer: { option?: string; guidance?: string }): void;
+  /** Lock requests of the agent; it waits until answerLock() is called. */
+  readonly onLockRequest?: Event<AgentLockRequest>;
+  answerLock?(requestId: string, answer: LockAnswer): void;
   readonly exited: Promise<AgentExit>;
   /** Stops the agent (SIGTERM, then SIGKILL). */
   stop(reason: string): Promise<void>;
@@ -102,6 +164,8 @@ export interface AgentHandle {
 
 export interface AgentPort {
   start(ticket: Ticket, run: Run): Promise<AgentHandle>;
+  /** After a restart: a handle on the run's runner if it is still alive (fresh heartbeat) or has exited since. */
+  adopt?(run: Run): AgentHandle | undefined;
 }
 
 export interface Ports {
@@ -111,6 +175,8 @@ export interface Ports {
   state: StatePort;
   workspace: WorkspacePort;
   agents: AgentPort;
+  /** Gates before merging; without it, configured gates cannot run (the ticket escalates). */
+  gates?: GatePort;
   /** Numbers in [0, 1) for retry jitter; default: no jitter. */
   random?: () => number;
 }

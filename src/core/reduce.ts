@@ -28,6 +28,7 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       state.runs[e.run.id] = { ...e.run };
       const t = state.tickets[e.run.ticketId];
       if (t) t.attempts = Math.max(t.attempts, e.run.attempt);
+      if (t) delete t.handoff;
       break;
     }
     case 'run-progress': {
@@ -83,6 +84,44 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
     case 'batch-ended':
       if (state.batch) state.batch.endedAt = e.at;
       break;
+    case 'gate-finished': {
+      const r = state.runs[e.runId];
+      if (r) (r.gates ??= []).push({ ...e.result });
+      break;
+    }
+    case 'review-rejected': {
+      const t = state.tickets[e.id];
+      if (t) t.reviewRounds = Math.max(t.reviewRounds ?? 0, e.round);
+      break;
+    }
+    case 'ticket-handoff': {
+      const t = state.tickets[e.id];
+      if (t) t.handoff = e.context;
+      break;
+    }
+    case 'merge-attempted': {
+      const r = state.runs[e.runId];
+      if (r) (r.merges ??= []).push({ ...e.attempt });
+      break;
+    }
+    case 'merge-conflict': {
+      const t = state.tickets[e.id];
+      if (t) t.conflict = { files: [...e.files], at: e.at, ...(e.predicted && { predicted: true }) };
+      break;
+    }
+    case 'merge-conflict-handled': {
+      const t = state.tickets[e.id];
+      if (!t?.conflict) break;
+      if (e.how === 'resolving') t.conflict.resolving = true;
+      else if (e.how === 'kept') t.conflict.kept = true;
+      else delete t.conflict;
+      break;
+    }
+    case 'ticket-discarded': {
+      const t = state.tickets[e.id];
+      if (t && e.ref) t.discardedRef = e.ref;
+      break;
+    }
   }
   return state;
 }

@@ -1,11 +1,16 @@
-// Merges, one at a time, in a dedicated integration worktree (never the user's checkout):
-// merge the ticket's branch onto the target tip, run the post-merge tests, then move the
-// target by compare-and-swap; the user's checkout is fast-forwarded only when clean.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Merges in a dedicated integration worktree (never the user's checkout): bring the ticket's
+// branch onto the target tip (merge --no-ff, rebase + fast-forward, or squash), run the
+// post-merge tests, then move the target by compare-and-swap; the user's checkout is
+// fast-forwarded only when clean (or, when asked, after stashing its changes). Nothing is
+// ever reset or forced: a failed step leaves the target where it was.
+//
+// simple-git resolves a failed command that wrote only to stdout (git prints CONFLICT
+// there), so every outcome is read back from the repository, never from a promise.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
-import type { Run, Ticket } from '../../core/model';
-import type { Logger, MergeResult } from '../../core/ports';
+import type { MergeStrategy, Run, Ticket } from '../../core/model';
+import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
 import { git, isClean, listWorktrees, revParse } from './git';
 
 export interface MergerOptions {
@@ -19,7 +24,32 @@ export interface MergerOptions {
   log: Logger;
 }
 
+export type { BatchMergeResult, MergeOptions };
+
+export interface BatchItem {
+  ticket: Ticket;
+  run: Run;
+}
+
+/** State of a conflict left open in the integration worktree for the human. */
+interface Hold {
+  ticketId: string;
+  strategy: MergeStrategy;
+  tip: string;
+  branch: string;
+  branchTip: string;
+  message: string;
+  files: string[];
+}
+
+type Applied = { kind: 'applied'; head: string } | { kind: 'nothing' } | { kind: 'conflict'; files: string[] };
+
 export class Merger {
+  /** Post-merge test runs so far (benchmarks and the report count them). */
+  testRuns = 0;
+  /** Total time spent in post-merge tests (ms). */
+  testMs = 0;
+
   constructor(private readonly opts: MergerOptions) {}
 
   get integrationDir(): string {
@@ -37,61 +67,351 @@ export class Merger {
       mkdirSync(dirname(this.opts.integrationDir), { recursive: true });
       await g.raw(['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
     }
+    const held = this.readHold();
+    if (held) throw new Error(`the integration worktree holds the open conflict of ${held.ticketId}; continue, send back, keep or discard it first`);
+    await this.cleanIntegration();
     const ig = git(this.opts.integrationDir);
-    // Leftovers of an interrupted merge are aborted; the integration worktree holds nothing of its own.
-    await ig.raw(['merge', '--abort']).catch(() => undefined);
     await ig.raw(['checkout', '--detach', '--force', tip]);
     await ig.raw(['clean', '-fdq']);
     return this.opts.integrationDir;
   }
 
-  async merge(ticket: Ticket, run: Run): Promise<MergeResult> {
+  /** Leftovers of an interrupted merge or rebase are aborted; the integration worktree holds nothing of its own. */
+  private async cleanIntegration(): Promise<void> {
+    const ig = git(this.opts.integrationDir);
+    await ig.raw(['merge', '--abort']).catch(() => undefined);
+    await ig.raw(['rebase', '--abort']).catch(() => undefined);
+    await ig.raw(['cherry-pick', '--abort']).catch(() => undefined);
+  }
+
+  private async gitPath(name: string): Promise<string> {
+    const p = (await git(this.opts.integrationDir).raw(['rev-parse', '--git-path', name])).trim();
+    return isAbsolute(p) ? p : join(this.opts.integrationDir, p);
+  }
+
+  private holdFile(): string {
+    // In the repository's common dir (the integration worktree's admin folder may not exist yet).
+    return join(dirname(this.opts.integrationDir), 'integration-hold.json');
+  }
+
+  private readHold(): Hold | undefined {
+    try {
+      return JSON.parse(readFileSync(this.holdFile(), 'utf8')) as Hold;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The ticket whose conflict is open in the integration worktree, if any. */
+  heldBy(): string | undefined {
+    return this.readHold()?.ticketId;
+  }
+
+  private async unmerged(dir: string): Promise<string[]> {
+    return (await git(dir).raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+  }
+
+  private async inProgress(dir: string): Promise<boolean> {
+    if ((await revParse(dir, 'MERGE_HEAD')) !== undefined) return true;
+    if ((await revParse(dir, 'REBASE_HEAD')) !== undefined) return true;
+    if ((await revParse(dir, 'CHERRY_PICK_HEAD')) !== undefined) return true;
+    return existsSync(await this.gitPath('rebase-merge')) || existsSync(await this.gitPath('rebase-apply'));
+  }
+
+  /** Brings `branch` onto the integration worktree's HEAD (`prev`) with the strategy. On conflict the state is left for the caller. */
+  private async apply(strategy: MergeStrategy, prev: string, branch: string, message: string): Promise<Applied> {
+    const dir = this.opts.integrationDir;
+    const ig = git(dir);
+    const branchTip = await revParse(dir, branch);
+    if (!branchTip) throw new Error(`the branch ${branch} does not exist; the ticket's work cannot be merged`);
+    const ahead = Number((await ig.raw(['rev-list', '--count', `${prev}..${branchTip}`])).trim());
+    if (ahead === 0) return { kind: 'nothing' };
+    if (strategy === 'merge') {
+      await ig.raw(['merge', '--no-ff', '--no-edit', '-m', message, branchTip]).catch(() => undefined);
+    } else if (strategy === 'squash') {
+      await ig.raw(['merge', '--squash', branchTip]).catch(() => undefined);
+    } else {
+      await ig.raw(['-c', 'core.editor=true', 'rebase', '--no-autosquash', prev, branchTip]).catch(() => undefined);
+    }
+    const files = await this.unmerged(dir);
+    if (files.length || (strategy !== 'squash' && (await this.inProgress(dir)))) return { kind: 'conflict', files };
+    if (strategy === 'squash') {
+      const staged = (await ig.raw(['diff', '--cached', '--name-only'])).trim();
+      if (!staged) return { kind: 'nothing' };
+      await ig.raw(['commit', '--no-verify', '-q', '-m', message]).catch(() => undefined);
+    }
+    return this.verify(strategy, prev, branchTip);
+  }
+
+  /** Reads back what apply() produced and checks it is what the strategy promises. */
+  private async verify(strategy: MergeStrategy, prev: string, branchTip: string): Promise<Applied> {
+    const ig = git(this.opts.integrationDir);
+    const head = (await ig.raw(['rev-parse', 'HEAD'])).trim();
+    if (head === prev) return { kind: 'nothing' };
+    const parents = (await ig.raw(['rev-list', '--parents', '-n', '1', head])).trim().split(' ').slice(1);
+    const ok =
+      strategy === 'merge'
+        ? parents[0] === prev && parents[1] === branchTip
+        : strategy === 'squash'
+          ? parents.length === 1 && parents[0] === prev
+          : (await ig.raw(['merge-base', '--is-ancestor', prev, head]).then(() => true, () => false)) &&
+            (await ig.raw(['rev-list', '--merges', '--count', `${prev}..${head}`])).trim() === '0';
+    if (!ok) throw new Error(`bringing ${branchTip.slice(0, 8)} onto the target with ${strategy} did not give the expected commit (HEAD ${head.slice(0, 8)}); the branch is kept, try Merge Now again.`);
+    return { kind: 'applied', head };
+  }
+
+  private async runTests(dir: string): Promise<{ ok: true } | { ok: false; output: string }> {
+    if (!this.opts.testCommand?.length) return { ok: true };
+    const [cmd, ...args] = this.opts.testCommand;
+    const t0 = Date.now();
+    this.testRuns++;
+    const r = await execa(cmd!, args, { cwd: dir, reject: false, all: true, timeout: this.opts.testTimeoutMs ?? 600_000 });
+    this.testMs += Date.now() - t0;
+    if (r.exitCode === 0) return { ok: true };
+    const why = r.timedOut ? `the test command timed out after ${Math.round((this.opts.testTimeoutMs ?? 600_000) / 1000)} s\n` : `the test command exited with ${r.exitCode ?? r.signal}\n`;
+    return { ok: false, output: (why + String(r.all ?? '')).slice(-4000) };
+  }
+
+  private static message(ticket: Ticket): string {
+    return `Merge ticket ${ticket.id}: ${ticket.title}`;
+  }
+
+  /** Whether the branch would conflict with the target tip (or `onto`), by `git merge-tree --write-tree`: the files, or undefined when clean. */
+  async predictConflict(branch: string, onto?: string): Promise<string[] | undefined> {
+    const base = onto ?? (await this.targetTip());
+    const args = ['merge-tree', '--write-tree', '--name-only', '--no-messages', base, branch];
+    const r = await execa('git', ['-c', 'core.quotepath=off', ...args], { cwd: this.opts.repo, reject: false });
+    if (r.exitCode === 0) return undefined;
+    if (r.exitCode === 1) return String(r.stdout).split('\n').slice(1).filter(Boolean);
+    this.opts.log.debug(`merge-tree could not predict ${branch}: ${String(r.stderr).trim()}`);
+    return undefined;
+  }
+
+  async merge(ticket: Ticket, run: Run, options: MergeOptions = {}): Promise<MergeResult> {
+    const r = await this.mergeBatch([{ ticket, run }], options);
+    if (r.kind === 'merged') {
+      const commit = r.commits[ticket.id];
+      return commit ? { kind: 'merged', commit } : { kind: 'nothing-to-merge' };
+    }
+    if (r.kind === 'conflict') return { kind: 'conflict', files: r.files };
+    return r;
+  }
+
+  /**
+   * Merges the items one after the other onto the target tip (the chain one-at-a-time merging
+   * would build), tests the top once, and moves the target there by compare-and-swap. When the
+   * target moves meanwhile, the chain is rebuilt on the new tip.
+   */
+  async mergeBatch(items: readonly BatchItem[], options: MergeOptions = {}): Promise<BatchMergeResult> {
+    const strategy = options.strategy ?? 'merge';
     const target = this.opts.targetBranch;
     for (let attempt = 0; attempt < 5; attempt++) {
       const tip = await this.targetTip();
       const dir = await this.integrationWorktree(tip);
-      const ig = git(dir);
-      const ahead = Number((await ig.raw(['rev-list', '--count', `${tip}..${run.branch}`])).trim());
-      if (ahead === 0) return { kind: 'nothing-to-merge' };
-      // simple-git resolves a failed command that wrote only to stdout (git prints CONFLICT
-      // there), so the outcome is read from the repository, not from the promise.
-      await ig.raw(['merge', '--no-ff', '--no-edit', '-m', `Merge ticket ${ticket.id}: ${ticket.title}`, run.branch]).catch(() => undefined);
-      const unmerged = (await ig.raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
-      const inProgress = (await revParse(dir, 'MERGE_HEAD')) !== undefined;
-      if (unmerged.length || inProgress) {
-        await ig.raw(['merge', '--abort']).catch(() => undefined);
-        return { kind: 'conflict', files: unmerged };
+      const commits: Record<string, string> = {};
+      let head = tip;
+      for (const { ticket, run } of items) {
+        const a = await this.apply(strategy, head, run.branch, Merger.message(ticket));
+        if (a.kind === 'conflict') {
+          await this.cleanIntegration();
+          return { kind: 'conflict', ticketId: ticket.id, files: a.files };
+        }
+        commits[ticket.id] = a.kind === 'applied' ? a.head : '';
+        if (a.kind === 'applied') head = a.head;
       }
-      const merged = (await ig.raw(['rev-parse', 'HEAD'])).trim();
-      const branchTip = await revParse(dir, run.branch);
-      const parents = (await ig.raw(['rev-list', '--parents', '-n', '1', merged])).trim().split(' ').slice(1);
-      if (parents[0] !== tip || !branchTip || parents[1] !== branchTip) {
-        throw new Error(`merging ${run.branch} did not produce a merge commit on ${target} (HEAD ${merged.slice(0, 8)}); the branch is kept, try Merge Now again.`);
-      }
-      if (this.opts.testCommand?.length) {
-        const [cmd, ...args] = this.opts.testCommand;
-        const r = await execa(cmd!, args, { cwd: dir, reject: false, all: true, timeout: this.opts.testTimeoutMs ?? 600_000 });
-        if (r.exitCode !== 0) return { kind: 'test-failed', output: String(r.all ?? '').slice(-4000) };
-      }
-      const moved = await this.advanceTarget(target, tip, merged);
-      if (moved === 'moved') return { kind: 'merged', commit: merged };
-      if (moved !== 'raced') return { kind: 'target-dirty', checkout: moved.dirty };
-      this.opts.log.info(`${target} moved while ${ticket.id} was merging; merging again on the new tip`);
+      if (head === tip) return { kind: 'merged', commits, top: tip };
+      const tests = await this.runTests(dir);
+      if (!tests.ok) return { kind: 'test-failed', output: tests.output };
+      const moved = await this.advanceTarget(target, tip, head, options.stashDirty);
+      if (moved.kind === 'moved') return { kind: 'merged', commits, top: head, ...(moved.note && { note: moved.note }) };
+      if (moved.kind === 'dirty') return { kind: 'target-dirty', checkout: moved.checkout };
+      this.opts.log.info(`${target} moved while ${items.map((i) => i.ticket.id).join(', ')} merged; merging again on the new tip`);
     }
-    throw new Error(`${target} kept moving while ${ticket.id} was merging; try "Merge Now" again.`);
+    throw new Error(`${target} kept moving while ${items.map((i) => i.ticket.id).join(', ')} merged; try "Merge Now" again.`);
   }
 
-  /** Compare-and-swap of the target ref; where the target is checked out, fast-forward that checkout only if clean. */
-  private async advanceTarget(target: string, expected: string, next: string): Promise<'moved' | 'raced' | { dirty: string }> {
+  /**
+   * "Open the conflicted files": redoes the merge in the integration worktree and leaves the
+   * conflict there for the human. Returns the integration worktree and the conflicted files.
+   */
+  async openConflict(ticket: Ticket, run: Run, options: MergeOptions = {}): Promise<{ dir: string; files: string[] }> {
+    const existing = this.readHold();
+    if (existing?.ticketId === ticket.id) return { dir: this.opts.integrationDir, files: existing.files };
+    const strategy = options.strategy ?? 'merge';
+    const tip = await this.targetTip();
+    const dir = await this.integrationWorktree(tip);
+    const message = Merger.message(ticket);
+    const a = await this.apply(strategy, tip, run.branch, message);
+    if (a.kind !== 'conflict') {
+      // It merges cleanly now (the target changed): nothing to resolve by hand.
+      await this.cleanIntegration();
+      await git(dir).raw(['checkout', '--detach', '--force', tip]);
+      return { dir, files: [] };
+    }
+    const branchTip = (await revParse(dir, run.branch))!;
+    const hold: Hold = { ticketId: ticket.id, strategy, tip, branch: run.branch, branchTip, message, files: a.files };
+    writeFileSync(this.holdFile(), JSON.stringify(hold, null, 2));
+    return { dir, files: a.files };
+  }
+
+  /** Files of the open conflict that still hold conflict markers or are unmerged. */
+  private async stillConflicted(hold: Hold): Promise<string[]> {
+    const dir = this.opts.integrationDir;
+    const out = new Set<string>();
+    for (const f of hold.files) {
+      let text = '';
+      try {
+        text = readFileSync(join(dir, f), 'utf8');
+      } catch {
+        continue; // deleted as the resolution
+      }
+      if (/^(<<<<<<<|>>>>>>>)( |$)/m.test(text) || /^=======$/m.test(text)) out.add(f);
+    }
+    return [...out];
+  }
+
+  /** "Continue Merge": after the human resolved the conflict in the integration worktree. */
+  async continueMerge(ticket: Ticket, _run: Run, options: MergeOptions = {}): Promise<MergeResult> {
+    const hold = this.readHold();
+    if (!hold || hold.ticketId !== ticket.id) throw new Error(`no conflict of ${ticket.id} is open in the integration worktree; open it first`);
+    const dir = this.opts.integrationDir;
+    const ig = git(dir);
+    const left = await this.stillConflicted(hold);
+    if (left.length) return { kind: 'conflict', files: left };
+    await ig.raw(['add', '-A']);
+    if (hold.strategy === 'rebase') {
+      await ig.raw(['-c', 'core.editor=true', 'rebase', '--continue']).catch(() => undefined);
+      const files = await this.unmerged(dir);
+      if (files.length || (await this.inProgress(dir))) {
+        // The next commit of the branch conflicts too: the conflict stays open with those files.
+        writeFileSync(this.holdFile(), JSON.stringify({ ...hold, files }, null, 2));
+        return { kind: 'conflict', files };
+      }
+    } else {
+      await ig.raw(['commit', '--no-verify', '-q', '-m', hold.message]).catch(() => undefined);
+      if (await this.inProgress(dir)) return { kind: 'conflict', files: await this.unmerged(dir) };
+    }
+    let head = (await ig.raw(['rev-parse', 'HEAD'])).trim();
+    if (head === hold.tip) {
+      rmSync(this.holdFile(), { force: true });
+      return { kind: 'nothing-to-merge' };
+    }
+    await this.verify(hold.strategy, hold.tip, hold.branchTip);
+    rmSync(this.holdFile(), { force: true });
+    let tip = hold.tip;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const tests = await this.runTests(dir);
+      if (!tests.ok) return { kind: 'test-failed', output: tests.output };
+      const moved = await this.advanceTarget(this.opts.targetBranch, tip, head, options.stashDirty);
+      if (moved.kind === 'moved') return { kind: 'merged', commit: head };
+      if (moved.kind === 'dirty') return { kind: 'target-dirty', checkout: moved.checkout };
+      // The target moved meanwhile: bring the resolved work onto the new tip.
+      const resolved = head;
+      tip = await this.targetTip();
+      await ig.raw(['checkout', '--detach', '--force', tip]);
+      if (hold.strategy === 'merge') await ig.raw(['merge', '--no-ff', '--no-edit', '-m', hold.message, resolved]).catch(() => undefined);
+      else await ig.raw(['-c', 'core.editor=true', 'rebase', '--onto', tip, hold.tip, resolved]).catch(() => undefined);
+      const files = await this.unmerged(dir);
+      if (files.length || (await this.inProgress(dir))) {
+        await this.cleanIntegration();
+        return { kind: 'conflict', files };
+      }
+      head = (await ig.raw(['rev-parse', 'HEAD'])).trim();
+    }
+    throw new Error(`${this.opts.targetBranch} kept moving while ${ticket.id} merged; try "Merge Now" again.`);
+  }
+
+  /** Drops the open conflict (send back, keep for later, discard): the integration worktree is cleaned. */
+  async abandonConflict(ticketId?: string): Promise<void> {
+    const hold = this.readHold();
+    if (ticketId && hold && hold.ticketId !== ticketId) return;
+    rmSync(this.holdFile(), { force: true });
+    if (existsSync(this.opts.integrationDir)) {
+      await this.cleanIntegration();
+      const tip = await this.targetTip();
+      await git(this.opts.integrationDir).raw(['checkout', '--detach', '--force', tip]).catch(() => undefined);
+      await git(this.opts.integrationDir).raw(['clean', '-fdq']).catch(() => undefined);
+    }
+  }
+
+  /**
+   * "Send back rebased onto the target": in the ticket's worktree, rebase its branch onto the
+   * target tip (the old tip is kept under refs/orchard/backup/); when that conflicts, the target
+   * is merged in instead and the conflict is left in the worktree for the agent to resolve.
+   */
+  async bringUpToDate(run: Run): Promise<{ kind: 'rebased' | 'up-to-date' } | { kind: 'conflict'; files: string[] }> {
+    const wt = git(run.worktree);
+    const tip = await this.targetTip();
+    const head = (await wt.raw(['rev-parse', 'HEAD'])).trim();
+    if (await wt.raw(['merge-base', '--is-ancestor', tip, head]).then(() => true, () => false)) return { kind: 'up-to-date' };
+    if (!(await isClean(run.worktree))) {
+      await wt.raw(['add', '-A']);
+      await wt.raw(['commit', '--no-verify', '-q', '-m', `orchard: work in progress of ${run.ticketId}`]);
+    }
+    const before = (await wt.raw(['rev-parse', 'HEAD'])).trim();
+    await git(this.opts.repo).raw(['update-ref', `refs/orchard/backup/${run.ticketId}/${Date.now()}`, before]);
+    await wt.raw(['-c', 'core.editor=true', 'rebase', tip]).catch(() => undefined);
+    const rebasing = (await revParse(run.worktree, 'REBASE_HEAD')) !== undefined || (await this.unmerged(run.worktree)).length > 0;
+    if (!rebasing) return { kind: 'rebased' };
+    await wt.raw(['rebase', '--abort']).catch(() => undefined);
+    await wt.raw(['merge', '--no-commit', '--no-ff', tip]).catch(() => undefined);
+    return { kind: 'conflict', files: await this.unmerged(run.worktree) };
+  }
+
+  /**
+   * "Discard": the branch's work is kept under refs/orchard/discarded/<ticket>/<time> (nothing
+   * is lost); the worktree is removed only when it is clean, then the branch ref goes.
+   */
+  async discard(run: Run): Promise<string | undefined> {
+    const repo = this.opts.repo;
+    const g = git(repo);
+    const tip = await revParse(repo, `refs/heads/${run.branch}`);
+    if (!tip) return undefined;
+    const ref = `refs/orchard/discarded/${run.ticketId}/${Date.now()}`;
+    await g.raw(['update-ref', '-m', 'orchard: discarded', ref, tip]);
+    if ((await revParse(repo, ref)) !== tip) throw new Error(`could not keep ${run.branch} under ${ref}; nothing was discarded`);
+    const wt = (await listWorktrees(repo)).find((w) => w.branch === run.branch);
+    if (wt) {
+      if (!(await isClean(wt.path))) return ref; // uncommitted work stays where it is
+      await g.raw(['worktree', 'remove', wt.path]).catch(() => undefined);
+      if ((await listWorktrees(repo)).some((w) => w.path === wt.path)) return ref;
+    }
+    await g.raw(['update-ref', '-d', `refs/heads/${run.branch}`, tip]).catch(() => undefined);
+    return ref;
+  }
+
+  /** Compare-and-swap of the target ref; where the target is checked out, fast-forward that checkout only if clean (or stashed). */
+  private async advanceTarget(
+    target: string,
+    expected: string,
+    next: string,
+    stashDirty = false,
+  ): Promise<{ kind: 'moved'; note?: string } | { kind: 'raced' } | { kind: 'dirty'; checkout: string }> {
     const checkout = (await listWorktrees(this.opts.repo)).find((w) => w.branch === target);
+    let note: string | undefined;
     if (checkout) {
-      if (!(await isClean(checkout.path))) return { dirty: checkout.path };
-      if ((await revParse(checkout.path, 'HEAD')) !== expected) return 'raced';
+      if ((await revParse(checkout.path, 'HEAD')) !== expected) return { kind: 'raced' };
+      let stashed = false;
+      if (!(await isClean(checkout.path))) {
+        if (!stashDirty) return { kind: 'dirty', checkout: checkout.path };
+        const before = await revParse(checkout.path, 'refs/stash');
+        await git(checkout.path).raw(['stash', 'push', '--include-untracked', '-m', `orchard: before updating ${target}`]).catch(() => undefined);
+        stashed = (await revParse(checkout.path, 'refs/stash')) !== before;
+        if (!stashed || !(await isClean(checkout.path))) return { kind: 'dirty', checkout: checkout.path };
+      }
       await git(checkout.path).raw(['merge', '--ff-only', '--quiet', next]).catch(() => undefined);
+      if (stashed) {
+        await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
+        const stillThere = (await git(checkout.path).raw(['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);
+        note = stillThere
+          ? `your changes did not apply cleanly on the new ${target}; they are kept in stash@{0} (git stash pop to retry)`
+          : `your uncommitted changes were stashed and put back`;
+      }
     } else {
       await git(this.opts.repo).raw(['update-ref', '-m', 'orchard: merge', `refs/heads/${target}`, next, expected]).catch(() => undefined);
     }
-    // Success is read back from the ref itself (see merge()).
-    return (await revParse(this.opts.repo, `refs/heads/${target}`)) === next ? 'moved' : 'raced';
+    // Success is read back from the ref itself.
+    return (await revParse(this.opts.repo, `refs/heads/${target}`)) === next ? { kind: 'moved', ...(note && { note }) } : { kind: 'raced' };
   }
 }
+

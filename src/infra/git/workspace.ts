@@ -1,7 +1,7 @@
 // WorkspacePort on real git: ticket worktrees (worktrees.ts) and the merge step (merger.ts).
 import { basename, dirname, join } from 'node:path';
 import type { Run, Ticket } from '../../core/model';
-import type { ChangeSummary, Logger, MergeResult, WorkspacePort, WorktreeInfo } from '../../core/ports';
+import type { BatchMergeResult, ChangeSummary, Logger, MergeOptions, MergeResult, WorkspacePort, WorktreeInfo } from '../../core/ports';
 import { revParse } from './git';
 import { Merger } from './merger';
 import { WorktreeManager } from './worktrees';
@@ -70,7 +70,35 @@ export class GitWorkspace implements WorkspacePort {
     return this.worktrees.collectChanges(run, message);
   }
 
-  merge(ticket: Ticket, run: Run): Promise<MergeResult> {
-    return this.merger.merge(ticket, run);
+  merge(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult> {
+    return this.merger.merge(ticket, run, options);
+  }
+
+  mergeBatch(items: readonly { ticket: Ticket; run: Run }[], options?: MergeOptions): Promise<BatchMergeResult> {
+    return this.merger.mergeBatch(items, options);
+  }
+
+  predictConflict(branch: string): Promise<string[] | undefined> {
+    return this.merger.predictConflict(branch);
+  }
+
+  openConflict(ticket: Ticket, run: Run, options?: MergeOptions): Promise<{ dir: string; files: string[] }> {
+    return this.merger.openConflict(ticket, run, options);
+  }
+
+  continueMerge(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult> {
+    return this.merger.continueMerge(ticket, run, options);
+  }
+
+  abandonConflict(ticketId: string): Promise<void> {
+    return this.merger.abandonConflict(ticketId);
+  }
+
+  bringUpToDate(run: Run): Promise<{ kind: 'rebased' | 'up-to-date' } | { kind: 'conflict'; files: string[] }> {
+    return this.merger.bringUpToDate(run);
+  }
+
+  discard(run: Run): Promise<string | undefined> {
+    return this.merger.discard(run);
   }
 }
