@@ -1,6 +1,7 @@
 // One esbuild context per bundle. `--watch` rebuilds on change, `--production` minifies
 // and drops source maps. lowdb and execa are ESM-only, so node bundles inline them.
 import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -37,6 +38,10 @@ const bundles = [
     outfile: 'dist/webview.js',
   },
 ];
+
+// The dashboard's icon font, served from the extension's own dist/media (no remote content).
+mkdirSync('dist/media', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/media/${f}`);
 
 const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));
 if (watch) {

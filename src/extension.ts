@@ -19,8 +19,9 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   const controller = new OrchardController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, terminals, log);
   const tree = new TicketsTreeProvider(() => controller.state());
   const view = vscode.window.createTreeView('orchard.tickets', { treeDataProvider: tree, showCollapseAll: true });
-  let dashboard: DashboardPanel | undefined;
-  const getDashboard = () => (dashboard ??= new DashboardPanel(context.extensionUri, controller));
+  // Eager: it registers the side-bar view provider and the panel serializer.
+  const dashboard = new DashboardPanel(context.extensionUri, controller);
+  const getDashboard = () => dashboard;
   context.subscriptions.push(
     log,
     terminals,
@@ -29,7 +30,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     view,
     controller.onDidChangeState(() => tree.refresh()),
     ...registerCommands(controller, getDashboard),
-    { dispose: () => dashboard?.dispose() },
+    dashboard,
     controller.onDidRaiseEscalation(async (e) => {
       const choice = await vscode.window.showWarningMessage(`Orchard: ${e.ticketId} asks: ${e.question}`, 'Answer…');
       if (choice) await vscode.commands.executeCommand('orchard.answerEscalation', e.id);
