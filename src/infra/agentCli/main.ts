@@ -1,15 +1,45 @@
 // orchard-agent: the command an agent uses to talk back to Orchard. It is put on the agent's
-// PATH by the launcher and bound to one run through ORCHARD_RUN_DIR and ORCHARD_TOKEN.
-//   orchard-agent progress <0-100> [message]
-//   orchard-agent escalate <question> [--option <text>]... [--trigger <kind>]
-//       blocks until the human answers, then prints the answer for the agent to read
-//   orchard-agent done [message]
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+// PATH by the launcher and bound to one run through ORCHARD_RUN_DIR and ORCHARD_TOKEN; every
+// request carries the token and the launcher ignores requests that do not carry its run's.
+//   orchard-agent progress <n> [message]
+//       n ≤ 1 is a fraction (0.25 = 25 %), 1 < n ≤ 100 is a percentage ("1" means done: 100 %)
+//   orchard-agent escalate [question] --type <trigger> --context <text> --option A --option B
+//       blocks until the human answers, prints the guidance (option, then text), exits 0
+//   orchard-agent lock <paths…> [--no-wait] [--timeout <s>]
+//       asks for more files; waits until granted (exit 0) or fails naming the holder (exit 1)
+//   orchard-agent done [--summary <text>] | done [text]
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`orchard-agent: ${message}\n`);
   process.exit(code);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 0..1 is a fraction, above 1 up to 100 a percentage; the result is a percentage. */
+export function progressPercent(raw: string | undefined): number | undefined {
+  const n = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) return undefined;
+  return n <= 1 ? Math.round(n * 1000) / 10 : n;
+}
+
+function parseFlags(args: string[], repeatable: string[], single: string[], booleans: string[] = []) {
+  const lists: Record<string, string[]> = Object.fromEntries(repeatable.map((k) => [k, []]));
+  const values: Record<string, string | undefined> = {};
+  const flags = new Set<string>();
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [name, inline] = a.startsWith('--') ? [a.slice(2).split('=')[0]!, a.includes('=') ? a.slice(a.indexOf('=') + 1) : undefined] : [undefined, undefined];
+    if (name !== undefined && repeatable.includes(name)) lists[name]!.push(inline ?? args[++i] ?? '');
+    else if (name !== undefined && single.includes(name)) values[name] = inline ?? args[++i] ?? '';
+    else if (name !== undefined && booleans.includes(name)) flags.add(name);
+    else if (a === '--') words.push(...args.slice(i + 1)), (i = args.length);
+    else words.push(a);
+  }
+  return { lists, values, flags, words };
 }
 
 async function main(): Promise<void> {
@@ -18,38 +48,80 @@ async function main(): Promise<void> {
   if (!runDir || !token) fail('not inside an Orchard run (ORCHARD_RUN_DIR and ORCHARD_TOKEN are not set)');
   const [verb, ...rest] = process.argv.slice(2);
   const at = Date.now();
+  const id = `${at.toString(36)}-${process.pid}`;
   switch (verb) {
     case 'progress': {
-      const pct = Number(rest[0]);
-      if (!Number.isFinite(pct) || pct < 0 || pct > 100) fail(`progress takes a number from 0 to 100, got "${rest[0] ?? ''}"`);
+      const pct = progressPercent(rest[0]);
+      if (pct === undefined) fail(`progress takes a fraction from 0 to 1 or a percentage up to 100, got "${rest[0] ?? ''}"`);
       appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, progress: pct, message: rest.slice(1).join(' ') || undefined }) + '\n');
       return;
     }
-    case 'done':
-      appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, progress: 100, message: rest.join(' ') || 'done', done: true }) + '\n');
+    case 'done': {
+      const { values, words } = parseFlags(rest, [], ['summary']);
+      const summary = values.summary ?? (words.join(' ') || 'done');
+      appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, progress: 100, message: summary, done: true }) + '\n');
       return;
+    }
     case 'escalate': {
-      const options: string[] = [];
-      let trigger = 'input-needed';
-      const words: string[] = [];
-      for (let i = 0; i < rest.length; i++) {
-        if (rest[i] === '--option') options.push(rest[++i] ?? '');
-        else if (rest[i] === '--trigger') trigger = rest[++i] ?? trigger;
-        else words.push(rest[i]!);
-      }
-      const question = words.join(' ').trim();
-      if (!question) fail('escalate needs a question: orchard-agent escalate "Which database?" --option Postgres --option SQLite');
-      const id = `esc-${at}`;
-      writeFileSync(join(runDir, `${id}.question.json`), JSON.stringify({ id, at, token, trigger, question, options }));
-      const answerFile = join(runDir, `${id}.answer.json`);
-      while (!existsSync(answerFile)) await new Promise((r) => setTimeout(r, 250));
+      const { lists, values, words } = parseFlags(rest, ['option'], ['type', 'trigger', 'context', 'question']);
+      const trigger = values.type ?? values.trigger ?? 'input-needed';
+      const context = values.context;
+      const question = (values.question ?? words.join(' ')).trim() || context?.trim() || '';
+      if (!question) fail('escalate needs a question or a context: orchard-agent escalate --type decision --context "Which database?" --option Postgres --option SQLite');
+      const qid = `esc-${id}`;
+      writeFileSync(join(runDir, `${qid}.question.json`), JSON.stringify({ id: qid, at, token, trigger, question, context, options: lists.option }));
+      const answerFile = join(runDir, `${qid}.answer.json`);
+      while (!existsSync(answerFile)) await sleep(250);
       const answer = JSON.parse(readFileSync(answerFile, 'utf8')) as { option?: string; guidance?: string };
       process.stdout.write([answer.option, answer.guidance].filter(Boolean).join('\n') + '\n');
       return;
     }
+    case 'lock': {
+      const { values, flags, words } = parseFlags(rest, [], ['timeout'], ['no-wait']);
+      if (words.length === 0) fail('lock needs at least one path or glob: orchard-agent lock src/db/** package.json');
+      const deadline = Date.now() + Number(values.timeout ?? 600) * 1000;
+      for (let n = 0; ; n++) {
+        const rid = `lock-${id}-${n}`;
+        writeFileSync(join(runDir, `${rid}.lock-request.json`), JSON.stringify({ id: rid, at: Date.now(), token, patterns: words }));
+        const answerFile = join(runDir, `${rid}.lock-answer.json`);
+        while (!existsSync(answerFile)) {
+          if (Date.now() > deadline) fail('no answer from Orchard about the lock (is it running?)', 1);
+          await sleep(100);
+        }
+        const a = JSON.parse(readFileSync(answerFile, 'utf8')) as { granted: boolean; holder?: { ticketId: string; pattern: string }; error?: string };
+        rmSync(answerFile, { force: true });
+        if (a.granted) {
+          process.stdout.write(`locked ${words.join(' ')}\n`);
+          return;
+        }
+        const who = a.error ?? `${a.holder?.pattern ?? words.join(' ')} is held by ${a.holder?.ticketId ?? 'another run'}`;
+        if (flags.has('no-wait') || Date.now() + 2000 > deadline) fail(`lock refused: ${who}`, 1);
+        if (n === 0) process.stderr.write(`orchard-agent: waiting: ${who}\n`);
+        await sleep(2000);
+      }
+    }
+    case 'hook': {
+      // Claude Code hooks (.claude/settings.local.json written by Orchard): the payload is JSON on stdin.
+      let payload: { message?: string; hook_event_name?: string } = {};
+      try {
+        payload = JSON.parse(readFileSync(0, 'utf8') || '{}') as typeof payload;
+      } catch {
+        /* no payload */
+      }
+      if (rest[0] === 'notification') {
+        const nid = `notice-${id}`;
+        const question = payload.message || 'Claude Code is waiting for input';
+        writeFileSync(join(runDir, `${nid}.notice.json`), JSON.stringify({ id: nid, at, token, trigger: 'input-needed', question, options: [] }));
+      } else if (rest[0] === 'stop') {
+        appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, progress: 100, message: 'the agent stopped (Stop hook)', done: true }) + '\n');
+      } else {
+        fail(`unknown hook "${rest[0] ?? ''}"; use notification or stop`);
+      }
+      return;
+    }
     default:
-      fail(`unknown command "${verb ?? ''}"; use progress, escalate or done`);
+      fail(`unknown command "${verb ?? ''}"; use progress, escalate, lock or done`);
   }
 }
 
-void main();
+if (require.main === module) void main();

@@ -1,20 +1,43 @@
-// AgentPort: writes the run folder (spec, ticket, orchard-agent on PATH) and starts Orchard's
-// runner through a RunnerHost: headless as a child process logging to the run's log file,
-// or (in VS Code) as the process of a terminal. Exit is read from the runner's exit file.
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// AgentPort: writes the run folder (spec, ticket, token, orchard-agent on PATH, Claude Code
+// hooks in the worktree) and starts Orchard's runner through a RunnerHost: headless as a
+// child process logging to the run's log file, or (in VS Code) as the process of a terminal.
+// The handle reads the run folder: progress lines, questions and lock requests carrying the
+// run's token, the agent's agent-status.json (file watcher), the runner's heartbeat and exit.
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  watch as fsWatch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { Run, Ticket } from '../../core/model';
-import type { AgentExit, AgentHandle, AgentPort, AgentQuestion, AgentReport, Logger } from '../../core/ports';
+import type { AgentExit, AgentHandle, AgentLockRequest, AgentPort, AgentQuestion, AgentReport, LockAnswer, Logger } from '../../core/ports';
 import { Emitter } from '../../core/emitter';
-import { runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
-import { COMMON_RATE_LIMIT_PATTERNS, composePrompt, expandArgv, resolveProfile, type AgentProfile } from './profiles';
+import { HEARTBEAT_STALE_MS, runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
+import { composePrompt, detectSignals, expandArgv, resolveProfile, type AgentProfile } from './profiles';
 
 /** Starts the runner for a run folder. */
 export interface RunnerHost {
   readonly interactive: boolean;
   launch(runDir: string, runnerArgv: string[], ticket: Ticket, run: Run): Promise<{ pid?: number }>;
+  /** Tells the host the run's state changed (the terminal shows it in its name/icon/colour). */
+  update?(runId: string, state: RunDisplayState): void;
 }
+
+export type RunDisplayState = 'running' | 'needs-input' | 'done' | 'failed' | 'stopping';
 
 /** Node binary for child processes: inside Electron, process.execPath is Electron running as node. */
 export const NODE_ENV_FOR_ELECTRON = { ELECTRON_RUN_AS_NODE: '1' };
@@ -24,8 +47,10 @@ export class HeadlessRunnerHost implements RunnerHost {
   async launch(runDir: string, runnerArgv: string[]): Promise<{ pid?: number }> {
     const log = { file: runFiles(runDir).log, append: true };
     const [cmd = process.execPath, ...args] = runnerArgv;
-    const child = execa(cmd, args, { stdin: 'ignore', stdout: log, stderr: log, env: { ...NODE_ENV_FOR_ELECTRON }, reject: false });
+    // Detached: the runner outlives the orchestrator process (it is adopted again after a restart).
+    const child = execa(cmd, args, { stdin: 'ignore', stdout: log, stderr: log, env: { ...NODE_ENV_FOR_ELECTRON }, reject: false, detached: true, cleanup: false });
     child.catch(() => undefined);
+    child.unref?.();
     return { pid: child.pid };
   }
 }
@@ -43,6 +68,10 @@ export interface LauncherOptions {
   pollMs?: number;
   /** Extra environment for every agent. */
   env?: Record<string, string>;
+  /** A headless log growing past this many bytes means the agent is looping (default 50 MB). */
+  maxLogBytes?: number;
+  /** Grace between SIGTERM and SIGKILL of the agent's process tree (default 5 s). */
+  killGraceMs?: number;
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -53,27 +82,38 @@ function readJson<T>(path: string): T | undefined {
   }
 }
 
-/** Whether the last 16 KB of the agent's log match one of the patterns (headless runs log there). */
-function logTailMatches(log: string, patterns: readonly string[]): boolean {
-  if (patterns.length === 0) return false;
-  let text = '';
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value));
+  renameSync(tmp, path);
+}
+
+/** The last bytes of a file ('' if it cannot be read). */
+export function tail(path: string, bytes = 16_384): string {
   try {
-    const fd = openSync(log, 'r');
+    const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
-      const buf = Buffer.alloc(Math.min(size, 16_384));
+      const buf = Buffer.alloc(Math.min(size, bytes));
       readSync(fd, buf, 0, buf.length, size - buf.length);
-      text = buf.toString('utf8');
+      return buf.toString('utf8');
     } finally {
       closeSync(fd);
     }
   } catch {
-    return false;
+    return '';
   }
-  return patterns.some((p) => new RegExp(p, 'i').test(text));
 }
 
-function alive(pid: number | undefined): boolean {
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+export function pidAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
@@ -83,18 +123,84 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
-export class AgentLauncher implements AgentPort {
-  /** Each run's token: only its own agent's questions and reports are taken. */
-  private readonly tokens = new Map<string, string>();
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** seed 001's status file, written by agents told to: read, never trusted for the files changed. */
+export interface AgentStatusFile {
+  status?: string;
+  progress?: number;
+  filesChanged?: string[];
+  gates?: unknown;
+  commit?: string;
+}
+
+export const AGENT_STATUS_FILE = 'agent-status.json';
+
+/** Checks an agent-status.json; returns the problem in words, or the parsed status. */
+export function parseAgentStatus(text: string): { ok: true; status: AgentStatusFile } | { ok: false; problem: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, problem: `not JSON (${(e as Error).message})` };
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, problem: 'not a JSON object' };
+  const o = v as Record<string, unknown>;
+  if (o.status !== undefined && typeof o.status !== 'string') return { ok: false, problem: 'status must be a string' };
+  if (o.progress !== undefined && (typeof o.progress !== 'number' || !(o.progress >= 0 && o.progress <= 100))) {
+    return { ok: false, problem: 'progress must be a number from 0 to 1 (or 0 to 100)' };
+  }
+  if (o.filesChanged !== undefined && (!Array.isArray(o.filesChanged) || o.filesChanged.some((f) => typeof f !== 'string'))) {
+    return { ok: false, problem: 'filesChanged must be an array of paths' };
+  }
+  if (o.commit !== undefined && typeof o.commit !== 'string') return { ok: false, problem: 'commit must be a string' };
+  return { ok: true, status: o as AgentStatusFile };
+}
+
+/** Claude Code hook settings: needs-input (Notification) and stop (Stop) go to orchard-agent. */
+export function claudeHookSettings(orchardAgent: string): Record<string, unknown> {
+  const hook = (verb: string) => [{ hooks: [{ type: 'command', command: `"${orchardAgent}" hook ${verb}` }] }];
+  return { hooks: { Notification: hook('notification'), Stop: hook('stop') } };
+}
+
+/** Writes .claude/settings.local.json into the worktree, merged with what is there; never committed. */
+export function installClaudeHooks(worktree: string, orchardAgent: string): void {
+  const file = join(worktree, '.claude', 'settings.local.json');
+  mkdirSync(dirname(file), { recursive: true });
+  const existing = readJson<Record<string, unknown>>(file) ?? {};
+  const ours = claudeHookSettings(orchardAgent).hooks as Record<string, unknown[]>;
+  const hooks = { ...((existing.hooks as Record<string, unknown[]>) ?? {}) };
+  for (const [k, v] of Object.entries(ours)) {
+    const kept = (hooks[k] ?? []).filter((h) => !JSON.stringify(h).includes(' hook '));
+    hooks[k] = [...kept, ...v];
+  }
+  writeFileSync(file, JSON.stringify({ ...existing, hooks }, null, 2) + '\n');
+}
+
+export interface WatchOptions {
+  pid?: number;
+  profile?: AgentProfile;
+  /** Worktree watched for agent-status.json and for being deleted. */
+  worktree?: string;
+  /** Token hash requests must match (read from the run folder when absent). */
+  tokenHash?: string;
+  /** Ticket/run ids for the host's display updates. */
+  runId?: string;
+}
+
+export class AgentLauncher implements AgentPort {
   constructor(private readonly opts: LauncherOptions) {}
 
   runDir(runId: string): string {
     return join(this.opts.stateDir, 'runs', runId);
   }
 
+  private profileFor(ticket: Pick<Ticket, 'agent'>): AgentProfile {
+    return resolveProfile(ticket.agent ?? this.opts.defaultProfile, this.opts.profiles);
+  }
+
   async start(ticket: Ticket, run: Run): Promise<AgentHandle> {
-    const profile = resolveProfile(ticket.agent ?? this.opts.defaultProfile, this.opts.profiles);
+    const profile = this.profileFor(ticket);
     const dir = this.runDir(run.id);
     const files = runFiles(dir);
     mkdirSync(files.bin, { recursive: true });
@@ -104,14 +210,18 @@ export class AgentLauncher implements AgentPort {
     writeFileSync(wrapper, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec "${process.execPath}" "${agentCli}" "$@"\n`);
     chmodSync(wrapper, 0o755);
     writeFileSync(join(dir, 'ticket.json'), JSON.stringify(ticket, null, 2));
-    const retryContext = run.context;
-    const prompt = composePrompt(ticket, run, retryContext);
+    const prompt = composePrompt(ticket, run, run.context);
     const template = this.opts.host.interactive && profile.interactiveArgv ? profile.interactiveArgv : profile.argv;
+    // The token goes to the runner in a file it deletes; the launcher keeps only its hash.
+    const token = randomBytes(24).toString('hex');
+    writeFileSync(files.token, token, { mode: 0o600 });
+    writeFileSync(files.tokenHash, sha256(token));
     const spec: RunSpec = {
       runId: run.id,
       ticketId: ticket.id,
       argv: expandArgv(template, ticket, run, prompt),
       cwd: run.worktree,
+      killGraceMs: this.opts.killGraceMs,
       env: {
         ...this.opts.env,
         PATH: `${files.bin}:${process.env.PATH ?? ''}`,
@@ -119,27 +229,61 @@ export class AgentLauncher implements AgentPort {
         ORCHARD_RUN_ID: run.id,
         ORCHARD_TICKET_ID: ticket.id,
         ORCHARD_ATTEMPT: String(run.attempt),
-        ORCHARD_TOKEN: `${run.id}-${Math.random().toString(36).slice(2)}`,
       },
     };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2));
-    this.tokens.set(dir, spec.env.ORCHARD_TOKEN!);
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: run.id, ticketId: ticket.id, profile: profile.name, worktree: run.worktree }));
+    if (profile.hooks === 'claude') installClaudeHooks(run.worktree, wrapper);
     this.opts.log.info(`${ticket.id}: starting ${profile.name} in ${run.worktree}`);
     const { pid } = await this.opts.host.launch(dir, [process.execPath, join(this.opts.distDir, 'runner.js'), dir], ticket, run);
-    return this.watch(dir, pid, profile.rateLimitPatterns ?? COMMON_RATE_LIMIT_PATTERNS);
+    return this.watch(dir, { pid, profile, worktree: run.worktree, tokenHash: sha256(token), runId: run.id });
+  }
+
+  /**
+   * After a restart: a handle on the run's runner when it still beats (or has already written
+   * its exit); undefined when it is gone, so the run is interrupted and retried.
+   */
+  adopt(run: Run): AgentHandle | undefined {
+    const dir = this.runDir(run.id);
+    const files = runFiles(dir);
+    if (!existsSync(files.spec)) return undefined;
+    const meta = readJson<{ profile?: string }>(join(dir, 'run.json'));
+    let profile: AgentProfile | undefined;
+    try {
+      profile = meta?.profile ? resolveProfile(meta.profile, this.opts.profiles) : undefined;
+    } catch {
+      profile = undefined;
+    }
+    const common = { profile, worktree: run.worktree, runId: run.id };
+    if (existsSync(files.exit)) return this.watch(dir, common);
+    const status = readJson<RunnerStatus>(files.status);
+    if (!status || !pidAlive(status.runnerPid) || Date.now() - status.heartbeatAt > HEARTBEAT_STALE_MS) return undefined;
+    this.opts.log.info(`${run.ticketId}: adopted the running agent again (runner pid ${status.runnerPid})`);
+    return this.watch(dir, { ...common, pid: status.runnerPid });
   }
 
   /** A handle on a runner, by its run folder (also used to re-attach after a reload). */
-  watch(dir: string, pid?: number, rateLimitPatterns: readonly string[] = COMMON_RATE_LIMIT_PATTERNS): AgentHandle {
+  watch(dir: string, w: WatchOptions = {}): AgentHandle {
     const files = runFiles(dir);
     const pollMs = this.opts.pollMs ?? 200;
-    let runnerPid = pid;
+    const log = this.opts.log;
+    const host = this.opts.host;
+    const tokenHash = w.tokenHash ?? readFileSync(files.tokenHash, 'utf8').trim();
+    const tokenOk = (t: unknown) => typeof t === 'string' && sha256(t) === tokenHash;
+    const profile = w.profile;
+    const runId = w.runId ?? dir.split('/').pop()!;
+    let runnerPid = w.pid;
     const reports = new Emitter<AgentReport>();
+    const questions = new Emitter<AgentQuestion>();
+    const lockRequests = new Emitter<AgentLockRequest>();
+    let problem: AgentExit['problem'];
+    let stopRequested: ((reason: string) => void) | undefined;
+
     let progressRead = 0;
     const readProgress = (): void => {
       let text: string;
       try {
-        text = readFileSync(join(dir, 'progress.jsonl'), 'utf8');
+        text = readFileSync(files.progress, 'utf8');
       } catch {
         return;
       }
@@ -147,67 +291,194 @@ export class AgentLauncher implements AgentPort {
       for (const line of complete.slice(progressRead).split('\n')) {
         if (!line) continue;
         try {
-          const r = JSON.parse(line) as AgentReport;
-          reports.fire({ progress: r.progress, message: r.message });
+          const r = JSON.parse(line) as AgentReport & { token?: string };
+          if (!tokenOk(r.token)) {
+            log.warn(`ignored a progress line in ${dir}: it does not carry this run's token`);
+            continue;
+          }
+          reports.fire({ progress: r.progress, message: r.message, ...(r.done && { done: true }) });
+          if (r.done) host.update?.(runId, 'done');
         } catch {
           // a malformed line from an agent is ignored; the run goes on
         }
       }
       progressRead = complete.length;
     };
-    const questions = new Emitter<AgentQuestion>();
-    const seenQuestions = new Set<string>();
-    const readQuestions = (): void => {
+
+    const seen = new Set<string>();
+    const readRequests = (): void => {
       let names: string[];
       try {
-        names = readdirSync(dir).filter((n) => n.endsWith('.question.json') && !seenQuestions.has(n));
+        names = readdirSync(dir).filter((n) => (n.endsWith('.question.json') || n.endsWith('.lock-request.json') || n.endsWith('.notice.json')) && !seen.has(n));
       } catch {
         return;
       }
       for (const name of names) {
-        seenQuestions.add(name);
-        const q = readJson<{ id: string; token: string; question: string; options?: string[]; trigger?: string }>(join(dir, name));
-        if (!q || q.token !== this.tokens.get(dir)) {
-          this.opts.log.warn(`ignored ${name} in ${dir}: it does not carry this run's token`);
+        const req = readJson<Record<string, unknown>>(join(dir, name));
+        if (!req) continue; // half-written: next tick
+        seen.add(name);
+        if (!tokenOk(req.token)) {
+          log.warn(`ignored ${name} in ${dir}: it does not carry this run's token`);
+          if (name.endsWith('.lock-request.json')) writeJsonAtomic(join(dir, `${String(req.id)}.lock-answer.json`), { granted: false, error: 'the request does not carry this run\'s token' });
           continue;
         }
-        questions.fire({ id: q.id, question: String(q.question), options: (q.options ?? []).map(String), trigger: q.trigger ?? 'input-needed' });
+        if (name.endsWith('.lock-request.json')) {
+          const patterns = Array.isArray(req.patterns) ? req.patterns.map(String) : [];
+          lockRequests.fire({ id: String(req.id), patterns });
+        } else {
+          host.update?.(runId, 'needs-input');
+          questions.fire({
+            id: String(req.id),
+            question: String(req.question),
+            options: Array.isArray(req.options) ? req.options.map(String) : [],
+            trigger: typeof req.trigger === 'string' ? req.trigger : 'input-needed',
+            ...(typeof req.context === 'string' && { context: req.context }),
+          });
+        }
       }
     };
+
+    // Headless: the log is where the agent's output goes; read it for the profile's signals.
+    let logChecked = 0;
+    let askedFromOutput = 0;
+    const maxLog = this.opts.maxLogBytes ?? 50 * 1024 * 1024;
+    const readLog = (): void => {
+      if (host.interactive) return;
+      const size = fileSize(files.log);
+      if (size > maxLog && !problem) {
+        problem = 'output-loop';
+        log.warn(`${runId}: the agent printed more than ${Math.round(maxLog / 1024)} KB; stopping it as looping`);
+        stopRequested?.('the agent looped printing output');
+        return;
+      }
+      if (!profile || size === logChecked || size - logChecked < 1) return;
+      const fresh = tail(files.log, Math.min(size - logChecked, 16_384));
+      logChecked = size;
+      // Profiles with hooks (Claude Code) say "needs input" through orchard-agent, not the screen.
+      if (profile.hooks) return;
+      if (detectSignals({ ...profile, rateLimitPatterns: [] }, fresh).needsInput) {
+        askedFromOutput++;
+        questions.fire({ id: `output-${askedFromOutput}`, question: `${profile.description} is waiting for input: ${lastLine(fresh)}`, options: [], trigger: 'input-needed' });
+      }
+    };
+
+    // seed 001's status file, read through a file watcher.
+    let statusWatcher: FSWatcher | undefined;
+    let lastStatus = '';
+    const readStatusFile = (): void => {
+      if (!w.worktree) return;
+      let text: string;
+      try {
+        text = readFileSync(join(w.worktree, AGENT_STATUS_FILE), 'utf8');
+      } catch {
+        return;
+      }
+      if (text === lastStatus) return;
+      lastStatus = text;
+      const parsed = parseAgentStatus(text);
+      if (!parsed.ok) {
+        log.warn(`${runId}: ${AGENT_STATUS_FILE} ignored: ${parsed.problem}`);
+        reports.fire({ message: `${AGENT_STATUS_FILE} ignored: ${parsed.problem}` });
+        return;
+      }
+      const s = parsed.status;
+      const pct = s.progress === undefined ? undefined : s.progress <= 1 ? Math.round(s.progress * 1000) / 10 : s.progress;
+      const done = s.status === 'done' || s.status === 'completed';
+      reports.fire({ progress: pct, message: s.status ? `status: ${s.status}` : undefined, ...(done && { done: true }) });
+    };
+    if (w.worktree && existsSync(w.worktree)) {
+      try {
+        statusWatcher = fsWatch(w.worktree, { persistent: false }, (_ev, name) => {
+          if (name === AGENT_STATUS_FILE) readStatusFile();
+        });
+        statusWatcher.on('error', () => undefined);
+      } catch {
+        statusWatcher = undefined;
+      }
+      readStatusFile();
+    }
+
     const exited = new Promise<AgentExit>((resolve) => {
       let missing = 0;
+      const finish = (e: AgentExit): void => {
+        statusWatcher?.close();
+        const text = tail(files.log, 65_536);
+        const usage = profile ? detectSignals(profile, text).usage : undefined;
+        if (usage) writeFileSync(files.usage, JSON.stringify(usage));
+        host.update?.(runId, e.exitCode === 0 && !e.problem ? 'done' : 'failed');
+        resolve({ ...e, ...(usage && { usage: { costUsd: usage.costUsd, tokens: usage.tokens } }) });
+      };
       const tick = (): void => {
         readProgress();
-        readQuestions();
+        readRequests();
+        readLog();
+        readStatusFile();
         const exit = readJson<RunnerExit>(files.exit);
         if (exit) {
-          const rateLimited = exit.exitCode !== 0 && logTailMatches(files.log, rateLimitPatterns);
-          resolve({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error, rateLimited });
+          const text = tail(files.log);
+          const rateLimited = exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited;
+          finish({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error, rateLimited, ...(problem && { problem }) });
           return;
         }
-        runnerPid ??= readJson<RunnerStatus>(files.status)?.runnerPid;
+        if (w.worktree && !problem && !existsSync(w.worktree)) {
+          problem = 'worktree-deleted';
+          log.warn(`${runId}: the worktree ${w.worktree} was deleted while the agent ran; stopping it`);
+          stopRequested?.('the agent deleted its worktree');
+        }
+        const status = readJson<RunnerStatus>(files.status);
+        runnerPid ??= status?.runnerPid;
         // The runner is gone without writing its exit: it was killed.
-        if (runnerPid && !alive(runnerPid)) missing++;
+        if (runnerPid && !pidAlive(runnerPid)) missing++;
         if (missing >= 3 && !existsSync(files.exit)) {
-          resolve({ exitCode: null, signal: 'runner vanished' });
+          finish({ exitCode: null, signal: 'runner vanished', problem: 'runner-vanished' });
           return;
         }
         setTimeout(tick, pollMs);
       };
       setTimeout(tick, pollMs);
     });
+
+    const stop = async (reason: string): Promise<void> => {
+      host.update?.(runId, 'stopping');
+      writeFileSync(files.stop, reason);
+      const p = runnerPid ?? readJson<RunnerStatus>(files.status)?.runnerPid;
+      if (p && pidAlive(p)) process.kill(p, 'SIGTERM');
+      const grace = (this.opts.killGraceMs ?? 5000) + 3000;
+      await Promise.race([exited, new Promise((r) => setTimeout(r, grace))]);
+      // The runner did not go (it ignored TERM or hangs): kill it and the agent it started.
+      const status = readJson<RunnerStatus>(files.status);
+      for (const pid of [status?.agentPid, p]) if (pid && pidAlive(pid) && !existsSync(files.exit)) process.kill(pid, 'SIGKILL');
+    };
+    stopRequested = (reason) => void stop(reason);
+
     return {
-      pid,
+      pid: runnerPid,
       onReport: reports.event,
       onQuestion: questions.event,
-      answer: (questionId, answer) => writeFileSync(join(dir, `${questionId}.answer.json`), JSON.stringify(answer)),
-      exited,
-      stop: async (reason: string) => {
-        writeFileSync(files.stop, reason);
-        const p = runnerPid ?? readJson<RunnerStatus>(files.status)?.runnerPid;
-        if (p && alive(p)) process.kill(p, 'SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
+      onLockRequest: lockRequests.event,
+      answer: (questionId, answer) => {
+        host.update?.(runId, 'running');
+        writeJsonAtomic(join(dir, `${questionId}.answer.json`), answer);
       },
+      answerLock: (requestId: string, answer: LockAnswer) => writeJsonAtomic(join(dir, `${requestId}.lock-answer.json`), answer),
+      exited,
+      stop,
     };
   }
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? ''
+  ).slice(0, 200);
+}
+
+/** Appends a line to the run's log (headless runs read it back for the profile's signals). */
+export function appendRunLog(runDir: string, line: string): void {
+  appendFileSync(runFiles(runDir).log, line.endsWith('\n') ? line : `${line}\n`);
 }

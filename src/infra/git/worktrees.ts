@@ -1,28 +1,242 @@
-// Ticket worktrees: one per ticket outside the workspace folder, on branch orchard/<id>,
-// created from the target tip; uncommitted agent work is committed, never dropped.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+// Ticket worktrees: one per ticket outside the workspace folder (default
+// `<repo>.orchard/worktrees/<ticket>`), on branch orchard/<id>, created from the target tip.
+// Per-repository setup (files copied by glob, shared directories, a setup command, optional
+// sparse checkout), a warm pool of prepared worktrees claimed with a ref update, WIP refs,
+// checks that an agent did not harm the user's branches, and cleanup that never deletes
+// unmerged commits. Uncommitted agent work is committed, never dropped.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, copyFileSync, appendFileSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
-import type { ChangeSummary, Logger, WorktreeInfo } from '../../core/ports';
-import { git, isClean, listWorktrees, revParse } from './git';
+import type { ChangeSummary, Logger, RunInspection, WorktreeInfo } from '../../core/ports';
+import { ORCHARD_IDENTITY } from './git';
+
+/** How a directory of the main checkout (node_modules, .venv) reaches a worktree. */
+export type ShareMode = 'copy' | 'hardlink' | 'symlink';
+
+/**
+ * What each mode breaks:
+ * - copy: nothing is shared (safe); slow and uses disk for big folders.
+ * - hardlink: fast, little disk; files are the same inodes, so a tool that edits a file in
+ *   place (patch-package, a postinstall writing into node_modules) changes the main
+ *   checkout's copy too. Tools that replace files (npm install) are fine. Same filesystem only.
+ * - symlink: instant, no disk; the whole folder is shared: `npm install` in the worktree changes
+ *   the main checkout's node_modules, and tools that resolve real paths (Node's module lookup
+ *   from a package's realpath, bundlers without preserveSymlinks, jest haste) see the main repo.
+ */
+export const SHARE_MODE_NOTES: Record<ShareMode, string> = {
+  copy: 'independent copy: safe, slow and disk-hungry for big folders',
+  hardlink: 'same files (inodes): in-place edits (patch-package, postinstall scripts) change the main checkout too; same filesystem only',
+  symlink: 'one folder for all: npm install in a worktree changes the main checkout; realpath-based resolution sees the main repo',
+};
+
+export interface WorktreeSetup {
+  /** Globs relative to the repository root of files copied into each new worktree (.env*, config/*.local.json). */
+  copy?: string[];
+  /** Directories of the main checkout brought into each worktree. */
+  share?: { path: string; mode: ShareMode }[];
+  /** argv run in the new worktree after checkout (no shell), e.g. ["npm", "ci"]. */
+  command?: string[];
+  commandTimeoutMs?: number;
+  /** Check out only the ticket's files (and the root's files): fast on big repos, the agent sees less. */
+  sparse?: boolean;
+}
 
 export interface WorktreeOptions {
   repo: string;
   worktreesDir: string;
   /** The target branch's tip (new worktrees start there). */
   targetTip: () => Promise<string>;
+  /** The target branch's name (to notice an agent committing to it directly). */
+  targetBranch?: string;
+  setup?: WorktreeSetup;
+  /** The git common dir (for info/exclude); default <repo>/.git. */
+  commonDir?: string;
+  /** How many prepared worktrees to keep ready (0: none). */
+  poolSize?: number;
   log: Logger;
 }
 
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** git with argv (no shell); config as -c so nothing in the repository's config changes. */
+export function gitRun(cwd: string, args: string[], env?: Record<string, string>): Promise<GitResult> {
+  const cfg = ['core.quotepath=off', ...ORCHARD_IDENTITY].flatMap((c) => ['-c', c]);
+  return new Promise((resolve) => {
+    execFile('git', [...cfg, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 1) : 0;
+      resolve({ stdout: String(stdout), stderr: String(stderr), code });
+    });
+  });
+}
+
+async function g(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const r = await gitRun(cwd, args, env);
+  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed in ${cwd}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout.trim();
+}
+
+async function rev(cwd: string, ref: string): Promise<string | undefined> {
+  const r = await gitRun(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+export interface WorktreeListEntry {
+  path: string;
+  head?: string;
+  branch?: string;
+  prunable?: boolean;
+}
+
+export async function worktreeList(repo: string): Promise<WorktreeListEntry[]> {
+  const out = await g(repo, ['worktree', 'list', '--porcelain']);
+  const entries: WorktreeListEntry[] = [];
+  let cur: WorktreeListEntry | undefined;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('worktree ')) entries.push((cur = { path: line.slice(9) }));
+    else if (cur && line.startsWith('HEAD ')) cur.head = line.slice(5);
+    else if (cur && line.startsWith('branch ')) cur.branch = line.slice(7).replace(/^refs\/heads\//, '');
+    else if (cur && line.startsWith('prunable')) cur.prunable = true;
+  }
+  return entries;
+}
+
+/** A glob segment (`*`, `?`, `[...]`) as a regular expression. */
+function segmentRegex(seg: string): RegExp {
+  let re = '';
+  for (const ch of seg) re += ch === '*' ? '[^/]*' : ch === '?' ? '[^/]' : /[.+^${}()|\\]/.test(ch) ? `\\${ch}` : ch;
+  return new RegExp(`^${re}$`);
+}
+
+/** Files of dir matching a repository-relative glob (`**` any depth; .git and node_modules skipped for `**`). */
+export function globFiles(dir: string, pattern: string): string[] {
+  const segs = pattern.split('/').filter(Boolean);
+  const out: string[] = [];
+  const walk = (abs: string, rel: string, i: number): void => {
+    if (i === segs.length) {
+      try {
+        if (statSync(abs).isFile()) out.push(rel);
+      } catch {
+        /* dangling */
+      }
+      return;
+    }
+    const seg = segs[i]!;
+    let names: string[];
+    try {
+      names = readdirSync(abs);
+    } catch {
+      return;
+    }
+    if (seg === '**') {
+      walk(abs, rel, i + 1);
+      for (const n of names) {
+        if (n === '.git' || n === 'node_modules') continue;
+        const p = join(abs, n);
+        try {
+          if (lstatSync(p).isDirectory()) walk(p, rel ? `${rel}/${n}` : n, i);
+        } catch {
+          /* gone */
+        }
+      }
+      return;
+    }
+    const re = segmentRegex(seg);
+    for (const n of names) if (re.test(n) && n !== '.git') walk(join(abs, n), rel ? `${rel}/${n}` : n, i + 1);
+  };
+  walk(dir, '', 0);
+  return out;
+}
+
+/** Hard-links every file of src into dst (directories are created). */
+function hardlinkTree(src: string, dst: string): void {
+  mkdirSync(dst, { recursive: true });
+  for (const e of readdirSync(src, { withFileTypes: true })) {
+    const s = join(src, e.name);
+    const d = join(dst, e.name);
+    if (e.isDirectory()) hardlinkTree(s, d);
+    else if (e.isSymbolicLink()) cpSync(s, d, { verbatimSymlinks: true });
+    else
+      try {
+        linkSync(s, d);
+      } catch {
+        copyFileSync(s, d);
+      }
+  }
+}
+
+function execArgv(argv: string[], cwd: string, timeoutMs: number): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), { cwd, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${String(stdout)}${String(stderr)}` });
+    });
+  });
+}
+
+/** Disk use of a folder in bytes (`du -sk`; 0 when it cannot be read). */
+export function diskUsage(path: string): Promise<number> {
+  return new Promise((resolve) => {
+    execFile('du', ['-sk', path], (err, stdout) => resolve(err ? 0 : Number(String(stdout).split(/\s/)[0]) * 1024 || 0));
+  });
+}
+
+export interface StaleWorktree {
+  kind: 'worktree' | 'missing-worktree' | 'stray-folder' | 'orphan-branch' | 'pool';
+  path?: string;
+  branch?: string;
+  ticketId?: string;
+  merged: boolean;
+  dirty: boolean;
+  /** Commits on the branch that are not on the target. */
+  unmergedCommits: number;
+  bytes: number;
+  /** A run of this ticket is live: never reclaimed. */
+  active: boolean;
+}
+
+export interface ReclaimResult {
+  removed: string[];
+  kept: { what: string; why: string }[];
+  /** Refs that keep the commits of branches that were deleted on confirmation. */
+  archived: string[];
+}
+
+export interface SetupTimings {
+  checkoutMs: number;
+  setupMs: number;
+  pooled: boolean;
+  sparse: boolean;
+}
+
 export class WorktreeManager {
+  /** How long each prepared worktree took (the last few; the bench and the log read these). */
+  readonly timings: { ticketId: string; totalMs: number; t: SetupTimings }[] = [];
+  private pool: string[] = [];
+  private refilling: Promise<void> | undefined;
+  private poolSeq = 0;
+
   constructor(private readonly opts: WorktreeOptions) {}
 
   get worktreesDir(): string {
     return this.opts.worktreesDir;
   }
 
+  private get poolDir(): string {
+    return join(this.opts.worktreesDir, '.pool');
+  }
+
   worktreePath(ticketId: string): string {
     return join(this.opts.worktreesDir, ticketId);
+  }
+
+  branchOf(ticketId: string): string {
+    return `orchard/${ticketId}`;
   }
 
   private targetTip(): Promise<string> {
@@ -30,36 +244,396 @@ export class WorktreeManager {
   }
 
   async prepareWorktree(ticket: Ticket, _attempt = 1): Promise<WorktreeInfo> {
-    const branch = `orchard/${ticket.id}`;
+    const t0 = Date.now();
+    const branch = this.branchOf(ticket.id);
     const path = this.worktreePath(ticket.id);
-    const g = git(this.opts.repo);
-    const registered = (await listWorktrees(this.opts.repo)).find((w) => w.path === path);
+    const repo = this.opts.repo;
     const base = await this.targetTip();
-    if (registered) {
+    const branchTip = await rev(repo, `refs/heads/${branch}`);
+    if (existsSync(join(path, '.git'))) {
       // A retry continues in the same worktree, on the same branch, keeping earlier work.
-      return { path, branch, base: (await g.raw(['merge-base', base, branch])).trim() || base };
+      const mb = branchTip ? (await gitRun(repo, ['merge-base', base, branch])).stdout.trim() : '';
+      return { path, branch, base: mb || base };
     }
+    // Registered but its folder is gone (deleted by an agent or a user): forget it, keep the branch.
+    await gitRun(repo, ['worktree', 'prune']);
     mkdirSync(this.opts.worktreesDir, { recursive: true });
     if (existsSync(path)) {
-      throw new Error(`${path} exists but is not a git worktree of ${this.opts.repo}; move it away and retry the ticket.`);
+      throw new Error(`${path} exists but is not a git worktree of ${repo}; move it away and retry the ticket.`);
     }
-    const branchExists = (await revParse(this.opts.repo, `refs/heads/${branch}`)) !== undefined;
-    if (branchExists) await g.raw(['worktree', 'add', path, branch]);
-    else await g.raw(['worktree', 'add', '-b', branch, path, base]);
-    return { path, branch, base: branchExists ? (await g.raw(['merge-base', base, branch])).trim() : base };
+    const sparse = !!this.opts.setup?.sparse && ticket.files.length > 0;
+    let pooled = false;
+    let checkoutMs = 0;
+    let setupMs = 0;
+    if (!branchTip && !sparse && (await this.claimFromPool(path, branch, base))) {
+      pooled = true;
+      checkoutMs = Date.now() - t0;
+    } else {
+      const args = branchTip ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch] : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
+      await g(repo, args);
+      if (sparse) await this.sparseCheckout(path, ticket.files);
+      checkoutMs = Date.now() - t0;
+      const s0 = Date.now();
+      await this.runSetup(path);
+      setupMs = Date.now() - s0;
+    }
+    this.timings.push({ ticketId: ticket.id, totalMs: Date.now() - t0, t: { checkoutMs, setupMs, pooled, sparse } });
+    if (this.timings.length > 100) this.timings.shift();
+    this.opts.log.debug(`${ticket.id}: worktree ready in ${Date.now() - t0} ms${pooled ? ' (warm pool)' : sparse ? ' (sparse)' : ''}`);
+    if (pooled) void this.refillPool();
+    const mb = branchTip ? (await gitRun(repo, ['merge-base', base, branch])).stdout.trim() : '';
+    return { path, branch, base: mb || base };
   }
 
+  /** Limits the checkout to the ticket's files plus the files at the root (package.json, configs). */
+  private async sparseCheckout(path: string, files: string[]): Promise<void> {
+    const patterns = ['/*', '!/*/', ...files.map((f) => (f.startsWith('/') ? f : `/${f}`))];
+    // Every pattern starts with / or !, so none can be read as an option.
+    await g(path, ['sparse-checkout', 'set', '--no-cone', ...patterns]);
+    await g(path, ['checkout']);
+  }
+
+  /** Copies files by glob, brings shared directories in, runs the setup command. */
+  async runSetup(path: string): Promise<void> {
+    const setup = this.opts.setup;
+    if (!setup) return;
+    const repo = this.opts.repo;
+    for (const pattern of setup.copy ?? []) {
+      for (const rel of globFiles(repo, pattern)) {
+        const dst = join(path, rel);
+        if (existsSync(dst)) continue; // tracked files come from git; never overwrite
+        mkdirSync(dirname(dst), { recursive: true });
+        copyFileSync(join(repo, rel), dst);
+      }
+    }
+    for (const share of setup.share ?? []) {
+      const src = join(repo, share.path);
+      const dst = join(path, share.path);
+      if (!existsSync(src) || existsSync(dst)) continue;
+      mkdirSync(dirname(dst), { recursive: true });
+      if (share.mode === 'symlink') symlinkSync(src, dst, 'dir');
+      else if (share.mode === 'hardlink') {
+        const r = await execArgv(['cp', '-al', src, dst], path, 600_000);
+        if (r.code !== 0) {
+          rmSync(dst, { recursive: true, force: true });
+          hardlinkTree(src, dst);
+        }
+      } else cpSync(src, dst, { recursive: true, verbatimSymlinks: true });
+      // A shared folder must not show up as the agent's change.
+      this.exclude(`/${share.path.replace(/^\/+|\/+$/g, '')}`);
+    }
+    if (setup.command?.length) {
+      const r = await execArgv(setup.command, path, setup.commandTimeoutMs ?? 600_000);
+      if (r.code !== 0) throw new Error(`the worktree setup command ${JSON.stringify(setup.command)} exited with ${r.code}: ${r.output.trim().split('\n').slice(-3).join(' ⏎ ')}`);
+    }
+  }
+
+  /** Adds a line to the repository's info/exclude (shared by all worktrees) once. */
+  private exclude(line: string): void {
+    try {
+      const file = join(this.opts.commonDir ?? join(this.opts.repo, '.git'), 'info', 'exclude');
+      mkdirSync(dirname(file), { recursive: true });
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      if (!text.split('\n').includes(line)) appendFileSync(file, `${text && !text.endsWith('\n') ? '\n' : ''}${line}\n`);
+    } catch {
+      /* not fatal: the folder may show as untracked */
+    }
+  }
+
+  /** Keeps Orchard's own files in worktrees (agent-status.json, Claude hook settings) out of commits. */
+  excludeOrchardFiles(): void {
+    this.exclude('/agent-status.json');
+    this.exclude('/.claude/settings.local.json');
+  }
+
+  // ---- warm pool ---------------------------------------------------------------------
+
+  /** Prepares worktrees until the pool holds poolSize of them (detached at the target tip, setup done). */
+  refillPool(): Promise<void> {
+    const want = this.opts.poolSize ?? 0;
+    if (want <= 0) return Promise.resolve();
+    return (this.refilling ??= (async () => {
+      try {
+        mkdirSync(this.poolDir, { recursive: true });
+        while (this.pool.length < want) {
+          const path = join(this.poolDir, `p${process.pid}-${Date.now().toString(36)}-${this.poolSeq++}`);
+          const tip = await this.targetTip();
+          await g(this.opts.repo, ['worktree', 'add', '--detach', path, tip]);
+          await this.runSetup(path);
+          this.pool.push(path);
+        }
+      } catch (e) {
+        this.opts.log.warn(`could not fill the worktree pool: ${(e as Error).message}`);
+      } finally {
+        this.refilling = undefined;
+      }
+    })());
+  }
+
+  /** Pool worktrees left from an earlier process are taken back (they hold nothing of anyone's). */
+  async adoptPool(): Promise<void> {
+    if (!existsSync(this.poolDir)) return;
+    const registered = new Set((await worktreeList(this.opts.repo)).map((w) => w.path));
+    for (const name of readdirSync(this.poolDir)) {
+      const p = join(this.poolDir, name);
+      if (registered.has(p) && !this.pool.includes(p) && (await gitRun(p, ['status', '--porcelain'])).stdout.trim() === '') this.pool.push(p);
+    }
+  }
+
+  get poolCount(): number {
+    return this.pool.length;
+  }
+
+  /** Moves a prepared worktree to path and puts it on a new branch at base: ref updates, no checkout. */
+  private async claimFromPool(path: string, branch: string, base: string): Promise<boolean> {
+    const p = this.pool.shift();
+    if (!p) return false;
+    try {
+      const head = await rev(p, 'HEAD');
+      // The target moved since the pool was filled: bring the prepared files along (incremental).
+      if (head !== base) await g(p, ['checkout', '--quiet', '--detach', base]);
+      await g(this.opts.repo, ['worktree', 'move', p, path]);
+      await g(path, ['update-ref', '-m', 'orchard: claimed from the worktree pool', `refs/heads/${branch}`, base, '']);
+      await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+      return true;
+    } catch (e) {
+      this.opts.log.warn(`worktree pool: could not claim ${p}: ${(e as Error).message}; checking out instead`);
+      await gitRun(this.opts.repo, ['worktree', 'remove', '--force', existsSync(path) ? path : p]);
+      return false;
+    }
+  }
+
+  /** Removes the pool's worktrees (they hold no work). */
+  async drainPool(): Promise<void> {
+    await this.refilling;
+    for (const p of this.pool.splice(0)) await gitRun(this.opts.repo, ['worktree', 'remove', '--force', p]);
+  }
+
+  // ---- after the run -----------------------------------------------------------------
+
   async collectChanges(run: Run, message: string): Promise<ChangeSummary> {
-    const wt = git(run.worktree);
-    if (!(await isClean(run.worktree))) {
+    const wt = run.worktree;
+    if (!existsSync(wt)) {
+      // The worktree is gone; the branch (in the common dir) still holds every commit.
+      const base = run.base ?? (await this.targetTip());
+      return this.summarise(this.opts.repo, base, `refs/heads/${run.branch}`);
+    }
+    const status = await g(wt, ['status', '--porcelain', '--untracked-files=normal']);
+    if (status !== '') {
       // Uncommitted work is never thrown away: it becomes a commit on the ticket's branch.
-      await wt.raw(['add', '-A']);
-      await wt.raw(['commit', '--no-verify', '-m', message]);
+      await g(wt, ['add', '-A']);
+      await g(wt, ['commit', '--no-verify', '-q', '-m', message]);
     }
     const base = run.base ?? (await this.targetTip());
-    const files = (await wt.raw(['diff', '--name-only', `${base}..HEAD`])).split('\n').filter(Boolean);
-    const commits = Number((await wt.raw(['rev-list', '--count', `${base}..HEAD`])).trim()) || 0;
+    return this.summarise(wt, base, 'HEAD');
+  }
+
+  private async summarise(cwd: string, base: string, head: string): Promise<ChangeSummary> {
+    // Files changed come from git, never from the agent's word.
+    const files = (await gitRun(cwd, ['diff', '--name-only', `${base}..${head}`])).stdout.split('\n').filter(Boolean);
+    const commits = Number((await gitRun(cwd, ['rev-list', '--count', `${base}..${head}`])).stdout.trim()) || 0;
     return { files, commits };
   }
 
+  /**
+   * The worktree as it is (uncommitted files included) as a commit on
+   * refs/orchard/wip/<ticket>/<attempt>, without touching the branch, the index or the files.
+   */
+  async saveWip(run: Run, message: string): Promise<string | undefined> {
+    const wt = run.worktree;
+    if (!wt || !existsSync(wt)) return undefined;
+    const head = await rev(wt, 'HEAD');
+    if (!head) return undefined;
+    const tmp = mkdtempSync(join(tmpdir(), 'orchard-wip-'));
+    try {
+      const env = { GIT_INDEX_FILE: join(tmp, 'index') };
+      await g(wt, ['read-tree', 'HEAD'], env);
+      await g(wt, ['add', '-A'], env);
+      const tree = await g(wt, ['write-tree'], env);
+      const commit = await g(wt, ['commit-tree', tree, '-p', head, '-m', message]);
+      const ref = `refs/orchard/wip/${run.ticketId}/${run.attempt}`;
+      await g(wt, ['update-ref', '-m', message, ref, commit]);
+      return ref;
+    } catch (e) {
+      this.opts.log.warn(`could not save the work in progress of ${run.id}: ${(e as Error).message}`);
+      return undefined;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * What the agent did to git beyond its branch: deleted its worktree, switched it to another
+   * branch, committed to the target branch, rewrote history below its base. Every commit it
+   * would otherwise lose is kept on a ref under refs/orchard/; the target branch is never moved.
+   */
+  async inspectRun(run: Run): Promise<RunInspection> {
+    const problems: string[] = [];
+    const repaired: string[] = [];
+    const repo = this.opts.repo;
+    const since = Math.floor(run.startedAt / 1000);
+    const keep = async (kind: string, commit: string): Promise<string> => {
+      const ref = `refs/orchard/${kind}/${run.ticketId}/${run.attempt}`;
+      await gitRun(repo, ['update-ref', ref, commit]);
+      return ref;
+    };
+    if (!run.worktree || !existsSync(run.worktree)) {
+      problems.push(`the agent deleted its worktree ${run.worktree}`);
+      await gitRun(repo, ['worktree', 'prune']);
+      const tip = await rev(repo, `refs/heads/${run.branch}`);
+      if (tip) repaired.push(`the branch ${run.branch} still holds its commits (${tip.slice(0, 8)}); the next attempt gets a new worktree`);
+      return { problems, repaired };
+    }
+    const on = (await gitRun(run.worktree, ['symbolic-ref', '--quiet', 'HEAD'])).stdout.trim();
+    if (on !== `refs/heads/${run.branch}`) {
+      const head = await rev(run.worktree, 'HEAD');
+      problems.push(`the agent left its worktree on ${on ? on.replace('refs/heads/', '') : `a detached HEAD (${head?.slice(0, 8)})`} instead of ${run.branch}`);
+      const wip = await this.saveWip(run, `orchard: state of ${run.ticketId} before switching back to ${run.branch}`);
+      if (head) repaired.push(`kept ${head.slice(0, 8)} on ${await keep('stray', head)}`);
+      await gitRun(run.worktree, ['checkout', '--quiet', '--force', run.branch]);
+      repaired.push(`switched the worktree back to ${run.branch}${wip ? `; its files are on ${wip}` : ''}`);
+    }
+    const target = this.opts.targetBranch;
+    if (target) {
+      // The agent's own HEAD log says whether it checked out or pushed to the target.
+      const headLog = (await gitRun(run.worktree, ['reflog', 'show', '--format=%gs', '--since', String(since), 'HEAD'])).stdout;
+      const targetLog = (await gitRun(repo, ['reflog', 'show', '--format=%H %gs', '--since', String(since), `refs/heads/${target}`])).stdout.split('\n').filter(Boolean);
+      const touched =
+        new RegExp(`checkout: moving from \\S+ to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(headLog) ||
+        targetLog.some((l) => / update by push$/.test(l));
+      if (touched && targetLog.length) {
+        const newest = targetLog[0]!.split(' ')[0]!;
+        problems.push(`the agent changed the target branch ${target} directly`);
+        repaired.push(`${target} was not moved back (it may hold your work too); its tip ${newest.slice(0, 8)} is kept on ${await keep('target', newest)} — check it and revert by hand if needed`);
+      }
+    }
+    if (run.base) {
+      const ok = await gitRun(run.worktree, ['merge-base', '--is-ancestor', run.base, 'HEAD']);
+      const branchLog = (await gitRun(repo, ['reflog', 'show', '--format=%H %gs', '--since', String(since), `refs/heads/${run.branch}`])).stdout.split('\n').filter(Boolean);
+      const rewrites = branchLog.filter((l) => /^\w+ (reset:|rebase|commit \(amend\)|filter-branch)/.test(l));
+      if (rewrites.length) {
+        // Every tip the branch had before a rewrite stays reachable.
+        const idx = branchLog.indexOf(rewrites[rewrites.length - 1]!);
+        const before = branchLog[idx + 1]?.split(' ')[0];
+        if (before) repaired.push(`the branch's history was rewritten; the earlier tip ${before.slice(0, 8)} is kept on ${await keep('rewritten', before)}`);
+      }
+      if (ok.code !== 0) problems.push(`the agent rewrote ${run.branch} below its base ${run.base.slice(0, 8)}`);
+    }
+    return { problems, repaired };
+  }
+
+  // ---- cleanup -----------------------------------------------------------------------
+
+  private async isMerged(ref: string): Promise<{ merged: boolean; unmerged: number }> {
+    const target = this.opts.targetBranch;
+    if (!target) return { merged: false, unmerged: 0 };
+    const n = Number((await gitRun(this.opts.repo, ['rev-list', '--count', `refs/heads/${target}..${ref}`])).stdout.trim());
+    return { merged: n === 0, unmerged: Number.isFinite(n) ? n : 0 };
+  }
+
+  /** Ticket worktrees, prepared pool worktrees, stray folders and orphaned orchard/* branches, with disk use. */
+  async listStale(activeTickets: ReadonlySet<string> = new Set()): Promise<StaleWorktree[]> {
+    const repo = this.opts.repo;
+    const out: StaleWorktree[] = [];
+    const wts = await worktreeList(repo);
+    const inDir = wts.filter((w) => w.path.startsWith(this.opts.worktreesDir + '/'));
+    const seen = new Set<string>();
+    for (const w of inDir) {
+      seen.add(w.path);
+      const rel = relative(this.opts.worktreesDir, w.path);
+      const isPool = rel.startsWith('.pool/');
+      const ticketId = w.branch?.startsWith('orchard/') ? w.branch.slice(8) : isPool ? undefined : rel;
+      const missing = !existsSync(w.path);
+      const dirty = !missing && (await gitRun(w.path, ['status', '--porcelain'])).stdout.trim() !== '';
+      const m = w.branch ? await this.isMerged(`refs/heads/${w.branch}`) : { merged: true, unmerged: 0 };
+      out.push({
+        kind: isPool ? 'pool' : missing ? 'missing-worktree' : 'worktree',
+        path: w.path,
+        branch: w.branch,
+        ticketId,
+        merged: m.merged,
+        dirty,
+        unmergedCommits: m.unmerged,
+        bytes: missing ? 0 : await diskUsage(w.path),
+        active: !!ticketId && activeTickets.has(ticketId),
+      });
+    }
+    if (existsSync(this.opts.worktreesDir)) {
+      for (const name of readdirSync(this.opts.worktreesDir)) {
+        const p = join(this.opts.worktreesDir, name);
+        if (name === '.pool' || seen.has(p)) continue;
+        out.push({ kind: 'stray-folder', path: p, ticketId: name, merged: false, dirty: false, unmergedCommits: 0, bytes: await diskUsage(p), active: activeTickets.has(name) });
+      }
+    }
+    const branches = (await g(repo, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/orchard/'])).split('\n').filter(Boolean);
+    const checkedOut = new Set(wts.map((w) => w.branch));
+    for (const b of branches) {
+      if (checkedOut.has(b)) continue;
+      const m = await this.isMerged(`refs/heads/${b}`);
+      const ticketId = b.slice(8);
+      out.push({ kind: 'orphan-branch', branch: b, ticketId, merged: m.merged, dirty: false, unmergedCommits: m.unmerged, bytes: 0, active: activeTickets.has(ticketId) });
+    }
+    return out;
+  }
+
+  /**
+   * Removes what is safe: merged worktrees and branches, pool worktrees, registrations of
+   * deleted folders. With confirm, unmerged ones go too, but their commits are kept first on
+   * refs/orchard/archive/<branch> and uncommitted files on a WIP ref: no commit is ever deleted.
+   */
+  async reclaim(items: readonly StaleWorktree[], opts: { confirm?: boolean } = {}): Promise<ReclaimResult> {
+    const repo = this.opts.repo;
+    const res: ReclaimResult = { removed: [], kept: [], archived: [] };
+    for (const it of items) {
+      const what = it.path ?? it.branch ?? '?';
+      if (it.active) {
+        res.kept.push({ what, why: 'its ticket is running' });
+        continue;
+      }
+      if (it.kind === 'stray-folder') {
+        res.kept.push({ what, why: 'not a git worktree: Orchard does not delete folders it did not create' });
+        continue;
+      }
+      const safe = it.kind === 'pool' || (it.merged && !it.dirty);
+      if (!safe && !opts.confirm) {
+        res.kept.push({ what, why: it.dirty ? 'it has uncommitted changes (confirm to keep them on a WIP ref and remove it)' : `${it.unmergedCommits} commit(s) are not merged (confirm to archive them and remove it)` });
+        continue;
+      }
+      if (it.dirty && it.path && it.branch) {
+        const ref = await this.saveWip({ id: it.ticketId ?? 'x', ticketId: it.ticketId ?? 'x', attempt: 0, branch: it.branch, worktree: it.path, slot: 0, startedAt: 0 }, `orchard: uncommitted work of ${it.branch} kept on cleanup`);
+        if (!ref) {
+          res.kept.push({ what, why: 'its uncommitted changes could not be saved' });
+          continue;
+        }
+        res.archived.push(ref);
+      }
+      if (it.kind === 'worktree' || it.kind === 'pool') {
+        const r = await gitRun(repo, ['worktree', 'remove', '--force', it.path!]);
+        if (r.code !== 0) {
+          res.kept.push({ what, why: r.stderr.trim() });
+          continue;
+        }
+        this.pool = this.pool.filter((p) => p !== it.path);
+      } else if (it.kind === 'missing-worktree') {
+        await gitRun(repo, ['worktree', 'prune']);
+      }
+      if (it.branch && it.kind !== 'pool') {
+        const tip = await rev(repo, `refs/heads/${it.branch}`);
+        if (tip && !it.merged) {
+          const ref = `refs/orchard/archive/${it.branch}`;
+          await g(repo, ['update-ref', ref, tip]);
+          res.archived.push(ref);
+        }
+        if (tip) await gitRun(repo, ['update-ref', '-d', `refs/heads/${it.branch}`, tip]);
+      }
+      res.removed.push(what);
+    }
+    return res;
+  }
+
+  /** Removes one ticket's worktree: only when its branch is merged, or when the user confirms (commits archived). */
+  async removeWorktree(ticketId: string, opts: { confirm?: boolean } = {}): Promise<ReclaimResult> {
+    const items = (await this.listStale()).filter((i) => i.ticketId === ticketId && i.kind !== 'orphan-branch');
+    return this.reclaim(items, opts);
+  }
 }

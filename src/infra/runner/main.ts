@@ -1,16 +1,51 @@
 // Orchard's runner: the process a VS Code terminal (or the headless launcher) starts. It
-// starts the agent with its own stdio (the terminal's pty, so interactive agents work),
-// records pid and a heartbeat in the run folder, writes the exit code, and exits with it.
-import { spawn } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from './protocol';
-
-const HEARTBEAT_MS = 2000;
+// starts the agent with its own stdio (the terminal's pty, so interactive agents work; the
+// run's log file when headless), records pid and a heartbeat in the run folder, writes the
+// exit code, and exits with it. Stopping the runner stops the agent's whole process tree.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { HEARTBEAT_MS, runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from './protocol';
 
 function writeJson(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(value));
   renameSync(tmp, path);
+}
+
+/** Every descendant of pid (children first found through `ps`), deepest last. */
+export function descendants(pid: number): number[] {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const line of out.split('\n')) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    if (!p || pp === undefined) continue;
+    if (!children.has(pp)) children.set(pp, []);
+    children.get(pp)!.push(p);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      found.push(c);
+      queue.push(c);
+    }
+  }
+  return found;
+}
+
+function signalAll(pids: number[], sig: NodeJS.Signals): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, sig);
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 function main(): void {
@@ -21,11 +56,18 @@ function main(): void {
   }
   const files = runFiles(runDir);
   const spec = JSON.parse(readFileSync(files.spec, 'utf8')) as RunSpec;
+  let token: string | undefined;
+  try {
+    token = readFileSync(files.token, 'utf8').trim();
+    rmSync(files.token, { force: true });
+  } catch {
+    /* a run without a token file: spec.env may carry it (older launchers) */
+  }
   const startedAt = Date.now();
   const [cmd, ...args] = spec.argv;
   const child = spawn(cmd!, args, {
     cwd: spec.cwd,
-    env: { ...process.env, ...spec.env },
+    env: { ...process.env, ...spec.env, ...(token && { ORCHARD_TOKEN: token }) },
     stdio: 'inherit',
     shell: false,
   });
@@ -34,21 +76,29 @@ function main(): void {
   const beat = setInterval(() => writeJson(files.status, { ...status, heartbeatAt: Date.now() }), HEARTBEAT_MS);
 
   let finished = false;
+  let stopSignal: string | undefined;
   const finish = (exit: RunnerExit): void => {
     if (finished) return;
     finished = true;
     clearInterval(beat);
-    writeJson(files.exit, exit);
+    writeJson(files.exit, { ...exit, signal: exit.signal ?? stopSignal });
     process.exit(exit.exitCode ?? 1);
   };
   child.on('error', (err) => finish({ exitCode: 127, endedAt: Date.now(), error: `could not start ${cmd}: ${err.message}` }));
-  child.on('exit', (code, signal) => finish({ exitCode: code, signal: signal ?? undefined, endedAt: Date.now() }));
+  child.on('exit', (code, signal) => {
+    // The agent is gone; anything it left behind (a dev server, a watcher) goes with it.
+    signalAll(tree, 'SIGKILL');
+    finish({ exitCode: code, signal: signal ?? undefined, endedAt: Date.now() });
+  });
 
-  // Stopping the runner stops the agent: TERM first, KILL if it does not go.
+  // Stopping the runner stops the agent and everything it started: TERM first, KILL after the grace.
+  let tree: number[] = [];
   const stop = (sig: NodeJS.Signals): void => {
     if (!child.pid || child.exitCode !== null) return;
-    child.kill(sig);
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    stopSignal ??= sig;
+    tree = [child.pid, ...descendants(child.pid)];
+    signalAll(tree.slice().reverse(), sig);
+    setTimeout(() => signalAll([...tree, ...descendants(child.pid!)], 'SIGKILL'), spec.killGraceMs ?? 5000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -9,6 +9,8 @@ export interface RunSpec {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
+  /** Grace between SIGTERM and SIGKILL of the agent's process tree (ms). */
+  killGraceMs?: number;
 }
 
 export interface RunnerStatus {
@@ -25,6 +27,10 @@ export interface RunnerExit {
   error?: string;
 }
 
+/** How often the runner rewrites status.json; a heartbeat older than 3 beats means it is gone. */
+export const HEARTBEAT_MS = 2000;
+export const HEARTBEAT_STALE_MS = 3 * HEARTBEAT_MS + 1000;
+
 export const runFiles = (runDir: string) => ({
   spec: join(runDir, 'spec.json'),
   status: join(runDir, 'status.json'),
@@ -32,4 +38,10 @@ export const runFiles = (runDir: string) => ({
   log: join(runDir, 'agent.log'),
   stop: join(runDir, 'stop-requested'),
   bin: join(runDir, 'bin'),
+  /** The run's token, read and removed by the runner when it starts the agent. */
+  token: join(runDir, 'token'),
+  /** sha256 of the token: what the launcher checks agents' requests against (also after a reload). */
+  tokenHash: join(runDir, 'token.sha256'),
+  progress: join(runDir, 'progress.jsonl'),
+  usage: join(runDir, 'usage.json'),
 });
