@@ -1,43 +1,64 @@
 // The composition root: builds the VS Code layer around one Orchard session and registers
-// everything with the extension context. Nothing else happens here.
+// everything with the extension context. Nothing else happens here. The session opens
+// lazily (after activate() returns), so activation stays a few milliseconds.
 import * as vscode from 'vscode';
 import { registerCommands } from './vscode/commands';
 import { OrchardController } from './vscode/controller';
 import { DashboardPanel } from './vscode/dashboard';
+import { GIT_SCHEME, GitContentProvider } from './vscode/git';
+import { EscalationNotifier, MergePrompts } from './vscode/prompts';
+import { configOverrides } from './vscode/settings';
+import { OrchardStatusBar } from './vscode/statusBar';
 import { TerminalRunnerHost } from './vscode/terminalHost';
-import { TicketsTreeProvider } from './vscode/ticketsTree';
+import { TerminalWatcher } from './vscode/terminals';
+import { OrchardViews } from './vscode/views';
 
 /** What the extension exports (used by the integration tests and other extensions). */
 export interface OrchardApi {
   controller: OrchardController;
   terminals: TerminalRunnerHost;
+  views: OrchardViews;
+  statusBar: OrchardStatusBar;
+  notifier: EscalationNotifier;
+  /** Time spent in activate() (ms). */
+  activationMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): OrchardApi {
+  const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Orchard', { log: true });
   const terminals = new TerminalRunnerHost();
   const controller = new OrchardController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, terminals, log);
-  const tree = new TicketsTreeProvider(() => controller.state());
-  const view = vscode.window.createTreeView('orchard.tickets', { treeDataProvider: tree, showCollapseAll: true });
+  const views = new OrchardViews(controller);
+  const statusBar = new OrchardStatusBar(controller);
+  const notifier = new EscalationNotifier(controller);
   // Eager: it registers the side-bar view provider and the panel serializer.
   const dashboard = new DashboardPanel(context.extensionUri, controller);
   const getDashboard = () => dashboard;
+  const open = () => {
+    if (vscode.workspace.isTrusted) void controller.open();
+  };
   context.subscriptions.push(
     log,
     terminals,
     controller,
-    tree,
-    view,
-    controller.onDidChangeState(() => tree.refresh()),
-    ...registerCommands(controller, getDashboard),
+    views,
+    statusBar,
+    notifier,
+    new MergePrompts(controller),
+    new TerminalWatcher(controller),
+    vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, new GitContentProvider()),
+    ...registerCommands({ controller, terminals, dashboard: getDashboard, log, selectedTickets: () => views.selectedTickets() }),
     dashboard,
-    controller.onDidRaiseEscalation(async (e) => {
-      const choice = await vscode.window.showWarningMessage(`Orchard: ${e.ticketId} asks: ${e.question}`, 'Answer…');
-      if (choice) await vscode.commands.executeCommand('orchard.answerEscalation', e.id);
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('orchard')) controller.applySettings(configOverrides());
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(open),
   );
-  void controller.open();
-  return { controller, terminals };
+  open();
+  const activationMs = performance.now() - t0;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return { controller, terminals, views, statusBar, notifier, activationMs };
 }
 
 export function deactivate(): void {}

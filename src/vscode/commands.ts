@@ -1,11 +1,18 @@
-// The commands of the palette (category "Orchard"), typed with their arguments.
+// The commands of the palette (category "Orchard"), typed with their arguments. Every
+// command has an argument form that asks nothing (tests, other extensions, tree items);
+// called from the palette without arguments it asks through quick picks and input boxes.
 import * as vscode from 'vscode';
 import { importTickets, ImportError } from '../core/importers';
 import type { Escalation } from '../core/escalations';
-import { PRIORITIES, type Priority } from '../core/model';
+import { FINAL_STATUSES, PRIORITIES, type Priority, type Ticket, type TicketSpec, type TicketStatus } from '../core/model';
+import { markdownReport } from '../core/report';
 import { BUILTIN_PROFILES } from '../infra/agents/profiles';
-import type { OrchardController } from './controller';
+import type { OrchardController, WriterSession } from './controller';
 import type { DashboardPanel } from './dashboard';
+import { removeWorktree, showRunDiff, staleWorktrees } from './git';
+import { askOverlap, overlaps, type OverlapChoice } from './prompts';
+import type { TerminalRunnerHost } from './terminalHost';
+import { lastRunOf } from './treeNodes/nodes';
 
 /** A ticket as the Add Ticket command takes it when called with an argument (no prompts). */
 export interface AddTicketArgs {
@@ -20,23 +27,78 @@ export interface AddTicketArgs {
   estimate?: number;
 }
 
+/** What tree items pass to commands: a ticket id is found in any of them. */
+export type TicketArg =
+  | string
+  | { kind: 'ticket' | 'dependency' | 'merge'; id: string }
+  | { kind: 'run' | 'gate'; runId: string }
+  | { kind: 'agent'; slot: number; ticketId?: string }
+  | { kind: 'escalation'; id: string };
+
+/** Kept for callers of the first version. */
+export type TicketNodeArg = { kind: 'ticket'; id: string };
+
+export type LockArg = string | { kind: 'lock'; pattern: string; runId: string };
+export type Answer = { option?: string; guidance?: string };
+export type Confirm = { confirmed?: boolean };
+
 export interface CommandTypes {
   'orchard.addTicket': (args?: AddTicketArgs) => Promise<string | undefined>;
+  'orchard.editTicket': (ticket?: TicketArg, patch?: Partial<Omit<TicketSpec, 'id'>>) => Promise<boolean>;
   'orchard.importTickets': (uris?: vscode.Uri | vscode.Uri[]) => Promise<number>;
-  'orchard.start': () => Promise<void>;
+  'orchard.start': (opts?: { overlap?: OverlapChoice }) => Promise<boolean>;
+  'orchard.pause': () => Promise<void>;
+  'orchard.resume': () => Promise<void>;
+  'orchard.stopAll': (opts?: Confirm) => Promise<boolean>;
+  'orchard.startTicket': (ticket?: TicketArg, selection?: TicketArg[] | { overlap?: OverlapChoice }) => Promise<string[]>;
+  'orchard.cancelTicket': (ticket?: TicketArg, opts?: Confirm) => Promise<boolean>;
+  'orchard.retryTicket': (ticket?: TicketArg) => Promise<boolean>;
+  'orchard.openTerminal': (ticket?: TicketArg) => Promise<boolean>;
+  'orchard.openWorktree': (ticket?: TicketArg, opts?: { open?: boolean }) => Promise<string | undefined>;
+  'orchard.showDiff': (ticket?: TicketArg) => Promise<number>;
+  'orchard.answerEscalation': (escalation?: string | TicketArg, answer?: Answer) => Promise<boolean>;
+  'orchard.releaseLock': (lock?: LockArg, opts?: Confirm) => Promise<number>;
+  'orchard.mergeNow': (ticket?: TicketArg) => Promise<boolean>;
+  'orchard.continueMerge': (ticket?: TicketArg) => Promise<boolean>;
+  'orchard.openConflicts': (ticket?: TicketArg) => Promise<number>;
+  'orchard.sendBack': (ticket?: TicketArg) => Promise<boolean>;
+  'orchard.keepForLater': (ticket?: TicketArg) => Promise<boolean>;
+  'orchard.discard': (ticket?: TicketArg, opts?: Confirm) => Promise<boolean>;
+  'orchard.stashAndUpdate': (ticket?: TicketArg) => Promise<boolean>;
   'orchard.showDashboard': () => Promise<void>;
+  'orchard.generateReport': (opts?: { open?: boolean }) => Promise<string>;
+  'orchard.cleanUpWorktrees': (opts?: { all?: boolean }) => Promise<number>;
+  'orchard.showLog': () => Promise<void>;
   'orchard.refresh': () => Promise<void>;
-  'orchard.answerEscalation': (escalationId?: string | TicketNodeArg, answer?: { option?: string; guidance?: string }) => Promise<boolean>;
 }
 
-/** What a tree item passes to a command from its context menu. */
-export interface TicketNodeArg {
-  kind: 'ticket';
-  id: string;
+export type CommandId = keyof CommandTypes;
+
+/** Runs an Orchard command with its typed arguments. */
+export function runCommand<K extends CommandId>(id: K, ...args: Parameters<CommandTypes[K]>): Thenable<Awaited<ReturnType<CommandTypes[K]>>> {
+  return vscode.commands.executeCommand(id, ...args);
+}
+
+/** Merge-queue operations the orchestrator offers (added by the merge queue work). */
+interface MergeOps {
+  mergeNow(id: string): Promise<unknown>;
+  continueMerge(id: string): Promise<unknown>;
+  sendBack(id: string): Promise<unknown>;
+  keepForLater(id: string): Promise<unknown>;
+  discard(id: string, confirmed: boolean): Promise<unknown>;
+  stashAndUpdate(id: string): Promise<unknown>;
+  /** Where a conflict is being resolved (integration worktree) and its files. */
+  conflictWorkspace(id: string): Promise<{ dir: string; files: string[] } | undefined>;
+}
+
+function mergeOp<K extends keyof MergeOps>(s: WriterSession, name: K): MergeOps[K] {
+  const fn = (s.orchestrator as unknown as Partial<MergeOps>)[name];
+  if (typeof fn !== 'function') throw new Error(`${name} is not available in this version of Orchard.`);
+  return fn.bind(s.orchestrator) as MergeOps[K];
 }
 
 /** Asks the human: the agent's options, plus free guidance. */
-export async function askForAnswer(e: Escalation): Promise<{ option?: string; guidance?: string } | undefined> {
+export async function askForAnswer(e: Escalation): Promise<Answer | undefined> {
   const WRITE = '$(edit) Write guidance…';
   const pick = await vscode.window.showQuickPick([...e.options.map((o) => ({ label: o })), { label: WRITE }], {
     title: `${e.ticketId} asks: ${e.question}`,
@@ -60,55 +122,164 @@ function nextId(existing: string[]): string {
 
 const splitList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
 
-async function askForTicket(existing: { id: string; title: string }[]): Promise<AddTicketArgs | undefined> {
+export const KNOWN_PROFILES = Object.keys(BUILTIN_PROFILES);
+
+async function askForTicket(existing: Ticket[], defaults?: Ticket): Promise<AddTicketArgs | undefined> {
+  const verb = defaults ? `Edit ${defaults.id}` : 'Add Ticket';
   const title = await vscode.window.showInputBox({
-    title: 'Add Ticket (1/5): title',
+    title: `${verb} (1/6): title`,
     prompt: 'What should the agent do, in a few words?',
+    value: defaults?.title,
     validateInput: (v) => (v.trim() ? undefined : 'A ticket needs a title.'),
     ignoreFocusOut: true,
   });
   if (!title) return undefined;
-  const prompt = await vscode.window.showInputBox({ title: 'Add Ticket (2/5): prompt', prompt: 'Instructions for the agent (empty: use the title)', ignoreFocusOut: true });
+  const prompt = await vscode.window.showInputBox({
+    title: `${verb} (2/6): prompt`,
+    prompt: 'Instructions for the agent (empty: use the title)',
+    value: defaults && defaults.prompt !== defaults.title ? defaults.prompt : undefined,
+    ignoreFocusOut: true,
+  });
   if (prompt === undefined) return undefined;
+  const current = defaults?.priority ?? 'P2';
   const pri = await vscode.window.showQuickPick(
-    PRIORITIES.map((p, i) => ({ label: p, description: ['emergency', 'high', 'normal', 'low'][i], picked: p === 'P2' })),
-    { title: 'Add Ticket (3/5): priority', ignoreFocusOut: true },
+    [...PRIORITIES]
+      .sort((a, b) => (a === current ? -1 : b === current ? 1 : 0))
+      .map((p) => ({ label: p, description: { P0: 'emergency', P1: 'high', P2: 'normal', P3: 'low' }[p] })),
+    { title: `${verb} (3/6): priority`, ignoreFocusOut: true },
   );
   if (!pri) return undefined;
-  let dependsOn: string[] = [];
-  if (existing.length) {
+  let dependsOn: string[] = defaults?.dependsOn ?? [];
+  const candidates = existing.filter((t) => t.id !== defaults?.id);
+  if (candidates.length) {
     const deps = await vscode.window.showQuickPick(
-      existing.map((t) => ({ label: t.id, description: t.title })),
-      { title: 'Add Ticket (4/5): depends on', placeHolder: 'Tickets that must be merged first (none: press Enter)', canPickMany: true, ignoreFocusOut: true },
+      candidates.map((t) => ({ label: t.id, description: t.title, detail: t.status, picked: dependsOn.includes(t.id) })),
+      { title: `${verb} (4/6): depends on`, placeHolder: 'Tickets that must be merged first (none: press Enter)', canPickMany: true, ignoreFocusOut: true },
     );
     if (!deps) return undefined;
     dependsOn = deps.map((d) => d.label);
   }
   const files = await vscode.window.showInputBox({
-    title: 'Add Ticket (5/5): files',
+    title: `${verb} (5/6): files`,
     prompt: 'Paths or globs it will likely touch, comma-separated (used for locks)',
     placeHolder: 'src/auth/**, README.md',
+    value: defaults?.files.join(', '),
     ignoreFocusOut: true,
   });
   if (files === undefined) return undefined;
-  return { title: title.trim(), prompt: prompt.trim() || undefined, priority: pri.label as Priority, dependsOn, files: splitList(files) };
+  const def = vscode.workspace.getConfiguration('orchard').get<string>('defaultAgent', 'claude');
+  const custom = Object.keys(vscode.workspace.getConfiguration('orchard').get<Record<string, unknown>>('agentProfiles', {}));
+  const profiles = [...new Set([...KNOWN_PROFILES, 'fake', ...custom])];
+  const agent = await vscode.window.showQuickPick(
+    [{ label: '$(settings) Default', description: def, profile: undefined as string | undefined }, ...profiles.map((p) => ({ label: p, description: BUILTIN_PROFILES[p]?.description ?? '', profile: p as string | undefined }))],
+    { title: `${verb} (6/6): agent`, placeHolder: 'Agent profile for this ticket', ignoreFocusOut: true },
+  );
+  if (!agent) return undefined;
+  return { title: title.trim(), prompt: prompt.trim() || undefined, priority: pri.label as Priority, dependsOn, files: splitList(files), agent: agent.profile };
 }
 
-export function registerCommands(controller: OrchardController, dashboard: () => DashboardPanel): vscode.Disposable[] {
+function ticketIdOf(arg: TicketArg | undefined, s: WriterSession | undefined): string | undefined {
+  if (arg === undefined) return undefined;
+  if (typeof arg === 'string') return arg;
+  switch (arg.kind) {
+    case 'ticket':
+    case 'dependency':
+    case 'merge':
+      return arg.id;
+    case 'run':
+    case 'gate':
+      return s?.orchestrator.snapshot.runs[arg.runId]?.ticketId;
+    case 'agent':
+      return arg.ticketId;
+    case 'escalation':
+      return s?.orchestrator.snapshot.escalations[arg.id]?.ticketId;
+  }
+}
+
+/** The ticket an argument names, or one picked from those `which` accepts. */
+async function pickTicket(s: WriterSession, arg: TicketArg | undefined, title: string, which: (t: Ticket) => boolean): Promise<Ticket | undefined> {
+  const id = ticketIdOf(arg, s);
+  if (id) return s.orchestrator.ticket(id);
+  const list = Object.values(s.orchestrator.snapshot.tickets).filter(which);
+  if (list.length === 0) {
+    void vscode.window.showInformationMessage(`Orchard: no ticket to ${title.toLowerCase()}.`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    list.map((t) => ({ label: `${t.id}  ${t.title}`, description: `${t.priority} · ${t.status}`, t })),
+    { title, matchOnDescription: true },
+  );
+  return pick?.t;
+}
+
+const is =
+  (...statuses: TicketStatus[]) =>
+  (t: Ticket): boolean =>
+    statuses.includes(t.status);
+
+async function confirm(message: string, action: string, opts: Confirm | undefined): Promise<boolean> {
+  if (opts?.confirmed !== undefined) return opts.confirmed;
+  return (await vscode.window.showWarningMessage(message, { modal: true }, action)) === action;
+}
+
+/** Pre-flight for the tickets about to start (with those already running). */
+async function preflightOk(s: WriterSession, starting: Ticket[], choice: OverlapChoice | undefined): Promise<boolean> {
+  const all = s.orchestrator.snapshot.tickets;
+  const running = Object.values(all).filter((t) => t.status === 'running' || t.status === 'escalated');
+  const ids = new Set(starting.map((t) => t.id));
+  const r = overlaps([...starting, ...running.filter((t) => !ids.has(t.id))]);
+  // Only pairs with at least one ticket that is about to start are news.
+  r.pairs = r.pairs.filter((p) => ids.has(p.a) || ids.has(p.b));
+  r.sequence = r.sequence.filter((e) => ids.has(e.ticketId) && r.pairs.some((p) => [p.a, p.b].includes(e.ticketId) && [p.a, p.b].includes(e.dependsOn)));
+  if (r.pairs.length === 0) return true;
+  const c = choice ?? (await askOverlap(r));
+  if (c === 'cancel' || c === undefined) return false;
+  if (c === 'sequence') {
+    for (const e of r.sequence) {
+      const t = all[e.ticketId]!;
+      if (!t.dependsOn.includes(e.dependsOn) && !FINAL_STATUSES.has(t.status)) await s.orchestrator.editTicket(t.id, { dependsOn: [...t.dependsOn, e.dependsOn] });
+    }
+  }
+  return true;
+}
+
+export interface CommandDeps {
+  controller: OrchardController;
+  terminals: TerminalRunnerHost;
+  dashboard: () => DashboardPanel;
+  log: vscode.LogOutputChannel;
+  selectedTickets: () => string[];
+}
+
+export function registerCommands({ controller, terminals, dashboard, log, selectedTickets }: CommandDeps): vscode.Disposable[] {
+  const w = () => controller.writer();
+  const runOf = (s: WriterSession, t: Ticket) => lastRunOf(s.orchestrator.snapshot, t.id);
+
   const handlers: CommandTypes = {
     'orchard.addTicket': async (args) => {
-      const s = await controller.writer();
+      const s = await w();
       const existing = Object.values(s.orchestrator.snapshot.tickets);
       const input = args ?? (await askForTicket(existing));
       if (!input) return undefined;
-      const raw = { ...input, id: input.id ?? nextId(existing.map((t) => t.id)), prompt: input.prompt ?? input.title };
+      const raw = Object.fromEntries(Object.entries({ ...input, id: input.id ?? nextId(existing.map((t) => t.id)), prompt: input.prompt ?? input.title }).filter(([, v]) => v !== undefined));
       const tickets = importTickets([{ name: 'Add Ticket', text: JSON.stringify({ tickets: [raw] }) }], { existingIds: existing.map((t) => t.id) });
       await s.orchestrator.addTickets(tickets);
       if (!args) void vscode.window.showInformationMessage(`Added ticket ${tickets[0]!.id}: ${tickets[0]!.title}`);
       return tickets[0]!.id;
     },
+    'orchard.editTicket': async (arg, patch) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Edit Ticket', (x) => !FINAL_STATUSES.has(x.status) && x.status !== 'running');
+      if (!t) return false;
+      const p = patch ?? (await askForTicket(Object.values(s.orchestrator.snapshot.tickets), t));
+      if (!p) return false;
+      const clean = Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== undefined && k !== 'id')) as Partial<Omit<TicketSpec, 'id'>>;
+      if (!patch && clean.prompt === undefined) clean.prompt = clean.title;
+      await s.orchestrator.editTicket(t.id, clean);
+      return true;
+    },
     'orchard.importTickets': async (uris) => {
-      const s = await controller.writer();
+      const s = await w();
       let files = uris ? (Array.isArray(uris) ? uris : [uris]) : undefined;
       files ??= await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Tickets (JSON)': ['json'] }, title: 'Import tickets or ws-*.json workstreams' });
       if (!files?.length) return 0;
@@ -118,26 +289,110 @@ export function registerCommands(controller: OrchardController, dashboard: () =>
       if (!uris) void vscode.window.showInformationMessage(`Imported ${tickets.length} tickets.`);
       return tickets.length;
     },
-    'orchard.start': async () => {
-      const s = await controller.writer();
+    'orchard.start': async (opts) => {
+      const s = await w();
+      const batch = Object.values(s.orchestrator.snapshot.tickets).filter(is('backlog', 'ready'));
+      if (!s.orchestrator.isActive && batch.length > 1 && !(await preflightOk(s, batch, opts?.overlap))) return false;
       await s.orchestrator.start();
+      return true;
     },
-    'orchard.showDashboard': async () => {
-      await controller.open();
-      dashboard().show();
+    'orchard.pause': async () => {
+      await (await w()).orchestrator.pause();
     },
-    'orchard.refresh': async () => {
-      await controller.open();
+    'orchard.resume': async () => {
+      await (await w()).orchestrator.resume();
     },
-    'orchard.answerEscalation': async (escalationId, answer) => {
-      const s = await controller.writer();
+    'orchard.stopAll': async (opts) => {
+      const s = await w();
+      const running = Object.values(s.orchestrator.snapshot.runs).filter((r) => r.endedAt === undefined).length;
+      if (running && !(await confirm(`Stop all ${running} agents? Their work so far is committed to their branches.`, 'Stop All', opts))) return false;
+      await s.orchestrator.stopAll();
+      return true;
+    },
+    'orchard.startTicket': async (arg, selection) => {
+      const s = await w();
+      const overlap = selection && !Array.isArray(selection) ? selection.overlap : undefined;
+      let ids = Array.isArray(selection) ? selection.map((x) => ticketIdOf(x, s)).filter((x): x is string => !!x) : [];
+      const one = ticketIdOf(arg, s);
+      if (one && !ids.includes(one)) ids = [one, ...ids];
+      if (!one && ids.length === 0) {
+        const startable = Object.values(s.orchestrator.snapshot.tickets).filter(is('backlog', 'ready', 'failed', 'cancelled', 'blocked'));
+        const picked = await vscode.window.showQuickPick(
+          startable.map((t) => ({ label: `${t.id}  ${t.title}`, description: `${t.priority} · ${t.status}`, id: t.id, picked: selectedTickets().includes(t.id) })),
+          { title: 'Start Ticket', canPickMany: true },
+        );
+        ids = picked?.map((p) => p.id) ?? [];
+      }
+      if (ids.length === 0) return [];
+      const tickets = ids.map((id) => s.orchestrator.ticket(id));
+      if (tickets.length > 1 || s.orchestrator.isActive) {
+        if (!(await preflightOk(s, tickets, overlap))) return [];
+      }
+      const started: string[] = [];
+      for (const t of tickets) {
+        try {
+          await s.orchestrator.startTicket(t.id);
+          started.push(t.id);
+        } catch (e) {
+          if (tickets.length === 1) throw e;
+          void vscode.window.showWarningMessage(`Orchard: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      return started;
+    },
+    'orchard.cancelTicket': async (arg, opts) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Cancel Ticket', (x) => !FINAL_STATUSES.has(x.status));
+      if (!t) return false;
+      const live = t.status === 'running' || t.status === 'escalated';
+      if (!(await confirm(`Cancel ${t.id} "${t.title}"?${live ? ' Its agent is stopped; its work so far is kept on its branch.' : ''}`, 'Cancel Ticket', opts))) return false;
+      await s.orchestrator.cancel(t.id);
+      return true;
+    },
+    'orchard.retryTicket': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Retry Ticket', is('failed', 'blocked', 'escalated', 'cancelled'));
+      if (!t) return false;
+      await s.orchestrator.retry(t.id);
+      return true;
+    },
+    'orchard.openTerminal': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Open Agent Terminal', (x) => !!terminals.terminalFor(x.id));
+      if (!t) return false;
+      const term = terminals.terminalFor(t.id);
+      if (!term) throw new Error(`${t.id} has no open terminal (its agent is not running in this window).`);
+      term.show();
+      return true;
+    },
+    'orchard.openWorktree': async (arg, opts) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Open Worktree', (x) => !!runOf(s, x)?.worktree);
+      if (!t) return undefined;
+      const dir = runOf(s, t)?.worktree;
+      if (!dir) throw new Error(`${t.id} has no worktree yet.`);
+      if (opts?.open !== false) await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(dir), { forceNewWindow: true });
+      return dir;
+    },
+    'orchard.showDiff': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Show Diff', (x) => !!runOf(s, x)?.base);
+      if (!t) return 0;
+      const run = typeof arg === 'object' && (arg.kind === 'run' || arg.kind === 'gate') ? s.orchestrator.snapshot.runs[arg.runId] : runOf(s, t);
+      if (!run) throw new Error(`${t.id} has not run yet.`);
+      return showRunDiff(s.paths.repo, run);
+    },
+    'orchard.answerEscalation': async (escalation, answer) => {
+      const s = await w();
       const open = s.orchestrator.openEscalations();
-      let e =
-        typeof escalationId === 'string'
-          ? s.orchestrator.snapshot.escalations[escalationId]
-          : escalationId?.kind === 'ticket'
-            ? open.find((x) => x.ticketId === escalationId.id)
-            : undefined;
+      let e: Escalation | undefined =
+        typeof escalation === 'string'
+          ? (s.orchestrator.snapshot.escalations[escalation] ?? open.find((x) => x.ticketId === escalation))
+          : escalation?.kind === 'escalation'
+            ? s.orchestrator.snapshot.escalations[escalation.id]
+            : escalation
+              ? open.find((x) => x.ticketId === ticketIdOf(escalation, s))
+              : undefined;
       if (!e) {
         if (open.length === 0) {
           void vscode.window.showInformationMessage('No agent is waiting for an answer.');
@@ -155,13 +410,133 @@ export function registerCommands(controller: OrchardController, dashboard: () =>
       await s.orchestrator.answer(e.id, { ...a, by: 'human' });
       return true;
     },
+    'orchard.releaseLock': async (lock, opts) => {
+      const s = await w();
+      let key = typeof lock === 'string' ? lock : lock?.pattern;
+      if (!key) {
+        const locks = s.orchestrator.snapshot.locks;
+        if (locks.length === 0) {
+          void vscode.window.showInformationMessage('Orchard: no file is locked.');
+          return 0;
+        }
+        key = (await vscode.window.showQuickPick(locks.map((l) => ({ label: l.pattern, description: `${l.ticketId} · ${l.runId}` })), { title: 'Release Lock' }))?.label;
+        if (!key) return 0;
+      }
+      const holder = s.orchestrator.snapshot.locks.find((l) => l.pattern === key || l.runId === key);
+      if (!holder) throw new Error(`Nothing is locked as "${key}".`);
+      const live = s.orchestrator.snapshot.runs[holder.runId]?.endedAt === undefined;
+      if (live && !(await confirm(`Release ${key}, held by ${holder.ticketId} while its agent works? Its branch will have to be redone before it can merge if another ticket takes the lock.`, 'Release Lock', opts))) return 0;
+      return s.orchestrator.releaseLock(key);
+    },
+    'orchard.mergeNow': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Merge Now', is('queued-for-merge'));
+      if (!t) return false;
+      await mergeOp(s, 'mergeNow')(t.id);
+      return true;
+    },
+    'orchard.continueMerge': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Continue Merge', (x) => !!(x as Ticket & { conflict?: unknown }).conflict);
+      if (!t) return false;
+      await mergeOp(s, 'continueMerge')(t.id);
+      return true;
+    },
+    'orchard.openConflicts': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Open Conflicted Files', (x) => !!(x as Ticket & { conflict?: unknown }).conflict);
+      if (!t) return 0;
+      const where = await mergeOp(s, 'conflictWorkspace')(t.id);
+      if (!where) throw new Error(`${t.id} has no conflict to resolve.`);
+      for (const f of where.files) await vscode.window.showTextDocument(vscode.Uri.file(`${where.dir}/${f}`), { preview: false });
+      void vscode.window
+        .showInformationMessage(`Resolve the conflicts of ${t.id} in ${where.files.length} file(s), save them, then run Continue Merge.`, 'Continue Merge')
+        .then((c) => c && vscode.commands.executeCommand('orchard.continueMerge', t.id));
+      return where.files.length;
+    },
+    'orchard.sendBack': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Send Back to Agent', is('escalated'));
+      if (!t) return false;
+      await mergeOp(s, 'sendBack')(t.id);
+      return true;
+    },
+    'orchard.keepForLater': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Keep for Later', is('escalated'));
+      if (!t) return false;
+      await mergeOp(s, 'keepForLater')(t.id);
+      return true;
+    },
+    'orchard.discard': async (arg, opts) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Discard', (x) => !FINAL_STATUSES.has(x.status));
+      if (!t) return false;
+      const ok = await confirm(`Discard the work of ${t.id} "${t.title}"? It is not merged; its branch is kept under a backup ref.`, 'Discard', opts);
+      if (!ok) return false;
+      await mergeOp(s, 'discard')(t.id, true);
+      return true;
+    },
+    'orchard.stashAndUpdate': async (arg) => {
+      const s = await w();
+      const t = await pickTicket(s, arg, 'Stash and Update', is('escalated'));
+      if (!t) return false;
+      await mergeOp(s, 'stashAndUpdate')(t.id);
+      return true;
+    },
+    'orchard.showDashboard': async () => {
+      await controller.open();
+      dashboard().show();
+    },
+    'orchard.generateReport': async (opts) => {
+      await controller.open();
+      const st = controller.state();
+      if (!st) throw new Error('Open a folder that is a git repository to use Orchard.');
+      const md = markdownReport(st, Date.now());
+      if (opts?.open !== false) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: md }));
+      return md;
+    },
+    'orchard.cleanUpWorktrees': async (opts) => {
+      const s = await w();
+      const stale = await staleWorktrees(s.paths.repo, s.orchestrator.snapshot);
+      if (stale.length === 0) {
+        if (!opts) void vscode.window.showInformationMessage('Orchard: no worktree to clean up.');
+        return 0;
+      }
+      const chosen = opts?.all
+        ? stale
+        : (
+            await vscode.window.showQuickPick(
+              stale.map((x) => ({ label: x.ticketId ?? x.branch ?? x.path, description: x.why, detail: x.path, picked: x.why === 'merged', x })),
+              { title: 'Clean Up Worktrees', placeHolder: 'Worktrees no run uses; unmerged branches are kept', canPickMany: true },
+            )
+          )?.map((p) => p.x);
+      let removed = 0;
+      for (const x of chosen ?? []) {
+        try {
+          log.info(`${x.path}: ${await removeWorktree(s.paths.repo, x)}`);
+          removed++;
+        } catch (e) {
+          log.warn(`Could not remove ${x.path}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      if (!opts) void vscode.window.showInformationMessage(`Orchard: removed ${removed} worktree(s); see Orchard: Show Log.`);
+      return removed;
+    },
+    'orchard.showLog': async () => {
+      log.show(true);
+    },
+    'orchard.refresh': async () => {
+      await controller.open();
+    },
   };
-  return (Object.keys(handlers) as (keyof CommandTypes)[]).map((id) =>
+  return (Object.keys(handlers) as CommandId[]).map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
         return await (handlers[id] as (...a: unknown[]) => Promise<unknown>)(...args);
       } catch (e) {
         const message = ImportError.is(e) ? e.message : e instanceof Error ? e.message : String(e);
+        log.error(`${id}: ${message}`);
         void vscode.window.showErrorMessage(`Orchard: ${message}`);
         // Callers from code (tests, other extensions) get the error too.
         if (args.length) throw e;
@@ -170,5 +545,3 @@ export function registerCommands(controller: OrchardController, dashboard: () =>
     }),
   );
 }
-
-export const KNOWN_PROFILES = Object.keys(BUILTIN_PROFILES);

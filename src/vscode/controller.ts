@@ -1,11 +1,15 @@
 // Holds the Orchard session of the workspace's repository and tells the views when state
 // changes. Opening is lazy: the first view or command that needs it opens it.
 import * as vscode from 'vscode';
-import type { Escalation } from '../core/escalations';
+import { escalationQueue, type Escalation } from '../core/escalations';
+import type { OrchardEvent } from '../core/events';
 import type { OrchardState } from '../core/model';
 import { openSession, type Session } from '../infra/session';
 import { configOverrides, customProfiles } from './settings';
 import type { TerminalRunnerHost } from './terminalHost';
+
+export const UNTRUSTED =
+  'Orchard is disabled in Restricted Mode: it starts agent processes and git commands in this repository. Trust the workspace to use it.';
 
 export type WriterSession = Extract<Session, { role: 'writer' }>;
 
@@ -17,6 +21,9 @@ export class OrchardController implements vscode.Disposable {
   private readonly raised = new vscode.EventEmitter<Escalation>();
   /** An agent asked the human something (writer window only). */
   readonly onDidRaiseEscalation = this.raised.event;
+  private readonly committed = new vscode.EventEmitter<readonly OrchardEvent[]>();
+  /** The events of each commit (writer window only): prompts react to what just happened. */
+  readonly onDidCommit = this.committed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -35,6 +42,39 @@ export class OrchardController implements vscode.Disposable {
     return s.role === 'writer' ? s.orchestrator.snapshot : s.state();
   }
 
+  /** Whether the batch assigns work (false when paused, stopped or a follower). */
+  isActive(): boolean {
+    const s = this.session;
+    return s?.role === 'writer' ? s.orchestrator.isActive : false;
+  }
+
+  maxAgents(): number {
+    const s = this.session;
+    return s?.role === 'writer' ? s.orchestrator.settings.maxAgents : vscode.workspace.getConfiguration('orchard').get<number>('maxAgents', 3);
+  }
+
+  defaultAgent(): string | undefined {
+    const s = this.session;
+    return s?.role === 'writer' ? s.config.defaultAgent : vscode.workspace.getConfiguration('orchard').get<string>('defaultAgent');
+  }
+
+  /** Open escalations, most urgent first (in a viewer window too). */
+  openEscalations(): Escalation[] {
+    const s = this.session;
+    if (!s) return [];
+    if (s.role === 'writer') return s.orchestrator.openEscalations();
+    const st = s.state();
+    return escalationQueue(Object.values(st.escalations ?? {}), (id) => st.tickets[id]?.priority ?? 'P2', Date.now()).map((q) => q.escalation);
+  }
+
+  /** Applies changed VS Code settings to the running orchestrator. */
+  applySettings(overrides: Partial<WriterSession['config']>): void {
+    const s = this.session;
+    if (s?.role !== 'writer') return;
+    s.orchestrator.settings = { ...s.orchestrator.settings, ...overrides };
+    this.changed.fire();
+  }
+
   /** Opens the session for the first workspace folder (once). */
   open(): Promise<Session | undefined> {
     this.opening ??= this.doOpen();
@@ -43,6 +83,7 @@ export class OrchardController implements vscode.Disposable {
 
   /** The writer session, or an error message the user can act on. */
   async writer(): Promise<WriterSession> {
+    if (!vscode.workspace.isTrusted) throw new Error(UNTRUSTED);
     const s = await this.open();
     if (!s) throw new Error('Open a folder that is a git repository to use Orchard.');
     if (s.role !== 'writer') throw new Error(s.message);
@@ -50,6 +91,11 @@ export class OrchardController implements vscode.Disposable {
   }
 
   private async doOpen(): Promise<Session | undefined> {
+    // In Restricted Mode nothing runs: no git, no agents, no state.
+    if (!vscode.workspace.isTrusted) {
+      this.opening = undefined;
+      return undefined;
+    }
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder || folder.uri.scheme !== 'file') return undefined;
     const log = {
@@ -73,6 +119,7 @@ export class OrchardController implements vscode.Disposable {
         this.subscriptions.push(
           s.orchestrator.onDidChange(({ events }) => {
             this.changed.fire();
+            if (events.length) this.committed.fire(events);
             for (const e of events) if (e.type === 'escalation-raised') this.raised.fire(e.escalation);
           }),
         );
@@ -96,5 +143,6 @@ export class OrchardController implements vscode.Disposable {
     this.session?.dispose();
     this.changed.dispose();
     this.raised.dispose();
+    this.committed.dispose();
   }
 }

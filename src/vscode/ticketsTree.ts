@@ -1,36 +1,37 @@
-// The Tickets view: tickets grouped by status, refreshed from the orchestrator's change
-// event (debounced, so a burst of events is one repaint).
-import * as vscode from 'vscode';
+// The Tickets view: tickets grouped by status (most urgent first within a group); a ticket
+// expands to its dependencies, its runs and the gate results of its last run.
 import { compareIds } from '../core/dag';
 import { priorityRank, type OrchardState } from '../core/model';
-import { dependencyItem, groupItem, runItem, runsOf, STATUS_ORDER, ticketItem, type Node } from './treeNodes/nodes';
+import { StateTreeProvider, type TreeModel } from './stateTree';
+import { dependencyItem, gateItem, gatesOf, groupItem, lastRunOf, runItem, runsOf, STATUS_ORDER, ticketItem, type Node } from './treeNodes/nodes';
 
-export class TicketsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: NodeJS.Timeout | undefined;
-
-  constructor(private readonly state: () => OrchardState | undefined) {
-    // Elapsed times of running tickets move even when no event arrives.
-    this.ticking = setInterval(() => {
-      const s = this.state();
-      if (s && Object.values(s.tickets).some((t) => t.status === 'running')) this.refresh();
-    }, 5000);
-  }
-
-  /** Schedules one repaint; calls within 100 ms coalesce. */
-  refresh(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.changed.fire(undefined);
-    }, 100);
-  }
-
-  getTreeItem(node: Node): vscode.TreeItem {
-    const s = this.state()!;
-    const now = Date.now();
+export const ticketsModel: TreeModel<Node> = {
+  ticks: (s) => Object.values(s.tickets).some((t) => t.status === 'running'),
+  children(s: OrchardState, node: Node | undefined): Node[] {
+    if (!node) {
+      const groups = new Map<string, string[]>();
+      for (const t of Object.values(s.tickets)) {
+        const g = groups.get(t.status);
+        if (g) g.push(t.id);
+        else groups.set(t.status, [t.id]);
+      }
+      const byUrgency = (a: string, b: string) => priorityRank(s.tickets[a]!.priority) - priorityRank(s.tickets[b]!.priority) || compareIds(a, b);
+      return STATUS_ORDER.filter((st) => groups.has(st)).map((status) => ({ kind: 'group', status, ids: groups.get(status)!.sort(byUrgency) }));
+    }
+    if (node.kind === 'group') return node.ids.filter((id) => s.tickets[id]).map((id) => ({ kind: 'ticket', id }));
+    if (node.kind === 'ticket') {
+      const t = s.tickets[node.id];
+      if (!t) return [];
+      const last = lastRunOf(s, t.id);
+      return [
+        ...t.dependsOn.map((d): Node => ({ kind: 'dependency', id: d, of: t.id })),
+        ...runsOf(s, t.id).map((r): Node => ({ kind: 'run', runId: r.id })),
+        ...gatesOf(last).map((_, index): Node => ({ kind: 'gate', runId: last!.id, index })),
+      ];
+    }
+    return [];
+  },
+  item(s, node, now) {
     switch (node.kind) {
       case 'group':
         return groupItem(node);
@@ -40,34 +41,14 @@ export class TicketsTreeProvider implements vscode.TreeDataProvider<Node>, vscod
         return dependencyItem(s.tickets[node.id], node.id, node.of);
       case 'run':
         return runItem(s.runs[node.runId]!, now);
+      case 'gate':
+        return gateItem(gatesOf(s.runs[node.runId])[node.index]!, node.runId, node.index);
     }
-  }
+  },
+};
 
-  getChildren(node?: Node): Node[] {
-    const s = this.state();
-    if (!s) return [];
-    if (!node) {
-      const groups = new Map<string, string[]>();
-      for (const t of Object.values(s.tickets)) groups.set(t.status, [...(groups.get(t.status) ?? []), t.id]);
-      // Within a group: most urgent first, then id.
-      const byUrgency = (a: string, b: string) => priorityRank(s.tickets[a]!.priority) - priorityRank(s.tickets[b]!.priority) || compareIds(a, b);
-      return STATUS_ORDER.filter((st) => groups.has(st)).map((status) => ({ kind: 'group', status, ids: groups.get(status)!.sort(byUrgency) }));
-    }
-    if (node.kind === 'group') return node.ids.filter((id) => s.tickets[id]).map((id) => ({ kind: 'ticket', id }));
-    if (node.kind === 'ticket') {
-      const t = s.tickets[node.id];
-      if (!t) return [];
-      return [
-        ...t.dependsOn.map((d): Node => ({ kind: 'dependency', id: d, of: t.id })),
-        ...runsOf(s, t.id).map((r): Node => ({ kind: 'run', runId: r.id })),
-      ];
-    }
-    return [];
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    clearInterval(this.ticking);
-    this.changed.dispose();
+export class TicketsTreeProvider extends StateTreeProvider<Node> {
+  constructor(state: () => OrchardState | undefined) {
+    super(state, ticketsModel);
   }
 }

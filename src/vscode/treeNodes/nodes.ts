@@ -1,4 +1,5 @@
-// Nodes of the Tickets tree: status groups, tickets, and a ticket's dependencies and runs.
+// Nodes of the Tickets tree: status groups, tickets, and a ticket's dependencies, runs and
+// gate results. Shared helpers (icons, labels, run index) are used by the other views.
 import * as vscode from 'vscode';
 import type { OrchardState, Run, Ticket, TicketStatus } from '../../core/model';
 import { formatDuration } from '../../core/report';
@@ -17,7 +18,7 @@ export const STATUS_ORDER: readonly TicketStatus[] = [
   'cancelled',
 ];
 
-const STATUS_LABEL: Record<TicketStatus, string> = {
+export const STATUS_LABEL: Record<TicketStatus, string> = {
   escalated: 'Waiting on you',
   running: 'Running',
   gating: 'Gating',
@@ -31,7 +32,7 @@ const STATUS_LABEL: Record<TicketStatus, string> = {
   cancelled: 'Cancelled',
 };
 
-const STATUS_ICON: Record<TicketStatus, [string, string?]> = {
+export const STATUS_ICON: Record<TicketStatus, [string, string?]> = {
   escalated: ['question', 'charts.yellow'],
   running: ['sync~spin', 'charts.blue'],
   gating: ['beaker', 'charts.blue'],
@@ -45,7 +46,7 @@ const STATUS_ICON: Record<TicketStatus, [string, string?]> = {
   cancelled: ['circle-slash'],
 };
 
-const PRIORITY_ICON: Record<string, [string, string?]> = {
+export const PRIORITY_ICON: Record<string, [string, string?]> = {
   P0: ['flame', 'charts.red'],
   P1: ['arrow-up', 'charts.orange'],
   P2: ['dash'],
@@ -56,16 +57,49 @@ export type Node =
   | { kind: 'group'; status: TicketStatus; ids: string[] }
   | { kind: 'ticket'; id: string }
   | { kind: 'dependency'; id: string; of: string }
-  | { kind: 'run'; runId: string };
+  | { kind: 'run'; runId: string }
+  | { kind: 'gate'; runId: string; index: number };
 
-function icon([id, color]: [string, string?]): vscode.ThemeIcon {
+/** A gate's result as runs carry it (added by the merge queue work; optional). */
+export interface GateResult {
+  name: string;
+  passed: boolean;
+  output?: string;
+  durationMs?: number;
+}
+
+export function gatesOf(r: Run | undefined): GateResult[] {
+  const g = (r as (Run & { gates?: unknown }) | undefined)?.gates;
+  return Array.isArray(g) ? (g as GateResult[]) : [];
+}
+
+export function icon([id, color]: [string, string?]): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
+const runIndex = new WeakMap<OrchardState, { seq: number; runs: number; byTicket: Map<string, Run[]> }>();
+
+/** A ticket's runs, oldest first (indexed once per state change, not scanned per ticket). */
 export function runsOf(state: OrchardState, ticketId: string): Run[] {
-  return Object.values(state.runs)
-    .filter((r) => r.ticketId === ticketId)
-    .sort((a, b) => a.attempt - b.attempt);
+  const count = Object.keys(state.runs).length;
+  let idx = runIndex.get(state);
+  if (!idx || idx.seq !== state.seq || idx.runs !== count) {
+    const byTicket = new Map<string, Run[]>();
+    for (const r of Object.values(state.runs)) {
+      const list = byTicket.get(r.ticketId);
+      if (list) list.push(r);
+      else byTicket.set(r.ticketId, [r]);
+    }
+    for (const list of byTicket.values()) list.sort((a, b) => a.attempt - b.attempt);
+    idx = { seq: state.seq, runs: count, byTicket };
+    runIndex.set(state, idx);
+  }
+  return idx.byTicket.get(ticketId) ?? [];
+}
+
+export function lastRunOf(state: OrchardState, ticketId: string): Run | undefined {
+  const runs = runsOf(state, ticketId);
+  return runs[runs.length - 1];
 }
 
 export function groupItem(node: Extract<Node, { kind: 'group' }>): vscode.TreeItem {
@@ -80,7 +114,7 @@ export function groupItem(node: Extract<Node, { kind: 'group' }>): vscode.TreeIt
 export function ticketItem(t: Ticket, state: OrchardState, now: number): vscode.TreeItem {
   const runs = runsOf(state, t.id);
   const last = runs[runs.length - 1];
-  const hasChildren = t.dependsOn.length > 0 || runs.length > 0;
+  const hasChildren = t.dependsOn.length > 0 || runs.length > 0 || gatesOf(last).length > 0;
   const item = new vscode.TreeItem(`${t.id}  ${t.title}`, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = `ticket:${t.id}`;
   item.iconPath = icon(t.status === 'running' || t.status === 'escalated' ? STATUS_ICON[t.status] : PRIORITY_ICON[t.priority] ?? ['dash']);
@@ -102,7 +136,9 @@ export function ticketItem(t: Ticket, state: OrchardState, now: number): vscode.
   if (last?.message) md.appendMarkdown('\n\nAgent: ').appendText(last.message);
   md.supportThemeIcons = true;
   item.tooltip = md;
-  item.contextValue = `ticket-${t.status}`;
+  if (waitingOn.length) md.appendMarkdown('\n\nWaiting on: ').appendText(waitingOn.map((d) => `${d} (${state.tickets[d]?.status ?? 'unknown'})`).join(', '));
+  if (t.status === 'running' && last?.progress !== undefined) md.appendMarkdown(`\n\nProgress: ${last.progress}%`);
+  item.contextValue = `ticket-${t.status}${last?.worktree ? ' has-worktree' : ''}${last?.base ? ' has-diff' : ''}`;
   return item;
 }
 
@@ -124,6 +160,16 @@ export function runItem(r: Run, now: number): vscode.TreeItem {
     .filter(Boolean)
     .join('\n');
   item.iconPath = icon(r.outcome === 'succeeded' ? ['check'] : r.outcome ? ['close'] : ['loading~spin']);
-  item.contextValue = 'run';
+  item.contextValue = `run${r.endedAt ? '' : ' run-live'}${r.worktree ? ' has-worktree' : ''}${r.base ? ' has-diff' : ''}`;
+  return item;
+}
+
+export function gateItem(g: GateResult, runId: string, index: number): vscode.TreeItem {
+  const item = new vscode.TreeItem(`Gate: ${g.name}`);
+  item.id = `gate:${runId}:${index}`;
+  item.description = [g.passed ? 'passed' : 'failed', g.durationMs !== undefined ? formatDuration(g.durationMs) : ''].filter(Boolean).join(' · ');
+  item.tooltip = g.output ? g.output.slice(-2000) : undefined;
+  item.iconPath = icon(g.passed ? ['pass', 'charts.green'] : ['error', 'charts.red']);
+  item.contextValue = 'gate';
   return item;
 }

@@ -1,0 +1,112 @@
+// Inline prompts: pre-flight conflicts before a batch, grouped and rate-limited escalation
+// notifications, and the ways out of a stopped merge (conflict, dirty target checkout).
+import * as vscode from 'vscode';
+import type { Escalation } from '../core/escalations';
+import type { OrchardEvent } from '../core/events';
+import type { TicketSpec } from '../core/model';
+import { preflight, type PreflightResult } from '../core/preflight';
+import type { OrchardController } from './controller';
+import { Disposable } from './lifecycle';
+import { notificationsEnabled } from './settings';
+
+export type OverlapChoice = 'sequence' | 'continue' | 'cancel';
+
+/** Overlapping pairs that could run at the same time (pairs ordered by the graph never do). */
+export function overlaps(tickets: readonly Pick<TicketSpec, 'id' | 'dependsOn' | 'files' | 'priority' | 'estimate'>[]): PreflightResult {
+  const r = preflight(tickets);
+  return { ...r, pairs: r.pairs.filter((p) => !p.ordered) };
+}
+
+/** Asks what to do about overlapping tickets; undefined when there is nothing to ask. */
+export async function askOverlap(r: PreflightResult): Promise<OverlapChoice | undefined> {
+  if (r.pairs.length === 0) return undefined;
+  const lines = r.pairs.slice(0, 8).map((p) => `${p.a} ↔ ${p.b}: ${[...new Set(p.shared.flatMap((s) => [s.a, s.b]))].join(', ')}`);
+  if (r.pairs.length > 8) lines.push(`… and ${r.pairs.length - 8} more pairs`);
+  const SEQ = 'Run in Sequence';
+  const GO = 'Continue Anyway';
+  const pick = await vscode.window.showWarningMessage(
+    `${r.pairs.length} pair${r.pairs.length === 1 ? '' : 's'} of tickets may touch the same files`,
+    { modal: true, detail: `${lines.join('\n')}\n\nRun in Sequence makes the later ticket of each pair wait for the earlier one to be merged. Continue Anyway lets them run side by side (locks still apply).` },
+    SEQ,
+    GO,
+  );
+  return pick === SEQ ? 'sequence' : pick === GO ? 'continue' : 'cancel';
+}
+
+/** Notification for escalations: grouped (one toast for a burst) and rate-limited. */
+export class EscalationNotifier extends Disposable {
+  private pending: Escalation[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private lastShown = 0;
+  /** Toasts shown (tests and diagnostics). */
+  shown = 0;
+
+  constructor(
+    private readonly controller: OrchardController,
+    private readonly groupMs = 750,
+    private readonly minIntervalMs = 10_000,
+  ) {
+    super();
+    this._register(controller.onDidRaiseEscalation((e) => this.add(e)));
+    this._register({ dispose: () => clearTimeout(this.timer) });
+  }
+
+  private add(e: Escalation): void {
+    if (!notificationsEnabled()) return;
+    this.pending.push(e);
+    if (this.timer) return;
+    const wait = Math.max(this.groupMs, this.lastShown + this.minIntervalMs - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const open = new Set(this.controller.openEscalations().map((e) => e.id));
+    const batch = this.pending.filter((e) => open.has(e.id));
+    this.pending = [];
+    if (batch.length === 0) return;
+    this.lastShown = Date.now();
+    this.shown++;
+    const ANSWER = 'Answer…';
+    const LATER = 'Later';
+    const text =
+      batch.length === 1
+        ? `Orchard: ${batch[0]!.ticketId} asks: ${batch[0]!.question}`
+        : `Orchard: ${batch.length} agents are waiting for answers (${batch.map((e) => e.ticketId).join(', ')})`;
+    void vscode.window.showWarningMessage(text, ANSWER, LATER).then((choice) => {
+      if (choice === ANSWER) void vscode.commands.executeCommand('orchard.answerEscalation', batch.length === 1 ? batch[0]!.id : undefined);
+    });
+  }
+}
+
+/** When a merge stops for the human: conflict → four ways out; dirty target → stash or later. */
+export class MergePrompts extends Disposable {
+  constructor(controller: OrchardController) {
+    super();
+    this._register(controller.onDidCommit((events) => this.onEvents(events)));
+  }
+
+  private onEvents(events: readonly OrchardEvent[]): void {
+    for (const e of events) {
+      if (e.type !== 'ticket-status' || e.to !== 'escalated' || e.from !== 'merging') continue;
+      if (/merge conflict/i.test(e.reason ?? '')) void this.conflict(e.id, e.reason ?? '');
+      else if (/uncommitted changes/i.test(e.reason ?? '')) void this.dirty(e.id, e.reason ?? '');
+    }
+  }
+
+  private async conflict(ticketId: string, reason: string): Promise<void> {
+    const OPEN = 'Open Conflicted Files';
+    const BACK = 'Send Back to Agent';
+    const KEEP = 'Keep for Later';
+    const DISCARD = 'Discard…';
+    const pick = await vscode.window.showWarningMessage(`Orchard: ${ticketId} — ${reason}`, OPEN, BACK, KEEP, DISCARD);
+    const cmd = pick === OPEN ? 'orchard.openConflicts' : pick === BACK ? 'orchard.sendBack' : pick === KEEP ? 'orchard.keepForLater' : pick === DISCARD ? 'orchard.discard' : undefined;
+    if (cmd) await vscode.commands.executeCommand(cmd, ticketId);
+  }
+
+  private async dirty(ticketId: string, reason: string): Promise<void> {
+    const STASH = 'Stash and Update';
+    const pick = await vscode.window.showWarningMessage(`Orchard: ${ticketId} is merged and tested, but ${reason}`, STASH, 'Later');
+    if (pick === STASH) await vscode.commands.executeCommand('orchard.stashAndUpdate', ticketId);
+  }
+}

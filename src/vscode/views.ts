@@ -1,0 +1,93 @@
+// The Orchard side bar: Tickets, Agents, Locks, Escalations (with a badge count) and the
+// Merge queue, each a StateTreeProvider over the controller's state.
+import * as vscode from 'vscode';
+import type { OrchardState } from '../core/model';
+import type { OrchardController } from './controller';
+import { Disposable } from './lifecycle';
+import { StateTreeProvider, type TreeModel } from './stateTree';
+import { ticketsModel } from './ticketsTree';
+import { agentItem, slotViews, type AgentNode } from './treeNodes/agents';
+import { escalationItem, type EscalationNode } from './treeNodes/escalations';
+import { lockItem, type LockNode } from './treeNodes/locks';
+import { mergeItem, mergeNodes, type MergeNode } from './treeNodes/mergeQueue';
+import type { Node } from './treeNodes/nodes';
+
+export function agentsModel(controller: OrchardController): TreeModel<AgentNode> {
+  const views = (s: OrchardState) => slotViews(s, controller.maxAgents(), controller.isActive(), controller.defaultAgent());
+  return {
+    ticks: (s) => Object.values(s.runs).some((r) => r.endedAt === undefined),
+    children: (s, node) => (node ? [] : views(s).map((v) => ({ kind: 'agent', slot: v.slot, ticketId: v.run?.ticketId, runId: v.run?.id }))),
+    item: (s, node, now) => {
+      const v = views(s).find((x) => x.slot === node.slot) ?? { slot: node.slot, state: 'idle' as const };
+      return agentItem(v, s, now);
+    },
+  };
+}
+
+export const locksModel: TreeModel<LockNode> = {
+  ticks: (s) => s.locks.length > 0,
+  children: (s, node) =>
+    node ? [] : [...s.locks].sort((a, b) => (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0)).map((l) => ({ kind: 'lock', pattern: l.pattern, runId: l.runId })),
+  item: (s, node, now) => {
+    const l = s.locks.find((x) => x.pattern === node.pattern && x.runId === node.runId);
+    return l ? lockItem(l, s, now) : new vscode.TreeItem(node.pattern);
+  },
+};
+
+export function escalationsModel(controller: OrchardController): TreeModel<EscalationNode> {
+  return {
+    ticks: (s) => Object.values(s.escalations ?? {}).some((e) => !e.answer),
+    children: (_s, node) => (node ? [] : controller.openEscalations().map((e) => ({ kind: 'escalation', id: e.id }))),
+    item: (s, node, now) => escalationItem(s.escalations[node.id]!, s, now),
+  };
+}
+
+export const mergeQueueModel: TreeModel<MergeNode> = {
+  children: (s, node) => (node ? [] : mergeNodes(s)),
+  item: (s, node) => {
+    const queued = mergeNodes(s).filter((n) => n.state === 'queued');
+    return mergeItem(node, s, queued.findIndex((n) => n.id === node.id) + 1);
+  },
+};
+
+export class OrchardViews extends Disposable {
+  readonly tickets: StateTreeProvider<Node>;
+  readonly agents: StateTreeProvider<AgentNode>;
+  readonly locks: StateTreeProvider<LockNode>;
+  readonly escalations: StateTreeProvider<EscalationNode>;
+  readonly mergeQueue: StateTreeProvider<MergeNode>;
+  readonly ticketsView: vscode.TreeView<Node>;
+  readonly escalationsView: vscode.TreeView<EscalationNode>;
+
+  constructor(private readonly controller: OrchardController) {
+    super();
+    const state = () => controller.state();
+    this.tickets = this._register(new StateTreeProvider(state, ticketsModel));
+    this.agents = this._register(new StateTreeProvider(state, agentsModel(controller)));
+    this.locks = this._register(new StateTreeProvider(state, locksModel));
+    this.escalations = this._register(new StateTreeProvider(state, escalationsModel(controller)));
+    this.mergeQueue = this._register(new StateTreeProvider(state, mergeQueueModel));
+    this.ticketsView = this._register(vscode.window.createTreeView('orchard.tickets', { treeDataProvider: this.tickets, showCollapseAll: true, canSelectMany: true }));
+    this._register(vscode.window.createTreeView('orchard.agents', { treeDataProvider: this.agents }));
+    this._register(vscode.window.createTreeView('orchard.locks', { treeDataProvider: this.locks }));
+    this.escalationsView = this._register(vscode.window.createTreeView('orchard.escalations', { treeDataProvider: this.escalations }));
+    this._register(vscode.window.createTreeView('orchard.mergeQueue', { treeDataProvider: this.mergeQueue }));
+    this._register(controller.onDidChangeState(() => this.refresh()));
+  }
+
+  refresh(): void {
+    for (const p of [this.tickets, this.agents, this.locks, this.escalations, this.mergeQueue]) p.refresh();
+    const waiting = this.controller.openEscalations().length;
+    this.escalationsView.badge = waiting ? { value: waiting, tooltip: `${waiting} question${waiting === 1 ? '' : 's'} waiting for you` } : undefined;
+    this.escalationsView.description = waiting ? String(waiting) : undefined;
+    const s = this.controller.state();
+    void vscode.commands.executeCommand('setContext', 'orchard.hasTickets', !!s && Object.keys(s.tickets).length > 0);
+    void vscode.commands.executeCommand('setContext', 'orchard.active', this.controller.isActive());
+  }
+
+  /** Ticket ids selected in the Tickets view (for multi-select commands). */
+  selectedTickets(): string[] {
+    return this.ticketsView.selection.filter((n): n is Extract<Node, { kind: 'ticket' }> => n.kind === 'ticket').map((n) => n.id);
+  }
+}
+
