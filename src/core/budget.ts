@@ -12,6 +12,8 @@ export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage {
   if (usd !== undefined) out.usd = usd;
   if (i !== undefined) out.inputTokens = i;
   if (o !== undefined) out.outputTokens = o;
+  const t = sum(a?.tokens, b?.tokens);
+  if (t !== undefined) out.tokens = t;
   return out;
 }
 
@@ -25,6 +27,8 @@ export function mergeRunUsage(old: Usage | undefined, next: Usage): Usage {
   if (usd !== undefined) out.usd = usd;
   if (i !== undefined) out.inputTokens = i;
   if (o !== undefined) out.outputTokens = o;
+  const t = max(old?.tokens, next.tokens);
+  if (t !== undefined) out.tokens = t;
   return out;
 }
 
@@ -40,6 +44,8 @@ export function readUsage(raw: unknown): Usage | undefined {
   if (usd !== undefined) u.usd = usd;
   if (i !== undefined) u.inputTokens = i;
   if (o !== undefined) u.outputTokens = o;
+  const t = num(r.tokens);
+  if (t !== undefined) u.tokens = t;
   return Object.keys(u).length ? u : undefined;
 }
 
@@ -127,5 +133,6 @@ export function formatUsage(u: Usage | undefined): string {
   const parts: string[] = [];
   if (u.usd !== undefined) parts.push(formatUsd(u.usd));
   if (u.inputTokens !== undefined || u.outputTokens !== undefined) parts.push(`${u.inputTokens ?? 0} in / ${u.outputTokens ?? 0} out tokens`);
+  else if (u.tokens !== undefined) parts.push(`${u.tokens} tokens`);
   return parts.join(', ');
 }

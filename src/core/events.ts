@@ -30,6 +30,10 @@ export type OrchardEventBody =
   | { type: 'ticket-merged'; id: string; commit: string }
   | { type: 'escalation-raised'; escalation: Escalation }
   | { type: 'escalation-answered'; id: string; answer: EscalationAnswer }
+  /** Cost and tokens of a run so far (cumulative). */
+  | { type: 'run-usage'; runId: string; usage: import('./model').Usage }
+  /** New starts are paused (budget reached) with the reason, or resumed (no reason). */
+  | { type: 'starts-paused'; reason?: string }
   | { type: 'batch-started' }
   | { type: 'batch-ended' }
   // Gates and merging (core/gates.ts, core/mergeQueue.ts)

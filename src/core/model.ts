@@ -156,6 +156,8 @@ export interface Usage {
   usd?: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** Total tokens, when the CLI does not split them. */
+  tokens?: number;
 }
 
 export interface Lock {
@@ -246,6 +248,8 @@ export interface OrchardState {
   /** Questions for the human, open and answered. */
   escalations: Record<string, Escalation>;
   batch?: { startedAt: number; endedAt?: number };
+  /** Why new runs do not start (budget reached); absent when they may. */
+  startsPaused?: string;
 }
 
 export const SCHEMA_VERSION = 1;

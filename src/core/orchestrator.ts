@@ -32,6 +32,11 @@ import { acquireEvents, checkGeneration, tryAcquire } from './locks';
 import { breakerOf, canStart, recordFailure, recordSuccess, withBreaker, type BreakerBoard } from './circuitBreaker';
 import { retryDecision, type FailureKind } from './retry';
 import { Scheduler, type SlotState } from './scheduler';
+import { chooseProfile, failuresByProfile, type ProfileChoice, type ProfileDecision } from './roles';
+import { checkBudget, mergeRunUsage } from './budget';
+import { parentOf, planSubtask } from './workflows/agentTickets';
+import type { AgentTicketRequestMessage } from './ports';
+import type { Lock, Usage } from './model';
 
 export interface ChangeEvent {
   events: readonly OrchardEvent[];
@@ -371,22 +376,22 @@ export class Orchestrator implements Disposable {
     const plan = this.scheduler.plan({
       running: this.runningTickets(),
       slots: this.slots(),
-      locks: this.settings.mode === 'isolation' ? [] : this.state.locks,
+      locks: this.settings.mode === 'isolation' ? [] : this.locksExcept(this.waitingRunIds()),
       mode: this.settings.mode,
       overlapThreshold: this.settings.overlapThreshold,
       now,
       explain: 'none',
     });
     let wakeAt: number | undefined;
-    for (const a of plan.assignments) {
-      const profile = this.profileOf(this.ticket(a.ticketId));
-      const b = breakerOf(this.breakers, profile);
-      // A rate-limited profile is paused; other profiles go on.
-      if (!canStart(b, now)) {
-        if (b.openUntil !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, b.openUntil);
+    const withinBudget = await this.checkBudgetGate();
+    for (const a of withinBudget ? plan.assignments : []) {
+      // The role's profile, or its next fallback when that one is rate limited (paused) or failed this ticket.
+      const choice = this.chooseRunProfile(this.ticket(a.ticketId), now);
+      if (!choice.ok) {
+        if (choice.waitUntil !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, choice.waitUntil);
         continue;
       }
-      await this.startRun(a.ticketId, a.slot);
+      await this.startRun(a.ticketId, a.slot, choice);
     }
     for (const t of Object.values(this.state.tickets)) {
       if (t.status === 'ready' && t.notBefore !== undefined && t.notBefore > now) wakeAt = Math.min(wakeAt ?? Infinity, t.notBefore);
@@ -398,7 +403,7 @@ export class Orchestrator implements Disposable {
   private runningTickets(): { ticketId: string; slot: number; files: string[] }[] {
     const out = [];
     for (const r of Object.values(this.state.runs)) {
-      if (r.endedAt === undefined) out.push({ ticketId: r.ticketId, slot: r.slot, files: this.state.tickets[r.ticketId]?.files ?? [] });
+      if (r.endedAt === undefined && !this.waitingRunIds().has(r.id)) out.push({ ticketId: r.ticketId, slot: r.slot, files: this.state.tickets[r.ticketId]?.files ?? [] });
     }
     return out;
   }
@@ -409,7 +414,7 @@ export class Orchestrator implements Disposable {
     const busy = new Set<number>();
     for (const r of Object.values(this.state.runs)) {
       load.set(r.slot, (load.get(r.slot) ?? 0) + 1);
-      if (r.endedAt === undefined) busy.add(r.slot);
+      if (r.endedAt === undefined && !this.waitingRunIds().has(r.id)) busy.add(r.slot);
     }
     const profiles = [...new Set(Object.values(this.state.tickets).map((t) => t.agent).filter((a): a is string => !!a))];
     const out: SlotState[] = [];
@@ -419,6 +424,7 @@ export class Orchestrator implements Disposable {
 
   /** backlog → ready when every dependency is merged; → blocked when one is failed or cancelled. */
   private async promoteAndBlock(): Promise<void> {
+    await this.settleSubtasks();
     for (const t of Object.values(this.state.tickets)) {
       if (t.status !== 'backlog' && t.status !== 'blocked' && t.status !== 'ready') continue;
       const deps = t.dependsOn.map((d) => this.state.tickets[d]);
@@ -433,7 +439,7 @@ export class Orchestrator implements Disposable {
     }
   }
 
-  private async startRun(ticketId: string, slot: number): Promise<void> {
+  private async startRun(ticketId: string, slot: number, choice?: ProfileChoice): Promise<void> {
     const t = this.ticket(ticketId);
     const attempt = t.attempts + 1;
     const runId = `${ticketId}-r${attempt}`;
@@ -443,7 +449,7 @@ export class Orchestrator implements Disposable {
     let lockGenerations: Record<string, number> | undefined;
     if (this.settings.mode !== 'isolation' && t.files.length) {
       const got = tryAcquire(
-        { locks: this.state.locks, generation: this.state.lockGeneration },
+        { locks: this.locksExcept(this.lenderOf(t)), generation: this.state.lockGeneration },
         { runId, ticketId, patterns: t.files, now, leaseMs },
       );
       // The scheduler only assigns tickets whose files are free, so this holds unless a lock
@@ -465,6 +471,7 @@ export class Orchestrator implements Disposable {
       startedAt: now,
       ...(attempt > 1 && t.reason ? { context: t.reason } : {}),
       ...(lockGenerations && { lockGenerations }),
+      ...(choice && { profile: choice.profile, ...(choice.model && { model: choice.model }) }),
     };
     await this.commit([
       { type: 'ticket-status', id: ticketId, from: t.status, to: 'running', reason: `attempt ${attempt} on slot ${slot}` },
@@ -479,9 +486,11 @@ export class Orchestrator implements Disposable {
       r.branch = wt.branch;
       r.base = wt.base;
       await this.commit([{ type: 'run-progress', runId, message: `worktree ready at ${wt.path}` }]);
-      const handle = await this.ports.agents.start(this.ticket(ticketId), this.state.runs[runId]!);
+      const handle = await this.ports.agents.start(this.ticketForRun(ticketId, runId), this.state.runs[runId]!);
       this.handles.set(runId, handle);
       handle.onQuestion?.((q) => void this.onQuestion(runId, q));
+      handle.onTicketRequest?.((q) => void this.onTicketRequest(runId, q));
+      handle.onUsage?.((u) => this.recordUsage(runId, u));
       handle.onReport?.((r) => {
         if (this.state.runs[runId]?.endedAt === undefined) void this.commit([{ type: 'run-progress', runId, ...r }]);
       });
@@ -561,14 +570,19 @@ export class Orchestrator implements Disposable {
         message: exit.signal ? `ended by ${exit.signal}` : undefined,
       },
     ]);
-    const profile = this.profileOf(t);
+    if (exit.usage && (exit.usage.costUsd !== undefined || exit.usage.tokens !== undefined))
+      this.recordUsage(runId, { ...(exit.usage.costUsd !== undefined && { usd: exit.usage.costUsd }), ...(exit.usage.tokens !== undefined && { tokens: exit.usage.tokens }) });
+    const profile = run.profile ?? this.profileOf(t);
     if (exit.rateLimited && outcome !== 'cancelled') {
       const d = retryDecision({ kind: 'rate-limit', message: 'rate limited' }, t.attempts - 1, { random: this.ports.random ?? (() => 0.5) });
       const delayMs = d.retry ? d.delayMs * this.retryScale : 60_000 * this.retryScale;
       this.breakers = withBreaker(this.breakers, profile, recordFailure(breakerOf(this.breakers, profile), this.ports.clock.now(), { rateLimit: true, retryAfterMs: delayMs }));
       await this.commit([{ type: 'lock-released', runId, reason: 'rate limited' }]);
       // A rate limit is the profile's trouble, not the ticket's: it does not use up a retry.
-      await this.transition(t.id, 'ready', `${profile} is rate limited; paused until ${new Date(this.ports.clock.now() + delayMs).toISOString().slice(11, 19)}`, this.ports.clock.now() + delayMs);
+      // With a fallback profile free, the ticket goes again at once (on the fallback).
+      const fallback = this.chooseRunProfile(t, this.ports.clock.now());
+      const notBefore = fallback.ok && fallback.profile !== profile ? undefined : this.ports.clock.now() + delayMs;
+      await this.transition(t.id, 'ready', `${profile} is rate limited; paused until ${new Date(this.ports.clock.now() + delayMs).toISOString().slice(11, 19)}${notBefore === undefined && fallback.ok ? `; trying ${fallback.profile}` : ''}`, notBefore);
       this.requestPump();
       return;
     }
@@ -612,6 +626,129 @@ export class Orchestrator implements Disposable {
 
   /** Multiplies retry backoff (tests and the demo shrink it). */
   retryScale = 1;
+
+  // ---- roles, budget and subtasks (core/roles.ts, core/budget.ts, core/workflows/agentTickets.ts)
+
+  /** Runs waiting for a subtask: subtask ticket id → the waiting run and its request. */
+  private readonly subtaskWaits = new Map<string, { runId: string; requestId: string }>();
+
+  /** The profile for the next run of a ticket: its role's, or the next fallback. */
+  private chooseRunProfile(t: Ticket, now: number): ProfileDecision {
+    return chooseProfile(t, this.settings, {
+      pausedUntil: (p) => {
+        const b = breakerOf(this.breakers, p);
+        return canStart(b, now) ? undefined : (b.openUntil ?? Infinity);
+      },
+      failures: failuresByProfile(Object.values(this.state.runs), t.id),
+    });
+  }
+
+  /** The ticket as the agent port sees it: `agent` is the profile chosen for the run. */
+  private ticketForRun(ticketId: string, runId: string): Ticket {
+    const t = this.ticket(ticketId);
+    const p = this.state.runs[runId]?.profile;
+    return p && p !== 'default' && p !== t.agent ? { ...t, agent: p } : t;
+  }
+
+  /** Why new runs do not start (budget reached), or undefined. */
+  get startsPausedReason(): string | undefined {
+    return this.state.startsPaused;
+  }
+
+  /** Budget per batch: false (and a starts-paused event saying why) once it is spent. */
+  private async checkBudgetGate(): Promise<boolean> {
+    const b = checkBudget(this.state, this.settings);
+    const reason = b.ok ? undefined : b.reason;
+    if (reason !== this.state.startsPaused) {
+      if (reason) this.ports.log.warn(reason);
+      await this.commit([{ type: 'starts-paused', ...(reason !== undefined && { reason }) }]);
+    }
+    return b.ok;
+  }
+
+  private recordUsage(runId: string, u: Usage): void {
+    const r = this.state.runs[runId];
+    if (!r) return;
+    void this.commit([{ type: 'run-usage', runId, usage: mergeRunUsage(r.usage, u) }]);
+  }
+
+  private waitingRunIds(): Set<string> {
+    const s = new Set<string>();
+    for (const w of this.subtaskWaits.values()) s.add(w.runId);
+    return s;
+  }
+
+  /** The waiting run whose locks a subtask may use (its parent waits for it). */
+  private lenderOf(t: Ticket): Set<string> {
+    const w = this.subtaskWaits.get(t.id);
+    return new Set(w ? [w.runId] : []);
+  }
+
+  private locksExcept(runIds: ReadonlySet<string>): Lock[] {
+    return runIds.size ? this.state.locks.filter((l) => !runIds.has(l.runId)) : this.state.locks;
+  }
+
+  /**
+   * `orchard-agent subtask`: a new ticket that the asking ticket depends on; the asking run
+   * waits (its slot and its locks are lent to the subtask, its timeout stops) and resumes
+   * when the subtask is merged. Refused past the depth and count limits.
+   */
+  private async onTicketRequest(runId: string, req: AgentTicketRequestMessage): Promise<void> {
+    const run = this.state.runs[runId];
+    const handle = this.handles.get(runId);
+    const reply = (a: Parameters<NonNullable<typeof handle>['answerTicketRequest'] & {}>[1]) => handle?.answerTicketRequest?.(req.id, a);
+    if (!run || run.endedAt) return;
+    if (req.kind !== 'subtask') return reply({ ok: false, problems: ['a running ticket can only delegate with `orchard-agent subtask`; add-ticket is for planners'] });
+    const plan = planSubtask(this.state, this.settings, run.ticketId, req.ticket);
+    if (!plan.ok) return reply({ ok: false, problems: plan.problems });
+    const parent = this.ticket(run.ticketId);
+    const wait = req.wait !== false;
+    const edited = wait ? { ...parent, dependsOn: [...parent.dependsOn, plan.ticket.id] } : parent;
+    const problems = validateGraph([...Object.values(this.state.tickets).filter((x) => x.id !== parent.id), edited, plan.ticket]);
+    if (problems.length) return reply({ ok: false, problems: problems.map((p) => p.message) });
+    await this.commit([
+      { type: 'ticket-added', ticket: plan.ticket },
+      ...(wait ? [{ type: 'ticket-edited' as const, id: parent.id, patch: { dependsOn: edited.dependsOn } }] : []),
+    ]);
+    if (!wait) {
+      reply({ ok: true, ticketId: plan.ticket.id });
+    } else {
+      this.subtaskWaits.set(plan.ticket.id, { runId, requestId: req.id });
+      this.clearTimer(runId);
+      await this.commit([{ type: 'run-progress', runId, message: `waits for subtask ${plan.ticket.id}: ${plan.ticket.title}` }]);
+    }
+    this.requestPump();
+  }
+
+  /** Answers runs whose subtask is merged (or can no longer be). */
+  private async settleSubtasks(): Promise<void> {
+    for (const [subId, w] of [...this.subtaskWaits]) {
+      const sub = this.state.tickets[subId];
+      const run = this.state.runs[w.runId];
+      const handle = this.handles.get(w.runId);
+      if (!run || run.endedAt || !handle) {
+        this.subtaskWaits.delete(subId);
+        continue;
+      }
+      if (!sub || !(sub.status === 'done' || FINAL_STATUSES.has(sub.status) || sub.status === 'blocked')) continue;
+      this.subtaskWaits.delete(subId);
+      if (sub.status === 'done') {
+        handle.answerTicketRequest?.(w.requestId, { ok: true, ticketId: subId, ...(sub.mergedAs && { commit: sub.mergedAs }) });
+        await this.commit([{ type: 'run-progress', runId: w.runId, message: `subtask ${subId} merged; continuing on top of it` }]);
+      } else {
+        // The subtask cannot be merged: the parent no longer waits for it and decides what to do.
+        const parent = this.state.tickets[run.ticketId]!;
+        await this.commit([{ type: 'ticket-edited', id: parent.id, patch: { dependsOn: parent.dependsOn.filter((d) => d !== subId) } }]);
+        handle.answerTicketRequest?.(w.requestId, { ok: false, ticketId: subId, problems: [`subtask ${subId} is ${sub.status}${sub.reason ? `: ${sub.reason}` : ''}`] });
+      }
+      this.armTimeout(w.runId, handle);
+    }
+  }
+
+  /** Subtasks asked by a ticket, and its ancestors (for views). */
+  subtasksOf(ticketId: string): Ticket[] {
+    return Object.values(this.state.tickets).filter((t) => parentOf(t) === ticketId);
+  }
 
   private async drainMergeQueue(): Promise<void> {
     if (this.merging) return;

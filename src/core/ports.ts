@@ -146,6 +146,17 @@ export interface AgentQuestion {
   context?: string;
 }
 
+/** A ticket an agent asks for: `orchard-agent subtask` (a running ticket) or `add-ticket` (a planner). */
+export interface AgentTicketRequestMessage {
+  id: string;
+  kind: 'subtask' | 'add-ticket';
+  ticket: import('./workflows/agentTickets').AgentTicketRequest;
+  /** subtask: wait until it is merged (default) or go on at once. */
+  wait?: boolean;
+}
+
+export type TicketRequestAnswer = { ok: true; ticketId: string; commit?: string } | { ok: false; ticketId?: string; problems: string[] };
+
 export interface AgentHandle {
   pid?: number;
   /** What the agent reports through orchard-agent (progress, messages). */
@@ -157,6 +168,11 @@ export interface AgentHandle {
   /** Lock requests of the agent; it waits until answerLock() is called. */
   readonly onLockRequest?: Event<AgentLockRequest>;
   answerLock?(requestId: string, answer: LockAnswer): void;
+  /** Tickets the agent asks for; it waits until answerTicketRequest() is called. */
+  readonly onTicketRequest?: Event<AgentTicketRequestMessage>;
+  answerTicketRequest?(requestId: string, answer: TicketRequestAnswer): void;
+  /** Usage the agent reports (`orchard-agent usage` or its output), cumulative for the run. */
+  readonly onUsage?: Event<import('./model').Usage>;
   readonly exited: Promise<AgentExit>;
   /** Stops the agent (SIGTERM, then SIGKILL). */
   stop(reason: string): Promise<void>;

@@ -78,6 +78,15 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       }
       break;
     }
+    case 'run-usage': {
+      const r = state.runs[e.runId];
+      if (r) r.usage = { ...e.usage };
+      break;
+    }
+    case 'starts-paused':
+      if (e.reason) state.startsPaused = e.reason;
+      else delete state.startsPaused;
+      break;
     case 'batch-started':
       state.batch = { startedAt: e.at };
       break;

@@ -10,6 +10,7 @@
 //   orchard-agent done [--summary <text>] | done [text]
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runTicketVerb } from './ticketVerbs';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`orchard-agent: ${message}\n`);
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
   const [verb, ...rest] = process.argv.slice(2);
   const at = Date.now();
   const id = `${at.toString(36)}-${process.pid}`;
+  // add-ticket, subtask, usage (infra/agentCli/ticketVerbs.ts)
+  if (await runTicketVerb(verb, rest, runDir, token)) return;
   switch (verb) {
     case 'progress': {
       const pct = progressPercent(rest[0]);

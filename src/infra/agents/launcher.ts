@@ -23,7 +23,9 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import type { Run, Ticket } from '../../core/model';
+import type { Run, Ticket, Usage } from '../../core/model';
+import type { AgentTicketRequestMessage, TicketRequestAnswer } from '../../core/ports';
+import { readUsage } from '../../core/budget';
 import type { AgentExit, AgentHandle, AgentLockRequest, AgentPort, AgentQuestion, AgentReport, LockAnswer, Logger } from '../../core/ports';
 import { Emitter } from '../../core/emitter';
 import { HEARTBEAT_STALE_MS, runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
@@ -276,6 +278,8 @@ export class AgentLauncher implements AgentPort {
     const reports = new Emitter<AgentReport>();
     const questions = new Emitter<AgentQuestion>();
     const lockRequests = new Emitter<AgentLockRequest>();
+    const ticketRequests = new Emitter<AgentTicketRequestMessage>();
+    const usageReports = new Emitter<Usage>();
     let problem: AgentExit['problem'];
     let stopRequested: ((reason: string) => void) | undefined;
 
@@ -296,7 +300,9 @@ export class AgentLauncher implements AgentPort {
             log.warn(`ignored a progress line in ${dir}: it does not carry this run's token`);
             continue;
           }
-          reports.fire({ progress: r.progress, message: r.message, ...(r.done && { done: true }) });
+          const u = readUsage((r as { usage?: unknown }).usage);
+          if (u) usageReports.fire(u);
+          else reports.fire({ progress: r.progress, message: r.message, ...(r.done && { done: true }) });
           if (r.done) host.update?.(runId, 'done');
         } catch {
           // a malformed line from an agent is ignored; the run goes on
@@ -309,7 +315,7 @@ export class AgentLauncher implements AgentPort {
     const readRequests = (): void => {
       let names: string[];
       try {
-        names = readdirSync(dir).filter((n) => (n.endsWith('.question.json') || n.endsWith('.lock-request.json') || n.endsWith('.notice.json')) && !seen.has(n));
+        names = readdirSync(dir).filter((n) => (n.endsWith('.question.json') || n.endsWith('.lock-request.json') || n.endsWith('.notice.json') || n.endsWith('.ticket-request.json')) && !seen.has(n));
       } catch {
         return;
       }
@@ -320,6 +326,12 @@ export class AgentLauncher implements AgentPort {
         if (!tokenOk(req.token)) {
           log.warn(`ignored ${name} in ${dir}: it does not carry this run's token`);
           if (name.endsWith('.lock-request.json')) writeJsonAtomic(join(dir, `${String(req.id)}.lock-answer.json`), { granted: false, error: 'the request does not carry this run\'s token' });
+          if (name.endsWith('.ticket-request.json')) writeJsonAtomic(join(dir, `${String(req.id)}.ticket-answer.json`), { ok: false, problems: ['the request does not carry this run\'s token'] });
+          continue;
+        }
+        if (name.endsWith('.ticket-request.json')) {
+          const kind = req.kind === 'add-ticket' ? 'add-ticket' : 'subtask';
+          ticketRequests.fire({ id: String(req.id), kind, ticket: (req.ticket ?? {}) as AgentTicketRequestMessage['ticket'], wait: req.wait !== false });
           continue;
         }
         if (name.endsWith('.lock-request.json')) {
@@ -461,6 +473,9 @@ export class AgentLauncher implements AgentPort {
         writeJsonAtomic(join(dir, `${questionId}.answer.json`), answer);
       },
       answerLock: (requestId: string, answer: LockAnswer) => writeJsonAtomic(join(dir, `${requestId}.lock-answer.json`), answer),
+      onTicketRequest: ticketRequests.event,
+      answerTicketRequest: (requestId: string, answer: TicketRequestAnswer) => writeJsonAtomic(join(dir, `${requestId}.ticket-answer.json`), answer),
+      onUsage: usageReports.event,
       exited,
       stop,
     };

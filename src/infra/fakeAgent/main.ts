@@ -5,6 +5,8 @@
 //   @hang            never finish                  @ask <q>     escalate and wait for the answer
 //   @sleep <ms>      how long to work              @no-commit   leave the changes uncommitted
 //   @write <path>    also append to this file       @rate-limit(-once)  exit like a rate-limited CLI
+//   @plan            planner: propose 3 tickets     @propose id | title | role | deps | files  (one each)
+//   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -55,6 +57,46 @@ async function main(): Promise<void> {
   for (let i = 1; i <= steps; i++) {
     await sleep(workMs / steps);
     report('progress', String(Math.round((i / steps) * 90)), `step ${i} of ${steps}`);
+  }
+  // Planner mode (@plan, @propose id | title | role | deps | files): propose tickets, change nothing.
+  const proposals = directives.filter((d) => d.startsWith('@propose ')).map((d) => d.slice(9).split('|').map((s) => s.trim()));
+  if (has('@plan') || proposals.length) {
+    const slug = (ticket.title.toLowerCase().match(/[a-z0-9]+/g) ?? ['goal']).slice(0, 3).join('-');
+    const plan = proposals.length
+      ? proposals
+      : [
+          ['design', `Design ${slug}`, 'architect', '', `docs/${slug}.md`],
+          ['build', `Build ${slug}`, 'developer', 'design', `src/${slug}/**`],
+          ['test', `Test ${slug}`, 'tester', 'build', `test/${slug}/**`],
+        ];
+    for (const [id, title, role, deps, files] of plan) {
+      const args = ['add-ticket', '--id', id ?? '', '--title', title ?? '', '--prompt', `${title ?? ''}\n@sleep 30`, '--estimate', '5'];
+      if (role) args.push('--role', role);
+      if (deps) args.push('--depends', deps);
+      if (files) args.push('--files', files);
+      let said: string;
+      try {
+        said = execFileSync('orchard-agent', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+      } catch (e) {
+        said = `refused: ${String((e as { stderr?: string }).stderr ?? e).trim()}`;
+      }
+      console.log(`fake-agent: proposed ${id}: ${said}`);
+    }
+    report('done', `proposed ${plan.length} tickets`);
+    return;
+  }
+  const cost = arg('@cost');
+  if (cost) report('usage', '--usd', cost, '--input-tokens', '1000', '--output-tokens', '200');
+  // @subtask <title>: delegate, wait until it is merged, then go on on top of it.
+  for (const title of directives.filter((d) => d.startsWith('@subtask ')).map((d) => d.slice(9))) {
+    console.log(`fake-agent: delegating "${title}"`);
+    let said: string;
+    try {
+      said = execFileSync('orchard-agent', ['subtask', title, '--prompt', `${title}\n@sleep 30`, '--estimate', '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } catch (e) {
+      said = `refused: ${String((e as { stderr?: string }).stderr ?? e).trim()}`;
+    }
+    console.log(`fake-agent: subtask: ${said}`);
   }
   // Every @ask line is one question, asked in turn; each waits for the human's answer.
   const answers: string[] = [];
