@@ -10,6 +10,7 @@ import type { Orchestrator } from '../core/orchestrator';
 import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardConfig } from '../infra/config';
 import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
+import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 
 export class UsageError extends Error {
   readonly reason = 'usage';
@@ -32,6 +33,7 @@ usage:
   orchard status [--json]
   orchard report [--out FILE]
   orchard simulate FILE --agents K [--mode M] [--policy orchard|wave|fifo] [--json]
+${WORKFLOW_HELP}
 `;
 
 function requireWriter(s: Session): asserts s is Extract<Session, { role: 'writer' }> {
@@ -87,6 +89,8 @@ export function printEvents(o: Orchestrator, out: (s: string) => void): void {
         const icon = { running: '▶', done: '✔', failed: '✖', blocked: '⏸', escalated: '?', merging: '⇢', 'queued-for-merge': '…' }[e.to as string];
         if (icon) out(`${stamp()} ${icon} ${e.id.padEnd(6)} ${e.to.padEnd(16)} ${t.title}${e.reason ? ` — ${e.reason}` : ''}`);
         else if (e.to === 'ready' && e.reason?.startsWith('retry')) out(`${stamp()} ↻ ${e.id.padEnd(6)} ${e.reason}`);
+      } else if (e.type === 'starts-paused') {
+        out(`${stamp()} ${e.reason ? `⏸ ${e.reason}` : '▶ new starts resumed'}`);
       } else if (e.type === 'escalation-raised') {
         const x = e.escalation;
         out(`${stamp()} ? ${x.ticketId.padEnd(6)} asks: ${x.question}${x.options.length ? ` [${x.options.join(' / ')}]` : ''}`);
@@ -221,6 +225,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       if (byStatus.size === 0) io.out('No tickets. Add one with "orchard add --title ..." or "orchard import tickets.json".');
       for (const [status, lines] of byStatus) io.out(`${status} (${lines.length})\n${lines.join('\n')}`);
+      const eta = statusEta(state, readConfig((await locateRepo(io.cwd)).stateDir, 'main'));
+      if (eta) io.out(eta);
       return 0;
     }
     case 'report': {
@@ -253,6 +259,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       return 0;
     }
+    case 'workflow':
+    case 'plan':
+    case 'proposal':
+    case 'proposals':
+      return runWorkflowCli(cmd, rest, io);
     default:
       throw new UsageError(`unknown command "${cmd}"\n${HELP}`);
   }

@@ -136,3 +136,16 @@ export function formatUsage(u: Usage | undefined): string {
   else if (u.tokens !== undefined) parts.push(`${u.tokens} tokens`);
   return parts.join(', ');
 }
+
+/** Report lines: cost per role and the budget, where usage was reported. */
+export function costReportLines(state: OrchardState, settings: Pick<Settings, 'budgetUsd'> = {}): string[] {
+  const c = costSummary(state);
+  if (c.reported === 0) return settings.budgetUsd ? [`- Budget: ${formatUsd(settings.budgetUsd)} (no run reported its cost yet)`] : [];
+  const roles = Object.entries(c.byRole)
+    .sort((a, b) => (b[1].usd ?? 0) - (a[1].usd ?? 0))
+    .map(([r, u]) => `${r} ${formatUsage(u)}`)
+    .join('; ');
+  const lines = [`- Cost: ${formatUsage(c.total)} over ${c.reported} of ${c.runs} runs that reported usage; by role: ${roles}`];
+  if (settings.budgetUsd) lines.push(`- Budget: ${formatUsd(batchCost(state))} of ${formatUsd(settings.budgetUsd)} spent this batch${state.startsPaused ? ' — new starts paused' : ''}`);
+  return lines;
+}

@@ -809,7 +809,7 @@ export class Orchestrator implements Disposable {
     if (this.pumping || this.merging || this.inFlight > 0 || this.mergeQueue.length) return false;
     for (const t of Object.values(this.state.tickets)) {
       if (ACTIVE_STATUSES.has(t.status) || t.status === 'queued-for-merge') return false;
-      if (this.active && t.status === 'ready') return false;
+      if (this.active && t.status === 'ready' && !this.state.startsPaused) return false;
     }
     return true;
   }

@@ -177,3 +177,17 @@ export function formatEta(p: Prediction, now = p.at): string {
   const clock = new Date(p.batchEnd).toISOString().slice(11, 16);
   return `about ${d} left (done ≈ ${clock} UTC; ${p.samples ? `estimates corrected by ${p.samples} finished ticket${p.samples > 1 ? 's' : ''}` : 'from estimates only'})${p.unreachable.length ? `; ${p.unreachable.length} ticket${p.unreachable.length > 1 ? 's' : ''} cannot finish` : ''}`;
 }
+
+/**
+ * Report lines: the predicted end of what remains (agents: as many slots as runs used, at
+ * least 1, unless given) and, once the batch is over, how far the first prediction was off.
+ */
+export function etaReportLines(state: OrchardState, now: number, o: Partial<PredictOptions> = {}): string[] {
+  const slots = new Set(Object.values(state.runs).map((r) => r.slot));
+  const agents = o.agents ?? Math.max(1, slots.size);
+  const p = predict(state, now, { agents, mode: o.mode ?? 'locking', ...o });
+  const lines = [`- Predicted completion: ${formatEta(p, now)} (${agents} agent${agents > 1 ? 's' : ''}, real scheduler on a virtual clock)`];
+  const costly = Object.values(p.tickets).filter((e) => !e.done).sort((a, b) => a.end - b.end);
+  if (costly.length) lines.push(`- Next to finish: ${costly.slice(0, 5).map((e) => `${e.id} ≈ ${new Date(e.end).toISOString().slice(11, 16)}`).join(', ')}`);
+  return lines;
+}

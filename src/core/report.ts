@@ -1,5 +1,7 @@
 // The execution report: a markdown summary of a batch, computed from state alone.
 import type { OrchardState, Run, Ticket } from './model';
+import { etaReportLines } from './predict';
+import { costReportLines } from './budget';
 
 export interface BatchSummary {
   tickets: number;
@@ -59,6 +61,8 @@ export function markdownReport(state: OrchardState, now: number, title = 'Orchar
     `- Runs: ${s.runs} (${s.retries} retries)`,
     `- Wall time: ${formatDuration(s.wallMs)}; agent time: ${formatDuration(s.agentMs)}`,
     `- Speedup over sequential: ${s.speedup.toFixed(2)}×`,
+    ...etaReportLines(state, now),
+    ...costReportLines(state),
     '',
     '| ticket | title | priority | status | attempts | slot | duration | merged as |',
     '|---|---|---|---|---|---|---|---|',
