@@ -76,7 +76,6 @@ export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
     name: 'aider',
     description: 'Aider',
     argv: ['aider', '--yes-always', '--no-auto-commits', '--no-pretty', '--message', '{prompt}', '{files}'],
-    interactiveArgv: ['aider', '--no-auto-commits', '{files}'],
     needsInputPatterns: [...COMMON_NEEDS_INPUT, '\\(Y\\)es/\\(N\\)o'],
     donePatterns: ['^Tokens: .* sent'],
     usage: 'aider',

@@ -5,6 +5,9 @@
 //   @hang            never finish                  @ask <q>     escalate and wait for the answer
 //   @sleep <ms>      how long to work              @no-commit   leave the changes uncommitted
 //   @write <path>    also append to this file       @rate-limit(-once)  exit like a rate-limited CLI
+// As a reviewer (prompt starting "ORCHARD REVIEW", see core/gates.ts) it approves unless told:
+//   @review-reject [why]   always reject             @review-reject-once [why]  reject in round 1
+//   @review-silent         give no verdict
 //   @plan            planner: propose 3 tickets     @propose id | title | role | deps | files  (one each)
 //   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
 import { execFileSync } from 'node:child_process';
@@ -40,6 +43,20 @@ async function main(): Promise<void> {
   const msPerMinute = Number(process.env.ORCHARD_FAKE_MS_PER_MINUTE ?? '40');
   const workMs = Number(arg('@sleep') ?? (ticket.estimate ?? 10) * msPerMinute);
 
+  if (ticket.prompt.startsWith('ORCHARD REVIEW')) {
+    // Reviewer mode (a reviewer gate): read-only; the verdict follows the ticket's @review-* lines.
+    const reject = has('@review-reject') || (has('@review-reject-once') && attempt === 1);
+    await sleep(Math.min(workMs, 200));
+    if (has('@review-silent')) {
+      console.log('fake-agent: reviewed, no verdict');
+      return;
+    }
+    const verdict = reject ? `VERDICT: REJECT: ${arg('@review-reject') ?? arg('@review-reject-once') ?? 'add a test for the new code'}` : 'VERDICT: APPROVE';
+    console.log(`fake-agent: reviewed ${ticket.id} (round ${attempt})`);
+    console.log(verdict);
+    report('done', verdict);
+    return;
+  }
   console.log(`fake-agent: working on ${ticket.id} "${ticket.title}" (attempt ${attempt})`);
   if (has('@fail') || (has('@fail-once') && attempt === 1)) {
     console.log('fake-agent: told to fail');
@@ -48,6 +65,29 @@ async function main(): Promise<void> {
   if (has('@rate-limit') || (has('@rate-limit-once') && attempt === 1)) {
     console.error('fake-agent: Error 429: rate limit exceeded, try again later');
     process.exit(75);
+  }
+  // Misbehaviours for the failure tests (agents runs engineer):
+  //   @spawn-child  start a grandchild that sleeps (process-tree kill)   @loop  print forever
+  //   @delete-worktree  remove its own worktree                          @lock <paths>  orchard-agent lock
+  //   @commit-to-target <branch>  push a commit straight to the target   @status-file <json>  write agent-status.json
+  if (has('@spawn-child')) {
+    const { spawn } = await import('node:child_process');
+    const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    appendFileSync(join(runDir, 'grandchild.pid'), String(c.pid));
+  }
+  if (arg('@status-file')) appendFileSync(join(process.cwd(), 'agent-status.json'), arg('@status-file')!);
+  if (arg('@lock')) console.log(`fake-agent: lock ${report('lock', '--no-wait', ...arg('@lock')!.split(' ')).trim() || 'refused'}`);
+  if (has('@loop')) for (;;) process.stdout.write('fake-agent: still thinking about it, still thinking about it\n'.repeat(200));
+  if (has('@delete-worktree')) {
+    const { rmSync } = await import('node:fs');
+    rmSync(process.cwd(), { recursive: true, force: true });
+    process.exit(0);
+  }
+  if (arg('@commit-to-target')) {
+    appendFileSync(join(process.cwd(), 'stray.txt'), 'stray\n');
+    execFileSync('git', ['add', '-A'], { stdio: 'ignore' });
+    execFileSync('git', ['-c', 'user.name=fake', '-c', 'user.email=f@l', 'commit', '-q', '-m', 'stray'], { stdio: 'ignore' });
+    execFileSync('git', ['update-ref', `refs/heads/${arg('@commit-to-target')}`, 'HEAD'], { stdio: 'ignore' });
   }
   if (has('@hang')) {
     console.log('fake-agent: told to hang');

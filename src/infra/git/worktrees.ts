@@ -87,6 +87,19 @@ async function rev(cwd: string, ref: string): Promise<string | undefined> {
   return r.code === 0 ? r.stdout.trim() : undefined;
 }
 
+/** Reflog entries of ref made at or after sinceSec (unix seconds), newest first, as "<commit> <subject>". */
+async function reflogSince(cwd: string, ref: string, sinceSec: number): Promise<string[]> {
+  const out = (await gitRun(cwd, ['reflog', 'show', '--date=unix', '--format=%H%x09%gd%x09%gs', ref])).stdout;
+  const entries: string[] = [];
+  for (const line of out.split('\n')) {
+    const [c, gd, subject = ''] = line.split('\t');
+    const at = Number(/@\{(\d+)\}/.exec(gd ?? '')?.[1]);
+    if (!c || !(at >= sinceSec)) continue;
+    entries.push(`${c} ${subject}`);
+  }
+  return entries;
+}
+
 export interface WorktreeListEntry {
   path: string;
   head?: string;
@@ -496,11 +509,17 @@ export class WorktreeManager {
     const target = this.opts.targetBranch;
     if (target) {
       // The agent's own HEAD log says whether it checked out or pushed to the target.
-      const headLog = (await gitRun(run.worktree, ['reflog', 'show', '--format=%gs', '--since', String(since), 'HEAD'])).stdout;
-      const targetLog = (await gitRun(repo, ['reflog', 'show', '--format=%H %gs', '--since', String(since), `refs/heads/${target}`])).stdout.split('\n').filter(Boolean);
-      const touched =
-        new RegExp(`checkout: moving from \\S+ to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(headLog) ||
-        targetLog.some((l) => / update by push$/.test(l));
+      const headLog = (await reflogSince(run.worktree, 'HEAD', since)).map((e) => e.split(' ').slice(1).join(' ')).join('\n');
+      const targetLog = await reflogSince(repo, `refs/heads/${target}`, since);
+      // Or the target now points at a commit of the agent's (update-ref, push), which Orchard's merges never do.
+      const agentHead = await rev(run.worktree, 'HEAD');
+      let fromAgent = false;
+      for (const l of targetLog) {
+        const [c, ...subject] = l.split(' ');
+        if (subject.join(' ').startsWith('orchard') || !c || !agentHead) continue;
+        if ((await gitRun(repo, ['merge-base', '--is-ancestor', c, agentHead])).code === 0 && c !== run.base) fromAgent = true;
+      }
+      const touched = new RegExp(`checkout: moving from \\S+ to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(headLog) || fromAgent;
       if (touched && targetLog.length) {
         const newest = targetLog[0]!.split(' ')[0]!;
         problems.push(`the agent changed the target branch ${target} directly`);
@@ -509,7 +528,7 @@ export class WorktreeManager {
     }
     if (run.base) {
       const ok = await gitRun(run.worktree, ['merge-base', '--is-ancestor', run.base, 'HEAD']);
-      const branchLog = (await gitRun(repo, ['reflog', 'show', '--format=%H %gs', '--since', String(since), `refs/heads/${run.branch}`])).stdout.split('\n').filter(Boolean);
+      const branchLog = await reflogSince(repo, `refs/heads/${run.branch}`, since);
       const rewrites = branchLog.filter((l) => /^\w+ (reset:|rebase|commit \(amend\)|filter-branch)/.test(l));
       if (rewrites.length) {
         // Every tip the branch had before a rewrite stays reachable.
