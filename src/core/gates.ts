@@ -138,7 +138,12 @@ export function parseVerdict(text: string): Verdict {
     const m = /^\s*(?:[*_`>#-]\s*)*VERDICT\s*[:=]\s*(APPROVE[SD]?|REJECT(?:ED|S)?)\b[\s:.,—-]*(.*)$/i.exec(line);
     if (m) {
       const verdict = m[1]!.toUpperCase().startsWith('APPROVE') ? 'approve' : 'reject';
-      const rest = [m[2]!.trim(), ...lines.slice(i + 1)].join('\n').trim();
+      const following: string[] = [];
+      for (const l of lines.slice(i + 1)) {
+        if (!l.trim() || /VERDICT\s*[:=]/i.test(l)) break;
+        following.push(l);
+      }
+      const rest = [m[2]!.trim(), ...following].join('\n').trim();
       found = { verdict, feedback: verdict === 'reject' ? rest.slice(0, 4000) : rest.slice(0, 1000) };
       continue;
     }

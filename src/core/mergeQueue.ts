@@ -129,10 +129,7 @@ export class BatchBisector {
     }
     const following = this.segments[0];
     if (following?.state === 'fails-if-previous-passes') following.state = 'untested';
-    if (head.ids.length === 1) {
-      this.culpritFound(head.ids[0]!);
-      return;
-    }
+    // A failing single ticket comes back from next() as the culprit; a longer one is split.
     this.segments.unshift({ ids: head.ids, state: 'known-fail' });
   }
 

@@ -42,6 +42,8 @@ export interface TicketSpec {
   agent?: string;
   /** Estimate in minutes. */
   estimate?: number;
+  /** Run timeout of this ticket in minutes (default: settings.runTimeoutMinutes). */
+  timeoutMinutes?: number;
   /** Role (architect, developer, tester, reviewer, security, planner or the user's own): picks the agent profile through Settings.roles. */
   role?: string;
 }

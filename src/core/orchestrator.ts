@@ -13,7 +13,7 @@ import {
   type TicketSpec,
   type TicketStatus,
 } from './model';
-import type { AgentExit, AgentHandle, AgentQuestion, Ports } from './ports';
+import type { AgentExit, AgentHandle, AgentQuestion, LockAnswer, Ports } from './ports';
 import {
   answerEscalation,
   createEscalation,
@@ -32,6 +32,11 @@ import { acquireEvents, checkGeneration, tryAcquire } from './locks';
 import { breakerOf, canStart, recordFailure, recordSuccess, withBreaker, type BreakerBoard } from './circuitBreaker';
 import { retryDecision, type FailureKind } from './retry';
 import { Scheduler, type SlotState } from './scheduler';
+import { decideGates, DEFAULT_REVIEWER_ROUNDS, describeGate, feedbackContext, gatesFor, missingRequiredGates } from './gates';
+import { BatchBisector, orderQueue, planBatch, type QueueEntry } from './mergeQueue';
+import { failureContext } from './retry';
+import type { MergeAttempt } from './model';
+import type { BatchMergeResult, MergeOptions, MergeResult } from './ports';
 import { chooseProfile, failuresByProfile, type ProfileChoice, type ProfileDecision } from './roles';
 import { checkBudget, mergeRunUsage } from './budget';
 import { parentOf, planSubtask } from './workflows/agentTickets';
@@ -329,16 +334,44 @@ export class Orchestrator implements Disposable {
     return this.commit([{ type: 'ticket-status', id, from: t.status, to, reason, notBefore }]);
   }
 
-  /** After a restart: runs that were alive when the last process died are failed attempts. */
+  /**
+   * After a restart (VS Code reload, orchestrator killed): runs whose runner still beats are
+   * adopted again; dead ones are interrupted — their work saved on a WIP ref — and retried.
+   * Locks of runs that are no longer live are released.
+   */
   private async recover(): Promise<void> {
     const events: OrchardEventBody[] = [];
+    const adopted: { run: Run; handle: AgentHandle }[] = [];
     for (const r of Object.values(this.state.runs)) {
       if (r.endedAt) continue;
-      events.push({ type: 'run-ended', runId: r.id, outcome: 'crashed', message: 'Orchard stopped while the agent was running' });
+      const t = this.state.tickets[r.ticketId];
+      let handle: AgentHandle | undefined;
+      if (t && (t.status === 'running' || t.status === 'escalated')) {
+        try {
+          handle = this.ports.agents.adopt?.(r);
+        } catch (err) {
+          this.ports.log.warn(`Could not adopt ${r.id}: ${errorText(err)}`);
+        }
+      }
+      if (handle) {
+        adopted.push({ run: r, handle });
+        continue;
+      }
+      const wip = this.ports.workspace.saveWip && r.worktree ? await this.ports.workspace.saveWip(r, `orchard: ${r.ticketId} attempt ${r.attempt} interrupted`).catch(() => undefined) : undefined;
+      events.push({ type: 'run-ended', runId: r.id, outcome: 'crashed', message: `interrupted: Orchard stopped while the agent was running${wip ? `; work kept on ${wip}` : ''}` });
     }
     await this.commit(events);
+    const live = new Set(adopted.map((a) => a.run.id));
+    const orphanLocks = [...new Set(this.state.locks.filter((l) => !live.has(l.runId) && this.state.runs[l.runId]?.endedAt !== undefined).map((l) => l.runId))];
+    await this.commit(orphanLocks.map((runId) => ({ type: 'lock-released' as const, runId, reason: 'its run is no longer live' })));
+    for (const { run, handle } of adopted) {
+      this.inFlight++;
+      const left = Math.max(1000, this.runTimeoutMs(run.id) - (this.ports.clock.now() - run.startedAt));
+      await this.attach(run.id, handle, left);
+      if (this.state.tickets[run.ticketId]?.status === 'escalated') this.clearTimer(run.id);
+    }
     for (const t of Object.values(this.state.tickets)) {
-      if (t.status === 'running' || t.status === 'gating') {
+      if ((t.status === 'running' || t.status === 'gating') && !adopted.some((a) => a.run.ticketId === t.id)) {
         await this.transition(t.id, 'ready', 'interrupted: Orchard stopped while it ran');
         const run = this.currentRun(t.id);
         if (run) await this.commit([{ type: 'lock-released', runId: run.id, reason: 'interrupted' }]);
@@ -469,7 +502,7 @@ export class Orchestrator implements Disposable {
       branch: `orchard/${ticketId}`,
       worktree: '',
       startedAt: now,
-      ...(attempt > 1 && t.reason ? { context: t.reason } : {}),
+      ...(attempt > 1 && (t.handoff ?? t.reason) ? { context: t.handoff ?? t.reason } : {}),
       ...(lockGenerations && { lockGenerations }),
       ...(choice && { profile: choice.profile, ...(choice.model && { model: choice.model }) }),
     };
@@ -481,30 +514,60 @@ export class Orchestrator implements Disposable {
     this.inFlight++;
     try {
       const wt = await this.ports.workspace.prepareWorktree(t, attempt);
-      const r = this.state.runs[runId]!;
-      r.worktree = wt.path;
-      r.branch = wt.branch;
-      r.base = wt.base;
-      await this.commit([{ type: 'run-progress', runId, message: `worktree ready at ${wt.path}` }]);
+      // In the event, not only in memory: a state rebuilt from the log must know the worktree (WIP save, adopt).
+      await this.commit([{ type: 'run-progress', runId, message: `worktree ready at ${wt.path}`, worktree: wt.path, branch: wt.branch, ...(wt.base !== undefined && { base: wt.base }) }]);
       const handle = await this.ports.agents.start(this.ticketForRun(ticketId, runId), this.state.runs[runId]!);
-      this.handles.set(runId, handle);
-      handle.onQuestion?.((q) => void this.onQuestion(runId, q));
-      handle.onTicketRequest?.((q) => void this.onTicketRequest(runId, q));
-      handle.onUsage?.((u) => this.recordUsage(runId, u));
-      handle.onReport?.((r) => {
-        if (this.state.runs[runId]?.endedAt === undefined) void this.commit([{ type: 'run-progress', runId, ...r }]);
-      });
-      if (handle.pid !== undefined) await this.commit([{ type: 'run-progress', runId, pid: handle.pid }]);
-      this.armTimeout(runId, handle);
-      void handle.exited.then(
-        (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || this.timedOut.delete(runId) }),
-        (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
-      );
+      await this.attach(runId, handle);
     } catch (err) {
       this.inFlight--;
       await this.commit([{ type: 'run-ended', runId, outcome: 'crashed', message: `could not start: ${errorText(err)}` }]);
       await this.afterFailure(ticketId, runId, 'crash', `could not start the agent: ${errorText(err)}`);
     }
+  }
+
+  /** Wires a live agent (just started, or adopted again after a restart) to the orchestrator. */
+  private async attach(runId: string, handle: AgentHandle, timeoutMs?: number): Promise<void> {
+    this.handles.set(runId, handle);
+    handle.onQuestion?.((q) => void this.onQuestion(runId, q));
+    handle.onTicketRequest?.((q) => void this.onTicketRequest(runId, q));
+    handle.onUsage?.((u) => this.recordUsage(runId, u));
+    handle.onLockRequest?.((req) => {
+      void this.requestLocks(runId, req.patterns).then(
+        (a) => handle.answerLock?.(req.id, a),
+        (err) => handle.answerLock?.(req.id, { granted: false, error: errorText(err) }),
+      );
+    });
+    handle.onReport?.((r) => {
+      if (this.state.runs[runId]?.endedAt === undefined) void this.commit([{ type: 'run-progress', runId, progress: r.progress, message: r.message }]);
+    });
+    if (handle.pid !== undefined) await this.commit([{ type: 'run-progress', runId, pid: handle.pid }]);
+    this.armTimeout(runId, handle, timeoutMs);
+    void handle.exited.then(
+      (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || this.timedOut.delete(runId) }),
+      (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
+    );
+  }
+
+  /**
+   * More files for a running agent (`orchard-agent lock`): granted when no other live run
+   * holds an overlapping pattern, otherwise the holder is named. Isolation mode has no locks.
+   */
+  async requestLocks(runId: string, patterns: readonly string[]): Promise<LockAnswer> {
+    const run = this.state.runs[runId];
+    if (!run || run.endedAt !== undefined) return { granted: false, error: `run ${runId} is not running` };
+    if (patterns.length === 0) return { granted: false, error: 'no paths given' };
+    if (this.settings.mode === 'isolation') return { granted: true };
+    const got = tryAcquire(
+      { locks: this.state.locks, generation: this.state.lockGeneration },
+      { runId, ticketId: run.ticketId, patterns: [...patterns], now: this.ports.clock.now(), leaseMs: this.settings.lockLeaseMinutes * 60_000 },
+    );
+    if (!got.ok) {
+      const h = got.conflicts[0]!.holder;
+      return { granted: false, holder: { ticketId: h.ticketId, pattern: h.pattern } };
+    }
+    await this.commit(acquireEvents(got, runId));
+    this.requestPump();
+    return { granted: true };
   }
 
   private async onQuestion(runId: string, q: AgentQuestion): Promise<void> {
@@ -535,15 +598,22 @@ export class Orchestrator implements Disposable {
     }
   }
 
-  private armTimeout(runId: string, handle: AgentHandle): void {
+  private armTimeout(runId: string, handle: AgentHandle, ms?: number): void {
     this.clearTimer(runId);
     this.timers.set(
       runId,
-      this.ports.clock.setTimer(this.settings.runTimeoutMinutes * 60_000, () => {
+      this.ports.clock.setTimer(ms ?? this.runTimeoutMs(runId), () => {
         this.timedOut.add(runId);
-        void handle.stop(`timed out after ${this.settings.runTimeoutMinutes} min`);
+        void handle.stop(`timed out after ${Math.round(this.runTimeoutMs(runId) / 60_000)} min`);
       }),
     );
+  }
+
+  /** The ticket's own timeout, else the setting; what is left of it for a run started earlier. */
+  private runTimeoutMs(runId: string): number {
+    const run = this.state.runs[runId];
+    const minutes = (run && this.state.tickets[run.ticketId]?.timeoutMinutes) || this.settings.runTimeoutMinutes;
+    return minutes * 60_000;
   }
 
   private async onRunExit(runId: string, exit: AgentExit): Promise<void> {
@@ -552,13 +622,34 @@ export class Orchestrator implements Disposable {
     this.handles.delete(runId);
     const run = this.state.runs[runId]!;
     const t = this.ticket(run.ticketId);
+    const ws = this.ports.workspace;
+    // Nothing of the agent's is lost: a failed or stopped run's files go to a WIP ref first,
+    // then the run is checked for harm (worktree deleted, target branch touched, history rewritten).
+    const failedRun = exit.timedOut || exit.problem !== undefined || exit.exitCode !== 0;
+    let wipRef: string | undefined;
+    if (failedRun && ws.saveWip) {
+      wipRef = await ws.saveWip(run, `orchard: ${t.id} attempt ${run.attempt} stopped (${exit.timedOut ? 'timeout' : (exit.problem ?? `exit ${exit.exitCode ?? exit.signal}`)})`).catch(() => undefined);
+    }
+    let problems: string[] = exit.problem === 'output-loop' ? ['the agent looped printing output'] : [];
+    if (ws.inspectRun) {
+      try {
+        const found = await ws.inspectRun(run);
+        problems = [...problems, ...found.problems];
+        for (const r of found.repaired) this.ports.log.warn(`${t.id}: ${r}`);
+      } catch (err) {
+        this.ports.log.warn(`Could not inspect ${runId}: ${errorText(err)}`);
+      }
+    }
     let changes = { files: [] as string[], commits: 0 };
     try {
-      changes = await this.ports.workspace.collectChanges(run, `orchard: work in progress of ${t.id} (attempt ${run.attempt})`);
+      // Uncommitted work is committed by Orchard with the ticket as the message.
+      changes = await ws.collectChanges(run, `${t.id}: ${t.title}${failedRun ? ` (partial work, attempt ${run.attempt})` : ''}`);
     } catch (err) {
       this.ports.log.warn(`Could not read the changes of ${runId}: ${errorText(err)}`);
     }
-    const outcome = t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : exit.exitCode === 0 ? (changes.commits > 0 ? 'succeeded' : 'no-changes') : 'failed';
+    if (wipRef) this.ports.log.info(`${t.id}: partial work kept on ${wipRef}`);
+    const outcome =
+      t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : problems.length ? 'failed' : exit.exitCode === 0 ? (changes.commits > 0 ? 'succeeded' : 'no-changes') : 'failed';
     await this.commit([
       {
         type: 'run-ended',
@@ -567,7 +658,7 @@ export class Orchestrator implements Disposable {
         exitCode: exit.exitCode ?? undefined,
         filesChanged: changes.files,
         commits: changes.commits,
-        message: exit.signal ? `ended by ${exit.signal}` : undefined,
+        message: problems.length ? problems.join('; ') : exit.signal ? `ended by ${exit.signal}` : undefined,
       },
     ]);
     if (exit.usage && (exit.usage.costUsd !== undefined || exit.usage.tokens !== undefined))
@@ -591,14 +682,19 @@ export class Orchestrator implements Disposable {
       await this.commit([{ type: 'lock-released', runId, reason: 'cancelled' }]);
     } else if (outcome === 'succeeded') {
       await this.transition(t.id, 'gating', 'running gates');
-      // Gates arrive with the merge-queue work; with none configured every run passes.
-      await this.transition(t.id, 'queued-for-merge', 'gates passed');
-      this.mergeQueue.push(t.id);
+      try {
+        await this.runGates(t.id, runId);
+      } catch (err) {
+        this.ports.log.error(`Gates of ${t.id} failed to run: ${errorText(err)}`);
+        if (this.state.tickets[t.id]?.status === 'gating') await this.escalateGates(t.id, runId, `its gates could not run: ${errorText(err)}`, errorText(err), 'agent-failed');
+      }
     } else {
       const why =
         outcome === 'timeout'
-          ? `timed out after ${this.settings.runTimeoutMinutes} min`
-          : outcome === 'no-changes'
+          ? `timed out after ${Math.round(this.runTimeoutMs(runId) / 60_000)} min${wipRef ? `; partial work on ${wipRef}` : ''}`
+          : problems.length
+            ? problems.join('; ')
+            : outcome === 'no-changes'
             ? 'the agent exited without committing changes'
             : `the agent exited with code ${exit.exitCode ?? exit.signal}`;
       await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : outcome === 'no-changes' ? 'no-changes' : 'crash', why);
@@ -750,54 +846,478 @@ export class Orchestrator implements Disposable {
     return Object.values(this.state.tickets).filter((t) => parentOf(t) === ticketId);
   }
 
-  private async drainMergeQueue(): Promise<void> {
-    if (this.merging) return;
-    this.merging = true;
-    try {
-      while (this.mergeQueue.length) {
-        const id = this.mergeQueue.shift()!;
-        const t = this.state.tickets[id];
-        if (!t || t.status !== 'queued-for-merge') continue;
-        const run = this.currentRun(id)!;
-        if (run.lockGenerations && this.settings.mode !== 'isolation') {
-          const held = checkGeneration(this.state.locks, run.id, run.lockGenerations);
-          if (!held.ok) {
-            const lost = held.lost[0]!;
-            await this.afterFailure(id, run.id, 'gate-failed', `lost its lock on ${lost.pattern} (${lost.why}${lost.now ? ` by ${lost.now.ticketId}` : ''}); redoing it on the new work`);
-            continue;
-          }
-        }
-        await this.transition(id, 'merging');
-        let result;
-        try {
-          result = await this.ports.workspace.merge(t, run);
-        } catch (err) {
-          result = { kind: 'test-failed' as const, output: errorText(err) };
-        }
-        if (result.kind === 'merged') {
-          await this.commit([
-            { type: 'ticket-merged', id, commit: result.commit },
-            { type: 'ticket-status', id, from: 'merging', to: 'done', reason: `merged as ${result.commit.slice(0, 8)}` },
-            { type: 'lock-released', runId: run.id, reason: 'merged' },
-          ]);
-        } else if (result.kind === 'conflict') {
-          await this.transition(id, 'escalated', `merge conflict in ${result.files.join(', ')}`);
-        } else if (result.kind === 'nothing-to-merge') {
-          await this.commit([
-            { type: 'ticket-status', id, from: 'merging', to: 'done', reason: 'nothing to merge: the target already has these changes' },
-            { type: 'lock-released', runId: run.id, reason: 'merged' },
-          ]);
-        } else if (result.kind === 'target-dirty') {
-          await this.transition(id, 'escalated', `${this.settings.targetBranch} is checked out with uncommitted changes in ${result.checkout}; commit or stash them, then merge again`);
-        } else {
-          await this.afterFailure(id, run.id, 'test-failed-after-merge', `tests failed after merge: ${lastLines(result.output, 3)}`, result.output);
-        }
-        this.requestPump();
-      }
-    } finally {
-      this.merging = false;
-      this.checkIdle();
+  // ---- gates ----------------------------------------------------------------------
+
+  /** Runs the ticket's gates after a successful run: pass → merge queue; else back, retry or the human. */
+  private async runGates(ticketId: string, runId: string): Promise<void> {
+    const t = this.ticket(ticketId);
+    const run = this.state.runs[runId]!;
+    const gates = this.settings.gates ?? [];
+    const required = this.settings.requiredGatesByLabel ?? {};
+    const maxRounds = this.settings.reviewerRounds ?? DEFAULT_REVIEWER_ROUNDS;
+    const missing = missingRequiredGates(t, gates, required);
+    const applicable = gatesFor(t, run.filesChanged ?? [], gates, required);
+    if (missing.length || (applicable.length && !this.ports.gates)) {
+      const why = missing.length
+        ? `required gate${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (for label${t.labels.length > 1 ? 's' : ''} ${t.labels.join(', ')}) ${missing.length > 1 ? 'are' : 'is'} not configured`
+        : 'gates are configured but no gate runner is available';
+      await this.escalateGates(ticketId, runId, why, 'Configure the gate (or remove the label), then choose Merge Now or retry the ticket.', missing.length ? 'security' : 'agent-failed');
+      return;
     }
+    const round = (t.reviewRounds ?? 0) + 1;
+    const results = [];
+    for (const g of applicable) {
+      if (this.state.tickets[ticketId]?.status !== 'gating') return; // cancelled meanwhile
+      await this.commit([{ type: 'gate-started', runId, gate: g.name, kind: g.kind }]);
+      const r = await this.ports.gates!.run(g, this.ticket(ticketId), this.state.runs[runId]!, round);
+      await this.commit([{ type: 'gate-finished', runId, result: r }]);
+      this.ports.log.info(`${ticketId}: gate ${describeGate(r)}`);
+      results.push(r);
+      // Reviewers do not look at work whose checks fail.
+      if (g.kind === 'command' && !r.passed) break;
+    }
+    if (this.state.tickets[ticketId]?.status !== 'gating') return;
+    const d = decideGates(results, t.reviewRounds ?? 0, maxRounds);
+    if (d.kind === 'pass') {
+      await this.transition(ticketId, 'queued-for-merge', results.length ? `gates passed: ${results.map((r) => r.name).join(', ')}` : 'no gates apply');
+      this.enqueue(ticketId);
+    } else if (d.kind === 'failed') {
+      await this.commit([{ type: 'ticket-handoff', id: ticketId, context: failureContext({ kind: 'gate-failed', message: `gate ${d.gate} ${d.output.split('\n')[0]}`, output: d.output }, run.attempt) }]);
+      await this.afterFailure(ticketId, runId, 'gate-failed', `gate ${d.gate} ${d.output.split('\n')[0]}`, d.output);
+    } else if (d.kind === 'send-back') {
+      await this.commit([
+        { type: 'review-rejected', id: ticketId, runId, gate: d.gate, round: d.round, feedback: d.feedback },
+        { type: 'ticket-handoff', id: ticketId, context: feedbackContext(d.gate, d.round, maxRounds, d.feedback) },
+        { type: 'lock-released', runId, reason: `sent back by reviewer ${d.gate}` },
+      ]);
+      await this.transition(ticketId, 'ready', `reviewer ${d.gate} rejected (round ${d.round}/${maxRounds}): ${d.feedback.split('\n')[0]?.slice(0, 200) ?? ''}`);
+    } else {
+      await this.escalateGates(ticketId, runId, d.reason, d.context, 'agent-failed');
+    }
+  }
+
+  private async escalateGates(ticketId: string, runId: string, why: string, context: string, trigger: EscalationTrigger): Promise<void> {
+    const e = createEscalation(
+      { ticketId, runId, trigger, question: `${ticketId} cannot merge: ${why}`, context, options: ['Merge now', 'Send back to the agent', 'Discard'] },
+      `${runId}-gates-${this.state.seq}`,
+      this.ports.clock.now(),
+    );
+    await this.commit([{ type: 'escalation-raised', escalation: e }]);
+    await this.transition(ticketId, 'escalated', why);
+  }
+
+  // ---- merge queue ------------------------------------------------------------------
+
+  /** When each queued ticket entered the queue (for its order). */
+  private readonly queuedAt = new Map<string, number>();
+  /** Tickets whose next merge may stash the user's dirty checkout of the target. */
+  private readonly stashNext = new Set<string>();
+  private mergeLock: Promise<unknown> = Promise.resolve();
+  private draining: Promise<void> | undefined;
+
+  private enqueue(ticketId: string, front = false): void {
+    this.mergeQueue = this.mergeQueue.filter((id) => id !== ticketId);
+    if (front) this.mergeQueue.unshift(ticketId);
+    else this.mergeQueue.push(ticketId);
+    if (!this.queuedAt.has(ticketId) || front) this.queuedAt.set(ticketId, front ? -Infinity : this.ports.clock.now());
+  }
+
+  /** Serialises everything that uses the integration worktree. */
+  private withMergeLock<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.mergeLock.then(fn, fn);
+    this.mergeLock = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The ticket whose conflict the human is resolving in the integration worktree (the queue waits for it). */
+  private heldBy(): string | undefined {
+    for (const t of Object.values(this.state.tickets)) if (t.conflict?.resolving && t.status === 'escalated') return t.id;
+    return undefined;
+  }
+
+  private mergeOptions(ticketId: string): MergeOptions {
+    return { strategy: this.settings.mergeStrategy ?? 'merge', ...(this.stashNext.has(ticketId) && { stashDirty: true }) };
+  }
+
+  /** The merge queue in merge order, with merge-tree predictions against the current tip. */
+  async mergeOrder(): Promise<QueueEntry[]> {
+    const entries: QueueEntry[] = [];
+    for (const id of this.mergeQueue) {
+      const t = this.state.tickets[id];
+      if (!t || t.status !== 'queued-for-merge') continue;
+      let predictedConflict = false;
+      const run = this.currentRun(id);
+      if (run && this.settings.predictConflicts !== false && this.ports.workspace.predictConflict && this.mergeQueue.length > 1) {
+        predictedConflict = ((await this.ports.workspace.predictConflict(run.branch).catch(() => undefined)) ?? undefined) !== undefined;
+      }
+      entries.push({ ticketId: id, priority: t.priority, queuedAt: this.queuedAt.get(id) ?? 0, predictedConflict });
+    }
+    return orderQueue(entries);
+  }
+
+  private drainMergeQueue(): Promise<void> {
+    if (this.draining) return this.draining;
+    if (this.mergeQueue.length === 0) return Promise.resolve();
+    this.merging = true;
+    this.draining = (async () => {
+      // Yield first: the finally below must run after this.draining is assigned.
+      await Promise.resolve();
+      try {
+        while (this.mergeQueue.length && !this.heldBy() && !this.disposed) {
+          const order = await this.mergeOrder();
+          if (order.length === 0) {
+            this.mergeQueue = [];
+            break;
+          }
+          const batch = this.settings.batchMerge && this.ports.workspace.mergeBatch ? planBatch(order, this.settings.maxBatch ?? 8) : [order[0]!.ticketId];
+          const predicted = new Set(order.filter((e) => e.predictedConflict).map((e) => e.ticketId));
+          this.mergeQueue = this.mergeQueue.filter((id) => !batch.includes(id));
+          const ready: string[] = [];
+          for (const id of batch) if (await this.readyToMerge(id)) ready.push(id);
+          if (ready.length === 0) continue;
+          if (ready.length === 1) await this.withMergeLock(() => this.mergeOne(ready[0]!, predicted.has(ready[0]!)));
+          else await this.withMergeLock(() => this.mergeBatchBisecting(ready));
+          this.requestPump();
+        }
+      } finally {
+        this.merging = false;
+        this.draining = undefined;
+        this.checkIdle();
+      }
+    })();
+    return this.draining;
+  }
+
+  /** Checks the ticket may still merge (its locks were not taken over) and moves it to merging. */
+  private async readyToMerge(id: string): Promise<boolean> {
+    const t = this.state.tickets[id];
+    if (!t || t.status !== 'queued-for-merge') return false;
+    const run = this.currentRun(id)!;
+    if (run.lockGenerations && this.settings.mode !== 'isolation') {
+      const held = checkGeneration(this.state.locks, run.id, run.lockGenerations);
+      if (!held.ok) {
+        const lost = held.lost[0]!;
+        await this.afterFailure(id, run.id, 'gate-failed', `lost its lock on ${lost.pattern} (${lost.why}${lost.now ? ` by ${lost.now.ticketId}` : ''}); redoing it on the new work`);
+        return false;
+      }
+    }
+    await this.transition(id, 'merging');
+    return true;
+  }
+
+  private async mergeOne(id: string, predicted = false): Promise<void> {
+    const t = this.ticket(id);
+    const run = this.currentRun(id)!;
+    const started = Date.now();
+    const options = this.mergeOptions(id);
+    let result: MergeResult;
+    try {
+      result = await this.ports.workspace.merge(t, run, options);
+    } catch (err) {
+      await this.recordMerge(id, run.id, { result: 'error', output: errorText(err) }, started);
+      await this.transition(id, 'queued-for-merge', `merge could not finish: ${errorText(err)}`);
+      await this.escalateMerge(id, run.id, `the merge could not finish: ${errorText(err)}`, errorText(err), ['Merge now', 'Keep the branch for later', 'Discard']);
+      return;
+    }
+    this.stashNext.delete(id);
+    await this.applyMergeResult(id, run.id, result, started, predicted);
+  }
+
+  private async recordMerge(id: string, runId: string, a: Omit<MergeAttempt, 'at' | 'durationMs' | 'strategy'>, started: number): Promise<void> {
+    const attempt: MergeAttempt = { at: this.ports.clock.now(), durationMs: Date.now() - started, strategy: this.settings.mergeStrategy ?? 'merge', ...a };
+    if (attempt.output) attempt.output = attempt.output.slice(-2000);
+    await this.commit([{ type: 'merge-attempted', id, runId, attempt }]);
+  }
+
+  private async applyMergeResult(id: string, runId: string, result: MergeResult, started: number, predicted = false, extra: Partial<MergeAttempt> = {}): Promise<void> {
+    const status = this.ticket(id).status;
+    if (result.kind === 'merged') {
+      await this.recordMerge(id, runId, { result: 'merged', commit: result.commit, ...extra, ...(result.note && { output: result.note }) }, started);
+      await this.commit([
+        { type: 'ticket-merged', id, commit: result.commit },
+        { type: 'ticket-status', id, from: status, to: 'done', reason: `merged as ${result.commit.slice(0, 8)}${result.note ? `; ${result.note}` : ''}` },
+        { type: 'lock-released', runId, reason: 'merged' },
+        ...(this.ticket(id).conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'resolved' as const }] : []),
+      ]);
+    } else if (result.kind === 'nothing-to-merge') {
+      await this.recordMerge(id, runId, { result: 'nothing-to-merge', ...extra }, started);
+      await this.commit([
+        { type: 'ticket-status', id, from: status, to: 'done', reason: 'nothing to merge: the target already has these changes' },
+        { type: 'lock-released', runId, reason: 'merged' },
+      ]);
+    } else if (result.kind === 'conflict') {
+      await this.recordMerge(id, runId, { result: 'conflict', files: result.files, ...extra }, started);
+      await this.commit([{ type: 'merge-conflict', id, runId, files: result.files, ...(predicted && { predicted: true }) }]);
+      await this.escalateMerge(
+        id,
+        runId,
+        `merge conflict in ${result.files.join(', ') || 'the branch'}${predicted ? ' (predicted by git merge-tree)' : ''}`,
+        `Merging ${this.currentRun(id)?.branch} into ${this.settings.targetBranch} conflicts in:\n${result.files.map((f) => `- ${f}`).join('\n')}`,
+        [...CONFLICT_OPTIONS],
+        'conflict',
+      );
+    } else if (result.kind === 'target-dirty') {
+      await this.recordMerge(id, runId, { result: 'target-dirty', ...extra }, started);
+      await this.escalateMerge(
+        id,
+        runId,
+        `${this.settings.targetBranch} is checked out with uncommitted changes in ${result.checkout}; the merge waits (stash and update, or later)`,
+        `The merged and tested result is ready, but ${result.checkout} has uncommitted changes, so ${this.settings.targetBranch} was not moved.`,
+        [...DIRTY_OPTIONS],
+      );
+    } else {
+      await this.recordMerge(id, runId, { result: 'test-failed', output: result.output, ...extra }, started);
+      await this.sendBackAfterTests(id, runId, result.output);
+    }
+  }
+
+  /** A failure after merge: the target did not move; the ticket goes back (rebased) with the failing output. */
+  private async sendBackAfterTests(id: string, runId: string, output: string): Promise<void> {
+    const run = this.state.runs[runId]!;
+    let note = '';
+    if (this.ports.workspace.bringUpToDate) {
+      const r = await this.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
+      note = r.kind === 'rebased' ? `\nYour branch was rebased onto the latest ${this.settings.targetBranch}.` : r.kind === 'conflict' ? `\nThe latest ${this.settings.targetBranch} is merged into your worktree with conflicts in ${r.files.join(', ')}; resolve them.` : '';
+    }
+    await this.commit([{ type: 'ticket-handoff', id, context: failureContext({ kind: 'test-failed-after-merge', message: 'the post-merge test command failed', output }, run.attempt) + note }]);
+    // merging → ready (retry, with the handoff above as its context) or → failed when retries are used up.
+    await this.afterFailure(id, runId, 'test-failed-after-merge', `tests failed after merge: ${lastLines(output, 3)}`, output);
+  }
+
+  private async escalateMerge(id: string, runId: string, why: string, context: string, options: string[], trigger: EscalationTrigger = 'conflict'): Promise<void> {
+    const e = createEscalation({ ticketId: id, runId, trigger, question: `${id}: ${why}`, context: context.slice(-20_000), options }, `${runId}-merge-${this.state.seq}`, this.ports.clock.now());
+    await this.commit([{ type: 'escalation-raised', escalation: e }]);
+    const status = this.ticket(id).status;
+    if (status !== 'escalated') await this.transition(id, 'escalated', why);
+  }
+
+  /** Batch mode: merge several together, test once; bisect on failure (see core/mergeQueue.ts). */
+  private async mergeBatchBisecting(ids: string[]): Promise<void> {
+    const b = new BatchBisector(ids);
+    const lastFailure = new Map<string, string>();
+    const started = Date.now();
+    for (;;) {
+      const step = b.next();
+      if (step.kind === 'done') {
+        for (const id of [...step.requeue].reverse()) {
+          if (this.ticket(id).status === 'merging') await this.transition(id, 'queued-for-merge', 'back in the queue after the batch found a culprit');
+          this.enqueue(id, true);
+        }
+        return;
+      }
+      if (step.kind === 'culprit') {
+        const run = this.currentRun(step.id)!;
+        const output = lastFailure.get(step.id) ?? 'the batch that contained it failed its tests';
+        await this.recordMerge(step.id, run.id, { result: 'test-failed', output, batch: ids }, started);
+        await this.sendBackAfterTests(step.id, run.id, output);
+        b.culprit();
+        continue;
+      }
+      const items = step.ids.map((id) => ({ ticket: this.ticket(id), run: this.currentRun(id)! }));
+      let r: BatchMergeResult;
+      try {
+        r = await this.ports.workspace.mergeBatch!(items, { strategy: this.settings.mergeStrategy ?? 'merge' });
+      } catch (err) {
+        r = { kind: 'test-failed', output: `the batch merge could not finish: ${errorText(err)}` };
+      }
+      if (r.kind === 'merged') {
+        for (const id of step.ids) {
+          const commit = r.commits[id];
+          await this.applyMergeResult(id, this.currentRun(id)!.id, commit ? { kind: 'merged', commit } : { kind: 'nothing-to-merge' }, started, false, { batch: step.ids });
+        }
+        b.report(true);
+      } else if (r.kind === 'test-failed') {
+        for (const id of step.ids) lastFailure.set(id, r.output);
+        b.report(false);
+      } else if (r.kind === 'conflict') {
+        await this.applyMergeResult(r.ticketId, this.currentRun(r.ticketId)!.id, { kind: 'conflict', files: r.files }, started, false, { batch: step.ids });
+        b.drop(r.ticketId);
+      } else {
+        // The user's checkout is dirty: this step waits for the human (stash and update, or later);
+        // the rest of the batch goes back to the queue.
+        for (const id of step.ids) await this.applyMergeResult(id, this.currentRun(id)!.id, r, started, false, { batch: step.ids });
+        for (const id of ids) {
+          if (this.ticket(id).status !== 'merging') continue;
+          await this.transition(id, 'queued-for-merge', 'back in the queue: the target checkout is dirty');
+          this.enqueue(id, true);
+        }
+        return;
+      }
+    }
+  }
+
+  // ---- the ways out (conflicts, dirty checkout, parked tickets) -----------------------
+
+  private requireStatus(id: string, allowed: readonly TicketStatus[], what: string): Ticket {
+    const t = this.ticket(id);
+    if (!allowed.includes(t.status)) throw new OrchestratorError('not-allowed', `${what} is for a ticket that is ${allowed.join(' or ')}; ${id} is ${t.status}.`);
+    return t;
+  }
+
+  private mergeableRun(id: string): Run {
+    const run = this.currentRun(id);
+    if (!run || run.outcome !== 'succeeded') throw new OrchestratorError('not-allowed', `${id} has no finished run with changes to merge.`);
+    return run;
+  }
+
+  private async closeMergeEscalations(id: string, option: string): Promise<void> {
+    const now = this.ports.clock.now();
+    const bodies: OrchardEventBody[] = [];
+    for (const e of Object.values(this.state.escalations)) {
+      if (e.ticketId !== id || e.answer || e.askedBy) continue;
+      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option: e.options.includes(option) ? option : undefined, guidance: option, by: 'human' }, now).answer! } });
+    }
+    await this.commit(bodies);
+  }
+
+  /**
+   * "Open the conflicted files": leaves the ticket's conflict in the integration worktree
+   * (the queue waits) and returns that folder and the conflicted files (absolute paths).
+   * The human resolves them there, then calls continueMerge.
+   */
+  async openConflict(id: string): Promise<{ dir: string; files: string[] }> {
+    const t = this.requireStatus(id, ['escalated'], 'Open the conflicted files');
+    const run = this.mergeableRun(id);
+    if (!this.ports.workspace.openConflict) throw new OrchestratorError('not-allowed', 'This workspace cannot open conflicts.');
+    const held = this.heldBy();
+    if (held && held !== id) throw new OrchestratorError('not-allowed', `The integration worktree holds the conflict of ${held}; finish it first (Continue Merge, send back, keep or discard).`);
+    const r = await this.withMergeLock(() => this.ports.workspace.openConflict!(t, run, this.mergeOptions(id)));
+    if (r.files.length === 0) {
+      // It merges cleanly now: straight to the queue.
+      await this.mergeNow(id);
+      return { dir: r.dir, files: [] };
+    }
+    await this.commit([
+      ...(t.conflict ? [] : [{ type: 'merge-conflict' as const, id, runId: run.id, files: r.files }]),
+      { type: 'merge-conflict-handled', id, how: 'resolving' },
+    ]);
+    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[0]);
+    return { dir: r.dir, files: r.files.map((f) => `${r.dir.replace(/\/$/, '')}/${f}`) };
+  }
+
+  /** "Continue Merge": the human resolved the conflict in the integration worktree; test, then move the target. */
+  async continueMerge(id: string): Promise<MergeResult> {
+    const t = this.requireStatus(id, ['escalated'], 'Continue Merge');
+    const run = this.mergeableRun(id);
+    if (!t.conflict?.resolving || !this.ports.workspace.continueMerge) {
+      throw new OrchestratorError('not-allowed', `${id} has no conflict open in the integration worktree; choose "Open the conflicted files" first.`);
+    }
+    const started = Date.now();
+    const result = await this.withMergeLock(async () => {
+      const r = await this.ports.workspace.continueMerge!(t, run, this.mergeOptions(id));
+      if (r.kind === 'conflict') return r; // still unresolved: nothing changes, the human goes on
+      await this.transition(id, 'queued-for-merge', 'conflict resolved by the human');
+      await this.transition(id, 'merging');
+      if (r.kind !== 'merged' && r.kind !== 'nothing-to-merge') {
+        await this.ports.workspace.abandonConflict?.(id);
+        await this.commit([{ type: 'merge-conflict-handled', id, how: 'resolved' }]);
+      }
+      this.stashNext.delete(id);
+      await this.applyMergeResult(id, run.id, r, started);
+      return r;
+    });
+    this.requestPump();
+    return result;
+  }
+
+  /** Sends the ticket back to its agent, rebased onto the target, with the conflict (or failure) as context. */
+  async sendBack(id: string, guidance?: string): Promise<void> {
+    const t = this.requireStatus(id, ['escalated', 'queued-for-merge', 'failed'], 'Send back to the agent');
+    const run = this.currentRun(id);
+    await this.withMergeLock(async () => {
+      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
+    });
+    let note = '';
+    if (run && this.ports.workspace.bringUpToDate) {
+      const r = await this.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
+      note =
+        r.kind === 'rebased'
+          ? `Your branch was rebased onto the latest ${this.settings.targetBranch}.`
+          : r.kind === 'conflict'
+            ? `The latest ${this.settings.targetBranch} is merged into your worktree and conflicts in ${r.files.join(', ')}: resolve the conflict markers, keeping both intents, and commit.`
+            : r.kind === 'up-to-date'
+              ? ''
+              : `Could not bring the branch up to date: ${'message' in r ? r.message : ''}`;
+    }
+    const conflict = t.conflict;
+    const context = [
+      conflict ? failureContext({ kind: 'merge-conflict', files: conflict.files }, run?.attempt ?? t.attempts) : t.reason ? `Previous attempt: ${t.reason}` : '',
+      note,
+      guidance ? `Guidance from the human: ${guidance}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    await this.commit([
+      { type: 'ticket-handoff', id, context },
+      ...(conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'sent-back' as const }] : []),
+      ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'sent back to its agent' }] : []),
+    ]);
+    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[1]);
+    this.mergeQueue = this.mergeQueue.filter((x) => x !== id);
+    await this.transition(id, 'ready', `sent back to its agent${conflict ? ` with the conflict in ${conflict.files.join(', ')}` : ''}`);
+    this.requestPump();
+  }
+
+  /** Keeps the branch for later: the ticket waits (escalated) until Merge Now, Send Back or Discard. */
+  async keepForLater(id: string): Promise<void> {
+    const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Keep the branch for later');
+    await this.withMergeLock(async () => {
+      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
+    });
+    const run = this.currentRun(id);
+    this.mergeQueue = this.mergeQueue.filter((x) => x !== id);
+    await this.commit([
+      ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'kept' as const }] : []),
+      ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'kept for later' }] : []),
+    ]);
+    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[2]);
+    if (t.status === 'queued-for-merge') await this.transition(id, 'escalated', `kept for later: branch ${run?.branch ?? `orchard/${id}`}`);
+    this.requestPump();
+  }
+
+  /**
+   * Discards the ticket's work. Nothing unmerged is deleted without confirmed=true, and even
+   * then the branch is kept under refs/orchard/discarded/<ticket>/<time>.
+   */
+  async discard(id: string, confirmed = false): Promise<{ ref?: string }> {
+    const t = this.requireStatus(id, ['escalated', 'queued-for-merge', 'failed', 'ready', 'backlog', 'blocked', 'cancelled'], 'Discard');
+    if (!confirmed) throw new OrchestratorError('not-allowed', `Discarding ${id} needs confirmation (nothing was deleted); its branch would be kept under refs/orchard/discarded/${id}/.`);
+    const run = this.currentRun(id);
+    const ref = await this.withMergeLock(async () => {
+      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
+      return run && this.ports.workspace.discard ? this.ports.workspace.discard(run) : undefined;
+    });
+    this.mergeQueue = this.mergeQueue.filter((x) => x !== id);
+    await this.commit([
+      { type: 'ticket-discarded', id, ...(ref && { ref }) },
+      ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'discarded' as const }] : []),
+      ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'discarded' }] : []),
+    ]);
+    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[3]);
+    if (this.ticket(id).status !== 'cancelled') await this.transition(id, 'cancelled', `discarded${ref ? `; its work is kept at ${ref}` : ''}`);
+    this.requestPump();
+    return ref ? { ref } : {};
+  }
+
+  /** Puts a finished ticket (kept, escalated after its merge) at the front of the merge queue and merges it. */
+  async mergeNow(id: string): Promise<void> {
+    const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Merge Now');
+    this.mergeableRun(id);
+    await this.withMergeLock(async () => {
+      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
+    });
+    if (t.conflict) await this.commit([{ type: 'merge-conflict-handled', id, how: 'merge-now' }]);
+    await this.closeMergeEscalations(id, 'Merge now');
+    if (t.status === 'escalated') await this.transition(id, 'queued-for-merge', 'merge now (asked by the human)');
+    this.enqueue(id, true);
+    await this.drainMergeQueue();
+  }
+
+  /** The target's checkout was dirty: stash the user's changes, fast-forward, put them back, for this ticket's merge. */
+  async stashAndUpdate(id: string): Promise<void> {
+    this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Stash and update');
+    this.stashNext.add(id);
+    await this.mergeNow(id);
   }
 
   private clearTimer(runId: string): void {
@@ -806,9 +1326,11 @@ export class Orchestrator implements Disposable {
   }
 
   private isSettled(): boolean {
-    if (this.pumping || this.merging || this.inFlight > 0 || this.mergeQueue.length) return false;
+    // While the human resolves a conflict in the integration worktree, the queue waits on them.
+    const held = this.heldBy() !== undefined;
+    if (this.pumping || this.merging || this.inFlight > 0 || (this.mergeQueue.length && !held)) return false;
     for (const t of Object.values(this.state.tickets)) {
-      if (ACTIVE_STATUSES.has(t.status) || t.status === 'queued-for-merge') return false;
+      if (ACTIVE_STATUSES.has(t.status) || (t.status === 'queued-for-merge' && !held)) return false;
       if (this.active && t.status === 'ready' && !this.state.startsPaused) return false;
     }
     return true;
@@ -825,6 +1347,11 @@ export class Orchestrator implements Disposable {
     }
   }
 }
+
+/** The four ways out of a merge conflict, as offered to the human. */
+export const CONFLICT_OPTIONS = ['Open the conflicted files', 'Send back to the agent', 'Keep the branch for later', 'Discard'] as const;
+/** The choices when the target is checked out with uncommitted changes. */
+export const DIRTY_OPTIONS = ['Stash and update', 'Later'] as const;
 
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join(' ⏎ ').slice(-400);

@@ -2,13 +2,22 @@
 // (VS Code reads its own settings and passes the same shape).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS, MODES, type Mode, type Settings } from '../core/model';
+import { DEFAULT_SETTINGS, MERGE_STRATEGIES, MODES, type Mode, type Settings } from '../core/model';
+import { validateGates } from '../core/gates';
 
 export interface OrchardConfig extends Settings {
   /** Profile for tickets that name none. */
   defaultAgent: string;
   /** argv run in the integration worktree after each merge. */
   testCommand: string[];
+  /** Where ticket worktrees go (default `<repo>.orchard/worktrees`). */
+  worktreesDir?: string;
+  /** Worktree setup: { copy: [globs], share: [{ path, mode: copy|hardlink|symlink }], command: [argv], sparse: bool }. */
+  worktreeSetup?: import('./git/worktrees').WorktreeSetup;
+  /** Prepared worktrees kept ready (0: none). */
+  worktreePool?: number;
+  /** Custom agent profiles: name → { argv, interactiveArgv?, rateLimitPatterns?, needsInputPatterns?, donePatterns?, usage?, extends? }. */
+  agentProfiles?: Record<string, unknown>;
 }
 
 export const CONFIG_FILE = 'config.json';
@@ -39,6 +48,14 @@ export function validateConfig(raw: Record<string, unknown>, where: string): Orc
   if (!Number.isInteger(c.maxRetries) || c.maxRetries < 0 || c.maxRetries > 10) bad('maxRetries', 'use a whole number from 0 to 10');
   if (typeof c.defaultAgent !== 'string' || !c.defaultAgent) bad('defaultAgent', 'name an agent profile such as claude or codex');
   if (!Array.isArray(c.testCommand) || c.testCommand.some((a) => typeof a !== 'string')) bad('testCommand', 'use an argv array such as ["npm", "test"]');
+  // Gates and merging
+  const gateProblems = validateGates(c.gates, c.requiredGatesByLabel);
+  if (gateProblems.length) throw new ConfigError(`${where}: ${gateProblems.join('; ')}`);
+  if (c.mergeStrategy !== undefined && !MERGE_STRATEGIES.includes(c.mergeStrategy)) bad('mergeStrategy', `use one of ${MERGE_STRATEGIES.join(', ')}`);
+  if (c.batchMerge !== undefined && typeof c.batchMerge !== 'boolean') bad('batchMerge', 'use true or false');
+  if (c.maxBatch !== undefined && (!Number.isInteger(c.maxBatch) || c.maxBatch < 2 || c.maxBatch > 64)) bad('maxBatch', 'use a whole number from 2 to 64');
+  if (c.reviewerRounds !== undefined && (!Number.isInteger(c.reviewerRounds) || c.reviewerRounds < 0 || c.reviewerRounds > 10)) bad('reviewerRounds', 'use a whole number from 0 to 10');
+  if (c.predictConflicts !== undefined && typeof c.predictConflicts !== 'boolean') bad('predictConflicts', 'use true or false');
   return c;
 }
 

@@ -7,11 +7,12 @@ import type { Disposable, Event } from '../core/emitter';
 import type { OrchardState } from '../core/model';
 import { Orchestrator } from '../core/orchestrator';
 import type { Clock, Logger, Ports } from '../core/ports';
-import { AgentLauncher, HeadlessRunnerHost, type RunnerHost } from './agents/launcher';
-import { fakeProfile, type AgentProfile } from './agents/profiles';
+import { AgentLauncher, HeadlessRunnerHost, type LauncherOptions, type RunnerHost } from './agents/launcher';
+import { customProfiles, fakeProfile, type AgentProfile } from './agents/profiles';
 import { readConfig, type OrchardConfig } from './config';
 import { commonDir, currentBranch, repoRoot } from './git/git';
 import { GitWorkspace } from './git/workspace';
+import { GateRunner } from './gates/runner';
 import { FileStateStore, openState, type LeaseHolder, type WriterLease } from './store';
 
 export const systemClock: Clock = {
@@ -69,6 +70,8 @@ export interface SessionOptions {
   profiles?: Record<string, AgentProfile>;
   /** Extra environment for agents. */
   agentEnv?: Record<string, string>;
+  /** Launcher limits (tests shrink them): output-loop size, TERM→KILL grace, poll interval. */
+  launcher?: Partial<Pick<LauncherOptions, 'maxLogBytes' | 'killGraceMs' | 'pollMs'>>;
 }
 
 export type Session =
@@ -109,15 +112,29 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       },
     };
   }
-  const workspace = new GitWorkspace({ repo: paths.repo, targetBranch: config.targetBranch, testCommand: config.testCommand, log });
+  const workspace = new GitWorkspace({
+    repo: paths.repo,
+    targetBranch: config.targetBranch,
+    testCommand: config.testCommand,
+    worktreesDir: config.worktreesDir,
+    worktreeSetup: config.worktreeSetup,
+    worktreePool: config.worktreePool,
+    commonDir: paths.commonDir,
+    log,
+  });
+  // Orchard's own files in worktrees (agent-status.json, Claude hook settings) never get committed.
+  workspace.worktrees.excludeOrchardFiles();
+  // Warm pool: prepared worktrees left by an earlier process are reused, then topped up.
+  if (config.worktreePool) void workspace.worktrees.adoptPool().then(() => workspace.worktrees.refillPool());
   const launcher = new AgentLauncher({
     stateDir: paths.stateDir,
     distDir: opts.distDir,
     host: opts.host ?? new HeadlessRunnerHost(),
     defaultProfile: config.defaultAgent,
-    profiles: { fake: fakeProfile(opts.distDir), ...opts.profiles },
+    profiles: { fake: fakeProfile(opts.distDir), ...customProfiles(config.agentProfiles), ...opts.profiles },
     log,
     env: opts.agentEnv,
+    ...opts.launcher,
   });
   let nextId = 0;
   const ports: Ports = {
@@ -127,6 +144,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     state: opened.store,
     workspace,
     agents: launcher,
+    gates: new GateRunner({ stateDir: paths.stateDir, agents: launcher, log, clock: opts.clock ?? systemClock }),
   };
   const orchestrator = await Orchestrator.open(ports, config);
   let closing: Promise<void> | undefined;

@@ -399,7 +399,8 @@ export class Merger {
         stashed = (await revParse(checkout.path, 'refs/stash')) !== before;
         if (!stashed || !(await isClean(checkout.path))) return { kind: 'dirty', checkout: checkout.path };
       }
-      await git(checkout.path).raw(['merge', '--ff-only', '--quiet', next]).catch(() => undefined);
+      // The reflog says it was Orchard (run inspection tells Orchard's moves of the target from an agent's).
+      await git(checkout.path).env({ ...process.env, GIT_REFLOG_ACTION: 'orchard: merge' }).raw(['merge', '--ff-only', '--quiet', next]).catch(() => undefined);
       if (stashed) {
         await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
         const stillThere = (await git(checkout.path).raw(['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);

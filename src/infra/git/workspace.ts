@@ -1,16 +1,22 @@
 // WorkspacePort on real git: ticket worktrees (worktrees.ts) and the merge step (merger.ts).
 import { basename, dirname, join } from 'node:path';
 import type { Run, Ticket } from '../../core/model';
-import type { BatchMergeResult, ChangeSummary, Logger, MergeOptions, MergeResult, WorkspacePort, WorktreeInfo } from '../../core/ports';
+import type { BatchMergeResult, ChangeSummary, Logger, MergeOptions, MergeResult, RunInspection, WorkspacePort, WorktreeInfo } from '../../core/ports';
 import { revParse } from './git';
 import { Merger } from './merger';
-import { WorktreeManager } from './worktrees';
+import { WorktreeManager, type WorktreeSetup } from './worktrees';
 
 export interface GitWorkspaceOptions {
   repo: string;
   targetBranch: string;
   /** Where ticket worktrees go; default `<repo>.orchard/worktrees`. */
   worktreesDir?: string;
+  /** Per-repository worktree setup: files to copy, shared folders, setup command, sparse checkout. */
+  worktreeSetup?: WorktreeSetup;
+  /** Prepared worktrees kept ready (warm pool). */
+  worktreePool?: number;
+  /** The git common dir (info/exclude lives there). */
+  commonDir?: string;
   /** argv run in the integration worktree after each merge; the target moves only if it exits 0. */
   testCommand?: readonly string[];
   testTimeoutMs?: number;
@@ -28,7 +34,16 @@ export class GitWorkspace implements WorkspacePort {
   constructor(private readonly opts: GitWorkspaceOptions) {
     const home = defaultOrchardHome(opts.repo);
     const targetTip = () => this.targetTip();
-    this.worktrees = new WorktreeManager({ repo: opts.repo, worktreesDir: opts.worktreesDir ?? join(home, 'worktrees'), targetTip, log: opts.log });
+    this.worktrees = new WorktreeManager({
+      repo: opts.repo,
+      worktreesDir: opts.worktreesDir ?? join(home, 'worktrees'),
+      targetTip,
+      targetBranch: opts.targetBranch,
+      setup: opts.worktreeSetup,
+      poolSize: opts.worktreePool,
+      commonDir: opts.commonDir,
+      log: opts.log,
+    });
     this.merger = new Merger({
       repo: opts.repo,
       targetBranch: opts.targetBranch,
@@ -68,6 +83,14 @@ export class GitWorkspace implements WorkspacePort {
 
   collectChanges(run: Run, message: string): Promise<ChangeSummary> {
     return this.worktrees.collectChanges(run, message);
+  }
+
+  saveWip(run: Run, message: string): Promise<string | undefined> {
+    return this.worktrees.saveWip(run, message);
+  }
+
+  inspectRun(run: Run): Promise<RunInspection> {
+    return this.worktrees.inspectRun(run);
   }
 
   merge(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult> {
