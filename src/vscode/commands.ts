@@ -50,7 +50,8 @@ export interface CommandTypes {
   'orchard.pause': () => Promise<void>;
   'orchard.resume': () => Promise<void>;
   'orchard.stopAll': (opts?: Confirm) => Promise<boolean>;
-  'orchard.startTicket': (ticket?: TicketArg, selection?: TicketArg[] | { overlap?: OverlapChoice }) => Promise<string[]>;
+  /** From a tree: the clicked node and the selection; from code: opts answers the pre-flight. */
+  'orchard.startTicket': (ticket?: TicketArg, selection?: TicketArg[], opts?: { overlap?: OverlapChoice }) => Promise<string[]>;
   'orchard.cancelTicket': (ticket?: TicketArg, opts?: Confirm) => Promise<boolean>;
   'orchard.retryTicket': (ticket?: TicketArg) => Promise<boolean>;
   'orchard.openTerminal': (ticket?: TicketArg) => Promise<boolean>;
@@ -309,9 +310,9 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       await s.orchestrator.stopAll();
       return true;
     },
-    'orchard.startTicket': async (arg, selection) => {
+    'orchard.startTicket': async (arg, selection, opts) => {
       const s = await w();
-      const overlap = selection && !Array.isArray(selection) ? selection.overlap : undefined;
+      const overlap = opts?.overlap;
       let ids = Array.isArray(selection) ? selection.map((x) => ticketIdOf(x, s)).filter((x): x is string => !!x) : [];
       const one = ticketIdOf(arg, s);
       if (one && !ids.includes(one)) ids = [one, ...ids];
@@ -393,6 +394,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
             : escalation
               ? open.find((x) => x.ticketId === ticketIdOf(escalation, s))
               : undefined;
+      if (!e && typeof escalation === 'string') throw new Error(`There is no question "${escalation}" (and ${escalation} has none open).`);
       if (!e) {
         if (open.length === 0) {
           void vscode.window.showInformationMessage('No agent is waiting for an answer.');
