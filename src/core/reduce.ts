@@ -37,6 +37,9 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       if (e.progress !== undefined) r.progress = e.progress;
       if (e.message !== undefined) r.message = e.message;
       if (e.pid !== undefined) r.pid = e.pid;
+      if (e.worktree !== undefined) r.worktree = e.worktree;
+      if (e.branch !== undefined) r.branch = e.branch;
+      if (e.base !== undefined) r.base = e.base;
       break;
     }
     case 'run-ended': {
