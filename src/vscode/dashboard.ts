@@ -35,10 +35,17 @@ export interface DashboardStats {
   buildMs: number[];
   /** Size of each posted message (JSON bytes). */
   messageBytes: number[];
+  /** Webviews resolved (panel and side-bar view). */
+  webviews: number;
   snapshots: number;
   patches: number;
   resyncs: number;
   rejected: number;
+  /** Core changes seen, and how many found no ready webview (hidden). */
+  changes: number;
+  notReady: number;
+  /** Last errors while building or posting (also in the Orchard log). */
+  errors: string[];
 }
 
 const keep = (a: number[], v: number) => {
@@ -82,6 +89,7 @@ class DashboardConnection implements vscode.Disposable {
       controller.onDidChangeState(() => this.schedule(Date.now())),
     );
     webview.html = this.html();
+    stats.webviews += 1;
     this.clock = setInterval(() => {
       if (this.ready && this.last?.header.batch === 'running') this.schedule(Date.now());
     }, CLOCK_REFRESH_MS);
@@ -124,7 +132,11 @@ class DashboardConnection implements vscode.Disposable {
   }
 
   private schedule(eventAt: number): void {
-    if (!this.ready) return;
+    this.stats.changes += 1;
+    if (!this.ready) {
+      this.stats.notReady += 1;
+      return;
+    }
     this.pendingEventAt ??= eventAt;
     if (this.timer) return;
     const wait = Math.max(0, this.lastFlush + UPDATE_INTERVAL_MS - Date.now());
@@ -132,6 +144,15 @@ class DashboardConnection implements vscode.Disposable {
   }
 
   private flush(): void {
+    try {
+      this.update();
+    } catch (e) {
+      this.stats.errors.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      if (this.stats.errors.length > 20) this.stats.errors.shift();
+    }
+  }
+
+  private update(): void {
     this.timer = undefined;
     const eventAt = this.pendingEventAt ?? Date.now();
     this.pendingEventAt = undefined;
@@ -239,7 +260,7 @@ class DashboardActions {
   }
 }
 
-const emptyStats = (): DashboardStats => ({ latencyMs: [], renderMs: [], buildMs: [], messageBytes: [], snapshots: 0, patches: 0, resyncs: 0, rejected: 0 });
+const emptyStats = (): DashboardStats => ({ latencyMs: [], renderMs: [], buildMs: [], messageBytes: [], webviews: 0, changes: 0, notReady: 0, snapshots: 0, patches: 0, resyncs: 0, rejected: 0, errors: [] });
 
 /** The dashboard: the editor panel, the side-bar view, and the stats of both. */
 export class DashboardPanel implements vscode.Disposable {

@@ -192,11 +192,23 @@ function renderGraph(v: DashboardView, changedIds?: readonly string[]): void {
       shapeKey = key;
       return;
     }
-    if (key !== shapeKey || !layout) layout = layoutGraph(v.nodes, v.edges);
-    shapeKey = key;
-    box.innerHTML = graphSvg(v, layout, selected);
-    nodeEls.clear();
-    for (const el of Array.from(box.querySelectorAll<SVGGElement>('g.node'))) nodeEls.set(el.dataset.id!, el);
+    if (key !== shapeKey || !layout) {
+      // Laying out hundreds of tickets takes a moment: paint the rest of the dashboard first.
+      shapeKey = key;
+      layout = undefined;
+      if (v.nodes.length > 150) {
+        box.innerHTML = `<p class="empty">Laying out ${v.nodes.length} tickets…</p>`;
+        const token = key;
+        setTimeout(() => {
+          if (shapeKey !== token || !view) return;
+          layout = layoutGraph(view.nodes, view.edges);
+          drawGraph(view, layout);
+        }, 0);
+        return;
+      }
+      layout = layoutGraph(v.nodes, v.edges);
+    }
+    drawGraph(v, layout);
     return;
   }
   // Same shape: only recolour the nodes that changed (and edge highlights if the path moved).
@@ -212,6 +224,13 @@ function renderGraph(v: DashboardView, changedIds?: readonly string[]): void {
     el.replaceWith(fresh);
     nodeEls.set(id, fresh);
   }
+}
+
+function drawGraph(v: DashboardView, l: GraphLayout): void {
+  const box = $('#graph');
+  box.innerHTML = graphSvg(v, l, selected);
+  nodeEls.clear();
+  for (const el of Array.from(box.querySelectorAll<SVGGElement>('g.node'))) nodeEls.set(el.dataset.id!, el);
 }
 
 function renderGantt(v: DashboardView): void {
