@@ -400,7 +400,9 @@ export class Merger {
         if (!stashed || !(await isClean(checkout.path))) return { kind: 'dirty', checkout: checkout.path };
       }
       // The reflog says it was Orchard (run inspection tells Orchard's moves of the target from an agent's).
-      await git(checkout.path).env({ ...process.env, GIT_REFLOG_ACTION: 'orchard: merge' }).raw(['merge', '--ff-only', '--quiet', next]).catch(() => undefined);
+      // execa, not simple-git's .env(): its environment guard rejects the whole call when the user's
+      // environment holds GIT_SSL_CAINFO, GIT_ASKPASS, … and the merge silently never happened.
+      await execa('git', ['merge', '--ff-only', '--quiet', next], { cwd: checkout.path, env: { GIT_REFLOG_ACTION: 'orchard: merge' }, reject: false });
       if (stashed) {
         await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
         const stillThere = (await git(checkout.path).raw(['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);
