@@ -176,7 +176,7 @@ export const steps = [
         await sampleLatency(body);
         return Number(await body.getAttribute('data-version')) > v0;
       });
-      await shot('05-dashboard-running-dark');
+      await shot('05-dashboard-running');
       const header = (await body.locator('#header').innerText()).replace(/\s+/g, ' ');
       return { note: `${nodes} graph nodes, ${metrics} metrics; header: ${header.slice(0, 120)}` };
     },
@@ -191,7 +191,7 @@ export const steps = [
         await sampleLatency(body);
         return card.isVisible();
       }, 45_000);
-      await shot('06-dashboard-escalation-dark');
+      await shot('06-dashboard-escalation');
       await card.locator('input[name="guidance"]').fill('Use plain HTML forms, no library.');
       await card.locator('button[type="submit"]').click();
       await until(page, 'the escalation to leave the queue', async () => {
@@ -206,18 +206,21 @@ export const steps = [
     async run({ page, seeded, shot }) {
       if (seeded.length === 0) return { skip: 'no tickets were seeded' };
       const body = await dashboardBody(page);
-      await until(page, 'three done tickets', async () => {
+      // The run settles: no agent busy any more (merged, or waiting on the human after a merge problem).
+      await until(page, 'every agent idle', async () => {
         await sampleLatency(body);
-        return (await body.locator('svg.graph g.node.st-done').count()) >= 3;
+        return (await body.locator('#slots .s-idle').count()) === (await body.locator('#slots tbody tr').count());
       }, 90_000);
       await page.waitForTimeout(600);
-      await shot('07-dashboard-done-dark');
+      const theme = async () => ((await body.getAttribute('class')) ?? '').match(/vscode-(light|dark|high-contrast)/)?.[1] ?? 'theme';
+      await shot(`07-dashboard-settled-${await theme()}`);
       await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
       await page.waitForTimeout(1_500);
-      await shot('08-dashboard-done-light');
+      await shot(`08-dashboard-settled-${await theme()}`);
+      const done = await body.locator('svg.graph g.node.st-done').count();
       const ms = latencies.map((x) => x.ms).sort((a, b) => a - b);
       const q = (f) => ms[Math.min(ms.length - 1, Math.floor(f * ms.length))];
-      return { note: ms.length ? `event → visible latency over ${ms.length} updates: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${ms[ms.length - 1]} ms` : 'no latency samples' };
+      return { note: `${done} done; ` + (ms.length ? `event → visible latency over ${ms.length} updates: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${ms[ms.length - 1]} ms` : 'no latency samples') };
     },
   },
   {
