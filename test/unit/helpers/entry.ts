@@ -7,3 +7,4 @@ export { AgentLauncher, HeadlessRunnerHost } from '../../../src/infra/agents/lau
 export { runCli, describeError, UsageError } from '../../../src/cli/commands';
 export { expandArgv, resolveProfile, composePrompt, fakeProfile, BUILTIN_PROFILES, ProfileError } from '../../../src/infra/agents/profiles';
 export { ImportError } from '../../../src/core/importers';
+export { runPlanner, acceptProposal, rejectProposal, listProposals, loadProposal } from '../../../src/infra/planner';

@@ -1,0 +1,86 @@
+// `orchard-agent subtask`: a running agent delegates work as a new ticket its own ticket
+// depends on, waits until it is merged, continues on top of it; bounded in depth and count.
+import { strict as assert } from 'node:assert';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { emptyState, type OrchardState, type Ticket } from '../../src/core/model';
+import { planSubtask, subtaskDepth } from '../../src/core/workflows/agentTickets';
+import { buildDist, cleanupRepos, makeRepo, within } from './helpers/repo';
+import { openWriter, spec, type OpenedWriter } from './helpers/session';
+
+before(() => buildDist());
+const open: OpenedWriter[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.close();
+});
+after(() => cleanupRepos());
+
+function st(...ts: Array<Partial<Ticket> & { id: string }>): OrchardState {
+  const s = emptyState();
+  for (const t of ts) s.tickets[t.id] = { title: t.id, prompt: t.id, priority: 'P1', dependsOn: [], files: [], labels: [], status: 'running', createdAt: 0, attempts: 1, ...t };
+  return s;
+}
+
+describe('subtask limits (core)', () => {
+  it('makes <parent>.s<n> with the parent priority, labelled with its parent', () => {
+    const p = planSubtask(st({ id: 'T1' }), {}, 'T1', { title: 'Write the helper', files: ['src/h.ts'] });
+    assert.ok(p.ok);
+    assert.equal(p.ticket.id, 'T1.s1');
+    assert.equal(p.ticket.priority, 'P1');
+    assert.deepEqual(p.ticket.labels, ['subtask-of:T1']);
+  });
+  it('refuses past the depth limit', () => {
+    const s = st({ id: 'T1' }, { id: 'T1.s1', labels: ['subtask-of:T1'] }, { id: 'T1.s1.s1', labels: ['subtask-of:T1.s1'] });
+    assert.equal(subtaskDepth(s, 'T1.s1.s1'), 2);
+    assert.ok(planSubtask(s, {}, 'T1.s1', { title: 'x' }).ok);
+    const deep = planSubtask(s, {}, 'T1.s1.s1', { title: 'x' });
+    assert.ok(!deep.ok && /nest 2 deep/.test(deep.problems[0]!));
+  });
+  it('refuses past the count per ticket and in total', () => {
+    const s = st({ id: 'T1' }, { id: 'T1.s1', labels: ['subtask-of:T1'] });
+    const r = planSubtask(s, { subtasks: { maxPerTicket: 1 } }, 'T1', { title: 'x' });
+    assert.ok(!r.ok && /already delegated 1/.test(r.problems[0]!));
+    const t = planSubtask(s, { subtasks: { maxTotal: 1 } }, 'T1.s1', { title: 'x' });
+    assert.ok(!t.ok && /at most 1/.test(t.problems[0]!));
+  });
+  it('validates the subtask like an import', () => {
+    const r = planSubtask(st({ id: 'T1' }), {}, 'T1', { title: 'x', role: 'Big Boss', estimate: 0 });
+    assert.ok(!r.ok && r.problems.length === 2, JSON.stringify(r));
+  });
+});
+
+describe('subtask delegation end to end (fake agent)', () => {
+  it('the parent waits (slot lent), the subtask merges, the parent continues on top of it and merges', async () => {
+    const r = makeRepo();
+    // One agent: the waiting parent must lend its slot, or this would deadlock.
+    const w = await openWriter(r.repo, { maxAgents: 1 }, '2');
+    open.push(w);
+    const o = w.s.orchestrator;
+    await o.addTickets([spec('P', { prompt: 'do P\n@subtask Write the helper', files: ['src/P.txt'] })]);
+    await o.start();
+    await within(o.whenIdle(), 60_000, 'parent and subtask');
+    const t = o.snapshot.tickets;
+    if (Object.keys(t).length !== 2) console.log(w.events.filter((e) => e.type === 'ticket-status' || e.type === 'run-ended').map((e) => JSON.stringify(e)).join('\n'));
+    assert.equal(t['P.s1']?.status, 'done', JSON.stringify(t['P.s1']));
+    assert.equal(t.P!.status, 'done', t.P!.reason);
+    assert.deepEqual(t.P!.dependsOn, ['P.s1']);
+    const seq = (pred: (e: (typeof w.events)[number]) => boolean) => w.events.find(pred)!.seq;
+    assert.ok(seq((e) => e.type === 'ticket-merged' && e.id === 'P.s1') < seq((e) => e.type === 'ticket-merged' && e.id === 'P'));
+    // Only one run of P: it waited instead of failing and retrying.
+    assert.equal(Object.values(o.snapshot.runs).filter((x) => x.ticketId === 'P').length, 1);
+    // P's branch contains the subtask's merge (it continued on top of it).
+    const onP = r.git('log', '--format=%s', 'main');
+    assert.match(onP, /P\.s1: Write the helper/);
+    assert.ok(w.events.some((e) => e.type === 'run-progress' && /waits for subtask P\.s1/.test(e.message ?? '')));
+  });
+  it('is bounded: a second subtask past maxPerTicket is refused and the agent goes on', async () => {
+    const r = makeRepo();
+    const w = await openWriter(r.repo, { maxAgents: 2, subtasks: { maxPerTicket: 1 } }, '2');
+    open.push(w);
+    const o = w.s.orchestrator;
+    await o.addTickets([spec('Q', { prompt: 'do Q\n@subtask first\n@subtask second' })]);
+    await o.start();
+    await within(o.whenIdle(), 60_000, 'bounded subtasks');
+    assert.deepEqual(Object.keys(o.snapshot.tickets).sort(), ['Q', 'Q.s1']);
+    assert.equal(o.snapshot.tickets.Q!.status, 'done');
+  });
+});
