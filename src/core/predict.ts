@@ -15,8 +15,6 @@ export interface PredictOptions {
   overlapThreshold?: number;
   /** Time per estimated minute before anything has finished (default one real minute). */
   priorMsPerMinute?: number;
-  /** How many finished minutes of evidence outweigh the prior by half (default 30). */
-  priorWeightMinutes?: number;
 }
 
 export interface TicketEta {
@@ -55,12 +53,11 @@ function runTime(runs: readonly Run[], now: number): Map<string, number> {
 }
 
 /**
- * ms per estimated minute, from finished tickets: (Σ run time + prior × w) ÷ (Σ estimate + w),
- * a shrinkage estimate that starts at the prior and follows the evidence.
+ * ms per estimated minute, from finished tickets: Σ run time ÷ Σ estimate; before any ticket
+ * finished, the prior (one real minute per estimated minute).
  */
-export function observedRate(state: OrchardState, now: number, o: Pick<PredictOptions, 'priorMsPerMinute' | 'priorWeightMinutes'> = {}): { msPerMinute: number; samples: number } {
+export function observedRate(state: OrchardState, now: number, o: Pick<PredictOptions, 'priorMsPerMinute'> = {}): { msPerMinute: number; samples: number } {
   const prior = o.priorMsPerMinute ?? MS_PER_MIN;
-  const w = o.priorWeightMinutes ?? 30;
   const time = runTime(Object.values(state.runs), now);
   let spent = 0;
   let estimated = 0;
@@ -72,9 +69,9 @@ export function observedRate(state: OrchardState, now: number, o: Pick<PredictOp
     samples++;
   }
   if (samples === 0) return { msPerMinute: prior, samples };
-  // With evidence, the prior's weight shrinks to a tenth of the evidence it is up against.
-  const wp = Math.min(w, estimated / 10);
-  return { msPerMinute: (spent + prior * wp) / (estimated + wp), samples };
+  // Evidence replaces the prior as soon as there is some: agents are often many times faster
+  // or slower than estimated, and a blend with the prior stays wrong for a long time.
+  return { msPerMinute: spent / estimated, samples };
 }
 
 function currentRun(state: OrchardState, id: string): Run | undefined {
