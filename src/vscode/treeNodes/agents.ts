@@ -54,7 +54,8 @@ export function slotViews(s: OrchardState, maxAgents: number, active: boolean, d
     const pt = prev && s.tickets[prev.ticketId];
     const limited = pt && pt.status === 'ready' && pt.notBefore !== undefined && pt.notBefore > Date.now() && /rate limited/.test(pt.reason ?? '');
     if (limited) out.push({ slot, state: 'rate limited', profile: pt.agent ?? defaultAgent, detail: pt.reason });
-    else out.push({ slot, state: active ? 'idle' : 'paused' });
+    // Paused: a batch was started and then paused; before any batch a slot is simply idle.
+    else out.push({ slot, state: !active && s.batch && !s.batch.endedAt ? 'paused' : 'idle' });
   }
   return out;
 }

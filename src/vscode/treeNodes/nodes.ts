@@ -126,6 +126,7 @@ export function ticketItem(t: Ticket, state: OrchardState, now: number): vscode.
   const waitingOn = t.dependsOn.filter((d) => state.tickets[d]?.status !== 'done');
   if ((t.status === 'backlog' || t.status === 'blocked') && waitingOn.length) parts.push(`after ${waitingOn.join(', ')}`);
   if (t.reason && t.status !== 'running' && t.status !== 'done') parts.push(t.reason);
+  if (t.status === 'done' && t.mergedAs) parts.push(`merged ${t.mergedAs.slice(0, 8)}`);
   item.description = parts.join(' · ');
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${t.id}** — `).appendText(t.title);

@@ -1,0 +1,123 @@
+// End-to-end steps for the side bar and the palette (spread into steps.mjs): a ticket added
+// through Add Ticket's guided input (typed with the keyboard), started from its inline
+// action in the Tickets tree, its escalation answered from the notification's QuickPick,
+// and the ticket moving to Done in the tree.
+import { runCommand } from './steps.mjs';
+
+const TITLE = 'Greet the user';
+const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
+const quickInput = (page) => page.locator('.quick-input-widget .quick-input-box input');
+
+/** Types into the current quick input (input box or quick pick) and presses Enter. */
+async function answerInput(page, text, { expectTitle } = {}) {
+  const input = quickInput(page);
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  if (expectTitle) await page.locator('.quick-input-widget .quick-input-title', { hasText: expectTitle }).waitFor({ state: 'visible', timeout: 10_000 });
+  if (text) await page.keyboard.type(text, { delay: 5 });
+  await page.waitForTimeout(150);
+  await page.keyboard.press('Enter');
+}
+
+/** Rows of the Tickets tree as [level, text], in display order. */
+async function ticketRows(page) {
+  const pane = sidebar(page).locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) }).first();
+  return pane.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
+}
+
+/** The status group a ticket row is shown under (scrolls the tree: rows are virtualised). */
+async function groupOf(page, title) {
+  const pane = sidebar(page).locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) }).first();
+  for (let scroll = 0; scroll < 6; scroll++) {
+    let group = '';
+    for (const [level, text] of await ticketRows(page)) {
+      if (level === 1) group = text;
+      else if (text.includes(title)) return group;
+    }
+    await pane.locator('.monaco-list').first().hover();
+    await page.mouse.wheel(0, scroll < 3 ? 200 : -600);
+    await page.waitForTimeout(100);
+  }
+  return undefined;
+}
+
+async function until(page, what, probe, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe().catch((e) => `error: ${e.message}`);
+    if (last === true) return;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+export const treeSteps = [
+  {
+    name: 'tree: the side bar has Tickets, Agents, Escalations and Merge Queue views',
+    async run({ page, shot }) {
+      for (const v of ['Tickets', 'Agents', 'Escalations', 'Merge Queue', 'Locks']) {
+        await sidebar(page).locator('.pane-header', { hasText: v }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      }
+      await shot('10-sidebar-views');
+    },
+  },
+  {
+    name: 'palette: Orchard: Add Ticket through its guided input (keyboard)',
+    async run({ page, shot }) {
+      await runCommand(page, 'Orchard: Add Ticket');
+      await answerInput(page, TITLE, { expectTitle: '1/6' });
+      // A one-line prompt; lines starting with @ steer the fake agent: it asks, then writes.
+      await answerInput(page, '@ask Formal greeting?', { expectTitle: '2/6' });
+      await answerInput(page, '', { expectTitle: '3/6' }); // priority: P2 is first
+      await answerInput(page, '', { expectTitle: '4/6' }); // depends on: none
+      await answerInput(page, 'greeting.txt', { expectTitle: '5/6' });
+      await quickInput(page).waitFor({ state: 'visible' });
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: '6/6' }).waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.type('fake', { delay: 5 });
+      await page.waitForTimeout(300);
+      await shot('11-add-ticket-agent-step');
+      await page.keyboard.press('Enter');
+      await until(page, `"${TITLE}" in the Tickets tree`, async () => !!(await groupOf(page, TITLE)));
+      await shot('12-ticket-added');
+      return { note: `under "${await groupOf(page, TITLE)}"` };
+    },
+  },
+  {
+    name: 'tree: start the ticket from its inline action; it runs, then waits on you',
+    async run({ page, shot }) {
+      const row = sidebar(page).locator('.monaco-list-row', { hasText: TITLE }).first();
+      await row.hover();
+      const start = row.locator('.action-label[aria-label^="Start Ticket"]');
+      await start.waitFor({ state: 'visible', timeout: 10_000 });
+      await start.click();
+      await until(page, 'the ticket to run or ask', async () => /Running|Waiting on you/.test((await groupOf(page, TITLE)) ?? ''));
+      await shot('13-ticket-running');
+      await until(page, 'the ticket to wait on you', async () => /Waiting on you/.test((await groupOf(page, TITLE)) ?? ''));
+    },
+  },
+  {
+    name: 'escalation: the notification opens a QuickPick of the agent\'s options; the answer reaches the agent',
+    async run({ page, shot }) {
+      const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Formal greeting?' }).first();
+      await toast.waitFor({ state: 'visible', timeout: 20_000 });
+      await shot('14-escalation-notification');
+      const status = (await page.locator('#workbench\\.parts\\.statusbar').innerText()).replace(/\s+/g, ' ');
+      await toast.locator('.monaco-button', { hasText: 'Answer' }).first().click();
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Write guidance' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.type('yes', { delay: 5 });
+      await page.waitForTimeout(200);
+      await shot('15-escalation-quickpick');
+      await page.keyboard.press('Enter');
+      return { note: `status bar while waiting: ${status.slice(0, 160)}` };
+    },
+  },
+  {
+    name: 'tree: the ticket moves to Done',
+    async run({ page, shot }) {
+      await until(page, 'the ticket in Done', async () => /^Done/.test((await groupOf(page, TITLE)) ?? ''), 60_000);
+      await page.waitForTimeout(300);
+      await shot('16-ticket-done');
+      return { note: (await ticketRows(page)).map(([l, t]) => `${l}:${t}`).join(' | ').slice(0, 300) };
+    },
+  },
+];
