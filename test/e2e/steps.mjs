@@ -37,6 +37,40 @@ async function errorToasts(page) {
   return out;
 }
 
+/** The full dashboard's webview body (the side-bar view is the compact one). */
+async function dashboardBody(page) {
+  const frames = page.locator('iframe.webview.ready');
+  const n = await frames.count();
+  for (let i = 0; i < n; i++) {
+    const body = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame').locator('body');
+    if ((await body.locator('#app').count().catch(() => 0)) && !(await body.getAttribute('class', { timeout: 2_000 }).catch(() => 'compact'))?.includes('compact')) return body;
+  }
+  throw new Error(`no full dashboard among ${n} webviews`);
+}
+
+/** Polls `probe` until it returns a truthy value. */
+async function until(page, what, probe, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message ?? last}` : ''}`);
+}
+
+const latencies = [];
+async function sampleLatency(body) {
+  const v = await body.getAttribute('data-version').catch(() => null);
+  const l = await body.getAttribute('data-latency-ms').catch(() => null);
+  if (v && l && !latencies.some((x) => x.v === v)) latencies.push({ v, ms: Number(l) });
+}
+
 export const steps = [
   {
     name: 'click the Orchard icon in the activity bar',
@@ -109,7 +143,7 @@ export const steps = [
     name: 'the dashboard lists the seeded tickets',
     async run({ page, seeded }) {
       if (seeded.length === 0) return { skip: 'no tickets were seeded' };
-      const body = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame').locator('body');
+      const body = await until(page, 'the dashboard webview', () => dashboardBody(page));
       const deadline = Date.now() + 10_000;
       let missing = seeded;
       while (Date.now() < deadline) {
@@ -119,6 +153,74 @@ export const steps = [
         await page.waitForTimeout(250);
       }
       throw new Error(`not on the dashboard: ${missing.join(', ')}`);
+    },
+  },
+  {
+    name: 'dashboard: Orchard: Start → agents, graph and metrics appear and update',
+    async run({ page, seeded, shot }) {
+      if (seeded.length === 0) return { skip: 'no tickets were seeded' };
+      await runCommand(page, 'Orchard: Start');
+      await runCommand(page, 'Orchard: Show Dashboard');
+      const body = await until(page, 'the dashboard webview', () => dashboardBody(page));
+      const nodes = await until(page, 'graph nodes', async () => ((await body.locator('svg.graph g.node').count()) >= 3 ? body.locator('svg.graph g.node').count() : 0));
+      const v0 = Number(await body.getAttribute('data-version'));
+      // An agent slot busy with a seeded ticket, with a progress bar.
+      await until(page, 'a running agent row', async () => {
+        await sampleLatency(body);
+        const rows = await body.locator('#slots tbody tr').allInnerTexts();
+        return rows.some((r) => /running|waiting for input|escalated/.test(r) && /T\d/.test(r));
+      });
+      const metrics = await body.locator('#metrics tbody tr').count();
+      if (metrics < 5) throw new Error(`only ${metrics} metric rows`);
+      await until(page, 'a later version (live updates)', async () => {
+        await sampleLatency(body);
+        return Number(await body.getAttribute('data-version')) > v0;
+      });
+      await shot('05-dashboard-running');
+      const header = (await body.locator('#header').innerText()).replace(/\s+/g, ' ');
+      return { note: `${nodes} graph nodes, ${metrics} metrics; header: ${header.slice(0, 120)}` };
+    },
+  },
+  {
+    name: 'dashboard: answer an escalation from the dashboard',
+    async run({ page, seeded, shot }) {
+      if (seeded.length === 0) return { skip: 'no tickets were seeded' };
+      const body = await dashboardBody(page);
+      const card = body.locator('.esc', { hasText: 'Which form library' }).first();
+      await until(page, 'the escalation card', async () => {
+        await sampleLatency(body);
+        return card.isVisible();
+      }, 45_000);
+      await shot('06-dashboard-escalation');
+      await card.locator('input[name="guidance"]').fill('Use plain HTML forms, no library.');
+      await card.locator('button[type="submit"]').click();
+      await until(page, 'the escalation to leave the queue', async () => {
+        await sampleLatency(body);
+        return (await body.locator('.esc', { hasText: 'Which form library' }).count()) === 0;
+      }, 20_000);
+      return {};
+    },
+  },
+  {
+    name: 'dashboard: the run finishes (done tickets, speedup) — screenshots dark and light',
+    async run({ page, seeded, shot }) {
+      if (seeded.length === 0) return { skip: 'no tickets were seeded' };
+      const body = await dashboardBody(page);
+      // The run settles: no agent busy any more (merged, or waiting on the human after a merge problem).
+      await until(page, 'every agent idle', async () => {
+        await sampleLatency(body);
+        return (await body.locator('#slots .s-idle').count()) === (await body.locator('#slots tbody tr').count());
+      }, 90_000);
+      await page.waitForTimeout(600);
+      const theme = async () => ((await body.getAttribute('class')) ?? '').match(/vscode-(light|dark|high-contrast)/)?.[1] ?? 'theme';
+      await shot(`07-dashboard-settled-${await theme()}`);
+      await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
+      await page.waitForTimeout(1_500);
+      await shot(`08-dashboard-settled-${await theme()}`);
+      const done = await body.locator('svg.graph g.node.st-done').count();
+      const ms = latencies.map((x) => x.ms).sort((a, b) => a - b);
+      const q = (f) => ms[Math.min(ms.length - 1, Math.floor(f * ms.length))];
+      return { note: `${done} done; ` + (ms.length ? `event → visible latency over ${ms.length} updates: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${ms[ms.length - 1]} ms` : 'no latency samples') };
     },
   },
   {
