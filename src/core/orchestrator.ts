@@ -621,6 +621,8 @@ export class Orchestrator implements Disposable {
     this.clearTimer(runId);
     this.handles.delete(runId);
     const run = this.state.runs[runId]!;
+    // A notice (hook, output detector) does not block the agent: it may end while its ticket shows the question.
+    if (this.ticket(run.ticketId).status === 'escalated') await this.transition(run.ticketId, 'running', 'the agent ended without waiting for the answer');
     const t = this.ticket(run.ticketId);
     const ws = this.ports.workspace;
     // Nothing of the agent's is lost: a failed or stopped run's files go to a WIP ref first,
