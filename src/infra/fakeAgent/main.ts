@@ -11,7 +11,7 @@
 //   @plan            planner: propose 3 tickets     @propose id | title | role | deps | files  (one each)
 //   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 interface TicketLike {
@@ -157,6 +157,11 @@ async function main(): Promise<void> {
   for (const rel of targets) {
     const p = join(process.cwd(), rel);
     mkdirSync(dirname(p), { recursive: true });
+    // Sent back with a conflict left in the worktree: resolve it by keeping both sides.
+    if (existsSync(p)) {
+      const text = readFileSync(p, 'utf8');
+      if (/^<<<<<<< /m.test(text)) writeFileSync(p, text.split('\n').filter((l) => !/^(<<<<<<< |=======$|>>>>>>> )/.test(l)).join('\n'));
+    }
     appendFileSync(p, `- ${ticket.id}: ${ticket.title}${answer ? ` (answer: ${answer})` : ''}\n`);
   }
   if (!has('@no-commit')) {

@@ -11,7 +11,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import type { MergeStrategy, Run, Ticket } from '../../core/model';
 import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
-import { git, isClean, listWorktrees, revParse } from './git';
+import { git, isClean, listWorktrees, ORCHARD_IDENTITY, revParse } from './git';
 
 export interface MergerOptions {
   repo: string;
@@ -41,6 +41,24 @@ interface Hold {
   message: string;
   files: string[];
 }
+
+/**
+ * git through execa, for what simple-git cannot do: exit codes that matter without output
+ * (merge-base --is-ancestor), an editor that must not open (core.editor is refused by
+ * simple-git), and environment such as GIT_REFLOG_ACTION (its environment guard refuses ours).
+ */
+async function gitx(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const identity = ORCHARD_IDENTITY.flatMap((c) => ['-c', c]);
+  const r = await execa('git', [...identity, '-c', 'core.quotepath=off', ...args], { cwd, reject: false, env: { GIT_EDITOR: 'true', GIT_SEQUENCE_EDITOR: 'true', ...env } });
+  return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+async function gitPathOf(dir: string, name: string): Promise<string> {
+  const p = (await git(dir).raw(['rev-parse', '--git-path', name])).trim();
+  return isAbsolute(p) ? p : join(dir, p);
+}
+
+const isAncestor = async (cwd: string, a: string, b: string): Promise<boolean> => (await gitx(cwd, ['merge-base', '--is-ancestor', a, b])).ok;
 
 type Applied = { kind: 'applied'; head: string } | { kind: 'nothing' } | { kind: 'conflict'; files: string[] };
 
@@ -84,11 +102,6 @@ export class Merger {
     await ig.raw(['cherry-pick', '--abort']).catch(() => undefined);
   }
 
-  private async gitPath(name: string): Promise<string> {
-    const p = (await git(this.opts.integrationDir).raw(['rev-parse', '--git-path', name])).trim();
-    return isAbsolute(p) ? p : join(this.opts.integrationDir, p);
-  }
-
   private holdFile(): string {
     // In the repository's common dir (the integration worktree's admin folder may not exist yet).
     return join(dirname(this.opts.integrationDir), 'integration-hold.json');
@@ -113,9 +126,9 @@ export class Merger {
 
   private async inProgress(dir: string): Promise<boolean> {
     if ((await revParse(dir, 'MERGE_HEAD')) !== undefined) return true;
-    if ((await revParse(dir, 'REBASE_HEAD')) !== undefined) return true;
     if ((await revParse(dir, 'CHERRY_PICK_HEAD')) !== undefined) return true;
-    return existsSync(await this.gitPath('rebase-merge')) || existsSync(await this.gitPath('rebase-apply'));
+    // Not REBASE_HEAD: git leaves it behind after a successful rebase --continue.
+    return existsSync(await gitPathOf(dir, 'rebase-merge')) || existsSync(await gitPathOf(dir, 'rebase-apply'));
   }
 
   /** Brings `branch` onto the integration worktree's HEAD (`prev`) with the strategy. On conflict the state is left for the caller. */
@@ -131,7 +144,7 @@ export class Merger {
     } else if (strategy === 'squash') {
       await ig.raw(['merge', '--squash', branchTip]).catch(() => undefined);
     } else {
-      await ig.raw(['-c', 'core.editor=true', 'rebase', '--no-autosquash', prev, branchTip]).catch(() => undefined);
+      await gitx(dir, ['rebase', '--no-autosquash', prev, branchTip]);
     }
     const files = await this.unmerged(dir);
     if (files.length || (strategy !== 'squash' && (await this.inProgress(dir)))) return { kind: 'conflict', files };
@@ -154,7 +167,7 @@ export class Merger {
         ? parents[0] === prev && parents[1] === branchTip
         : strategy === 'squash'
           ? parents.length === 1 && parents[0] === prev
-          : (await ig.raw(['merge-base', '--is-ancestor', prev, head]).then(() => true, () => false)) &&
+          : (await isAncestor(this.opts.integrationDir, prev, head)) &&
             (await ig.raw(['rev-list', '--merges', '--count', `${prev}..${head}`])).trim() === '0';
     if (!ok) throw new Error(`bringing ${branchTip.slice(0, 8)} onto the target with ${strategy} did not give the expected commit (HEAD ${head.slice(0, 8)}); the branch is kept, try Merge Now again.`);
     return { kind: 'applied', head };
@@ -191,7 +204,7 @@ export class Merger {
     const r = await this.mergeBatch([{ ticket, run }], options);
     if (r.kind === 'merged') {
       const commit = r.commits[ticket.id];
-      return commit ? { kind: 'merged', commit } : { kind: 'nothing-to-merge' };
+      return commit ? { kind: 'merged', commit, ...(r.note && { note: r.note }) } : { kind: 'nothing-to-merge' };
     }
     if (r.kind === 'conflict') return { kind: 'conflict', files: r.files };
     return r;
@@ -280,7 +293,7 @@ export class Merger {
     if (left.length) return { kind: 'conflict', files: left };
     await ig.raw(['add', '-A']);
     if (hold.strategy === 'rebase') {
-      await ig.raw(['-c', 'core.editor=true', 'rebase', '--continue']).catch(() => undefined);
+      await gitx(dir, ['rebase', '--continue']);
       const files = await this.unmerged(dir);
       if (files.length || (await this.inProgress(dir))) {
         // The next commit of the branch conflicts too: the conflict stays open with those files.
@@ -310,7 +323,7 @@ export class Merger {
       tip = await this.targetTip();
       await ig.raw(['checkout', '--detach', '--force', tip]);
       if (hold.strategy === 'merge') await ig.raw(['merge', '--no-ff', '--no-edit', '-m', hold.message, resolved]).catch(() => undefined);
-      else await ig.raw(['-c', 'core.editor=true', 'rebase', '--onto', tip, hold.tip, resolved]).catch(() => undefined);
+      else await gitx(dir, ['rebase', '--onto', tip, hold.tip, resolved]);
       const files = await this.unmerged(dir);
       if (files.length || (await this.inProgress(dir))) {
         await this.cleanIntegration();
@@ -343,15 +356,15 @@ export class Merger {
     const wt = git(run.worktree);
     const tip = await this.targetTip();
     const head = (await wt.raw(['rev-parse', 'HEAD'])).trim();
-    if (await wt.raw(['merge-base', '--is-ancestor', tip, head]).then(() => true, () => false)) return { kind: 'up-to-date' };
+    if (await isAncestor(run.worktree, tip, head)) return { kind: 'up-to-date' };
     if (!(await isClean(run.worktree))) {
       await wt.raw(['add', '-A']);
       await wt.raw(['commit', '--no-verify', '-q', '-m', `orchard: work in progress of ${run.ticketId}`]);
     }
     const before = (await wt.raw(['rev-parse', 'HEAD'])).trim();
     await git(this.opts.repo).raw(['update-ref', `refs/orchard/backup/${run.ticketId}/${Date.now()}`, before]);
-    await wt.raw(['-c', 'core.editor=true', 'rebase', tip]).catch(() => undefined);
-    const rebasing = (await revParse(run.worktree, 'REBASE_HEAD')) !== undefined || (await this.unmerged(run.worktree)).length > 0;
+    await gitx(run.worktree, ['rebase', tip]);
+    const rebasing = (await this.inProgress(run.worktree)) || (await this.unmerged(run.worktree)).length > 0;
     if (!rebasing) return { kind: 'rebased' };
     await wt.raw(['rebase', '--abort']).catch(() => undefined);
     await wt.raw(['merge', '--no-commit', '--no-ff', tip]).catch(() => undefined);
