@@ -41,6 +41,9 @@ export interface Prediction {
   msPerMinute: number;
   /** Finished tickets the correction is based on. */
   samples: number;
+  /** Fixed time per ticket (agent start, worktree) and after the run (gates, merge), ms. */
+  overheadMs: number;
+  mergeLagMs: number;
 }
 
 const est = (t: Pick<Ticket, 'estimate'>) => (typeof t.estimate === 'number' && t.estimate > 0 ? t.estimate : DEFAULT_ESTIMATE_MINUTES);
@@ -56,22 +59,48 @@ function runTime(runs: readonly Run[], now: number): Map<string, number> {
  * ms per estimated minute, from finished tickets: Σ run time ÷ Σ estimate; before any ticket
  * finished, the prior (one real minute per estimated minute).
  */
-export function observedRate(state: OrchardState, now: number, o: Pick<PredictOptions, 'priorMsPerMinute'> = {}): { msPerMinute: number; samples: number } {
+export function observedRate(state: OrchardState, now: number, o: Pick<PredictOptions, 'priorMsPerMinute'> = {}): { msPerMinute: number; overheadMs: number; samples: number } {
   const prior = o.priorMsPerMinute ?? MS_PER_MIN;
   const time = runTime(Object.values(state.runs), now);
-  let spent = 0;
-  let estimated = 0;
-  let samples = 0;
-  for (const t of Object.values(state.tickets)) {
-    if (t.status !== 'done' || !time.has(t.id)) continue;
-    spent += time.get(t.id)!;
-    estimated += est(t);
-    samples++;
-  }
-  if (samples === 0) return { msPerMinute: prior, samples };
+  const pts: Array<[number, number]> = [];
+  for (const t of Object.values(state.tickets)) if (t.status === 'done' && time.has(t.id)) pts.push([est(t), time.get(t.id)!]);
+  const samples = pts.length;
+  if (samples === 0) return { msPerMinute: prior, overheadMs: 0, samples };
   // Evidence replaces the prior as soon as there is some: agents are often many times faster
   // or slower than estimated, and a blend with the prior stays wrong for a long time.
-  return { msPerMinute: spent / estimated, samples };
+  const spent = pts.reduce((s, p) => s + p[1], 0);
+  const estimated = pts.reduce((s, p) => s + p[0], 0);
+  const ratio = { msPerMinute: spent / estimated, overheadMs: 0, samples };
+  // With three or more finished tickets of different sizes: time = overhead + rate × estimate
+  // (least squares), since starting an agent, its worktree and its merge cost the same for a
+  // small ticket as for a big one. Falls back to the plain ratio when the fit is implausible.
+  if (samples < 3) return ratio;
+  const me = estimated / samples;
+  const md = spent / samples;
+  let cov = 0;
+  let v = 0;
+  for (const [e, d] of pts) {
+    cov += (e - me) * (d - md);
+    v += (e - me) ** 2;
+  }
+  if (v <= 0) return ratio;
+  const b = cov / v;
+  const a = md - b * me;
+  if (!(b > 0) || a < 0) return ratio;
+  return { msPerMinute: b, overheadMs: a, samples };
+}
+
+/** Mean time from a run's end to its merge, over merged tickets (gates, queue and merge). */
+export function mergeLag(state: OrchardState): number {
+  let sum = 0;
+  let n = 0;
+  for (const r of Object.values(state.runs)) {
+    const m = r.merges?.filter((x) => x.result === 'merged').pop();
+    if (!m || r.endedAt === undefined) continue;
+    sum += Math.max(0, m.at + (m.durationMs ?? 0) - r.endedAt);
+    n++;
+  }
+  return n ? sum / n : 0;
 }
 
 function currentRun(state: OrchardState, id: string): Run | undefined {
@@ -82,7 +111,8 @@ function currentRun(state: OrchardState, id: string): Run | undefined {
 
 /** Predicts the end of every remaining ticket and of the batch. Pure. */
 export function predict(state: OrchardState, now: number, o: PredictOptions): Prediction {
-  const { msPerMinute, samples } = observedRate(state, now, o);
+  const { msPerMinute, overheadMs, samples } = observedRate(state, now, o);
+  const lag = mergeLag(state);
   const K = Math.max(1, Math.floor(o.agents));
   const tickets = Object.values(state.tickets);
   const out: Record<string, TicketEta> = {};
@@ -112,7 +142,7 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
       continue;
     }
     if (unreachable.has(t.id)) continue;
-    const full = est(t) * msPerMinute;
+    const full = overheadMs + est(t) * msPerMinute;
     const r = currentRun(state, t.id);
     const inFlight = t.status === 'running' || t.status === 'gating' || t.status === 'queued-for-merge' || t.status === 'merging' || t.status === 'escalated';
     if (inFlight && r && slot < K) {
@@ -162,9 +192,11 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
     }
   }
   for (const tk of sim) if (!out[tk.id]) unreachable.add(tk.id);
+  // Gates, the merge queue and the merge itself come after the run (the slot is free by then).
+  for (const e of Object.values(out)) if (!e.done) e.end += lag;
   let batchEnd: number | undefined;
   for (const e of Object.values(out)) if (!e.done) batchEnd = Math.max(batchEnd ?? -Infinity, e.end);
-  return { at: now, ...(batchEnd !== undefined && { batchEnd }), remainingMs: batchEnd !== undefined ? batchEnd - now : 0, tickets: out, unreachable: [...unreachable].sort(), msPerMinute, samples };
+  return { at: now, ...(batchEnd !== undefined && { batchEnd }), remainingMs: batchEnd !== undefined ? batchEnd - now : 0, tickets: out, unreachable: [...unreachable].sort(), msPerMinute, samples, overheadMs, mergeLagMs: lag };
 }
 
 export function formatEta(p: Prediction, now = p.at): string {
