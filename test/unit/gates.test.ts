@@ -173,4 +173,3 @@ describe('gates through the orchestrator (fake agent)', { timeout: 60_000 }, () 
     assert.doesNotThrow(() => validateConfig({ mergeStrategy: 'squash', batchMerge: true, gates: [{ name: 'a', kind: 'command', argv: ['true'] }], requiredGatesByLabel: { security: ['a'] } }, 'config.json'));
   });
 });
-});
