@@ -22,7 +22,7 @@ import {
   type FSWatcher,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import type { Run, Ticket, Usage } from '../../core/model';
 import type { AgentTicketRequestMessage, TicketRequestAnswer } from '../../core/ports';
 import { readUsage } from '../../core/budget';
@@ -47,13 +47,18 @@ export const NODE_ENV_FOR_ELECTRON = { ELECTRON_RUN_AS_NODE: '1' };
 export class HeadlessRunnerHost implements RunnerHost {
   readonly interactive = false;
   async launch(runDir: string, runnerArgv: string[]): Promise<{ pid?: number }> {
-    const log = { file: runFiles(runDir).log, append: true };
     const [cmd = process.execPath, ...args] = runnerArgv;
-    // Detached: the runner outlives the orchestrator process (it is adopted again after a restart).
-    const child = execa(cmd, args, { stdin: 'ignore', stdout: log, stderr: log, env: { ...NODE_ENV_FOR_ELECTRON }, reject: false, detached: true, cleanup: false });
-    child.catch(() => undefined);
-    child.unref?.();
-    return { pid: child.pid };
+    // The log file itself is the runner's stdout/stderr (no pipe through this process), and the
+    // runner is detached: it outlives the orchestrator process and is adopted again after a restart.
+    const fd = openSync(runFiles(runDir).log, 'a');
+    try {
+      const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...NODE_ENV_FOR_ELECTRON }, detached: true });
+      child.on('error', () => undefined);
+      child.unref();
+      return { pid: child.pid };
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
