@@ -12,6 +12,7 @@ import { OrchardStatusBar } from './vscode/statusBar';
 import { TerminalRunnerHost } from './vscode/terminalHost';
 import { TerminalWatcher } from './vscode/terminals';
 import { OrchardViews } from './vscode/views';
+import { registerWorkflowCommands } from './vscode/workflowCommands';
 
 /** What the extension exports (used by the integration tests and other extensions). */
 export interface OrchardApi {
@@ -49,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     new TerminalWatcher(controller),
     vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, new GitContentProvider()),
     ...registerCommands({ controller, terminals, dashboard: getDashboard, log, selectedTickets: () => views.selectedTickets() }),
+    ...registerWorkflowCommands(controller, log),
     dashboard,
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('orchard')) controller.applySettings(configOverrides());

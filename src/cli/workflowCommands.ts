@@ -1,11 +1,12 @@
 // `orchard workflow …`, `orchard plan …`, `orchard proposal …`: templates, the planner and
 // its pending proposals, headless. Registered in commands.ts.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OrchardState, Settings } from '../core/model';
 import { formatEta, predict } from '../core/predict';
-import { BUILTIN_TEMPLATES, findTemplate, templateSet, USER_TEMPLATE_DIR, type TemplateSet } from '../core/workflows/builtins';
+import { BUILTIN_TEMPLATES, findTemplate, USER_TEMPLATE_DIR } from '../core/workflows/builtins';
+import { loadTemplates } from '../infra/workflowFiles';
 import { expandTemplate, expansionMermaid, expansionTree, type Expansion } from '../core/workflows/expand';
 import type { ParamValue } from '../core/workflows/template';
 import { formatImportIssue } from '../core/errors';
@@ -26,18 +27,6 @@ class WorkflowUsage extends Error {
 }
 
 type Writer = Extract<Session, { role: 'writer' }>;
-
-/** Built-in templates plus the repository's .orchard/workflows/*.json. */
-export function loadTemplates(repo: string): TemplateSet {
-  const dir = join(repo, USER_TEMPLATE_DIR);
-  const files = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((n) => n.endsWith('.json'))
-        .sort()
-        .map((n) => ({ name: `${USER_TEMPLATE_DIR}/${n}`, text: readFileSync(join(dir, n), 'utf8') }))
-    : [];
-  return templateSet(files);
-}
 
 function params(list: string[] | undefined): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
@@ -182,4 +171,3 @@ export async function runWorkflowCli(cmd: string, rest: string[], io: CliIo): Pr
   }
 }
 
-export const _forTests = { basename };
