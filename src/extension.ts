@@ -6,7 +6,7 @@ import { registerCommands } from './vscode/commands';
 import { OrchardController } from './vscode/controller';
 import { DashboardPanel } from './vscode/dashboard';
 import { GIT_SCHEME, GitContentProvider } from './vscode/git';
-import { EscalationNotifier, MergePrompts } from './vscode/prompts';
+import { EscalationNotifier } from './vscode/prompts';
 import { configOverrides } from './vscode/settings';
 import { OrchardStatusBar } from './vscode/statusBar';
 import { TerminalRunnerHost } from './vscode/terminalHost';
@@ -46,7 +46,6 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     views,
     statusBar,
     notifier,
-    new MergePrompts(controller),
     new TerminalWatcher(controller),
     vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, new GitContentProvider()),
     ...registerCommands({ controller, terminals, dashboard: getDashboard, log, selectedTickets: () => views.selectedTickets() }),

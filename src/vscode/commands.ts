@@ -1,6 +1,7 @@
 // The commands of the palette (category "Orchard"), typed with their arguments. Every
 // command has an argument form that asks nothing (tests, other extensions, tree items);
 // called from the palette without arguments it asks through quick picks and input boxes.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { importTickets, ImportError } from '../core/importers';
 import type { Escalation } from '../core/escalations';
@@ -10,7 +11,7 @@ import { BUILTIN_PROFILES } from '../infra/agents/profiles';
 import type { OrchardController, WriterSession } from './controller';
 import type { DashboardPanel } from './dashboard';
 import { removeWorktree, showRunDiff, staleWorktrees } from './git';
-import { askOverlap, overlaps, type OverlapChoice } from './prompts';
+import { askOverlap, mergeWayOut, overlaps, type OverlapChoice } from './prompts';
 import type { TerminalRunnerHost } from './terminalHost';
 import { lastRunOf } from './treeNodes/nodes';
 
@@ -88,8 +89,8 @@ interface MergeOps {
   keepForLater(id: string): Promise<unknown>;
   discard(id: string, confirmed: boolean): Promise<unknown>;
   stashAndUpdate(id: string): Promise<unknown>;
-  /** Where a conflict is being resolved (integration worktree) and its files. */
-  conflictWorkspace(id: string): Promise<{ dir: string; files: string[] } | undefined>;
+  /** Opens the conflict in the integration worktree: its folder and the conflicted files. */
+  openConflict(id: string): Promise<{ dir: string; files: string[] }>;
 }
 
 function mergeOp<K extends keyof MergeOps>(s: WriterSession, name: K): MergeOps[K] {
@@ -409,6 +410,12 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       }
       const a = answer ?? (await askForAnswer(e));
       if (!a) return false;
+      // A stopped merge is answered by taking one of its ways out (which closes the question).
+      const way = a.option !== undefined ? mergeWayOut(e, a.option) : undefined;
+      if (way !== undefined) {
+        if (way) await vscode.commands.executeCommand(way, e.ticketId);
+        return true;
+      }
       await s.orchestrator.answer(e.id, { ...a, by: 'human' });
       return true;
     },
@@ -441,16 +448,19 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       const s = await w();
       const t = await pickTicket(s, arg, 'Continue Merge', (x) => !!(x as Ticket & { conflict?: unknown }).conflict);
       if (!t) return false;
-      await mergeOp(s, 'continueMerge')(t.id);
+      const r = (await mergeOp(s, 'continueMerge')(t.id)) as { kind?: string; files?: string[] } | undefined;
+      if (r?.kind === 'conflict') {
+        void vscode.window.showWarningMessage(`Orchard: ${t.id} still has conflicts in ${(r.files ?? []).join(', ')}; resolve them, save, then Continue Merge again.`);
+        return false;
+      }
       return true;
     },
     'orchard.openConflicts': async (arg) => {
       const s = await w();
       const t = await pickTicket(s, arg, 'Open Conflicted Files', (x) => !!(x as Ticket & { conflict?: unknown }).conflict);
       if (!t) return 0;
-      const where = await mergeOp(s, 'conflictWorkspace')(t.id);
-      if (!where) throw new Error(`${t.id} has no conflict to resolve.`);
-      for (const f of where.files) await vscode.window.showTextDocument(vscode.Uri.file(`${where.dir}/${f}`), { preview: false });
+      const where = await mergeOp(s, 'openConflict')(t.id);
+      for (const f of where.files) await vscode.window.showTextDocument(vscode.Uri.file(path.isAbsolute(f) ? f : path.join(where.dir, f)), { preview: false });
       void vscode.window
         .showInformationMessage(`Resolve the conflicts of ${t.id} in ${where.files.length} file(s), save them, then run Continue Merge.`, 'Continue Merge')
         .then((c) => c && vscode.commands.executeCommand('orchard.continueMerge', t.id));

@@ -1,9 +1,10 @@
 // Inline prompts: pre-flight conflicts before a batch, grouped and rate-limited escalation
-// notifications, and the ways out of a stopped merge (conflict, dirty target checkout).
+// notifications, and the ways out of a stopped merge (conflict, dirty target checkout):
+// Orchard raises those as escalations whose options are the ways out.
 import * as vscode from 'vscode';
 import type { Escalation } from '../core/escalations';
-import type { OrchardEvent } from '../core/events';
 import type { TicketSpec } from '../core/model';
+import { CONFLICT_OPTIONS, DIRTY_OPTIONS } from '../core/orchestrator';
 import { preflight, type PreflightResult } from '../core/preflight';
 import type { OrchardController } from './controller';
 import { Disposable } from './lifecycle';
@@ -62,8 +63,11 @@ export class EscalationNotifier extends Disposable {
   private flush(): void {
     this.timer = undefined;
     const open = new Set(this.controller.openEscalations().map((e) => e.id));
-    const batch = this.pending.filter((e) => open.has(e.id));
+    const all = this.pending.filter((e) => open.has(e.id));
     this.pending = [];
+    // Orchard's own merge questions (conflict, dirty target) get their ways out as buttons.
+    for (const e of all.filter(isMergeQuestion)) void mergePrompt(e);
+    const batch = all.filter((e) => !isMergeQuestion(e));
     if (batch.length === 0) return;
     this.lastShown = Date.now();
     this.shown++;
@@ -79,34 +83,23 @@ export class EscalationNotifier extends Disposable {
   }
 }
 
-/** When a merge stops for the human: conflict → four ways out; dirty target → stash or later. */
-export class MergePrompts extends Disposable {
-  constructor(controller: OrchardController) {
-    super();
-    this._register(controller.onDidCommit((events) => this.onEvents(events)));
-  }
+/** A question Orchard raised about a stopped merge (not an agent's). */
+export function isMergeQuestion(e: Escalation): boolean {
+  return !e.askedBy && e.options.some((o) => mergeWayOut(e, o) !== undefined);
+}
 
-  private onEvents(events: readonly OrchardEvent[]): void {
-    for (const e of events) {
-      if (e.type !== 'ticket-status' || e.to !== 'escalated' || e.from !== 'merging') continue;
-      if (/merge conflict/i.test(e.reason ?? '')) void this.conflict(e.id, e.reason ?? '');
-      else if (/uncommitted changes/i.test(e.reason ?? '')) void this.dirty(e.id, e.reason ?? '');
-    }
-  }
+/** The ways out of a stopped merge, as notification buttons. */
+async function mergePrompt(e: Escalation): Promise<void> {
+  const pick = await vscode.window.showWarningMessage(`Orchard: ${e.question}`, ...e.options);
+  if (pick) await vscode.commands.executeCommand('orchard.answerEscalation', e.id, { option: pick });
+}
 
-  private async conflict(ticketId: string, reason: string): Promise<void> {
-    const OPEN = 'Open Conflicted Files';
-    const BACK = 'Send Back to Agent';
-    const KEEP = 'Keep for Later';
-    const DISCARD = 'Discard…';
-    const pick = await vscode.window.showWarningMessage(`Orchard: ${ticketId} — ${reason}`, OPEN, BACK, KEEP, DISCARD);
-    const cmd = pick === OPEN ? 'orchard.openConflicts' : pick === BACK ? 'orchard.sendBack' : pick === KEEP ? 'orchard.keepForLater' : pick === DISCARD ? 'orchard.discard' : undefined;
-    if (cmd) await vscode.commands.executeCommand(cmd, ticketId);
-  }
-
-  private async dirty(ticketId: string, reason: string): Promise<void> {
-    const STASH = 'Stash and Update';
-    const pick = await vscode.window.showWarningMessage(`Orchard: ${ticketId} is merged and tested, but ${reason}`, STASH, 'Later');
-    if (pick === STASH) await vscode.commands.executeCommand('orchard.stashAndUpdate', ticketId);
-  }
+/** For Orchard's own merge questions: the command of the option picked ('' for "Later"). */
+export function mergeWayOut(e: Escalation, option: string): string | undefined {
+  if (e.askedBy) return undefined;
+  const conflict = CONFLICT_OPTIONS.indexOf(option as (typeof CONFLICT_OPTIONS)[number]);
+  if (conflict >= 0 && e.options.includes(option)) return ['orchard.openConflicts', 'orchard.sendBack', 'orchard.keepForLater', 'orchard.discard'][conflict];
+  const dirty = DIRTY_OPTIONS.indexOf(option as (typeof DIRTY_OPTIONS)[number]);
+  if (dirty >= 0 && e.options.includes(option)) return ['orchard.stashAndUpdate', ''][dirty];
+  return undefined;
 }
