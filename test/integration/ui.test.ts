@@ -66,6 +66,14 @@ describe('the VS Code experience', function () {
     }
   });
 
+  it('the Get Started walkthrough opens', async () => {
+    await activatedExtension();
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'orchard-dev.orchard#gettingStarted', false);
+    const tab = await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /welcome|walkthrough|get started/i.test(t.label)), 'the walkthrough tab');
+    assert.ok(tab);
+    await closeAllEditors();
+  });
+
   it('the views follow core events: a ticket appears, moves group, its edit shows, and repaints are coalesced', async () => {
     const a = await api();
     await vscode.commands.executeCommand('orchard.pause');
