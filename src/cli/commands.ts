@@ -10,6 +10,7 @@ import type { Orchestrator } from '../core/orchestrator';
 import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardConfig } from '../infra/config';
 import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
+import { assertScopesInside } from '../infra/scopeCheck';
 import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 
 export class UsageError extends Error {
@@ -32,6 +33,8 @@ usage:
   orchard run [--agents N] [--mode M] [--agent PROFILE]
   orchard status [--json]
   orchard report [--out FILE]
+  orchard resolve TICKET open|continue|send-back|keep|discard|merge-now|stash-and-update [--yes]
+                                    the ways out of a conflict or a dirty checkout
   orchard simulate FILE --agents K [--mode M] [--policy orchard|wave|fifo] [--json]
 ${WORKFLOW_HELP}
 `;
@@ -97,6 +100,11 @@ export function printEvents(o: Orchestrator, out: (s: string) => void): void {
       } else if (e.type === 'escalation-answered') {
         const x = state.escalations[e.id];
         out(`${stamp()} ↳ ${(x?.ticketId ?? '').padEnd(6)} answered by ${e.answer.by}: ${[e.answer.option, e.answer.guidance].filter(Boolean).join(' — ')}`);
+      } else if (e.type === 'gate-finished') {
+        const g = e.result;
+        out(`${stamp()} ${g.passed ? '✓' : '✗'} ${(state.runs[e.runId]?.ticketId ?? '').padEnd(6)} gate ${g.name}: ${g.status}${g.round ? ` (round ${g.round})` : ''} in ${(g.durationMs / 1000).toFixed(1)} s${g.passed ? '' : g.feedback ? ` — ${g.feedback.split('\n')[0]}` : g.output ? ` — ${g.output.trim().split('\n').slice(-1)[0]}` : ''}`);
+      } else if (e.type === 'merge-conflict') {
+        out(`${stamp()} ⚡ ${e.id.padEnd(6)} merge conflict in ${e.files.join(', ')}${e.predicted ? ' (predicted by merge-tree)' : ''}`);
       } else if (e.type === 'run-progress' && e.progress !== undefined) {
         const r = state.runs[e.runId];
         if (r) out(`${stamp()}   ${r.ticketId.padEnd(6)} ${'█'.repeat(Math.round(e.progress / 10)).padEnd(10, '░')} ${String(e.progress).padStart(3)}% ${e.message ?? ''}`);
@@ -187,6 +195,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       });
       return withSession(io, {}, async (s) => {
         const tickets = importTickets(files, { existingIds: Object.keys(s.orchestrator.snapshot.tickets) });
+        assertScopesInside(s.paths.repo, files);
         await s.orchestrator.addTickets(tickets);
         io.out(`imported ${tickets.length} tickets: ${tickets.map((t) => t.id).join(', ')}`);
         return 0;
@@ -239,6 +248,38 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.out(`report written to ${p}`);
       } else io.out(md);
       return 0;
+    }
+    case 'resolve': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { yes: { type: 'boolean' } } });
+      const [id, action] = positionals;
+      const actions = ['open', 'continue', 'send-back', 'keep', 'discard', 'merge-now', 'stash-and-update'];
+      if (!id || !action || !actions.includes(action)) throw new UsageError(`resolve needs a ticket and one of ${actions.join(', ')}: orchard resolve T3 open`);
+      return withSession(io, {}, async (s) => {
+        const o = s.orchestrator;
+        if (action === 'open') {
+          const r = await o.openConflict(id);
+          io.out(r.files.length ? `Resolve these files in ${r.dir}, then run "orchard resolve ${id} continue":\n${r.files.map((f) => `  ${f}`).join('\n')}` : `${id} merges cleanly now.`);
+        } else if (action === 'continue') {
+          const r = await o.continueMerge(id);
+          io.out(r.kind === 'conflict' ? `Still conflicted: ${r.files.join(', ')}` : `${id}: ${r.kind}${r.kind === 'merged' ? ` as ${r.commit.slice(0, 8)}` : ''}`);
+        } else if (action === 'send-back') {
+          await o.sendBack(id);
+          io.out(`${id} goes back to its agent with the conflict; "orchard run" starts it.`);
+        } else if (action === 'keep') {
+          await o.keepForLater(id);
+          io.out(`${id} is kept for later on its branch.`);
+        } else if (action === 'discard') {
+          if (!values.yes) throw new UsageError(`discarding ${id} needs --yes (its branch is kept under refs/orchard/discarded/${id}/)`);
+          const r = await o.discard(id, true);
+          io.out(`${id} discarded${r.ref ? `; its work is kept at ${r.ref}` : ''}.`);
+        } else {
+          if (action === 'stash-and-update') await o.stashAndUpdate(id);
+          else await o.mergeNow(id);
+          const t = o.snapshot.tickets[id]!;
+          io.out(`${id}: ${t.status}${t.reason ? ` — ${t.reason}` : ''}`);
+        }
+        return 0;
+      });
     }
     case 'simulate': {
       const { values, positionals } = parseArgs({

@@ -48,7 +48,8 @@ export function formatImportIssue(i: ImportIssue): string {
   let where = i.file;
   if (i.line !== undefined) where += `:${i.line}${i.column !== undefined ? `:${i.column}` : ''}`;
   const parts: string[] = [];
-  if (i.ticketId !== undefined) parts.push(`ticket ${i.ticketId}`);
+  // A huge bad id must not make a huge message: it is shown cut, with its length.
+  if (i.ticketId !== undefined) parts.push(`ticket ${i.ticketId.length > 80 ? `${JSON.stringify(i.ticketId.slice(0, 40))}… (${i.ticketId.length} characters)` : i.ticketId}`);
   else if (i.index !== undefined) parts.push(`ticket #${i.index + 1}`);
   if (i.field !== undefined) parts.push(`field "${i.field}"`);
   return `${where}: ${parts.length ? parts.join(', ') + ': ' : ''}${i.message}`;

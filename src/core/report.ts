@@ -74,5 +74,44 @@ export function markdownReport(state: OrchardState, now: number, title = 'Orchar
       `| ${cell(t.id)} | ${cell(t.title)} | ${t.priority} | ${t.status}${t.reason ? ` (${cell(t.reason)})` : ''} | ${t.attempts} | ${r?.slot ?? ''} | ${dur} | ${t.mergedAs?.slice(0, 8) ?? ''} |`,
     );
   }
+  lines.push(...gatesAndMergesReportLines(state));
   return lines.join('\n') + '\n';
+}
+
+/** Gate results, merge attempts and escalations (sections of the execution report). */
+export function gatesAndMergesReportLines(state: OrchardState): string[] {
+  const runs = Object.values(state.runs).sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
+  const gates = runs.flatMap((r) => (r.gates ?? []).map((g) => ({ r, g })));
+  const merges = runs.flatMap((r) => (r.merges ?? []).map((m) => ({ r, m })));
+  const escalations = Object.values(state.escalations ?? {});
+  const out: string[] = [];
+  if (gates.length) {
+    const failed = gates.filter((x) => !x.g.passed).length;
+    const rounds = Object.values(state.tickets).reduce((n, t) => n + (t.reviewRounds ?? 0), 0);
+    out.push('', '## Gates', '', `${gates.length} gate runs, ${failed} not passed; ${rounds} reviewer rejection${rounds === 1 ? '' : 's'} sent back.`, '');
+    out.push('| run | gate | kind | result | duration | output |', '|---|---|---|---|---|---|');
+    for (const { r, g } of gates) {
+      const detail = g.feedback ?? g.output?.trim().split('\n').slice(-1)[0] ?? '';
+      out.push(`| ${cell(r.id)} | ${cell(g.name)}${g.required ? ' (required)' : ''} | ${g.kind} | ${g.status}${g.round ? ` (round ${g.round})` : ''} | ${formatDuration(g.durationMs)} | ${cell(detail.slice(0, 160))}${g.outputFile ? ` — \`${cell(g.outputFile)}\`` : ''} |`);
+    }
+  }
+  if (merges.length) {
+    const by = (k: string) => merges.filter((x) => x.m.result === k).length;
+    const batches = new Set(merges.filter((x) => (x.m.batch?.length ?? 0) > 1).map((x) => x.m.batch!.join(','))).size;
+    out.push('', '## Merges', '', `${by('merged')} merged, ${by('conflict')} conflicts, ${by('test-failed')} test failures after merge, ${by('target-dirty')} waits on a dirty checkout, ${by('nothing-to-merge')} with nothing to merge${batches ? `; ${batches} batch${batches === 1 ? '' : 'es'}` : ''}.`, '');
+    out.push('| ticket | run | strategy | result | commit | duration | batch | detail |', '|---|---|---|---|---|---|---|---|');
+    for (const { r, m } of merges) {
+      const detail = m.files?.length ? m.files.join(', ') : (m.output ?? '').trim().split('\n').slice(-1)[0] ?? '';
+      out.push(`| ${cell(r.ticketId)} | ${cell(r.id)} | ${m.strategy} | ${m.result} | ${m.commit?.slice(0, 8) ?? ''} | ${formatDuration(m.durationMs)} | ${m.batch && m.batch.length > 1 ? cell(m.batch.join(' ')) : ''} | ${cell(detail.slice(0, 160))} |`);
+    }
+  }
+  if (escalations.length) {
+    const open = escalations.filter((e) => !e.answer);
+    out.push('', '## Escalations', '', `${escalations.length} raised, ${open.length} open.`, '');
+    out.push('| ticket | trigger | question | answer |', '|---|---|---|---|');
+    for (const e of escalations.sort((a, b) => a.createdAt - b.createdAt)) {
+      out.push(`| ${cell(e.ticketId)} | ${e.trigger} | ${cell(e.question.slice(0, 160))} | ${e.answer ? cell([e.answer.option, e.answer.guidance].filter(Boolean).join(' — ').slice(0, 120) || e.answer.by) : '(open)'} |`);
+    }
+  }
+  return out;
 }
