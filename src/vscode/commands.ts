@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { importTickets, ImportError } from '../core/importers';
+import { assertScopesInside } from '../infra/scopeCheck';
 import type { Escalation } from '../core/escalations';
 import { FINAL_STATUSES, PRIORITIES, type Priority, type Ticket, type TicketSpec, type TicketStatus } from '../core/model';
 import { markdownReport } from '../core/report';
@@ -287,6 +288,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       if (!files?.length) return 0;
       const read = await Promise.all(files.map(async (u) => ({ name: u.path.split('/').pop()!, text: new TextDecoder().decode(await vscode.workspace.fs.readFile(u)) })));
       const tickets = importTickets(read, { existingIds: Object.keys(s.orchestrator.snapshot.tickets) });
+      assertScopesInside(s.paths.repo, read);
       await s.orchestrator.addTickets(tickets);
       if (!uris) void vscode.window.showInformationMessage(`Imported ${tickets.length} tickets.`);
       return tickets.length;
