@@ -147,6 +147,9 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     gates: new GateRunner({ stateDir: paths.stateDir, agents: launcher, log, clock: opts.clock ?? systemClock }),
   };
   const orchestrator = await Orchestrator.open(ports, config);
+  // Test hook for process-level tests (crash soak): shortens every retry backoff by this factor.
+  const retryScale = Number(process.env.ORCHARD_TEST_RETRY_SCALE);
+  if (retryScale > 0 && retryScale <= 1) orchestrator.retryScale = retryScale;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
