@@ -96,9 +96,10 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
       if (!cur || r.endedAt > (cur.endedAt ?? 0)) lastOnSlot.set(r.slot, r);
     }
   }
-  const slotCount = Math.max(agents, ...[...live.keys()].map((s) => s + 1));
+  // Slots are numbered from 1, as the orchestrator numbers them.
+  const slotCount = Math.max(agents, ...live.keys());
   const slots: SlotView[] = [];
-  for (let i = 0; i < slotCount; i++) {
+  for (let i = 1; i <= slotCount; i++) {
     const r = live.get(i);
     if (r) {
       slots.push(slotOf(r, state.tickets[r.ticketId], open));

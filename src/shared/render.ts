@@ -79,7 +79,8 @@ export const GANTT_LABEL = 64;
 /** The timeline: one row per slot, a bar per run (retries marked), escalation waits hatched. */
 export function ganttSvg(view: Pick<DashboardView, 'bars' | 'slots'>, now: number, width: number): string {
   const bars = view.bars;
-  const rows = Math.max(view.slots.length, ...bars.map((b) => b.slot + 1), 1);
+  // Row i shows slot i + 1 (slots are numbered from 1).
+  const rows = Math.max(view.slots.length, ...bars.map((b) => b.slot), 1);
   const height = rows * GANTT_ROW + 20;
   if (!bars.length) return `<svg class="gantt" width="${width}" height="${height}" role="img" aria-label="Timeline: no runs yet"><text class="muted" x="${GANTT_LABEL}" y="16">No runs yet.</text></svg>`;
   const t0 = Math.min(...bars.map((b) => b.start));
@@ -101,7 +102,7 @@ export function ganttSvg(view: Pick<DashboardView, 'bars' | 'slots'>, now: numbe
 }
 
 function barSvg(b: GanttBarView, x: (t: number) => number, now: number): string {
-  const y = b.slot * GANTT_ROW + 3;
+  const y = (b.slot - 1) * GANTT_ROW + 3;
   const x0 = x(b.start);
   const w = Math.max(2, x(b.end ?? now) - x0);
   const cls = `bar ${b.end === undefined ? 'live' : `out-${b.outcome ?? 'unknown'}`}${b.attempt > 1 ? ' retry' : ''}`;

@@ -37,7 +37,7 @@ export function dashboardSnapshotHtml(view: DashboardView, options: SnapshotOpti
   const slots = view.slots
     .map((s) => {
       const elapsed = s.startedAt !== undefined ? formatElapsed(now - s.startedAt) : '';
-      return `<tr><td>Agent ${s.slot + 1}</td><td>${s.ticketId ? `${esc(s.ticketId)} ${esc(s.title ?? '')}` : '<span class="muted">—</span>'}</td><td class="num">${elapsed}</td><td>${s.state === 'idle' ? '' : progressSvg(s.progress)} ${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}</td><td><span class="pill s-${s.state}">${esc(SLOT_LABEL[s.state] ?? s.state)}</span> ${s.message ? `<span class="muted">${esc(s.message)}</span>` : ''}</td></tr>`;
+      return `<tr><td>Agent ${s.slot}</td><td>${s.ticketId ? `${esc(s.ticketId)} ${esc(s.title ?? '')}` : '<span class="muted">—</span>'}</td><td class="num">${elapsed}</td><td>${s.state === 'idle' ? '' : progressSvg(s.progress)} ${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}</td><td><span class="pill s-${s.state}">${esc(SLOT_LABEL[s.state] ?? s.state)}</span> ${s.message ? `<span class="muted">${esc(s.message)}</span>` : ''}</td></tr>`;
     })
     .join('');
   const metrics = view.metrics

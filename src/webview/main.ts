@@ -104,7 +104,7 @@ function slotRow(s: SlotView): string {
   const icon = attn ? 'warning' : s.state === 'rate-limited' ? 'watch' : s.state === 'running' ? 'sync' : s.state === 'idle' ? 'circle-outline' : 'loading';
   const state = `<span class="pill s-${s.state}"><span class="codicon codicon-${icon}" aria-hidden="true"></span>${esc(SLOT_LABEL[s.state] ?? s.state)}</span>${s.message ? ` <span class="muted msg">${esc(s.message)}</span>` : ''}`;
   const actions = s.ticketId && busy && s.runId ? actionButton('openTerminal', s.ticketId, 'terminal', 'Open terminal') + actionButton('showDiff', s.ticketId, 'diff', 'Show diff') + actionButton('cancelTicket', s.ticketId, 'stop-circle', 'Cancel') : '';
-  return `<tr class="slot${attn ? ' attn' : ''}" data-slot="${s.slot}"><td>Agent ${s.slot + 1}</td><td>${ticket}</td><td class="num">${elapsed}</td><td>${progress}</td><td>${state}</td><td class="actions">${actions}</td></tr>`;
+  return `<tr class="slot${attn ? ' attn' : ''}" data-slot="${s.slot}"><td>Agent ${s.slot}</td><td>${ticket}</td><td class="num">${elapsed}</td><td>${progress}</td><td>${state}</td><td class="actions">${actions}</td></tr>`;
 }
 
 function renderSlots(v: DashboardView, changed?: readonly SlotView[]): void {

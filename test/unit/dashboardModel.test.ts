@@ -39,11 +39,11 @@ function sample(): OrchardState {
       ticket('E', 'queued-for-merge', { attempts: 1 }),
     ],
     [
-      run('run-1', 'A', 0, 0, 20),
-      run('run-2', 'B', 0, 21, 25, { outcome: 'failed' }),
-      run('run-3', 'B', 0, 26, undefined, { attempt: 2, progress: 40, message: 'tests green' }),
-      run('run-4', 'C', 1, 1),
-      run('run-5', 'E', 2, 2, 12),
+      run('run-1', 'A', 1, 0, 20),
+      run('run-2', 'B', 1, 21, 25, { outcome: 'failed' }),
+      run('run-3', 'B', 1, 26, undefined, { attempt: 2, progress: 40, message: 'tests green' }),
+      run('run-4', 'C', 2, 1),
+      run('run-5', 'E', 3, 2, 12),
     ],
   );
   s.escalations['run-4-q1'] = createEscalation({ ticketId: 'C', runId: 'run-4', askedBy: 'run-4', trigger: 'input-needed', question: 'Which DB?', options: ['Postgres', 'SQLite'] }, 'run-4-q1', 5 * MIN);
@@ -72,9 +72,9 @@ describe('buildDashboardView', () => {
     assert.deepEqual(
       v.slots.map((s) => [s.slot, s.state, s.ticketId, s.progress ?? null]),
       [
-        [0, 'running', 'B', 40],
-        [1, 'waiting-input', 'C', null],
-        [2, 'idle', undefined, null],
+        [1, 'running', 'B', 40],
+        [2, 'waiting-input', 'C', null],
+        [3, 'idle', undefined, null],
       ],
     );
     assert.equal(v.slots[0]!.attempt, 2);
@@ -203,7 +203,7 @@ describe('diffViews / applyPatch', () => {
       else if (r < 0.8 && ids.length > 3) {
         delete s.tickets[id];
         for (const t of Object.values(s.tickets)) t.dependsOn = t.dependsOn.filter((d) => d !== id);
-      } else s.runs[`r${i}`] = run(`r${i}`, id, Math.floor(rnd() * 3), 30 + i, rnd() < 0.5 ? 31 + i : undefined);
+      } else s.runs[`r${i}`] = run(`r${i}`, id, 1 + Math.floor(rnd() * 3), 30 + i, rnd() < 0.5 ? 31 + i : undefined);
       const next = buildDashboardView({ state: s, now: (30 + i) * MIN, agents: 3 });
       const p = diffViews(prev, next, i);
       const applied = p ? applyPatch(prev, p) : { ...prev, now: next.now };
