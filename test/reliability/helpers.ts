@@ -15,7 +15,7 @@ export const SETTINGS = {
   soak: process.env.ORCHARD_SOAK === '1',
   kills: Number(process.env.ORCHARD_SOAK_KILLS ?? '8'),
   tickets: Number(process.env.ORCHARD_SOAK_TICKETS ?? '12'),
-  commands: Number(process.env.ORCHARD_SOAK_COMMANDS ?? '200'),
+  commands: Number(process.env.ORCHARD_SOAK_COMMANDS ?? '40'),
   seed: Number(process.env.ORCHARD_SOAK_SEED ?? '20240611'),
   floodMb: Number(process.env.ORCHARD_SOAK_FLOOD_MB ?? '100'),
 };
@@ -60,7 +60,7 @@ export interface CliResult {
 }
 
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...GIT_ENV, ORCHARD_FAKE_MS_PER_MINUTE: '5', NO_COLOR: '1', ...extra };
+  return { ...process.env, ...GIT_ENV, ORCHARD_FAKE_MS_PER_MINUTE: '5', ORCHARD_TEST_RETRY_SCALE: '0.001', NO_COLOR: '1', ...extra };
 }
 
 /** Runs `node dist/cli.js …` to the end. */

@@ -14,6 +14,14 @@ const files = [];
     else if (name.endsWith('.test.ts')) files.push(relative(process.cwd(), p));
   }
 })(root);
+// The reliability suite (test/reliability/**) runs here too, with its fast settings.
+(function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.ts')) files.push(relative(process.cwd(), p));
+  }
+})(join(root, '../reliability'));
 const chosen = files.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (chosen.length === 0) {
   console.error(`no unit test files match ${filters.join(' ')}`);
