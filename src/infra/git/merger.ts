@@ -53,11 +53,6 @@ async function gitx(cwd: string, args: string[], env: Record<string, string> = {
   return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
-async function gitPathOf(dir: string, name: string): Promise<string> {
-  const p = (await git(dir).raw(['rev-parse', '--git-path', name])).trim();
-  return isAbsolute(p) ? p : join(dir, p);
-}
-
 const isAncestor = async (cwd: string, a: string, b: string): Promise<boolean> => (await gitx(cwd, ['merge-base', '--is-ancestor', a, b])).ok;
 
 type Applied = { kind: 'applied'; head: string } | { kind: 'nothing' } | { kind: 'conflict'; files: string[] };
@@ -67,6 +62,7 @@ export class Merger {
   testRuns = 0;
   /** Total time spent in post-merge tests (ms). */
   testMs = 0;
+  private integrationReady = false;
 
   constructor(private readonly opts: MergerOptions) {}
 
@@ -80,10 +76,15 @@ export class Merger {
 
   private async integrationWorktree(tip: string): Promise<string> {
     const g = git(this.opts.repo);
-    const registered = (await listWorktrees(this.opts.repo)).some((w) => w.path === this.opts.integrationDir);
-    if (!registered) {
-      mkdirSync(dirname(this.opts.integrationDir), { recursive: true });
-      await g.raw(['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
+    // Checked once per Merger (and again whenever the folder is gone).
+    if (!this.integrationReady || !existsSync(this.opts.integrationDir)) {
+      const registered = (await listWorktrees(this.opts.repo)).some((w) => w.path === this.opts.integrationDir);
+      if (!registered) {
+        mkdirSync(dirname(this.opts.integrationDir), { recursive: true });
+        await g.raw(['worktree', 'prune']).catch(() => undefined);
+        await g.raw(['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
+      }
+      this.integrationReady = true;
     }
     const held = this.readHold();
     if (held) throw new Error(`the integration worktree holds the open conflict of ${held.ticketId}; continue, send back, keep or discard it first`);
@@ -96,10 +97,23 @@ export class Merger {
 
   /** Leftovers of an interrupted merge or rebase are aborted; the integration worktree holds nothing of its own. */
   private async cleanIntegration(): Promise<void> {
-    const ig = git(this.opts.integrationDir);
-    await ig.raw(['merge', '--abort']).catch(() => undefined);
-    await ig.raw(['rebase', '--abort']).catch(() => undefined);
-    await ig.raw(['cherry-pick', '--abort']).catch(() => undefined);
+    const dir = this.opts.integrationDir;
+    const state = await this.operationState(dir);
+    const ig = git(dir);
+    if (state.merge) await ig.raw(['merge', '--abort']).catch(() => undefined);
+    if (state.rebase) await ig.raw(['rebase', '--abort']).catch(() => undefined);
+    if (state.cherryPick) await ig.raw(['cherry-pick', '--abort']).catch(() => undefined);
+  }
+
+  /** Which operation is in progress in a worktree, from its admin files (one git call). */
+  private async operationState(dir: string): Promise<{ merge: boolean; rebase: boolean; cherryPick: boolean }> {
+    const names = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD'];
+    const out = (await git(dir).raw(['rev-parse', ...names.flatMap((n) => ['--git-path', n])])).trim().split('\n');
+    const has = (i: number) => {
+      const p = out[i]?.trim();
+      return !!p && existsSync(isAbsolute(p) ? p : join(dir, p));
+    };
+    return { merge: has(0), rebase: has(1) || has(2), cherryPick: has(3) };
   }
 
   private holdFile(): string {
@@ -125,10 +139,9 @@ export class Merger {
   }
 
   private async inProgress(dir: string): Promise<boolean> {
-    if ((await revParse(dir, 'MERGE_HEAD')) !== undefined) return true;
-    if ((await revParse(dir, 'CHERRY_PICK_HEAD')) !== undefined) return true;
     // Not REBASE_HEAD: git leaves it behind after a successful rebase --continue.
-    return existsSync(await gitPathOf(dir, 'rebase-merge')) || existsSync(await gitPathOf(dir, 'rebase-apply'));
+    const st = await this.operationState(dir);
+    return st.merge || st.rebase || st.cherryPick;
   }
 
   /** Brings `branch` onto the integration worktree's HEAD (`prev`) with the strategy. On conflict the state is left for the caller. */
