@@ -965,6 +965,12 @@ export class Orchestrator implements Disposable {
       // Yield first: the finally below must run after this.draining is assigned.
       await Promise.resolve();
       try {
+        // A conflict left open for a ticket that was cancelled meanwhile must not block the queue.
+        for (const t of Object.values(this.state.tickets)) {
+          if (!t.conflict?.resolving || t.status === 'escalated') continue;
+          await this.withMergeLock(async () => this.ports.workspace.abandonConflict?.(t.id));
+          await this.commit([{ type: 'merge-conflict-handled', id: t.id, how: 'resolved' }]);
+        }
         while (this.mergeQueue.length && !this.heldBy() && !this.disposed) {
           const order = await this.mergeOrder();
           if (order.length === 0) {
