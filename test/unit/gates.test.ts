@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { decideGates, gatesFor, matchesGlob, missingRequiredGates, parseVerdict, validateGates } from '../../src/core/gates';
 import type { GateResult, GateSpec } from '../../src/core/model';
+import { markdownReport } from '../../src/core/report';
 import { validateConfig } from '../../src/infra/config';
 import { buildDist, cleanupRepos, makeRepo, within } from './helpers/repo';
 import { openWriter, spec, type OpenedWriter } from './helpers/session';
@@ -127,6 +128,9 @@ describe('gates through the orchestrator (fake agent)', { timeout: 60_000 }, () 
     assert.match(st.runs['R-r2']!.context ?? '', /Reviewer review rejected[\s\S]*please add error handling/);
     assert.deepEqual([st.runs['R-r2']!.gates![0]!.status, st.runs['R-r2']!.gates![0]!.round], ['approved', 2]);
     assert.match(fs.readFileSync(g1.outputFile!, 'utf8'), /ORCHARD REVIEW of ticket R/);
+    const md = markdownReport(st, Date.now());
+    assert.match(md, /## Gates[\s\S]*\| R-r1 \| review \| reviewer \| rejected \(round 1\)[^\n]*please add error handling/);
+    assert.match(md, /## Merges[\s\S]*\| R \| R-r2 \| merge \| merged \|/);
   });
 
   it('a reviewer that keeps rejecting: after reviewerRounds the human is asked', async () => {
