@@ -428,7 +428,13 @@ export class Merger {
       // The reflog says it was Orchard (run inspection tells Orchard's moves of the target from an agent's).
       // execa, not simple-git's .env(): its environment guard rejects the whole call when the user's
       // environment holds GIT_SSL_CAINFO, GIT_ASKPASS, … and the merge silently never happened.
-      await execa('git', ['merge', '--ff-only', '--quiet', next], { cwd: checkout.path, env: { GIT_REFLOG_ACTION: 'orchard: merge' }, reject: false });
+      // The editor's own git (VS Code's git extension runs `git status` all the time) holds
+      // index.lock for a moment: that is a wait, not a race.
+      for (let i = 0; i < 40; i++) {
+        const r = await execa('git', ['merge', '--ff-only', '--quiet', next], { cwd: checkout.path, env: { GIT_REFLOG_ACTION: 'orchard: merge' }, reject: false });
+        if (r.exitCode === 0 || !/index\.lock|cannot lock ref|Unable to create/i.test(String(r.stderr))) break;
+        await new Promise((res) => setTimeout(res, 150));
+      }
       if (stashed) {
         await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
         const stillThere = (await git(checkout.path).raw(['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);
