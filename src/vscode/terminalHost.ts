@@ -1,37 +1,94 @@
 // RunnerHost for VS Code: the terminal's own process is Orchard's runner (not a shell fed
-// with sendText), so the agent gets the terminal's pty and interactive agent UIs work.
+// with sendText), so the agent gets the terminal's pty and interactive agent UIs work. The
+// runner writes pid, heartbeat and exit code into the run folder and exits with the agent.
+// Terminals are not transient: with persistent sessions they survive a window reload, and
+// the launcher adopts their runner again by its heartbeat.
 import * as vscode from 'vscode';
 import type { Run, Ticket } from '../core/model';
-import type { RunnerHost } from '../infra/agents/launcher';
+import type { RunDisplayState, RunnerHost } from '../infra/agents/launcher';
+
+const STATE_LOOK: Record<RunDisplayState | 'starting', { mark: string; icon: string; color: string }> = {
+  starting: { mark: '…', icon: 'loading~spin', color: 'terminal.ansiBlue' },
+  running: { mark: '▶', icon: 'robot', color: 'terminal.ansiBlue' },
+  'needs-input': { mark: '?', icon: 'question', color: 'terminal.ansiYellow' },
+  done: { mark: '✓', icon: 'check', color: 'terminal.ansiGreen' },
+  failed: { mark: '✗', icon: 'error', color: 'terminal.ansiRed' },
+  stopping: { mark: '■', icon: 'debug-stop', color: 'terminal.ansiMagenta' },
+};
+
+/** "Orchard ▶ T-12: Add login form" — the ticket and the state, in the terminal tab. */
+export function terminalName(ticket: Pick<Ticket, 'id' | 'title'>, state: RunDisplayState | 'starting'): string {
+  return `Orchard ${STATE_LOOK[state].mark} ${ticket.id}: ${ticket.title}`.slice(0, 80);
+}
+
+interface Entry {
+  terminal: vscode.Terminal;
+  ticket: Pick<Ticket, 'id' | 'title'>;
+  state: RunDisplayState | 'starting';
+  /** A name waiting to be applied when the terminal becomes the active one. */
+  pendingName?: string;
+}
 
 export class TerminalRunnerHost implements RunnerHost, vscode.Disposable {
   readonly interactive = true;
-  private readonly terminals = new Map<string, vscode.Terminal>();
+  private readonly byTicket = new Map<string, Entry>();
+  private readonly byRun = new Map<string, Entry>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor() {
+    // VS Code has no API to rename a background terminal; renameWithArg acts on the active one,
+    // so a state change reaches a background terminal's name when the user switches to it.
+    this.subscriptions.push(vscode.window.onDidChangeActiveTerminal((t) => t && this.applyPending(t)));
+  }
 
   async launch(runDir: string, runnerArgv: string[], ticket: Ticket, run: Run): Promise<{ pid?: number }> {
     const [shellPath, ...shellArgs] = runnerArgv;
+    const look = STATE_LOOK.running;
     const terminal = vscode.window.createTerminal({
-      name: `Orchard: ${ticket.id} — ${ticket.title}`.slice(0, 80),
+      name: terminalName(ticket, 'running'),
       shellPath,
       shellArgs,
       cwd: run.worktree,
       // Inside Electron, process.execPath runs as Node only with this set.
-      env: { ELECTRON_RUN_AS_NODE: '1' },
-      iconPath: new vscode.ThemeIcon('robot'),
-      color: new vscode.ThemeColor(ticket.priority === 'P0' ? 'terminal.ansiRed' : 'terminal.ansiGreen'),
-      isTransient: true,
+      env: { ELECTRON_RUN_AS_NODE: '1', ORCHARD_RUN_DIR: runDir },
+      iconPath: new vscode.ThemeIcon(look.icon),
+      color: new vscode.ThemeColor(ticket.priority === 'P0' ? 'terminal.ansiRed' : look.color),
+      isTransient: false,
     });
-    this.terminals.set(ticket.id, terminal);
-    void runDir;
+    const entry: Entry = { terminal, ticket, state: 'running' };
+    this.byTicket.set(ticket.id, entry);
+    this.byRun.set(run.id, entry);
     return { pid: await terminal.processId };
   }
 
+  update(runId: string, state: RunDisplayState): void {
+    const e = this.byRun.get(runId);
+    if (!e || e.state === state) return;
+    e.state = state;
+    e.pendingName = terminalName(e.ticket, state);
+    if (vscode.window.activeTerminal === e.terminal) this.applyPending(e.terminal);
+  }
+
+  private applyPending(t: vscode.Terminal): void {
+    const e = [...this.byRun.values()].find((x) => x.terminal === t);
+    if (!e?.pendingName || !vscode.window.terminals.includes(t)) return;
+    const name = e.pendingName;
+    e.pendingName = undefined;
+    void vscode.commands.executeCommand('workbench.action.terminal.renameWithArg', { name });
+  }
+
+  stateOf(ticketId: string): RunDisplayState | 'starting' | undefined {
+    return this.byTicket.get(ticketId)?.state;
+  }
+
   terminalFor(ticketId: string): vscode.Terminal | undefined {
-    const t = this.terminals.get(ticketId);
+    const t = this.byTicket.get(ticketId)?.terminal;
     return t && vscode.window.terminals.includes(t) ? t : undefined;
   }
 
   dispose(): void {
-    this.terminals.clear();
+    for (const s of this.subscriptions) s.dispose();
+    this.byTicket.clear();
+    this.byRun.clear();
   }
 }

@@ -72,4 +72,33 @@ describe('runner', { timeout: 30_000 }, () => {
     assert.equal(exit.signal, 'SIGTERM');
     await waitFor(() => !pidAlive(agentPid), 3000, 'the agent to be gone');
   });
+
+  it("stopping the runner stops the agent's whole process tree (TERM, then KILL for what ignores it)", async () => {
+    const pidFile = path.join(os.tmpdir(), `orchard-runner-tree-${process.pid}.txt`);
+    const script = `const {spawn}=require('child_process');
+      const c=spawn(process.execPath,['-e','process.on("SIGTERM",()=>{});setInterval(()=>{},1000)'],{stdio:'ignore'});
+      require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid)); setInterval(()=>{},1000);`;
+    const d = runDir([process.execPath, '-e', script]);
+    fs.writeFileSync(path.join(d, 'spec.json'), JSON.stringify({ ...readJson(path.join(d, 'spec.json')), killGraceMs: 500 }));
+    const { child, exited } = startRunner(d);
+    await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').length > 0, 5000, 'the grandchild');
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'));
+    fs.rmSync(pidFile, { force: true });
+    assert.ok(pidAlive(grandchild));
+    child.kill('SIGTERM');
+    await exited;
+    await waitFor(() => !pidAlive(grandchild), 4000, 'the grandchild (which ignores TERM) to be killed');
+  });
+
+  it("the token comes from a file the runner deletes, into the agent's environment only", async () => {
+    const out = path.join(os.tmpdir(), `orchard-runner-token-${process.pid}.txt`);
+    const d = runDir([process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, process.env.ORCHARD_TOKEN || '')`]);
+    fs.writeFileSync(path.join(d, 'token'), 'secret-token');
+    const { exited } = startRunner(d);
+    assert.equal((await exited).code, 0);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'secret-token');
+    fs.rmSync(out, { force: true });
+    assert.equal(fs.existsSync(path.join(d, 'token')), false);
+    assert.ok(!fs.readFileSync(path.join(d, 'spec.json'), 'utf8').includes('secret-token'));
+  });
 });
