@@ -362,7 +362,20 @@ export class Orchestrator implements Disposable {
     }
     await this.commit(events);
     const live = new Set(adopted.map((a) => a.run.id));
-    const orphanLocks = [...new Set(this.state.locks.filter((l) => !live.has(l.runId) && this.state.runs[l.runId]?.endedAt !== undefined).map((l) => l.runId))];
+    // Finished work waiting to merge keeps its locks until the merge (its agent has exited);
+    // only locks of runs whose ticket is no longer on its way to the target are orphans.
+    const heldUntilMerge = new Set<TicketStatus>(['gating', 'queued-for-merge', 'merging', 'escalated']);
+    const orphanLocks = [
+      ...new Set(
+        this.state.locks
+          .filter((l) => {
+            const run = this.state.runs[l.runId];
+            const status = this.state.tickets[l.ticketId]?.status;
+            return !live.has(l.runId) && run?.endedAt !== undefined && !(status && heldUntilMerge.has(status));
+          })
+          .map((l) => l.runId),
+      ),
+    ];
     await this.commit(orphanLocks.map((runId) => ({ type: 'lock-released' as const, runId, reason: 'its run is no longer live' })));
     for (const { run, handle } of adopted) {
       this.inFlight++;

@@ -6,7 +6,7 @@ const LEGAL: Record<TicketStatus, readonly TicketStatus[]> = {
   ready: ['running', 'backlog', 'blocked', 'cancelled'],
   running: ['gating', 'ready', 'escalated', 'failed', 'cancelled'],
   gating: ['queued-for-merge', 'ready', 'escalated', 'failed', 'cancelled'],
-  'queued-for-merge': ['merging', 'ready', 'escalated', 'cancelled'],
+  'queued-for-merge': ['merging', 'ready', 'escalated', 'failed', 'cancelled'],
   merging: ['done', 'queued-for-merge', 'ready', 'escalated', 'failed', 'cancelled'],
   escalated: ['ready', 'running', 'queued-for-merge', 'failed', 'cancelled'],
   blocked: ['backlog', 'ready', 'cancelled'],
