@@ -11,6 +11,7 @@ import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardCon
 import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
 import { assertScopesInside } from '../infra/scopeCheck';
+import { formatStale } from '../infra/git/worktrees';
 import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 
 export class UsageError extends Error {
@@ -32,6 +33,7 @@ usage:
   orchard import FILE...            tickets.json or ws-*.json workstream files
   orchard run [--agents N] [--mode M] [--agent PROFILE]
   orchard status [--json]
+  orchard worktrees [--reclaim] [--confirm]   list worktrees/branches (disk shown); reclaim merged ones, --confirm also unmerged (commits archived)
   orchard report [--out FILE]
   orchard resolve TICKET open|continue|send-back|keep|discard|merge-now|stash-and-update [--yes]
                                     the ways out of a conflict or a dirty checkout
@@ -219,6 +221,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const sum = summarize(o.snapshot, Date.now());
         io.out(`\n${sum.done}/${sum.tickets} tickets done, ${sum.failed} failed; wall ${formatDuration(sum.wallMs)}, agent time ${formatDuration(sum.agentMs)}, speedup ${sum.speedup.toFixed(2)}×`);
         return sum.done === sum.tickets ? 0 : 1;
+      });
+    }
+    case 'worktrees': {
+      const { values } = parseArgs({ args: rest, options: { reclaim: { type: 'boolean' }, confirm: { type: 'boolean' } } });
+      return withSession(io, {}, async (s) => {
+        const live = new Set(Object.values(s.orchestrator.snapshot.runs).filter((r) => r.endedAt === undefined).map((r) => r.ticketId));
+        const wt = s.workspace.worktrees;
+        const items = await wt.listStale(live);
+        io.out(formatStale(items));
+        if (!values.reclaim) return 0;
+        const res = await wt.reclaim(items, { confirm: values.confirm });
+        for (const r of res.removed) io.out(`removed ${r}`);
+        for (const k of res.kept) io.out(`kept ${k.what}: ${k.why}`);
+        for (const a of res.archived) io.out(`commits kept on ${a}`);
+        return 0;
       });
     }
     case 'status': {

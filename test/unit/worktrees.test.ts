@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Run, Ticket } from '../../src/core/model';
-import { WorktreeManager, globFiles, type WorktreeSetup } from '../../src/infra/git/worktrees';
+import { WorktreeManager, formatStale, globFiles, type WorktreeSetup } from '../../src/infra/git/worktrees';
 import { cleanupRepos, makeRepo, quietLog, type TempRepo } from './helpers/repo';
 
 after(() => cleanupRepos());
@@ -231,6 +231,8 @@ describe('worktrees', { timeout: 60_000 }, () => {
     const res2 = await m.removeWorktree('U', { confirm: true });
     assert.ok(res2.removed.includes(unmerged.path));
     assert.equal(r.git('rev-parse', 'refs/orchard/archive/orchard/U'), uTip, 'the unmerged commit is kept');
+    assert.match(formatStale(stale), /orphan-branch\s+orphan\s+merged/);
+    assert.match(formatStale(stale), /total \d/);
     const active = await m.listStale(new Set(['X']));
     assert.ok(!active.some((s) => s.ticketId === 'U' && s.kind === 'worktree'));
   });

@@ -656,3 +656,27 @@ export class WorktreeManager {
     return this.reclaim(items, opts);
   }
 }
+
+/** Human-readable size. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** The table `orchard worktrees` prints (and the VS Code command shows). */
+export function formatStale(items: readonly StaleWorktree[]): string {
+  if (items.length === 0) return 'no Orchard worktrees or branches';
+  const rows = items.map((i) => {
+    const state = i.active ? 'running' : i.kind === 'pool' ? 'pool' : i.merged ? 'merged' : `${i.unmergedCommits} unmerged`;
+    return `${i.kind.padEnd(16)} ${(i.ticketId ?? '-').padEnd(14)} ${state.padEnd(12)} ${(i.dirty ? 'dirty' : '').padEnd(5)} ${formatBytes(i.bytes).padStart(8)}  ${i.path ?? i.branch ?? ''}`;
+  });
+  const total = items.reduce((a, i) => a + i.bytes, 0);
+  return [...rows, `total ${formatBytes(total)}`].join('\n');
+}
