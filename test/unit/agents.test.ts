@@ -184,6 +184,19 @@ describe('agents', { timeout: 60_000 }, () => {
     await w.close();
   });
 
+  it('cost and tokens printed by the CLI are parsed from the run log (profile usage parser)', async () => {
+    const r = makeRepo();
+    const script = `require('fs').writeFileSync('u.txt','u'); console.log('[ts] codex\\ndone\\ntokens used\\n12,345');`;
+    const w = await open(r.repo, {}, { codexish: nodeProfile('codexish', script, { usage: 'codex' }) });
+    await w.o.addTickets([spec('U', { agent: 'codexish' })]);
+    await w.o.start();
+    await waitFor(() => !!ended(w.events, 'U-r1'), 15_000, 'the run');
+    const u = w.events.find((e) => e.type === 'run-usage') as unknown as { usage: { inputTokens?: number } } | undefined;
+    assert.equal(u?.usage.inputTokens, 12345);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(w.runDir('U-r1'), 'usage.json'), 'utf8')), { tokens: 12345 });
+    await w.close();
+  });
+
   it('Claude Code: Notification and Stop hooks in .claude/settings.local.json reach Orchard without screen scraping', async () => {
     const r = makeRepo();
     const script = `const fs=require('fs');const {execSync}=require('child_process');

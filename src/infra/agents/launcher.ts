@@ -421,7 +421,13 @@ export class AgentLauncher implements AgentPort {
         statusWatcher?.close();
         const text = tail(files.log, 65_536);
         const usage = profile ? detectSignals(profile, text).usage : undefined;
-        if (usage) writeFileSync(files.usage, JSON.stringify(usage));
+        if (usage) {
+          writeFileSync(files.usage, JSON.stringify(usage));
+          // What the CLI printed counts like `orchard-agent usage` (cost accounting, budgets).
+          if (usage.costUsd !== undefined || usage.inputTokens !== undefined || usage.outputTokens !== undefined || usage.tokens !== undefined) {
+            usageReports.fire({ usd: usage.costUsd, inputTokens: usage.inputTokens ?? (usage.outputTokens === undefined ? usage.tokens : undefined), outputTokens: usage.outputTokens });
+          }
+        }
         host.update?.(runId, e.exitCode === 0 && !e.problem ? 'done' : 'failed');
         resolve({ ...e, ...(usage && { usage: { costUsd: usage.costUsd, tokens: usage.tokens } }) });
       };
