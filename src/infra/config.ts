@@ -10,10 +10,10 @@ export interface OrchardConfig extends Settings {
   defaultAgent: string;
   /** argv run in the integration worktree after each merge. */
   testCommand: string[];
-  /** Where ticket worktrees go (default `<repo>.orchard/worktrees`). */
-  worktreesDir?: string;
+  /** Where ticket worktrees go (default `<repo>.orchard/worktrees`; setting orchard.worktreeLocation). */
+  worktreeRoot?: string;
   /** Worktree setup: { copy: [globs], share: [{ path, mode: copy|hardlink|symlink }], command: [argv], sparse: bool }. */
-  worktreeSetup?: import('./git/worktrees').WorktreeSetup;
+  setup?: import('./git/worktrees').WorktreeSetup;
   /** Prepared worktrees kept ready (0: none). */
   worktreePool?: number;
   /** Custom agent profiles: name → { argv, interactiveArgv?, rateLimitPatterns?, needsInputPatterns?, donePatterns?, usage?, extends? }. */
