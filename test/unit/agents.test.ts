@@ -184,6 +184,19 @@ describe('agents', { timeout: 60_000 }, () => {
     await w.close();
   });
 
+  it("other CLIs: the profile's needs-input pattern on the run's output raises an escalation", async () => {
+    const r = makeRepo();
+    const script = `console.log('Apply these edits to src/x.ts? (y/n)'); setTimeout(() => { require('fs').writeFileSync('y.txt','y'); }, 800);`;
+    const w = await open(r.repo, {}, { asker: nodeProfile('asker', script, { needsInputPatterns: ['\\(y/n\\)'] }) });
+    await w.o.addTickets([spec('Q', { agent: 'asker' })]);
+    await w.o.start();
+    await waitFor(() => !!ended(w.events, 'Q-r1'), 15_000, 'the run');
+    const raised = w.events.find((e) => e.type === 'escalation-raised') as unknown as { escalation: { question: string; trigger: string } } | undefined;
+    assert.equal(raised?.escalation.trigger, 'input-needed');
+    assert.match(raised!.escalation.question, /asker is waiting for input: Apply these edits to src\/x\.ts\? \(y\/n\)/);
+    await w.close();
+  });
+
   it('cost and tokens printed by the CLI are parsed from the run log (profile usage parser)', async () => {
     const r = makeRepo();
     const script = `require('fs').writeFileSync('u.txt','u'); console.log('[ts] codex\\ndone\\ntokens used\\n12,345');`;
