@@ -101,4 +101,14 @@ describe('runner', { timeout: 30_000 }, () => {
     assert.equal(fs.existsSync(path.join(d, 'token')), false);
     assert.ok(!fs.readFileSync(path.join(d, 'spec.json'), 'utf8').includes('secret-token'));
   });
+
+  it('a runner whose run folder is deleted stops its agent (no orphan after a repository is removed)', async () => {
+    const d = runDir([process.execPath, '-e', 'setInterval(() => {}, 1000)']);
+    const { exited } = startRunner(d);
+    await waitFor(() => fs.existsSync(path.join(d, 'status.json')), 5000, 'status.json');
+    const { agentPid } = readJson(path.join(d, 'status.json'));
+    fs.rmSync(d, { recursive: true, force: true });
+    await exited;
+    await waitFor(() => !pidAlive(agentPid), 8000, 'the agent to be gone');
+  });
 });

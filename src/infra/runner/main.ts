@@ -3,7 +3,7 @@
 // run's log file when headless), records pid and a heartbeat in the run folder, writes the
 // exit code, and exits with it. Stopping the runner stops the agent's whole process tree.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { HEARTBEAT_MS, runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from './protocol';
 
 function writeJson(path: string, value: unknown): void {
@@ -73,7 +73,15 @@ function main(): void {
   });
   const status: RunnerStatus = { runnerPid: process.pid, agentPid: child.pid, startedAt, heartbeatAt: startedAt };
   writeJson(files.status, status);
-  const beat = setInterval(() => writeJson(files.status, { ...status, heartbeatAt: Date.now() }), HEARTBEAT_MS);
+  const beat = setInterval(() => {
+    // The run folder is gone (repository deleted, temp folder cleaned): nobody will read this run.
+    if (!existsSync(runDir)) return stop('SIGTERM');
+    try {
+      writeJson(files.status, { ...status, heartbeatAt: Date.now() });
+    } catch {
+      /* a full disk or a vanishing folder must not kill the runner (and orphan the agent) */
+    }
+  }, HEARTBEAT_MS);
 
   let finished = false;
   let stopSignal: string | undefined;
@@ -81,7 +89,11 @@ function main(): void {
     if (finished) return;
     finished = true;
     clearInterval(beat);
-    writeJson(files.exit, { ...exit, signal: exit.signal ?? stopSignal });
+    try {
+      writeJson(files.exit, { ...exit, signal: exit.signal ?? stopSignal });
+    } catch {
+      /* the run folder is gone */
+    }
     process.exit(exit.exitCode ?? 1);
   };
   child.on('error', (err) => finish({ exitCode: 127, endedAt: Date.now(), error: `could not start ${cmd}: ${err.message}` }));
