@@ -236,6 +236,9 @@ export class AgentLauncher implements AgentPort {
         ORCHARD_RUN_ID: run.id,
         ORCHARD_TICKET_ID: ticket.id,
         ORCHARD_ATTEMPT: String(run.attempt),
+        // The model of the ticket's role mapping (core/roles.ts), for profiles and wrappers that take one.
+        ...(run.model && { ORCHARD_MODEL: run.model }),
+        ...(ticket.role && { ORCHARD_ROLE: ticket.role }),
       },
     };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2));
