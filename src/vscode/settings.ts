@@ -20,6 +20,9 @@ const SETTING_TO_CONFIG: Record<string, string> = {
   worktreeLocation: 'worktreeRoot',
   'merge.strategy': 'mergeStrategy',
   gates: 'gates',
+  roles: 'roles',
+  budgetUsd: 'budgetUsd',
+  subtasks: 'subtasks',
 };
 
 function isSet<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
