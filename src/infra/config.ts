@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, MERGE_STRATEGIES, MODES, type Mode, type Settings } from '../core/model';
 import { validateGates } from '../core/gates';
+import { validateRoles } from '../core/roles';
 
 export interface OrchardConfig extends Settings {
   /** Profile for tickets that name none. */
@@ -48,6 +49,9 @@ export function validateConfig(raw: Record<string, unknown>, where: string): Orc
   if (!Number.isInteger(c.maxRetries) || c.maxRetries < 0 || c.maxRetries > 10) bad('maxRetries', 'use a whole number from 0 to 10');
   if (typeof c.defaultAgent !== 'string' || !c.defaultAgent) bad('defaultAgent', 'name an agent profile such as claude or codex');
   if (!Array.isArray(c.testCommand) || c.testCommand.some((a) => typeof a !== 'string')) bad('testCommand', 'use an argv array such as ["npm", "test"]');
+  const roleProblems = validateRoles(c.roles);
+  if (roleProblems.length) throw new ConfigError(`${where}: ${roleProblems.join('; ')}`);
+  if (c.budgetUsd !== undefined && !(typeof c.budgetUsd === 'number' && c.budgetUsd >= 0)) bad('budgetUsd', 'use a number of US dollars ≥ 0, or remove it for no budget');
   // Gates and merging
   const gateProblems = validateGates(c.gates, c.requiredGatesByLabel);
   if (gateProblems.length) throw new ConfigError(`${where}: ${gateProblems.join('; ')}`);

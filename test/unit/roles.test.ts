@@ -56,3 +56,12 @@ describe('roles: profile chain and fallbacks', () => {
     assert.ok(p.some((m) => /roles\.tester\.fallbacks\[0\]\.profile/.test(m)));
   });
 });
+
+describe('roles: config validation', () => {
+  it('a bad roles setting in config.json is refused with the role and field', async () => {
+    const { validateConfig } = await import('../../src/infra/config');
+    assert.throws(() => validateConfig({ roles: { developer: { model: 'x' } } }, 'config.json'), /config\.json: roles\.developer\.profile must name an agent profile/);
+    assert.throws(() => validateConfig({ budgetUsd: -1 }, 'config.json'), /budgetUsd/);
+    assert.equal(validateConfig({ roles: { developer: { profile: 'claude' } }, budgetUsd: 3 }, 'config.json').budgetUsd, 3);
+  });
+});
