@@ -10,6 +10,7 @@ import type { Orchestrator } from '../core/orchestrator';
 import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardConfig } from '../infra/config';
 import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
+import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 import { assertScopesInside } from '../infra/scopeCheck';
 import { formatStale } from '../infra/git/worktrees';
 import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
@@ -242,7 +243,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
       const state = await readStateReadOnly(io);
       if (values.json) {
-        io.out(JSON.stringify({ tickets: Object.values(state.tickets), runs: Object.values(state.runs), locks: state.locks, summary: summarize(state, Date.now()) }, null, 2));
+        const cfg = readConfig((await locateRepo(io.cwd)).stateDir, 'main');
+        const prediction = predict(state, Date.now(), { agents: cfg.maxAgents, mode: cfg.mode, overlapThreshold: cfg.overlapThreshold });
+        io.out(JSON.stringify({ tickets: Object.values(state.tickets), runs: Object.values(state.runs), locks: state.locks, summary: summarize(state, Date.now()), prediction }, null, 2));
         return 0;
       }
       const byStatus = new Map<string, string[]>();

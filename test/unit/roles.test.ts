@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { chooseProfile, failuresByProfile, profileChain, validateRoles } from '../../src/core/roles';
 import type { Run, Settings } from '../../src/core/model';
+import { validateConfig } from '../../src/infra/config';
 
 const settings: Pick<Settings, 'roles' | 'defaultAgent'> = {
   defaultAgent: 'claude',
@@ -58,8 +59,7 @@ describe('roles: profile chain and fallbacks', () => {
 });
 
 describe('roles: config validation', () => {
-  it('a bad roles setting in config.json is refused with the role and field', async () => {
-    const { validateConfig } = await import('../../src/infra/config');
+  it('a bad roles setting in config.json is refused with the role and field', () => {
     assert.throws(() => validateConfig({ roles: { developer: { model: 'x' } } }, 'config.json'), /config\.json: roles\.developer\.profile must name an agent profile/);
     assert.throws(() => validateConfig({ budgetUsd: -1 }, 'config.json'), /budgetUsd/);
     assert.equal(validateConfig({ roles: { developer: { profile: 'claude' } }, budgetUsd: 3 }, 'config.json').budgetUsd, 3);

@@ -40,6 +40,11 @@ describe('orchard workflow (CLI)', () => {
     out.length = 0;
     await runCli(['status'], io);
     assert.match(out.join('\n'), /ETA: about \d+ min left .*from estimates only/);
+    out.length = 0;
+    await runCli(['status', '--json'], io);
+    const st = JSON.parse(out.join('\n'));
+    assert.ok(st.prediction.batchEnd > Date.now());
+    assert.equal(Object.keys(st.prediction.tickets).length, 6);
     await assert.rejects(runCli(['workflow', 'add', 'nope', '--request', 'x'], io), /no workflow template "nope"/);
     await assert.rejects(runCli(['workflow', 'expand', 'refine', '--request', 'x', '--param', 'rounds=99'], io), /rounds/);
   });
