@@ -10,10 +10,10 @@ import type { Orchestrator } from '../core/orchestrator';
 import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardConfig } from '../infra/config';
 import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
-import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 import { assertScopesInside } from '../infra/scopeCheck';
 import { formatStale } from '../infra/git/worktrees';
 import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
+import { predict } from '../core/predict';
 
 export class UsageError extends Error {
   readonly reason = 'usage';
