@@ -27,7 +27,7 @@ if (chosen.length === 0) {
   console.error(`no unit test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...chosen], {
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-force-exit', '--test-timeout=240000', ...chosen], {
   stdio: 'inherit',
 });
 process.exit(r.status ?? 1);
