@@ -23,6 +23,7 @@ const SETTING_TO_CONFIG: Record<string, string> = {
   roles: 'roles',
   budgetUsd: 'budgetUsd',
   subtasks: 'subtasks',
+  worktreePool: 'worktreePool',
 };
 
 function isSet<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
@@ -46,7 +47,8 @@ export function configOverrides(): Partial<OrchardConfig> {
   const copy = isSet<string[]>(c, 'setup.copyGlobs');
   const command = isSet<string[]>(c, 'setup.command');
   const sparse = isSet<boolean>(c, 'setup.sparseCheckout');
-  if (copy || command || sparse !== undefined) out.setup = { copy: copy ?? [], command: command ?? [], sparse: sparse ?? false };
+  const share = isSet<{ path: string; mode: string }[]>(c, 'setup.share');
+  if (copy || command || share || sparse !== undefined) out.setup = { copy: copy ?? [], command: command ?? [], share: share ?? [], sparse: sparse ?? false };
   return out as Partial<OrchardConfig>;
 }
 

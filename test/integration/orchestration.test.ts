@@ -45,7 +45,7 @@ describe('orchestration in the extension host', function () {
     const root = workspaceRoot();
     await vscode.commands.executeCommand('orchard.start');
     const terminal = await waitForTerminal('IT1', 20_000);
-    assert.match(terminal.name, /Orchard: IT1 — Integration ticket/);
+    assert.match(terminal.name, /^Orchard \S+ IT1: Integration ticket/);
     const cwd = (terminal.creationOptions as vscode.TerminalOptions).cwd;
     const expected = path.join(path.dirname(root), `${path.basename(root)}.orchard`, 'worktrees', 'IT1');
     assert.equal(typeof cwd === 'string' ? cwd : cwd?.fsPath, expected);

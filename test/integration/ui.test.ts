@@ -175,7 +175,7 @@ describe('the VS Code experience', function () {
     // The agent terminal: named after the ticket, cwd in its worktree, the runner as its process.
     const term = a.terminals.terminalFor('UC1')!;
     const topts = term.creationOptions as vscode.TerminalOptions;
-    assert.match(term.name, /^Orchard: UC1 — Long worker/);
+    assert.match(term.name, /^Orchard \S+ UC1: Long worker/);
     const cwd = typeof topts.cwd === 'string' ? topts.cwd : topts.cwd?.fsPath;
     assert.equal(cwd, state(a).runs['UC1-r1']!.worktree);
     assert.equal(topts.env?.ELECTRON_RUN_AS_NODE, '1');
