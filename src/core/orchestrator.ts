@@ -600,9 +600,14 @@ export class Orchestrator implements Disposable {
     }
     // The human's time is not the agent's: the run's timeout waits while the question is open.
     this.clearTimer(runId);
-    await this.commit([{ type: 'escalation-raised', escalation: e }]);
     const t = this.ticket(run.ticketId);
-    if (t.status === 'running') await this.transition(t.id, 'escalated', `asks: ${e.question}`);
+    // The question and the ticket's move to "escalated" land together: nobody sees one without the other.
+    const moves: OrchardEventBody[] = [];
+    if (t.status === 'running') {
+      assertTransition(t.id, t.status, 'escalated');
+      moves.push({ type: 'ticket-status', id: t.id, from: t.status, to: 'escalated', reason: `asks: ${e.question}` });
+    }
+    await this.commit([{ type: 'escalation-raised', escalation: e }, ...moves]);
     // Seed 000: an agent that keeps asking gets the ticket flagged complex, for a human.
     const repeat = repeatedEscalationFor(Object.values(this.state.escalations), t.id);
     if (repeat) {
