@@ -28,7 +28,8 @@ import {
 import { reduce } from './reduce';
 import { assertTransition } from './transitions';
 import { validateGraph } from './dag';
-import { acquireEvents, checkGeneration, tryAcquire } from './locks';
+import { acquireEvents, checkGeneration, locksOf, tryAcquire } from './locks';
+import { matchesPath } from './paths';
 import { breakerOf, canStart, recordFailure, recordSuccess, withBreaker, type BreakerBoard } from './circuitBreaker';
 import { retryDecision, type FailureKind } from './retry';
 import { Scheduler, type SlotState } from './scheduler';
@@ -670,6 +671,11 @@ export class Orchestrator implements Disposable {
     if (wipRef) this.ports.log.info(`${t.id}: partial work kept on ${wipRef}`);
     const outcome =
       t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : problems.length ? 'failed' : exit.exitCode === 0 ? (changes.commits > 0 ? 'succeeded' : 'no-changes') : 'failed';
+    // Files changed outside the ticket's files and the locks the run was granted: merged, with a warning.
+    const mine = locksOf(this.state.locks, runId).map((l) => l.pattern);
+    const outside = t.files.length ? changes.files.filter((f) => ![...t.files, ...mine].some((p) => matchesPath(p, f))) : [];
+    const warning = outside.length ? `warning: changed files outside its ticket's files (${t.files.join(', ')}): ${outside.slice(0, 10).join(', ')}${outside.length > 10 ? ` and ${outside.length - 10} more` : ''}` : undefined;
+    if (warning) this.ports.log.warn(`${t.id}: ${warning}`);
     await this.commit([
       {
         type: 'run-ended',
@@ -678,7 +684,7 @@ export class Orchestrator implements Disposable {
         exitCode: exit.exitCode ?? undefined,
         filesChanged: changes.files,
         commits: changes.commits,
-        message: problems.length ? problems.join('; ') : exit.signal ? `ended by ${exit.signal}` : undefined,
+        message: [problems.length ? problems.join('; ') : exit.signal ? `ended by ${exit.signal}` : undefined, warning].filter(Boolean).join('; ') || undefined,
       },
     ]);
     if (exit.usage && (exit.usage.costUsd !== undefined || exit.usage.tokens !== undefined))

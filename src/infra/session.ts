@@ -9,7 +9,7 @@ import { Orchestrator } from '../core/orchestrator';
 import type { Clock, Logger, Ports } from '../core/ports';
 import { AgentLauncher, HeadlessRunnerHost, type LauncherOptions, type RunnerHost } from './agents/launcher';
 import { customProfiles, fakeProfile, type AgentProfile } from './agents/profiles';
-import { readConfig, type OrchardConfig } from './config';
+import { ConfigError, readConfig, type OrchardConfig } from './config';
 import { commonDir, currentBranch, repoRoot } from './git/git';
 import { GitWorkspace } from './git/workspace';
 import { GateRunner } from './gates/runner';
@@ -91,6 +91,9 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const paths = await locateRepo(opts.cwd);
   mkdirSync(paths.stateDir, { recursive: true });
   const config = { ...readConfig(paths.stateDir, paths.branch ?? 'main'), ...opts.config };
+  // Overrides (VS Code settings) skip config.json's checks: a slot count that would run nothing is named here.
+  if (!Number.isInteger(config.maxAgents) || config.maxAgents < 1 || config.maxAgents > 64)
+    throw new ConfigError(`Orchard settings: maxAgents is ${JSON.stringify(config.maxAgents)}; use a whole number from 1 to 64`);
   const opened = await openState(paths.stateDir, { owner: opts.owner, log });
   if (opened.role === 'follower') {
     return {

@@ -10,6 +10,7 @@
 //   @review-silent         give no verdict
 //   @plan            planner: propose 3 tickets     @propose id | title | role | deps | files  (one each)
 //   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
+//   @flood <MB>  print that much output   @rewrite  reset below its base   @commit-in-checkout  commit in the user's checkout
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -88,6 +89,21 @@ async function main(): Promise<void> {
     execFileSync('git', ['add', '-A'], { stdio: 'ignore' });
     execFileSync('git', ['-c', 'user.name=fake', '-c', 'user.email=f@l', 'commit', '-q', '-m', 'stray'], { stdio: 'ignore' });
     execFileSync('git', ['update-ref', `refs/heads/${arg('@commit-to-target')}`, 'HEAD'], { stdio: 'ignore' });
+  }
+  // Faults (test/reliability/faults.test.ts): @flood <MB> print that much   @rewrite  reset the branch below its base
+  //   @commit-in-checkout  commit a file in the user's checkout (on whatever it has checked out)
+  if (arg('@flood')) {
+    const { writeSync } = await import('node:fs');
+    const chunk = Buffer.from('fake-agent: flooding the output with this line again and again\n'.repeat(16_384));
+    for (let n = 0; n < Number(arg('@flood')) * 1024 * 1024; n += chunk.length) writeSync(1, chunk);
+  }
+  if (has('@rewrite')) execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { stdio: 'ignore' });
+  if (has('@commit-in-checkout')) {
+    const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { encoding: 'utf8' }).trim();
+    const user = dirname(common);
+    appendFileSync(join(user, 'agent-in-checkout.txt'), `${ticket.id} was here\n`);
+    execFileSync('git', ['add', 'agent-in-checkout.txt'], { cwd: user, stdio: 'ignore' });
+    execFileSync('git', ['-c', 'user.name=fake', '-c', 'user.email=f@l', 'commit', '-q', '-m', `${ticket.id}: stray commit in the user's checkout`], { cwd: user, stdio: 'ignore' });
   }
   if (has('@hang')) {
     console.log('fake-agent: told to hang');

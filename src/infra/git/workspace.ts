@@ -70,6 +70,8 @@ export class GitWorkspace implements WorkspacePort {
   async targetTip(): Promise<string> {
     const tip = await revParse(this.opts.repo, `refs/heads/${this.opts.targetBranch}`);
     if (!tip) {
+      if (!(await revParse(this.opts.repo, 'HEAD')))
+        throw new Error(`The repository ${this.opts.repo} has no commits yet; make a first commit (git add -A && git commit -m "initial") and run again.`);
       throw new Error(
         `The target branch "${this.opts.targetBranch}" does not exist in ${this.opts.repo}; set orchard.targetBranch to an existing branch.`,
       );

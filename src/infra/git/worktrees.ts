@@ -270,7 +270,13 @@ export class WorktreeManager {
     }
     // Registered but its folder is gone (deleted by an agent or a user): forget it, keep the branch.
     await gitRun(repo, ['worktree', 'prune']);
-    mkdirSync(this.opts.worktreesDir, { recursive: true });
+    try {
+      mkdirSync(this.opts.worktreesDir, { recursive: true });
+    } catch (e) {
+      throw new Error(
+        `Cannot create the worktrees folder ${this.opts.worktreesDir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): move away the file in its way or make it writable, or set orchard.worktreeLocation to a writable folder.`,
+      );
+    }
     if (existsSync(path)) {
       throw new Error(`${path} exists but is not a git worktree of ${repo}; move it away and retry the ticket.`);
     }
@@ -517,7 +523,9 @@ export class WorktreeManager {
       for (const l of targetLog) {
         const [c, ...subject] = l.split(' ');
         if (subject.join(' ').startsWith('orchard') || !c || !agentHead) continue;
-        if ((await gitRun(repo, ['merge-base', '--is-ancestor', c, agentHead])).code === 0 && c !== run.base) fromAgent = true;
+        // A commit the base already holds was on the target before the run (the reflog has whole seconds).
+        const beforeRun = !!run.base && (await gitRun(repo, ['merge-base', '--is-ancestor', c, run.base])).code === 0;
+        if (!beforeRun && (await gitRun(repo, ['merge-base', '--is-ancestor', c, agentHead])).code === 0) fromAgent = true;
       }
       const touched = new RegExp(`checkout: moving from \\S+ to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(headLog) || fromAgent;
       if (touched && targetLog.length) {
