@@ -1,6 +1,6 @@
 // The headless `orchard` command: init, add, import, run, status, simulate, report.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importTickets, ImportError } from '../core/importers';
 import { MODES, PRIORITIES, type Mode, type OrchardState, type TicketSpec } from '../core/model';
@@ -8,6 +8,7 @@ import { markdownReport, summarize, formatDuration } from '../core/report';
 import { simulate } from '../core/simulate';
 import type { Orchestrator } from '../core/orchestrator';
 import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardConfig } from '../infra/config';
+import { writeReportFiles } from '../infra/reportFiles';
 import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
 import { assertScopesInside } from '../infra/scopeCheck';
@@ -260,13 +261,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     case 'report': {
       const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
-      const md = markdownReport(await readStateReadOnly(io), Date.now());
+      const state = await readStateReadOnly(io);
       if (values.out) {
-        const p = resolve(io.cwd, values.out);
-        mkdirSync(dirname(p), { recursive: true });
-        writeFileSync(p, md);
-        io.out(`report written to ${p}`);
-      } else io.out(md);
+        const paths = await locateRepo(io.cwd);
+        const agents = readConfig(paths.stateDir, paths.branch ?? 'main').maxAgents;
+        const files = writeReportFiles(state, Date.now(), agents, resolve(io.cwd, values.out));
+        io.out(`report written to ${files.markdown}\ndashboard snapshot written to ${files.html}`);
+      } else io.out(markdownReport(state, Date.now()));
       return 0;
     }
     case 'resolve': {

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { formatDuration, markdownReport, summarize } from '../core/report';
+import { formatDuration, summarize } from '../core/report';
+import { writeReportFiles } from '../infra/reportFiles';
 import { printEvents, runCli } from './commands';
 import { consoleLogger, openSession } from '../infra/session';
 
@@ -95,16 +96,14 @@ async function main(): Promise<number> {
   await o.whenIdle();
   const state = o.snapshot;
   const sum = summarize(state, Date.now());
-  const report = markdownReport(state, Date.now(), 'Orchard demo — execution report');
-  const reportPath = join(root, 'orchard-report.md');
-  writeFileSync(reportPath, report);
+  const report = writeReportFiles(state, Date.now(), 3, join(root, 'orchard-report.md'));
   await session.close();
 
   out('\nmain after the batch:');
   out(sh(repo, 'log', '--oneline', '--graph', '--first-parent', 'main').trimEnd());
   out(`\nSummary: ${sum.done}/${sum.tickets} tickets merged, ${sum.failed} failed, ${sum.retries} retries`);
   out(`  wall time ${formatDuration(sum.wallMs)}, agent time ${formatDuration(sum.agentMs)} → speedup over sequential ${sum.speedup.toFixed(2)}×`);
-  out(`  report: ${reportPath}`);
+  out(`  report: ${report.markdown}\n  dashboard snapshot: ${report.html}`);
   out(`  worktrees: ${repo}.orchard/worktrees/`);
   const merged = sh(repo, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter((f) => f.startsWith('src/') || f.startsWith('docs/'));
   out(`  files on main: ${merged.join(', ')}`);

@@ -3,6 +3,7 @@
 // called from the palette without arguments it asks through quick picks and input boxes.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeReportFiles } from '../infra/reportFiles';
 import { importTickets, ImportError } from '../core/importers';
 import { assertScopesInside } from '../infra/scopeCheck';
 import type { Escalation } from '../core/escalations';
@@ -507,6 +508,14 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       const st = controller.state();
       if (!st) throw new Error('Open a folder that is a git repository to use Orchard.');
       const md = markdownReport(st, Date.now());
+      const session = controller.current;
+      if (session) {
+        // Kept with the repository's Orchard state: the report and a static snapshot of the dashboard.
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        const agents = vscode.workspace.getConfiguration('orchard').get<number>('maxAgents', 3);
+        const files = writeReportFiles(st, Date.now(), agents, path.join(session.paths.stateDir, 'reports', `report-${stamp}.md`));
+        if (opts?.open !== false) void vscode.window.showInformationMessage(`Orchard: report saved to ${files.markdown}, with a dashboard snapshot (${path.basename(files.html)}).`);
+      }
       if (opts?.open !== false) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: md }));
       return md;
     },

@@ -256,6 +256,22 @@ export class WorktreeManager {
     return this.opts.targetTip();
   }
 
+  /**
+   * A `git worktree add` killed half-way (Orchard's process died) leaves HEAD at a placeholder
+   * object and the checkout unfinished. Point HEAD back at the ticket's branch, reset only the
+   * index, and bring back files that are missing from the working tree; files that are there
+   * stay as they are, so nothing an agent wrote is lost.
+   */
+  private async repairHead(path: string, branch: string, base: string): Promise<void> {
+    if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code === 0) return;
+    this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
+    if (!(await rev(this.opts.repo, `refs/heads/${branch}`))) await g(this.opts.repo, ['branch', branch, base]);
+    await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    await g(path, ['reset', '--mixed', '--quiet']);
+    const missing = (await gitRun(path, ['ls-files', '--deleted', '-z'])).stdout.split('\0').filter(Boolean);
+    for (let i = 0; i < missing.length; i += 500) await g(path, ['checkout', '--', ...missing.slice(i, i + 500)]);
+  }
+
   async prepareWorktree(ticket: Ticket, _attempt = 1): Promise<WorktreeInfo> {
     const t0 = Date.now();
     const branch = this.branchOf(ticket.id);
@@ -264,6 +280,7 @@ export class WorktreeManager {
     const base = await this.targetTip();
     const branchTip = await rev(repo, `refs/heads/${branch}`);
     if (existsSync(join(path, '.git'))) {
+      await this.repairHead(path, branch, base);
       // A retry continues in the same worktree, on the same branch, keeping earlier work.
       const mb = branchTip ? (await gitRun(repo, ['merge-base', base, branch])).stdout.trim() : '';
       return { path, branch, base: mb || base };

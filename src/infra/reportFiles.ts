@@ -1,0 +1,21 @@
+// The execution report on disk: markdown plus a static HTML snapshot of the dashboard
+// (no scripts), written side by side. Used by `orchard report --out` and Generate Report.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { buildDashboardView } from '../core/dashboardModel';
+import type { OrchardState } from '../core/model';
+import { markdownReport } from '../core/report';
+import { dashboardSnapshotHtml } from '../shared/snapshot';
+
+export interface ReportFiles {
+  markdown: string;
+  html: string;
+}
+
+export function writeReportFiles(state: Readonly<OrchardState>, now: number, agents: number, markdownPath: string): ReportFiles {
+  const html = markdownPath.replace(/\.md$/i, '') + '.html';
+  mkdirSync(dirname(markdownPath), { recursive: true });
+  writeFileSync(markdownPath, markdownReport(state as OrchardState, now));
+  writeFileSync(html, dashboardSnapshotHtml(buildDashboardView({ state, now, agents }), { title: 'Orchard — dashboard snapshot' }));
+  return { markdown: markdownPath, html };
+}

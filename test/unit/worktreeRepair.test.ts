@@ -1,0 +1,40 @@
+// A `git worktree add` killed half-way leaves HEAD at git's placeholder object: the next
+// attempt repairs it in place (HEAD back on the ticket's branch, missing files restored,
+// files that are there kept) instead of failing on "bad object HEAD".
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, it } from 'node:test';
+import type { Ticket } from '../../src/core/model';
+import { WorktreeManager } from '../../src/infra/git/worktrees';
+import { cleanupRepos, makeRepo, quietLog } from './helpers/repo';
+
+after(() => cleanupRepos());
+
+const ticket: Ticket = { id: 'K', title: 't K', prompt: 'p', priority: 'P2', dependsOn: [], files: ['src/K.txt'], labels: [], status: 'running', createdAt: 0, attempts: 1 };
+
+it('an interrupted worktree setup (placeholder HEAD, files missing) is repaired on the next attempt, keeping what is there', async () => {
+  const r = makeRepo();
+  r.write('a.txt', 'A\n');
+  r.write('b.txt', 'B\n');
+  r.commitAll('two files');
+  const m = new WorktreeManager({
+    repo: r.repo,
+    worktreesDir: path.join(r.root, 'repo.orchard', 'worktrees'),
+    targetTip: async () => r.git('rev-parse', 'refs/heads/main'),
+    targetBranch: 'main',
+    log: quietLog(),
+  });
+  const wt = await m.prepareWorktree(ticket, 1);
+  // What a SIGKILL during `git worktree add` leaves: HEAD at the all-zero placeholder, checkout unfinished.
+  const gitdir = r.git('-C', wt.path, 'rev-parse', '--git-dir');
+  fs.writeFileSync(path.resolve(wt.path, gitdir, 'HEAD'), '0000000000000000000000000000000000000000\n');
+  fs.rmSync(path.join(wt.path, 'b.txt'));
+  fs.writeFileSync(path.join(wt.path, 'a.txt'), 'A changed by the agent\n');
+  const again = await m.prepareWorktree(ticket, 2);
+  assert.equal(again.path, wt.path);
+  assert.equal(r.git('-C', wt.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
+  assert.equal(fs.readFileSync(path.join(wt.path, 'b.txt'), 'utf8'), 'B\n', 'the missing file is back');
+  assert.equal(fs.readFileSync(path.join(wt.path, 'a.txt'), 'utf8'), 'A changed by the agent\n', 'what was there is kept');
+  assert.match(r.git('-C', wt.path, 'status', '--porcelain'), /M a\.txt/);
+});
