@@ -2,15 +2,17 @@
 import { dirname } from 'node:path';
 import { describeError, runCli } from './commands';
 
+/** Exits once stdout and stderr are flushed: into a pipe, process.exit() would cut long output (status --json). */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 runCli(process.argv.slice(2), {
   out: (s) => console.log(s),
   err: (s) => console.error(s),
   cwd: process.cwd(),
   distDir: dirname(__filename),
-}).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`orchard: ${describeError(e)}`);
-    process.exit(2);
-  },
-);
+}).then(exitAfterFlush, (e) => {
+  console.error(`orchard: ${describeError(e)}`);
+  exitAfterFlush(2);
+});

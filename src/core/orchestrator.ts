@@ -1073,7 +1073,10 @@ export class Orchestrator implements Disposable {
       ]);
     } else if (result.kind === 'nothing-to-merge') {
       await this.recordMerge(id, runId, { result: 'nothing-to-merge', ...extra }, started);
+      // Merged before a crash but not yet recorded: record it now, once, as contained in the target.
+      const containedIn = result.containedIn && !this.ticket(id).mergedAs ? result.containedIn : undefined;
       await this.commit([
+        ...(containedIn ? [{ type: 'ticket-merged' as const, id, commit: containedIn }] : []),
         { type: 'ticket-status', id, from: status, to: 'done', reason: 'nothing to merge: the target already has these changes' },
         { type: 'lock-released', runId, reason: 'merged' },
       ]);

@@ -51,7 +51,8 @@ export type MergeResult =
   | { kind: 'merged'; commit: string; note?: string }
   | { kind: 'conflict'; files: string[] }
   | { kind: 'test-failed'; output: string }
-  | { kind: 'nothing-to-merge' }
+  /** The target already holds the branch (e.g. merged just before a crash); containedIn: the target tip. */
+  | { kind: 'nothing-to-merge'; containedIn?: string }
   /** The target branch is checked out with uncommitted changes: it was not moved. */
   | { kind: 'target-dirty'; checkout: string };
 

@@ -16,9 +16,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { OrchardConfig } from '../../src/infra/config';
-import { loadSrc } from '../unit/helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, recordEvents, waitFor, within, type TempRepo } from '../unit/helpers/repo';
-import { spec, type WriterSession } from '../unit/helpers/session';
+import { buildDist, cleanupRepos, makeRepo, waitFor, within, type TempRepo } from '../unit/helpers/repo';
+import { openTestSession, spec } from '../unit/helpers/session';
 import { count, printFigures } from './helpers';
 
 before(() => buildDist());
@@ -27,30 +26,8 @@ after(() => {
   printFigures('faults');
 });
 
-async function open(repo: string, config: Partial<OrchardConfig> = {}, launcher = {}) {
-  const log = quietLog();
-  const s = (await loadSrc().openSession({
-    cwd: repo,
-    owner: 'faults test',
-    distDir: DIST,
-    log,
-    agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: '5' },
-    config: { defaultAgent: 'fake', maxAgents: 2, maxRetries: 0, ...config },
-    launcher: { pollMs: 50, ...launcher },
-  })) as WriterSession;
-  s.orchestrator.retryScale = 0.0001;
-  const events = recordEvents(s.orchestrator);
-  return {
-    s,
-    o: s.orchestrator,
-    events,
-    log,
-    runDir: (runId: string) => s.launcher.runDir(runId),
-    close: async () => {
-      await s.orchestrator.stopAll('test over').catch(() => undefined);
-      await s.close();
-    },
-  };
+function open(repo: string, config: Partial<OrchardConfig> = {}, launcher = {}) {
+  return openTestSession(repo, { owner: 'faults test', config, launcher });
 }
 
 type Ended = { outcome: string; message?: string; filesChanged?: string[] };

@@ -12,8 +12,8 @@ import type { OrchardConfig } from '../../src/infra/config';
 import type { AgentProfile } from '../../src/infra/agents/profiles';
 import { LIMITS, parseWebviewMessage } from '../../src/shared/protocol';
 import { loadSrc } from '../unit/helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, recordEvents, sleep, waitFor, within } from '../unit/helpers/repo';
-import { spec, type WriterSession } from '../unit/helpers/session';
+import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, sleep, waitFor, within } from '../unit/helpers/repo';
+import { openTestSession, spec } from '../unit/helpers/session';
 import { cliSync, count, printFigures, rng, stateDir } from './helpers';
 
 before(() => buildDist());
@@ -22,31 +22,8 @@ after(() => {
   printFigures('security');
 });
 
-async function open(repo: string, config: Partial<OrchardConfig> = {}, profiles: Record<string, AgentProfile> = {}, agentEnv: Record<string, string> = {}) {
-  const log = quietLog();
-  const s = (await loadSrc().openSession({
-    cwd: repo,
-    owner: 'security test',
-    distDir: DIST,
-    log,
-    agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: '5', ...agentEnv },
-    config: { defaultAgent: 'fake', maxAgents: 2, maxRetries: 0, ...config },
-    profiles,
-    launcher: { pollMs: 50 },
-  })) as WriterSession;
-  s.orchestrator.retryScale = 0.0001;
-  const events = recordEvents(s.orchestrator);
-  return {
-    s,
-    o: s.orchestrator,
-    events,
-    log,
-    runDir: (runId: string) => s.launcher.runDir(runId),
-    close: async () => {
-      await s.orchestrator.stopAll('test over').catch(() => undefined);
-      await s.close();
-    },
-  };
+function open(repo: string, config: Partial<OrchardConfig> = {}, profiles: Record<string, AgentProfile> = {}, agentEnv: Record<string, string> = {}) {
+  return openTestSession(repo, { owner: 'security test', config, profiles, agentEnv });
 }
 
 const nodeProfile = (name: string, script: string): AgentProfile => ({ name, description: name, argv: [process.execPath, '-e', script, '{prompt}'] });

@@ -10,38 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import type { OrchardConfig } from '../../src/infra/config';
 import type { AgentProfile } from '../../src/infra/agents/profiles';
 import { progressPercent } from '../../src/infra/agentCli/main';
-import { loadSrc } from './helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo, pidAlive, quietLog, recordEvents, sleep, waitFor, within } from './helpers/repo';
-import { spec, type WriterSession } from './helpers/session';
+import { buildDist, cleanupRepos, DIST, makeRepo, pidAlive, sleep, waitFor, within } from './helpers/repo';
+import { openTestSession, spec } from './helpers/session';
 
 before(() => buildDist());
 after(() => cleanupRepos());
 
-async function open(repo: string, config: Partial<OrchardConfig> = {}, profiles: Record<string, AgentProfile> = {}, launcher = {}) {
-  const log = quietLog();
-  const s = (await loadSrc().openSession({
-    cwd: repo,
-    owner: 'agents test',
-    distDir: DIST,
-    log,
-    agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: '5' },
-    config: { defaultAgent: 'fake', maxAgents: 3, maxRetries: 0, ...config },
-    profiles,
-    launcher: { pollMs: 50, ...launcher },
-  })) as WriterSession;
-  s.orchestrator.retryScale = 0.0001;
-  const events = recordEvents(s.orchestrator);
-  return {
-    s,
-    o: s.orchestrator,
-    events,
-    log,
-    runDir: (runId: string) => s.launcher.runDir(runId),
-    close: async () => {
-      await s.orchestrator.stopAll('test over').catch(() => undefined);
-      await s.close();
-    },
-  };
+function open(repo: string, config: Partial<OrchardConfig> = {}, profiles: Record<string, AgentProfile> = {}, launcher = {}) {
+  return openTestSession(repo, { owner: 'agents test', config: { maxAgents: 3, ...config }, profiles, launcher });
 }
 
 const ended = (events: { type: string }[], runId: string) => events.find((e) => e.type === 'run-ended' && (e as unknown as { runId: string }).runId === runId) as

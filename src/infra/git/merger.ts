@@ -217,7 +217,7 @@ export class Merger {
     const r = await this.mergeBatch([{ ticket, run }], options);
     if (r.kind === 'merged') {
       const commit = r.commits[ticket.id];
-      return commit ? { kind: 'merged', commit, ...(r.note && { note: r.note }) } : { kind: 'nothing-to-merge' };
+      return commit ? { kind: 'merged', commit, ...(r.note && { note: r.note }) } : { kind: 'nothing-to-merge', containedIn: await this.targetTip() };
     }
     if (r.kind === 'conflict') return { kind: 'conflict', files: r.files };
     return r;

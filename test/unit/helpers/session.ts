@@ -49,3 +49,40 @@ export async function openWriter(
 export function spec(id: string, over: Partial<TicketSpec> = {}): TicketSpec {
   return { id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over };
 }
+
+export interface TestSessionOptions {
+  owner: string;
+  config?: Partial<OrchardConfig>;
+  profiles?: Record<string, AgentProfile>;
+  /** Launcher limits (pollMs defaults to 50 ms here). */
+  launcher?: Record<string, unknown>;
+  agentEnv?: Record<string, string>;
+}
+
+/** A writer session with fast settings and the handles the agent-run tests use. */
+export async function openTestSession(repo: string, opts: TestSessionOptions) {
+  const log = quietLog();
+  const s = (await loadSrc().openSession({
+    cwd: repo,
+    owner: opts.owner,
+    distDir: DIST,
+    log,
+    agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: '5', ...opts.agentEnv },
+    config: { defaultAgent: 'fake', maxAgents: 2, maxRetries: 0, ...opts.config },
+    profiles: opts.profiles ?? {},
+    launcher: { pollMs: 50, ...opts.launcher },
+  })) as WriterSession;
+  s.orchestrator.retryScale = 0.0001;
+  const events = recordEvents(s.orchestrator);
+  return {
+    s,
+    o: s.orchestrator,
+    events,
+    log,
+    runDir: (runId: string) => s.launcher.runDir(runId),
+    close: async () => {
+      await s.orchestrator.stopAll('test over').catch(() => undefined);
+      await s.close();
+    },
+  };
+}
