@@ -38,3 +38,27 @@ it('an interrupted worktree setup (placeholder HEAD, files missing) is repaired 
   assert.equal(fs.readFileSync(path.join(wt.path, 'a.txt'), 'utf8'), 'A changed by the agent\n', 'what was there is kept');
   assert.match(r.git('-C', wt.path, 'status', '--porcelain'), /M a\.txt/);
 });
+
+it('a worktree whose checkout stopped half-way (HEAD fine, index gone, files missing) gets them back before the next attempt', async () => {
+  const r = makeRepo();
+  for (const f of ['a.txt', 'b.txt', 'c.txt']) r.write(f, `${f}\n`);
+  r.commitAll('three files');
+  const m = new WorktreeManager({
+    repo: r.repo,
+    worktreesDir: path.join(r.root, 'repo.orchard', 'worktrees'),
+    targetTip: async () => r.git('rev-parse', 'refs/heads/main'),
+    targetBranch: 'main',
+    log: quietLog(),
+  });
+  const wt = await m.prepareWorktree(ticket, 1);
+  const gitdir = r.git('-C', wt.path, 'rev-parse', '--absolute-git-dir');
+  fs.rmSync(path.join(gitdir, 'index'));
+  fs.writeFileSync(path.join(gitdir, 'index.lock'), '');
+  fs.rmSync(path.join(wt.path, 'b.txt'));
+  fs.rmSync(path.join(wt.path, 'c.txt'));
+  await m.prepareWorktree(ticket, 2);
+  assert.equal(fs.existsSync(path.join(gitdir, 'index.lock')), false, 'the stale lock is gone');
+  // Nothing would be committed as deleted: `git add -A && git commit` now finds nothing to do.
+  assert.equal(r.git('-C', wt.path, 'status', '--porcelain'), '');
+  for (const f of ['a.txt', 'b.txt', 'c.txt']) assert.equal(fs.readFileSync(path.join(wt.path, f), 'utf8'), `${f}\n`);
+});

@@ -258,17 +258,30 @@ export class WorktreeManager {
 
   /**
    * A `git worktree add` killed half-way (Orchard's process died) leaves HEAD at a placeholder
-   * object and the checkout unfinished. Point HEAD back at the ticket's branch, reset only the
-   * index, and bring back files that are missing from the working tree; files that are there
-   * stay as they are, so nothing an agent wrote is lost.
+   * object, or HEAD right but the checkout unfinished. Point HEAD back at the ticket's branch if
+   * needed, and bring back tracked files missing from the working tree: otherwise the next agent
+   * (or Orchard's own commit of leftover work) would commit their deletion and the merge would
+   * delete other tickets' files from the target. Files that are there stay as they are; an
+   * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
    */
   private async repairHead(path: string, branch: string, base: string): Promise<void> {
-    if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code === 0) return;
-    this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
-    if (!(await rev(this.opts.repo, `refs/heads/${branch}`))) await g(this.opts.repo, ['branch', branch, base]);
-    await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code !== 0) {
+      this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
+      if (!(await rev(this.opts.repo, `refs/heads/${branch}`))) await g(this.opts.repo, ['branch', branch, base]);
+      await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    }
+    // No run uses this worktree now (live runs are adopted, never prepared again), so a lock
+    // file left by a killed git process is stale.
+    const gitdir = (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
+    if (gitdir && existsSync(join(gitdir, 'index.lock'))) {
+      this.opts.log.warn(`${path}: removing a stale index.lock left by an interrupted git command`);
+      rmSync(join(gitdir, 'index.lock'), { force: true });
+    }
+    // The index may be half-written too (a missing index shows every file as deleted): rebuild it
+    // from HEAD; the working tree is left as it is.
     await g(path, ['reset', '--mixed', '--quiet']);
     const missing = (await gitRun(path, ['ls-files', '--deleted', '-z'])).stdout.split('\0').filter(Boolean);
+    if (missing.length) this.opts.log.warn(`${path}: ${missing.length} tracked file(s) missing (an interrupted checkout); restoring them`);
     for (let i = 0; i < missing.length; i += 500) await g(path, ['checkout', '--', ...missing.slice(i, i + 500)]);
   }
 

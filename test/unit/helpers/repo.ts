@@ -119,6 +119,8 @@ export function makeRepo(prefix = 'orchard-test-'): TempRepo {
 }
 
 export function cleanupRepos(): void {
+  // ORCHARD_KEEP_TEMP=1 keeps the temp repositories for a post-mortem.
+  if (process.env.ORCHARD_KEEP_TEMP) return void console.log(`kept: ${repos.map((r) => r.root).join(' ')}`);
   while (repos.length) repos.pop()!.cleanup();
 }
 
