@@ -732,18 +732,31 @@ export class Orchestrator implements Disposable {
     await this.commit([{ type: 'lock-released', runId, reason: why }]);
     const t = this.ticket(ticketId);
     if (t.status === 'cancelled') return;
-    const d = retryDecision({ kind, message: why, output }, t.attempts - 1, {
+    const used = this.countedAttempts(ticketId) - 1;
+    const d = retryDecision({ kind, message: why, output }, used, {
       maxRetries: this.settings.maxRetries,
       random: this.ports.random ?? (() => 0.5),
     });
     if (d.retry) {
       const notBefore = this.ports.clock.now() + d.delayMs * this.retryScale;
-      await this.transition(ticketId, 'ready', `retry ${t.attempts}/${this.settings.maxRetries}: ${why}`, notBefore);
+      await this.transition(ticketId, 'ready', `retry ${used + 1}/${this.settings.maxRetries}: ${why}`, notBefore);
     } else if (d.escalate === 'conflict') {
       await this.transition(ticketId, 'escalated', d.reason);
     } else {
       await this.transition(ticketId, 'failed', `gave up after ${t.attempts} attempts: ${why}`);
     }
+  }
+
+  /**
+   * Attempts that count against maxRetries: runs Orchard itself interrupted (its process died
+   * while they ran; recover() ends them as "interrupted") are not the ticket's failures.
+   */
+  private countedAttempts(ticketId: string): number {
+    let n = 0;
+    for (const r of Object.values(this.state.runs)) {
+      if (r.ticketId === ticketId && !(r.outcome === 'crashed' && r.message?.startsWith('interrupted'))) n++;
+    }
+    return Math.max(1, n);
   }
 
   /** Multiplies retry backoff (tests and the demo shrink it). */

@@ -406,6 +406,39 @@ export class Merger {
     return ref;
   }
 
+  private ffIntentFile(): string {
+    return join(dirname(this.opts.integrationDir), 'fast-forward-intent.json');
+  }
+
+  /**
+   * Orchard died while fast-forwarding the user's checkout: git had written the new index and
+   * files but not yet moved the branch (its lock files are left). When the checkout is exactly
+   * that half-done state (HEAD at `from`, index and files at `to`'s tree), finish the move;
+   * anything else is the user's and is left alone.
+   */
+  private async finishInterruptedFastForward(checkout: string, target: string): Promise<void> {
+    const file = this.ffIntentFile();
+    if (!existsSync(file)) return;
+    let intent: { checkout: string; target: string; from: string; to: string };
+    try {
+      intent = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      rmSync(file, { force: true });
+      return;
+    }
+    rmSync(file, { force: true });
+    if (intent.checkout !== checkout || intent.target !== target) return;
+    if ((await revParse(checkout, 'HEAD')) !== intent.from) return;
+    const gitdir = (await execa('git', ['rev-parse', '--absolute-git-dir'], { cwd: checkout, reject: false })).stdout.trim();
+    for (const lock of ['HEAD.lock', 'index.lock', `refs/heads/${target}.lock`]) rmSync(join(gitdir, lock), { force: true });
+    const indexTree = (await execa('git', ['write-tree'], { cwd: checkout, reject: false })).stdout.trim();
+    const toTree = (await execa('git', ['rev-parse', '--verify', '--quiet', `${intent.to}^{tree}`], { cwd: checkout, reject: false })).stdout.trim();
+    const filesMatch = (await execa('git', ['diff', '--quiet'], { cwd: checkout, reject: false })).exitCode === 0;
+    if (!toTree || indexTree !== toTree || !filesMatch) return;
+    await execa('git', ['update-ref', '-m', 'orchard: merge (finishing an interrupted fast-forward)', `refs/heads/${target}`, intent.to, intent.from], { cwd: checkout, reject: false });
+    this.opts.log.warn(`finished a fast-forward of ${target} in ${checkout} that an earlier Orchard process left half-done`);
+  }
+
   /** Compare-and-swap of the target ref; where the target is checked out, fast-forward that checkout only if clean (or stashed). */
   private async advanceTarget(
     target: string,
@@ -416,6 +449,7 @@ export class Merger {
     const checkout = (await listWorktrees(this.opts.repo)).find((w) => w.branch === target);
     let note: string | undefined;
     if (checkout) {
+      await this.finishInterruptedFastForward(checkout.path, target);
       if ((await revParse(checkout.path, 'HEAD')) !== expected) return { kind: 'raced' };
       let stashed = false;
       if (!(await isClean(checkout.path))) {
@@ -430,11 +464,15 @@ export class Merger {
       // environment holds GIT_SSL_CAINFO, GIT_ASKPASS, … and the merge silently never happened.
       // The editor's own git (VS Code's git extension runs `git status` all the time) holds
       // index.lock for a moment: that is a wait, not a race.
+      // Written before and removed after: if Orchard dies half-way through the fast-forward,
+      // the next merge finishes it instead of taking the half-updated checkout for the user's edits.
+      writeFileSync(this.ffIntentFile(), JSON.stringify({ checkout: checkout.path, target, from: expected, to: next }));
       for (let i = 0; i < 40; i++) {
         const r = await execa('git', ['merge', '--ff-only', '--quiet', next], { cwd: checkout.path, env: { GIT_REFLOG_ACTION: 'orchard: merge' }, reject: false });
         if (r.exitCode === 0 || !/index\.lock|cannot lock ref|Unable to create/i.test(String(r.stderr))) break;
         await new Promise((res) => setTimeout(res, 150));
       }
+      rmSync(this.ffIntentFile(), { force: true });
       if (stashed) {
         await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
         const stillThere = (await git(checkout.path).raw(['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);

@@ -1,0 +1,69 @@
+// Orchard killed while fast-forwarding the user's checkout: git has written the new index and
+// files but not moved the branch (HEAD.lock left). The next merge finishes that fast-forward
+// instead of taking the half-updated checkout for the user's own uncommitted edits.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, it } from 'node:test';
+import type { Run, Ticket } from '../../src/core/model';
+import type { GitWorkspace } from '../../src/infra/git/workspace';
+import { loadSrc } from './helpers/bundle';
+import { cleanupRepos, GIT_ENV, makeRepo, quietLog } from './helpers/repo';
+
+after(() => cleanupRepos());
+
+const ticket = (id: string): Ticket => ({ id, title: `t ${id}`, prompt: 'p', priority: 'P2', dependsOn: [], files: [], labels: [], status: 'queued-for-merge', createdAt: 0, attempts: 1 });
+
+async function workOn(w: GitWorkspace, id: string, file: string): Promise<Run> {
+  const info = await w.prepareWorktree(ticket(id));
+  fs.writeFileSync(path.join(info.path, file), `${id}\n`);
+  const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
+  g('add', '-A');
+  g('commit', '-q', '-m', `${id} work`);
+  return { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0, outcome: 'succeeded' };
+}
+
+it('a fast-forward of the checkout cut short by a crash is finished by the next merge; nothing is taken for user edits', async () => {
+  const r = makeRepo();
+  const w = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
+  const a = await workOn(w, 'A', 'a.txt');
+  const b = await workOn(w, 'B', 'b.txt');
+  const from = r.git('rev-parse', 'main');
+  // What a SIGKILL inside `git merge --ff-only` leaves: the intent Orchard wrote, the checkout's
+  // index and files at the new commit, the branch not moved, a lock file.
+  const aTip = r.git('rev-parse', a.branch);
+  const intent = path.join(path.dirname(w.integrationDir), 'fast-forward-intent.json');
+  fs.mkdirSync(path.dirname(intent), { recursive: true });
+  fs.writeFileSync(intent, JSON.stringify({ checkout: r.repo, target: 'main', from, to: aTip }));
+  execFileSync('git', ['read-tree', '-m', '-u', from, aTip], { cwd: r.repo });
+  fs.writeFileSync(path.join(r.repo, '.git', 'HEAD.lock'), `${aTip}\n`);
+  assert.notEqual(r.git('status', '--porcelain'), '', 'the checkout looks dirty');
+
+  const res = await w.merge(ticket('B'), b);
+  assert.equal(res.kind, 'merged', JSON.stringify(res));
+  assert.equal(r.git('merge-base', '--is-ancestor', aTip, 'main'), '', 'the interrupted fast-forward was finished');
+  assert.equal(r.git('show', 'main:b.txt'), 'B');
+  assert.equal(r.git('show', 'main:a.txt'), 'A');
+  assert.equal(r.git('status', '--porcelain'), '', 'the checkout is clean and current');
+  assert.equal(fs.existsSync(path.join(r.repo, '.git', 'HEAD.lock')), false);
+  assert.equal(fs.existsSync(intent), false);
+});
+
+it('a checkout the user changed after the crash is left alone (target-dirty), the intent dropped', async () => {
+  const r = makeRepo();
+  const w = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
+  const a = await workOn(w, 'A', 'a.txt');
+  const b = await workOn(w, 'B', 'b.txt');
+  const from = r.git('rev-parse', 'main');
+  const intent = path.join(path.dirname(w.integrationDir), 'fast-forward-intent.json');
+  fs.mkdirSync(path.dirname(intent), { recursive: true });
+  fs.writeFileSync(intent, JSON.stringify({ checkout: r.repo, target: 'main', from, to: r.git('rev-parse', a.branch) }));
+  fs.writeFileSync(path.join(r.repo, 'mine.txt'), 'the user\n');
+  execFileSync('git', ['add', 'mine.txt'], { cwd: r.repo });
+  const res = await w.merge(ticket('B'), b);
+  assert.equal(res.kind, 'target-dirty');
+  assert.equal(r.git('rev-parse', 'main'), from, 'main not moved');
+  assert.equal(fs.readFileSync(path.join(r.repo, 'mine.txt'), 'utf8'), 'the user\n');
+  assert.equal(fs.existsSync(intent), false);
+});
