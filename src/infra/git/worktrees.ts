@@ -265,21 +265,25 @@ export class WorktreeManager {
    * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
    */
   private async repairHead(path: string, branch: string, base: string): Promise<void> {
-    if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code !== 0) {
-      this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
-      if (!(await rev(this.opts.repo, `refs/heads/${branch}`))) await g(this.opts.repo, ['branch', branch, base]);
-      await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
-    }
+    const gitdir = (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
+    // A merge or rebase in progress was left on purpose (a ticket sent back with its conflict):
+    // the agent resolves it; nothing here may touch it.
+    if (gitdir && ['MERGE_HEAD', 'REBASE_HEAD', 'CHERRY_PICK_HEAD', 'rebase-merge', 'rebase-apply'].some((f) => existsSync(join(gitdir, f)))) return;
     // No run uses this worktree now (live runs are adopted, never prepared again), so a lock
     // file left by a killed git process is stale.
-    const gitdir = (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
     if (gitdir && existsSync(join(gitdir, 'index.lock'))) {
       this.opts.log.warn(`${path}: removing a stale index.lock left by an interrupted git command`);
       rmSync(join(gitdir, 'index.lock'), { force: true });
     }
-    // The index may be half-written too (a missing index shows every file as deleted): rebuild it
-    // from HEAD; the working tree is left as it is.
-    await g(path, ['reset', '--mixed', '--quiet']);
+    let resetIndex = gitdir !== '' && !existsSync(join(gitdir, 'index'));
+    if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code !== 0) {
+      this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
+      if (!(await rev(this.opts.repo, `refs/heads/${branch}`))) await g(this.opts.repo, ['branch', branch, base]);
+      await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+      resetIndex = true;
+    }
+    // A missing index shows every file as deleted: rebuild it from HEAD (the files stay as they are).
+    if (resetIndex) await g(path, ['reset', '--mixed', '--quiet']);
     const missing = (await gitRun(path, ['ls-files', '--deleted', '-z'])).stdout.split('\0').filter(Boolean);
     if (missing.length) this.opts.log.warn(`${path}: ${missing.length} tracked file(s) missing (an interrupted checkout); restoring them`);
     for (let i = 0; i < missing.length; i += 500) await g(path, ['checkout', '--', ...missing.slice(i, i + 500)]);
