@@ -7,9 +7,19 @@ import * as path from 'node:path';
 import { after, it } from 'node:test';
 import type { Ticket } from '../../src/core/model';
 import { WorktreeManager } from '../../src/infra/git/worktrees';
-import { cleanupRepos, makeRepo, quietLog } from './helpers/repo';
+import { cleanupRepos, makeRepo, quietLog, type TempRepo } from './helpers/repo';
 
 after(() => cleanupRepos());
+
+function manager(r: TempRepo): WorktreeManager {
+  return new WorktreeManager({
+    repo: r.repo,
+    worktreesDir: path.join(r.root, 'repo.orchard', 'worktrees'),
+    targetTip: async () => r.git('rev-parse', 'refs/heads/main'),
+    targetBranch: 'main',
+    log: quietLog(),
+  });
+}
 
 const ticket: Ticket = { id: 'K', title: 't K', prompt: 'p', priority: 'P2', dependsOn: [], files: ['src/K.txt'], labels: [], status: 'running', createdAt: 0, attempts: 1 };
 
@@ -18,13 +28,7 @@ it('an interrupted worktree setup (placeholder HEAD, files missing) is repaired 
   r.write('a.txt', 'A\n');
   r.write('b.txt', 'B\n');
   r.commitAll('two files');
-  const m = new WorktreeManager({
-    repo: r.repo,
-    worktreesDir: path.join(r.root, 'repo.orchard', 'worktrees'),
-    targetTip: async () => r.git('rev-parse', 'refs/heads/main'),
-    targetBranch: 'main',
-    log: quietLog(),
-  });
+  const m = manager(r);
   const wt = await m.prepareWorktree(ticket, 1);
   // What a SIGKILL during `git worktree add` leaves: HEAD at the all-zero placeholder, checkout unfinished.
   const gitdir = r.git('-C', wt.path, 'rev-parse', '--git-dir');
@@ -43,13 +47,7 @@ it('a worktree whose checkout stopped half-way (HEAD fine, index gone, files mis
   const r = makeRepo();
   for (const f of ['a.txt', 'b.txt', 'c.txt']) r.write(f, `${f}\n`);
   r.commitAll('three files');
-  const m = new WorktreeManager({
-    repo: r.repo,
-    worktreesDir: path.join(r.root, 'repo.orchard', 'worktrees'),
-    targetTip: async () => r.git('rev-parse', 'refs/heads/main'),
-    targetBranch: 'main',
-    log: quietLog(),
-  });
+  const m = manager(r);
   const wt = await m.prepareWorktree(ticket, 1);
   const gitdir = r.git('-C', wt.path, 'rev-parse', '--absolute-git-dir');
   fs.rmSync(path.join(gitdir, 'index'));
