@@ -1,8 +1,7 @@
 // The Orchard side bar: Tickets, Agents, Locks, Escalations (with a badge count) and the
 // Merge queue, each a StateTreeProvider over the controller's state.
 import * as vscode from 'vscode';
-import type { Mode, OrchardState } from '../core/model';
-import { predict } from '../core/predict';
+import type { OrchardState } from '../core/model';
 import type { OrchardController } from './controller';
 import { Disposable } from './lifecycle';
 import { StateTreeProvider, type TreeModel } from './stateTree';
@@ -82,36 +81,8 @@ export class OrchardViews extends Disposable {
     this.escalationsView.badge = waiting ? { value: waiting, tooltip: `${waiting} question${waiting === 1 ? '' : 's'} waiting for you` } : undefined;
     this.escalationsView.description = waiting ? String(waiting) : undefined;
     const s = this.controller.state();
-    this.updateEta(s);
     void vscode.commands.executeCommand('setContext', 'orchard.hasTickets', !!s && Object.keys(s.tickets).length > 0);
     void vscode.commands.executeCommand('setContext', 'orchard.active', this.controller.isActive());
-  }
-
-  private etaComputedAt = 0;
-
-  /**
-   * The batch's predicted end in the Tickets view's title (the real scheduler simulated over
-   * what remains, core/predict.ts). A prediction costs ~15 ms at 500 tickets: at most one per 5 s.
-   */
-  private updateEta(s: OrchardState | undefined): void {
-    const now = Date.now();
-    if (!s || now - this.etaComputedAt < 5000) return;
-    this.etaComputedAt = now;
-    const open = Object.values(s.tickets).some((t) => t.status !== 'done' && t.status !== 'cancelled' && t.status !== 'failed');
-    if (!open || !this.controller.isActive()) {
-      this.ticketsView.description = undefined;
-      return;
-    }
-    const mode = vscode.workspace.getConfiguration('orchard').get<Mode>('mode', 'locking');
-    const p = predict(s, now, { agents: this.controller.maxAgents(), mode });
-    if (p.batchEnd === undefined) {
-      this.ticketsView.description = undefined;
-      return;
-    }
-    const left = p.batchEnd - now;
-    const d = left < 60_000 ? `${Math.max(0, Math.round(left / 1000))} s` : left < 3_600_000 ? `${Math.round(left / 60_000)} min` : `${(left / 3_600_000).toFixed(1)} h`;
-    this.ticketsView.description = `ETA ~${d}`;
-
   }
 
   /** Ticket ids selected in the Tickets view (for multi-select commands). */
