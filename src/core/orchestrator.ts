@@ -1134,9 +1134,14 @@ export class Orchestrator implements Disposable {
 
   private async escalateMerge(id: string, runId: string, why: string, context: string, options: string[], trigger: EscalationTrigger = 'conflict'): Promise<void> {
     const e = createEscalation({ ticketId: id, runId, trigger, question: `${id}: ${why}`, context: context.slice(-20_000), options }, `${runId}-merge-${this.state.seq}`, this.ports.clock.now());
-    await this.commit([{ type: 'escalation-raised', escalation: e }]);
+    // The question and the ticket's move to "escalated" are one commit: nobody sees one without the other.
     const status = this.ticket(id).status;
-    if (status !== 'escalated') await this.transition(id, 'escalated', why);
+    const moves: OrchardEventBody[] = [];
+    if (status !== 'escalated') {
+      assertTransition(id, status, 'escalated');
+      moves.push({ type: 'ticket-status', id, from: status, to: 'escalated', reason: why });
+    }
+    await this.commit([{ type: 'escalation-raised', escalation: e }, ...moves]);
   }
 
   /** Batch mode: merge several together, test once; bisect on failure (see core/mergeQueue.ts). */
