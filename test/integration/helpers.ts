@@ -2,6 +2,8 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as vscode from 'vscode';
+import type { OrchardState } from '../../src/core/model';
+import type { OrchardApi } from '../../src/extension';
 
 export const EXTENSION_ID = 'orchard-dev.orchard';
 
@@ -87,3 +89,13 @@ export function allTabs(): readonly vscode.Tab[] {
 export async function closeAllEditors(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
+
+/** The extension's API, once its session for the workspace is open. */
+export async function orchardApi(): Promise<OrchardApi> {
+  const ext = await activatedExtension();
+  const a = ext.exports as OrchardApi;
+  await waitFor(() => a.controller.current, 'the Orchard session', 15_000);
+  return a;
+}
+
+export const orchardState = (a: OrchardApi): OrchardState => a.controller.state()!;

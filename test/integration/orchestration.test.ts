@@ -5,18 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { OrchardApi } from '../../src/extension';
-import type { OrchardState } from '../../src/core/model';
-import { activatedExtension, git, waitFor, waitForTerminal, workspaceRoot } from './helpers';
+import { git, orchardApi as api, orchardState as state, waitFor, waitForTerminal, workspaceRoot } from './helpers';
 
-async function api(): Promise<OrchardApi> {
-  const ext = await activatedExtension();
-  const a = ext.exports as OrchardApi;
-  await waitFor(() => a.controller.current, 'the Orchard session', 15_000);
-  return a;
-}
-
-const state = (a: OrchardApi): OrchardState => a.controller.state()!;
 
 describe('orchestration in the extension host', function () {
   this.timeout(60_000);

@@ -6,18 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { OrchardApi } from '../../src/extension';
-import type { OrchardState } from '../../src/core/model';
-import { COMMANDS, activatedExtension, closeAllEditors, git, waitFor, workspaceRoot } from './helpers';
+import { COMMANDS, activatedExtension, closeAllEditors, git, orchardApi as api, orchardState as state, waitFor, workspaceRoot } from './helpers';
 
-async function api(): Promise<OrchardApi> {
-  const ext = await activatedExtension();
-  const a = ext.exports as OrchardApi;
-  await waitFor(() => a.controller.current, 'the Orchard session', 15_000);
-  return a;
-}
-
-const state = (a: OrchardApi): OrchardState => a.controller.state()!;
 const label = (item: vscode.TreeItem): string => (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''));
 
 /** Runs a command with arguments; resolves to its result or to the error it threw. */
