@@ -749,12 +749,16 @@ export class Orchestrator implements Disposable {
 
   /**
    * Attempts that count against maxRetries: runs Orchard itself interrupted (its process died
-   * while they ran; recover() ends them as "interrupted") are not the ticket's failures.
+   * while they ran; recover() ends them as "interrupted", or their runner was killed with it)
+   * are not the ticket's failures.
    */
   private countedAttempts(ticketId: string): number {
     let n = 0;
     for (const r of Object.values(this.state.runs)) {
-      if (r.ticketId === ticketId && !(r.outcome === 'crashed' && r.message?.startsWith('interrupted'))) n++;
+      const interrupted = r.outcome === 'crashed' && r.message?.startsWith('interrupted');
+      // Its runner was killed from outside (with Orchard's process group): not the agent's failure.
+      const runnerKilled = r.message?.includes('runner vanished');
+      if (r.ticketId === ticketId && !interrupted && !runnerKilled) n++;
     }
     return Math.max(1, n);
   }
