@@ -67,3 +67,64 @@ it('a checkout the user changed after the crash is left alone (target-dirty), th
   assert.equal(fs.readFileSync(path.join(r.repo, 'mine.txt'), 'utf8'), 'the user\n');
   assert.equal(fs.existsSync(intent), false);
 });
+
+/** Two commits on a ticket's branch's side: `to` changes, deletes and adds several files. */
+async function widerWork(w: GitWorkspace, r: ReturnType<typeof makeRepo>, id: string): Promise<{ run: Run; from: string; to: string }> {
+  const g0 = (...a: string[]) => execFileSync('git', a, { cwd: r.repo, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
+  for (const f of ['f1', 'f2', 'f3']) fs.writeFileSync(path.join(r.repo, `${f}.txt`), `${f} old\n`);
+  g0('add', '-A');
+  g0('commit', '-q', '-m', 'base files');
+  const from = r.git('rev-parse', 'main');
+  const info = await w.prepareWorktree(ticket(id));
+  fs.writeFileSync(path.join(info.path, 'f1.txt'), 'f1 new\n');
+  fs.rmSync(path.join(info.path, 'f2.txt'));
+  fs.writeFileSync(path.join(info.path, 'f4.txt'), 'f4 new\n');
+  fs.writeFileSync(path.join(info.path, 'f5.txt'), 'f5 new\n');
+  const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
+  g('add', '-A');
+  g('commit', '-q', '-m', `${id} wide work`);
+  const run: Run = { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0, outcome: 'succeeded' };
+  return { run, from, to: r.git('rev-parse', info.branch) };
+}
+
+it('a fast-forward killed while git wrote the files (index old, some files new, one not yet written) is finished; nothing is lost', async () => {
+  const r = makeRepo();
+  const w = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
+  const { from, to } = await widerWork(w, r, 'A');
+  const b = await workOn(w, 'B', 'b.txt');
+  const intent = path.join(path.dirname(w.integrationDir), 'fast-forward-intent.json');
+  fs.mkdirSync(path.dirname(intent), { recursive: true });
+  fs.writeFileSync(intent, JSON.stringify({ checkout: r.repo, target: 'main', from, to }));
+  // Half of the checkout written: f1 changed, f2 deleted, f4 created (untracked: the index is
+  // still the old one), f5 not yet written; git's index.lock left behind.
+  fs.writeFileSync(path.join(r.repo, 'f1.txt'), 'f1 new\n');
+  fs.rmSync(path.join(r.repo, 'f2.txt'));
+  fs.writeFileSync(path.join(r.repo, 'f4.txt'), 'f4 new\n');
+  fs.writeFileSync(path.join(r.repo, '.git', 'index.lock'), '');
+  const res = await w.merge(ticket('B'), b);
+  assert.equal(res.kind, 'merged', JSON.stringify(res));
+  assert.equal(r.git('merge-base', '--is-ancestor', to, 'main'), '', 'the interrupted fast-forward was finished');
+  assert.equal(r.git('show', 'main:f1.txt'), 'f1 new');
+  assert.equal(r.git('show', 'main:f5.txt'), 'f5 new');
+  assert.equal(r.git('show', 'main:b.txt'), 'B');
+  assert.equal(r.git('ls-tree', '--name-only', 'main', 'f2.txt'), '');
+  assert.equal(r.git('status', '--porcelain'), '', 'the checkout is clean and current');
+  assert.equal(fs.readFileSync(path.join(r.repo, 'f5.txt'), 'utf8'), 'f5 new\n');
+});
+
+it('a half-written checkout that also holds a user edit of a path in from..to is left alone', async () => {
+  const r = makeRepo();
+  const w = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
+  const { from, to } = await widerWork(w, r, 'A');
+  const b = await workOn(w, 'B', 'b.txt');
+  const intent = path.join(path.dirname(w.integrationDir), 'fast-forward-intent.json');
+  fs.mkdirSync(path.dirname(intent), { recursive: true });
+  fs.writeFileSync(intent, JSON.stringify({ checkout: r.repo, target: 'main', from, to }));
+  fs.writeFileSync(path.join(r.repo, 'f1.txt'), 'f1 new\n');
+  fs.writeFileSync(path.join(r.repo, 'f5.txt'), 'the user typed this\n');
+  const res = await w.merge(ticket('B'), b);
+  assert.equal(res.kind, 'target-dirty', JSON.stringify(res));
+  assert.equal(r.git('rev-parse', 'main'), from, 'main not moved');
+  assert.equal(fs.readFileSync(path.join(r.repo, 'f5.txt'), 'utf8'), 'the user typed this\n');
+  assert.equal(fs.readFileSync(path.join(r.repo, 'f1.txt'), 'utf8'), 'f1 new\n');
+});

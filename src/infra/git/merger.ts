@@ -411,10 +411,13 @@ export class Merger {
   }
 
   /**
-   * Orchard died while fast-forwarding the user's checkout: git had written the new index and
-   * files but not yet moved the branch (its lock files are left). When the checkout is exactly
-   * that half-done state (HEAD at `from`, index and files at `to`'s tree), finish the move;
-   * anything else is the user's and is left alone.
+   * Orchard died while fast-forwarding the user's checkout: git was writing the new index and
+   * files but had not yet moved the branch (its lock files are left). A kill can land anywhere
+   * in that write: the index old or new, some files at the new commit and some still at the
+   * old. When every difference in the checkout is such a half-written path (it lies in
+   * from..to and holds exactly the from or the to version, in the index and on disk), the
+   * fast-forward is finished; anything else (a path outside from..to, content of neither
+   * version) is the user's and the checkout is left alone.
    */
   private async finishInterruptedFastForward(checkout: string, target: string): Promise<void> {
     const file = this.ffIntentFile();
@@ -429,14 +432,44 @@ export class Merger {
     rmSync(file, { force: true });
     if (intent.checkout !== checkout || intent.target !== target) return;
     if ((await revParse(checkout, 'HEAD')) !== intent.from) return;
-    const gitdir = (await execa('git', ['rev-parse', '--absolute-git-dir'], { cwd: checkout, reject: false })).stdout.trim();
+    const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
+    const gitdir = (await run(['rev-parse', '--absolute-git-dir'])).stdout.trim();
     for (const lock of ['HEAD.lock', 'index.lock', `refs/heads/${target}.lock`]) rmSync(join(gitdir, lock), { force: true });
-    const indexTree = (await execa('git', ['write-tree'], { cwd: checkout, reject: false })).stdout.trim();
-    const toTree = (await execa('git', ['rev-parse', '--verify', '--quiet', `${intent.to}^{tree}`], { cwd: checkout, reject: false })).stdout.trim();
-    const filesMatch = (await execa('git', ['diff', '--quiet'], { cwd: checkout, reject: false })).exitCode === 0;
-    if (!toTree || indexTree !== toTree || !filesMatch) return;
-    await execa('git', ['update-ref', '-m', 'orchard: merge (finishing an interrupted fast-forward)', `refs/heads/${target}`, intent.to, intent.from], { cwd: checkout, reject: false });
+    if (!(await this.onlyHalfWritten(checkout, intent.from, intent.to))) return;
+    const moved = await run(['update-ref', '-m', 'orchard: merge (finishing an interrupted fast-forward)', `refs/heads/${target}`, intent.to, intent.from]);
+    if (moved.exitCode !== 0 || (await revParse(checkout, 'HEAD')) !== intent.to) return;
+    // Every dirty path was checked to hold the from or the to version: writing `to` loses nothing.
+    await run(['reset', '--hard', '--quiet', intent.to]);
     this.opts.log.warn(`finished a fast-forward of ${target} in ${checkout} that an earlier Orchard process left half-done`);
+  }
+
+  /**
+   * True when the checkout (HEAD at `from`) differs from `from` only in paths of from..to, each
+   * holding the from or the to version in the index and in the working tree (or absent where
+   * one of them lacks the path). Untracked files count: git writes new files before the index.
+   */
+  private async onlyHalfWritten(checkout: string, from: string, to: string): Promise<boolean> {
+    const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
+    const diff = await run(['diff', '--name-only', '-z', '--no-renames', from, to]);
+    if (diff.exitCode !== 0) return false;
+    const changed = new Set(diff.stdout.split('\0').filter(Boolean));
+    const status = await run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
+    if (status.exitCode !== 0) return false;
+    const dirty = status.stdout.split('\0').filter(Boolean).map((e) => e.slice(3));
+    if (dirty.length === 0) return false; // nothing was written: the normal fast-forward follows
+    const blob = async (rev: string, p: string) => (await run(['rev-parse', '--verify', '--quiet', `${rev}:${p}`])).stdout.trim() || undefined;
+    for (const p of dirty) {
+      if (!changed.has(p)) return false;
+      const versions = [await blob(from, p), await blob(to, p)];
+      const ok = (b: string | undefined) => versions.includes(b);
+      const staged = (await run(['ls-files', '-s', '-z', '--', p])).stdout.split('\0').filter(Boolean);
+      if (staged.length > 1) return false; // a conflict: not something a fast-forward writes
+      if (!ok(staged[0]?.split(/\s+/)[1])) return false;
+      const abs = join(checkout, p);
+      const onDisk = existsSync(abs) ? (await run(['hash-object', '--', p])).stdout.trim() || 'unreadable' : undefined;
+      if (!ok(onDisk)) return false;
+    }
+    return true;
   }
 
   /** Compare-and-swap of the target ref; where the target is checked out, fast-forward that checkout only if clean (or stashed). */
