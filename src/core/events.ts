@@ -14,7 +14,7 @@ export type OrchardEventBody =
   | { type: 'ticket-edited'; id: string; patch: Partial<Omit<TicketSpec, 'id'>> }
   | { type: 'ticket-status'; id: string; from: TicketStatus; to: TicketStatus; reason?: string; notBefore?: number }
   | { type: 'run-started'; run: Run }
-  | { type: 'run-progress'; runId: string; progress?: number; message?: string; pid?: number; worktree?: string; branch?: string; base?: string }
+  | { type: 'run-progress'; runId: string; progress?: number; message?: string; pid?: number; worktree?: string; branch?: string; base?: string; startHead?: string }
   | {
       type: 'run-ended';
       runId: string;

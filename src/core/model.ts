@@ -130,6 +130,8 @@ export interface Run {
   worktree: string;
   /** Commit the worktree was created from. */
   base?: string;
+  /** The branch's tip when this attempt's worktree was ready (where a restarted attempt starts again). */
+  startHead?: string;
   /** Why the previous attempt ended, handed to the agent in its prompt (retries only). */
   context?: string;
   /** Generation of each lock granted at start: a run whose lock was taken over cannot merge. */
@@ -204,6 +206,12 @@ export interface Settings {
   maxBatch?: number;
   /** Predict conflicts with `git merge-tree` before merging (default on). */
   predictConflicts?: boolean;
+  /**
+   * An attempt interrupted by Orchard's own stop (crash, kill, window reload) is retried from
+   * where it began, its partial work kept on refs/orchard/wip/ ('restart', default), or on top
+   * of that partial work ('continue').
+   */
+  afterInterruption?: 'restart' | 'continue';
 }
 
 export const MERGE_STRATEGIES = ['merge', 'rebase', 'squash'] as const;

@@ -384,7 +384,14 @@ export class Orchestrator implements Disposable {
       await this.attach(run.id, handle, left);
       if (this.state.tickets[run.ticketId]?.status === 'escalated') this.clearTimer(run.id);
     }
+    const regate: Run[] = [];
     for (const t of Object.values(this.state.tickets)) {
+      const last = this.currentRun(t.id);
+      if (t.status === 'gating' && last?.endedAt !== undefined && last.outcome === 'succeeded') {
+        // The agent had finished: its gates run again; the agent does not redo its work.
+        regate.push(last);
+        continue;
+      }
       if ((t.status === 'running' || t.status === 'gating') && !adopted.some((a) => a.run.ticketId === t.id)) {
         await this.transition(t.id, 'ready', 'interrupted: Orchard stopped while it ran');
         const run = this.currentRun(t.id);
@@ -393,6 +400,10 @@ export class Orchestrator implements Disposable {
         await this.transition(t.id, 'queued-for-merge', 'interrupted during merge');
       }
       if (this.state.tickets[t.id]!.status === 'queued-for-merge') this.mergeQueue.push(t.id);
+    }
+    for (const run of regate) {
+      this.ports.log.info(`${run.ticketId}: Orchard stopped while its gates ran; running them again`);
+      void this.gateRun(run.ticketId, run.id).then(() => this.requestPump());
     }
   }
 
@@ -527,9 +538,20 @@ export class Orchestrator implements Disposable {
     ]);
     this.inFlight++;
     try {
+      await this.restartInterrupted(ticketId, runId);
       const wt = await this.ports.workspace.prepareWorktree(t, attempt);
       // In the event, not only in memory: a state rebuilt from the log must know the worktree (WIP save, adopt).
-      await this.commit([{ type: 'run-progress', runId, message: `worktree ready at ${wt.path}`, worktree: wt.path, branch: wt.branch, ...(wt.base !== undefined && { base: wt.base }) }]);
+      await this.commit([
+        {
+          type: 'run-progress',
+          runId,
+          message: `worktree ready at ${wt.path}`,
+          worktree: wt.path,
+          branch: wt.branch,
+          ...(wt.base !== undefined && { base: wt.base }),
+          ...(wt.head !== undefined && { startHead: wt.head }),
+        },
+      ]);
       const handle = await this.ports.agents.start(this.ticketForRun(ticketId, runId), this.state.runs[runId]!);
       await this.attach(runId, handle);
     } catch (err) {
@@ -708,12 +730,7 @@ export class Orchestrator implements Disposable {
       await this.commit([{ type: 'lock-released', runId, reason: 'cancelled' }]);
     } else if (outcome === 'succeeded') {
       await this.transition(t.id, 'gating', 'running gates');
-      try {
-        await this.runGates(t.id, runId);
-      } catch (err) {
-        this.ports.log.error(`Gates of ${t.id} failed to run: ${errorText(err)}`);
-        if (this.state.tickets[t.id]?.status === 'gating') await this.escalateGates(t.id, runId, `its gates could not run: ${errorText(err)}`, errorText(err), 'agent-failed');
-      }
+      await this.gateRun(t.id, runId);
     } else {
       const why =
         outcome === 'timeout'
@@ -726,6 +743,16 @@ export class Orchestrator implements Disposable {
       await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : outcome === 'no-changes' ? 'no-changes' : 'crash', why);
     }
     this.requestPump();
+  }
+
+  /** Runs the gates of a finished run (its ticket is gating); a gate that cannot run escalates. */
+  private async gateRun(ticketId: string, runId: string): Promise<void> {
+    try {
+      await this.runGates(ticketId, runId);
+    } catch (err) {
+      this.ports.log.error(`Gates of ${ticketId} failed to run: ${errorText(err)}`);
+      if (this.state.tickets[ticketId]?.status === 'gating') await this.escalateGates(ticketId, runId, `its gates could not run: ${errorText(err)}`, errorText(err), 'agent-failed');
+    }
   }
 
   private async afterFailure(ticketId: string, runId: string, kind: FailureKind, why: string, output?: string): Promise<void> {
@@ -754,13 +781,26 @@ export class Orchestrator implements Disposable {
    */
   private countedAttempts(ticketId: string): number {
     let n = 0;
-    for (const r of Object.values(this.state.runs)) {
-      const interrupted = r.outcome === 'crashed' && r.message?.startsWith('interrupted');
-      // Its runner was killed from outside (with Orchard's process group): not the agent's failure.
-      const runnerKilled = r.message?.includes('runner vanished');
-      if (r.ticketId === ticketId && !interrupted && !runnerKilled) n++;
-    }
+    for (const r of Object.values(this.state.runs)) if (r.ticketId === ticketId && !wasInterrupted(r)) n++;
     return Math.max(1, n);
+  }
+
+  /**
+   * The ticket's last attempt was cut short by Orchard's own stop: the new attempt starts from
+   * where that one began, as an undisturbed run would (a half-done agent's partial commits are
+   * not built on twice); its work is kept on refs/orchard/wip/ first. Setting
+   * afterInterruption: 'continue' keeps building on it instead.
+   */
+  private async restartInterrupted(ticketId: string, runId: string): Promise<void> {
+    if (this.settings.afterInterruption === 'continue' || !this.ports.workspace.restartAttempt) return;
+    let prev: Run | undefined;
+    for (const r of Object.values(this.state.runs)) if (r.ticketId === ticketId && r.id !== runId && (!prev || r.attempt > prev.attempt)) prev = r;
+    if (!prev || !wasInterrupted(prev) || !prev.startHead || !prev.worktree) return;
+    const ref = await this.ports.workspace.restartAttempt(prev, prev.startHead).catch((err) => {
+      this.ports.log.warn(`${ticketId}: could not restart from the interrupted attempt's start: ${errorText(err)}`);
+      return undefined;
+    });
+    if (ref) await this.commit([{ type: 'run-progress', runId, message: `starts again from where attempt ${prev.attempt} began; its work is kept on ${ref}` }]);
   }
 
   /** Multiplies retry backoff (tests and the demo shrink it). */
@@ -1416,4 +1456,9 @@ function lastLines(text: string, n: number): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Ended by Orchard's own stop (recover() marks it "interrupted", or its runner was killed with Orchard), not by the agent. */
+function wasInterrupted(r: Run): boolean {
+  return (r.outcome === 'crashed' && !!r.message?.startsWith('interrupted')) || !!r.message?.includes('runner vanished');
 }

@@ -40,6 +40,8 @@ export interface WorktreeInfo {
   branch: string;
   /** Commit the branch was created from. */
   base: string;
+  /** The branch's tip now (earlier attempts' work included). */
+  head?: string;
 }
 
 export interface ChangeSummary {
@@ -80,6 +82,12 @@ export interface WorkspacePort {
   discard?(run: Run): Promise<string | undefined>;
   /** Saves the worktree's state (committed or not) as a commit on refs/orchard/wip/<ticket>/<attempt>; the worktree is kept. */
   saveWip?(run: Run, message: string): Promise<string | undefined>;
+  /**
+   * An interrupted attempt starts again: its state (committed or not) is kept on the WIP ref
+   * first; only when that ref holds it are the branch and worktree put back at `to`. Returns the
+   * ref, or undefined when nothing was changed.
+   */
+  restartAttempt?(run: Run, to: string): Promise<string | undefined>;
   /** Checks the run did not harm the user's branches: target moved by the agent, branch history rewritten, worktree gone. */
   inspectRun?(run: Run): Promise<RunInspection>;
 }

@@ -40,6 +40,7 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       if (e.worktree !== undefined) r.worktree = e.worktree;
       if (e.branch !== undefined) r.branch = e.branch;
       if (e.base !== undefined) r.base = e.base;
+      if (e.startHead !== undefined) r.startHead = e.startHead;
       break;
     }
     case 'run-ended': {

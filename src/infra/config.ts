@@ -60,6 +60,7 @@ export function validateConfig(raw: Record<string, unknown>, where: string): Orc
   if (c.maxBatch !== undefined && (!Number.isInteger(c.maxBatch) || c.maxBatch < 2 || c.maxBatch > 64)) bad('maxBatch', 'use a whole number from 2 to 64');
   if (c.reviewerRounds !== undefined && (!Number.isInteger(c.reviewerRounds) || c.reviewerRounds < 0 || c.reviewerRounds > 10)) bad('reviewerRounds', 'use a whole number from 0 to 10');
   if (c.predictConflicts !== undefined && typeof c.predictConflicts !== 'boolean') bad('predictConflicts', 'use true or false');
+  if (c.afterInterruption !== undefined && c.afterInterruption !== 'restart' && c.afterInterruption !== 'continue') bad('afterInterruption', 'use "restart" (start again from where the attempt began) or "continue" (build on its partial work)');
   return c;
 }
 

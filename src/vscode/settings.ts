@@ -17,6 +17,7 @@ const SETTING_TO_CONFIG: Record<string, string> = {
   runTimeoutMinutes: 'runTimeoutMinutes',
   maxRetries: 'maxRetries',
   retryBackoffMinutes: 'retryBackoffMinutes',
+  afterInterruption: 'afterInterruption',
   worktreeLocation: 'worktreeRoot',
   'merge.strategy': 'mergeStrategy',
   gates: 'gates',

@@ -91,6 +91,10 @@ export class GitWorkspace implements WorkspacePort {
     return this.worktrees.saveWip(run, message);
   }
 
+  restartAttempt(run: Run, to: string): Promise<string | undefined> {
+    return this.worktrees.restartAttempt(run, to);
+  }
+
   inspectRun(run: Run): Promise<RunInspection> {
     return this.worktrees.inspectRun(run);
   }

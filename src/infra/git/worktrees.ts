@@ -300,7 +300,7 @@ export class WorktreeManager {
       await this.repairHead(path, branch, base);
       // A retry continues in the same worktree, on the same branch, keeping earlier work.
       const mb = branchTip ? (await gitRun(repo, ['merge-base', base, branch])).stdout.trim() : '';
-      return { path, branch, base: mb || base };
+      return { path, branch, base: mb || base, head: await rev(repo, `refs/heads/${branch}`) };
     }
     // Registered but its folder is gone (deleted by an agent or a user): forget it, keep the branch.
     await gitRun(repo, ['worktree', 'prune']);
@@ -335,7 +335,7 @@ export class WorktreeManager {
     this.opts.log.debug(`${ticket.id}: worktree ready in ${Date.now() - t0} ms${pooled ? ' (warm pool)' : sparse ? ' (sparse)' : ''}`);
     if (pooled) void this.refillPool();
     const mb = branchTip ? (await gitRun(repo, ['merge-base', base, branch])).stdout.trim() : '';
-    return { path, branch, base: mb || base };
+    return { path, branch, base: mb || base, head: await rev(repo, `refs/heads/${branch}`) };
   }
 
   /** Limits the checkout to the ticket's files plus the files at the root (package.json, configs). */
@@ -497,12 +497,8 @@ export class WorktreeManager {
     if (!wt || !existsSync(wt)) return undefined;
     const head = await rev(wt, 'HEAD');
     if (!head) return undefined;
-    const tmp = mkdtempSync(join(tmpdir(), 'orchard-wip-'));
     try {
-      const env = { GIT_INDEX_FILE: join(tmp, 'index') };
-      await g(wt, ['read-tree', 'HEAD'], env);
-      await g(wt, ['add', '-A'], env);
-      const tree = await g(wt, ['write-tree'], env);
+      const tree = await this.worktreeTree(wt);
       const commit = await g(wt, ['commit-tree', tree, '-p', head, '-m', message]);
       const ref = `refs/orchard/wip/${run.ticketId}/${run.attempt}`;
       await g(wt, ['update-ref', '-m', message, ref, commit]);
@@ -510,9 +506,54 @@ export class WorktreeManager {
     } catch (e) {
       this.opts.log.warn(`could not save the work in progress of ${run.id}: ${(e as Error).message}`);
       return undefined;
+    }
+  }
+
+  /** The tree of everything in the worktree (committed, changed, untracked; not ignored), through a throw-away index. */
+  private async worktreeTree(wt: string): Promise<string> {
+    const tmp = mkdtempSync(join(tmpdir(), 'orchard-wip-'));
+    try {
+      const env = { GIT_INDEX_FILE: join(tmp, 'index') };
+      await g(wt, ['read-tree', 'HEAD'], env);
+      await g(wt, ['add', '-A'], env);
+      return await g(wt, ['write-tree'], env);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  }
+
+  async restartAttempt(run: Run, to: string): Promise<string | undefined> {
+    const repo = this.opts.repo;
+    const branchRef = `refs/heads/${run.branch}`;
+    const tip = await rev(repo, branchRef);
+    if (!tip) return undefined;
+    const wt = run.worktree && existsSync(join(run.worktree, '.git')) ? run.worktree : undefined;
+    if (wt && (await rev(wt, 'HEAD')) !== tip) return undefined; // not on its branch: run inspection's business
+    const clean = wt ? (await gitRun(wt, ['status', '--porcelain', '--untracked-files=all'])).stdout.trim() === '' : true;
+    if (tip === to && clean) return undefined; // nothing was done yet
+    if ((await gitRun(repo, ['merge-base', '--is-ancestor', to, tip])).code !== 0) return undefined; // history rewritten: keep as is
+    const message = `orchard: ${run.ticketId} attempt ${run.attempt} interrupted (restarted from ${to.slice(0, 8)})`;
+    let ref: string | undefined;
+    if (wt) ref = await this.saveWip(run, message);
+    else {
+      ref = `refs/orchard/wip/${run.ticketId}/${run.attempt}`;
+      await g(repo, ['update-ref', '-m', message, ref, tip]);
+    }
+    // Only once the ref holds every file of the interrupted attempt is anything put back.
+    if (!ref || !(await rev(repo, ref))) return undefined;
+    if (wt) {
+      // The ref must hold the worktree exactly as it is (tracked, changed and untracked files).
+      const now = await this.worktreeTree(wt).catch(() => '');
+      const held = (await gitRun(wt, ['rev-parse', '--verify', '--quiet', `${ref}^{tree}`])).stdout.trim();
+      if (!now || now !== held) {
+        this.opts.log.warn(`${run.ticketId}: could not verify ${ref} holds the interrupted attempt's files; the next attempt continues on top of them`);
+        return undefined;
+      }
+      await g(wt, ['reset', '--hard', '--quiet', to]);
+      await g(wt, ['clean', '-fdq']);
+    } else await g(repo, ['update-ref', '-m', message, branchRef, to, tip]);
+    this.opts.log.info(`${run.ticketId}: attempt ${run.attempt} was interrupted; the next attempt starts again from ${to.slice(0, 8)} (its work is kept on ${ref})`);
+    return ref;
   }
 
   /**
