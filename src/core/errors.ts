@@ -34,6 +34,8 @@ export interface ImportIssue {
   ticketId?: string;
   /** 0-based position of the ticket in its file, when the problem is about one ticket. */
   index?: number;
+  /** The workflow template step (its key, or "#2") the problem is in; the ticket, if any, was made from it. */
+  step?: string;
   /** The field as it is spelled in the file (e.g. "dependsOn", "files_scope", "tickets"). */
   field?: string;
   /** What is wrong and how to fix it. */
@@ -49,7 +51,9 @@ export function formatImportIssue(i: ImportIssue): string {
   if (i.line !== undefined) where += `:${i.line}${i.column !== undefined ? `:${i.column}` : ''}`;
   const parts: string[] = [];
   // A huge bad id must not make a huge message: it is shown cut, with its length.
-  if (i.ticketId !== undefined) parts.push(`ticket ${i.ticketId.length > 80 ? `${JSON.stringify(i.ticketId.slice(0, 40))}… (${i.ticketId.length} characters)` : i.ticketId}`);
+  const ticket = i.ticketId !== undefined ? `ticket ${i.ticketId.length > 80 ? `${JSON.stringify(i.ticketId.slice(0, 40))}… (${i.ticketId.length} characters)` : i.ticketId}` : undefined;
+  if (i.step !== undefined) parts.push(`step ${i.step}${ticket ? ` (${ticket})` : ''}`);
+  else if (ticket) parts.push(ticket);
   else if (i.index !== undefined) parts.push(`ticket #${i.index + 1}`);
   if (i.field !== undefined) parts.push(`field "${i.field}"`);
   return `${where}: ${parts.length ? parts.join(', ') + ': ' : ''}${i.message}`;

@@ -47,7 +47,13 @@ export type OrchardEventBody =
   | { type: 'merge-conflict'; id: string; runId: string; files: string[]; predicted?: boolean }
   /** The human picked a way out of a conflict. */
   | { type: 'merge-conflict-handled'; id: string; how: 'resolving' | 'resolved' | 'sent-back' | 'kept' | 'discarded' | 'merge-now' }
-  | { type: 'ticket-discarded'; id: string; ref?: string };
+  | { type: 'ticket-discarded'; id: string; ref?: string }
+  /** The agent's verdict on what it reviewed (a review step of a workflow loop). */
+  | { type: 'run-verdict'; runId: string; verdict: 'approve' | 'reject' }
+  /** A running ticket delegated a subtask (`orchard-agent subtask`); with wait, its run waits until the subtask is merged. */
+  | { type: 'subtask-requested'; runId: string; requestId: string; subtaskId: string; wait: boolean }
+  /** The waiting run was answered: its subtask is merged (it continues on top of it) or can no longer be. */
+  | { type: 'subtask-settled'; runId: string; subtaskId: string; merged: boolean };
 
 export type OrchardEvent = Base & OrchardEventBody;
 export type OrchardEventType = OrchardEvent['type'];

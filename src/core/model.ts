@@ -148,6 +148,12 @@ export interface Run {
   /** Agent profile and model the run was started with (role mapping and fallbacks). */
   profile?: string;
   model?: string;
+  /** What the agent said of the work it looked at (`orchard-agent done "VERDICT: APPROVE"`), where it says it. */
+  verdict?: 'approve' | 'reject';
+  /** Subtasks this run asked for: request id → subtask ticket id (a request seen again is answered, not redone). */
+  subtasks?: Record<string, string>;
+  /** The subtask this run waits for (until it is merged); kept across restarts. */
+  waitingFor?: string;
   /** Cost and tokens, where the agent CLI reports them (cumulative for the run). */
   usage?: Usage;
   /** Gate results of this run, in order. */

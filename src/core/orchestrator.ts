@@ -33,7 +33,7 @@ import { matchesPath } from './paths';
 import { breakerOf, canStart, recordFailure, recordSuccess, withBreaker, type BreakerBoard } from './circuitBreaker';
 import { retryDecision, type FailureKind } from './retry';
 import { Scheduler, type SlotState } from './scheduler';
-import { decideGates, DEFAULT_REVIEWER_ROUNDS, describeGate, feedbackContext, gatesFor, missingRequiredGates } from './gates';
+import { decideGates, DEFAULT_REVIEWER_ROUNDS, describeGate, feedbackContext, gatesFor, missingRequiredGates, parseVerdict } from './gates';
 import { BatchBisector, orderQueue, planBatch, type QueueEntry } from './mergeQueue';
 import { failureContext } from './retry';
 import type { MergeAttempt } from './model';
@@ -41,6 +41,7 @@ import type { BatchMergeResult, MergeOptions, MergeResult } from './ports';
 import { chooseProfile, failuresByProfile, type ProfileChoice, type ProfileDecision } from './roles';
 import { checkBudget, mergeRunUsage } from './budget';
 import { parentOf, planSubtask } from './workflows/agentTickets';
+import { loopStopOnApproval } from './workflows/loops';
 import type { AgentTicketRequestMessage } from './ports';
 import type { Lock, Usage } from './model';
 
@@ -382,7 +383,8 @@ export class Orchestrator implements Disposable {
       this.inFlight++;
       const left = Math.max(1000, this.runTimeoutMs(run.id) - (this.ports.clock.now() - run.startedAt));
       await this.attach(run.id, handle, left);
-      if (this.state.tickets[run.ticketId]?.status === 'escalated') this.clearTimer(run.id);
+      // The human's time, or a subtask's, is not the agent's: no timeout while it waits.
+      if (this.state.tickets[run.ticketId]?.status === 'escalated' || this.state.runs[run.id]?.waitingFor) this.clearTimer(run.id);
     }
     const regate: Run[] = [];
     for (const t of Object.values(this.state.tickets)) {
@@ -574,7 +576,10 @@ export class Orchestrator implements Disposable {
       );
     });
     handle.onReport?.((r) => {
-      if (this.state.runs[runId]?.endedAt === undefined) void this.commit([{ type: 'run-progress', runId, progress: r.progress, message: r.message }]);
+      if (this.state.runs[runId]?.endedAt !== undefined) return;
+      // A reviewing agent's "VERDICT: APPROVE|REJECT" is kept on the run (a review loop stops on approval).
+      const v = r.message ? parseVerdict(r.message).verdict : 'none';
+      void this.commit([{ type: 'run-progress', runId, progress: r.progress, message: r.message }, ...(v !== 'none' ? [{ type: 'run-verdict' as const, runId, verdict: v }] : [])]);
     });
     if (handle.pid !== undefined) await this.commit([{ type: 'run-progress', runId, pid: handle.pid }]);
     this.armTimeout(runId, handle, timeoutMs);
@@ -808,8 +813,16 @@ export class Orchestrator implements Disposable {
 
   // ---- roles, budget and subtasks (core/roles.ts, core/budget.ts, core/workflows/agentTickets.ts)
 
-  /** Runs waiting for a subtask: subtask ticket id → the waiting run and its request. */
-  private readonly subtaskWaits = new Map<string, { runId: string; requestId: string }>();
+  /** Runs waiting for a subtask (in the state, so a restart keeps waiting): the run, its subtask and the request to answer. */
+  private subtaskWaits(): Array<{ runId: string; subtaskId: string; requestId: string }> {
+    const out = [];
+    for (const r of Object.values(this.state.runs)) {
+      if (r.endedAt !== undefined || !r.waitingFor) continue;
+      const requestId = Object.entries(r.subtasks ?? {}).find(([, s]) => s === r.waitingFor)?.[0];
+      if (requestId) out.push({ runId: r.id, subtaskId: r.waitingFor, requestId });
+    }
+    return out;
+  }
 
   /** The profile for the next run of a ticket: its role's, or the next fallback. */
   private chooseRunProfile(t: Ticket, now: number): ProfileDecision {
@@ -853,13 +866,13 @@ export class Orchestrator implements Disposable {
 
   private waitingRunIds(): Set<string> {
     const s = new Set<string>();
-    for (const w of this.subtaskWaits.values()) s.add(w.runId);
+    for (const w of this.subtaskWaits()) s.add(w.runId);
     return s;
   }
 
   /** The waiting run whose locks a subtask may use (its parent waits for it). */
   private lenderOf(t: Ticket): Set<string> {
-    const w = this.subtaskWaits.get(t.id);
+    const w = this.subtaskWaits().find((x) => x.subtaskId === t.id);
     return new Set(w ? [w.runId] : []);
   }
 
@@ -878,6 +891,15 @@ export class Orchestrator implements Disposable {
     const reply = (a: Parameters<NonNullable<typeof handle>['answerTicketRequest'] & {}>[1]) => handle?.answerTicketRequest?.(req.id, a);
     if (!run || run.endedAt) return;
     if (req.kind !== 'subtask') return reply({ ok: false, problems: ['a running ticket can only delegate with `orchard-agent subtask`; add-ticket is for planners'] });
+    // A request seen again (the run was adopted after a restart): never a second subtask.
+    const known = run.subtasks?.[req.id];
+    if (known !== undefined) {
+      if (run.waitingFor === known) return; // still waiting; settleSubtasks() answers it
+      const sub = this.state.tickets[known];
+      if (sub?.status === 'done') return reply({ ok: true, ticketId: known, ...(sub.mergedAs && { commit: sub.mergedAs }) });
+      if (!sub || FINAL_STATUSES.has(sub.status) || sub.status === 'blocked') return reply({ ok: false, ticketId: known, problems: [`subtask ${known} is ${sub?.status ?? 'gone'}`] });
+      return reply({ ok: true, ticketId: known });
+    }
     const plan = planSubtask(this.state, this.settings, run.ticketId, req.ticket);
     if (!plan.ok) return reply({ ok: false, problems: plan.problems });
     const parent = this.ticket(run.ticketId);
@@ -885,14 +907,15 @@ export class Orchestrator implements Disposable {
     const edited = wait ? { ...parent, dependsOn: [...parent.dependsOn, plan.ticket.id] } : parent;
     const problems = validateGraph([...Object.values(this.state.tickets).filter((x) => x.id !== parent.id), edited, plan.ticket]);
     if (problems.length) return reply({ ok: false, problems: problems.map((p) => p.message) });
+    // The subtask, the parent's new dependency and the wait are one commit: a restart sees all or none.
     await this.commit([
       { type: 'ticket-added', ticket: plan.ticket },
       ...(wait ? [{ type: 'ticket-edited' as const, id: parent.id, patch: { dependsOn: edited.dependsOn } }] : []),
+      { type: 'subtask-requested', runId, requestId: req.id, subtaskId: plan.ticket.id, wait },
     ]);
     if (!wait) {
       reply({ ok: true, ticketId: plan.ticket.id });
     } else {
-      this.subtaskWaits.set(plan.ticket.id, { runId, requestId: req.id });
       this.clearTimer(runId);
       await this.commit([{ type: 'run-progress', runId, message: `waits for subtask ${plan.ticket.id}: ${plan.ticket.title}` }]);
     }
@@ -901,27 +924,50 @@ export class Orchestrator implements Disposable {
 
   /** Answers runs whose subtask is merged (or can no longer be). */
   private async settleSubtasks(): Promise<void> {
-    for (const [subId, w] of [...this.subtaskWaits]) {
+    for (const w of this.subtaskWaits()) {
+      const subId = w.subtaskId;
       const sub = this.state.tickets[subId];
-      const run = this.state.runs[w.runId];
+      const run = this.state.runs[w.runId]!;
+      // Not attached (yet): recover() adopts it or ends it, and an ended run waits for nothing.
       const handle = this.handles.get(w.runId);
-      if (!run || run.endedAt || !handle) {
-        this.subtaskWaits.delete(subId);
-        continue;
-      }
+      if (!handle) continue;
       if (!sub || !(sub.status === 'done' || FINAL_STATUSES.has(sub.status) || sub.status === 'blocked')) continue;
-      this.subtaskWaits.delete(subId);
       if (sub.status === 'done') {
+        await this.commit([
+          { type: 'subtask-settled', runId: w.runId, subtaskId: subId, merged: true },
+          { type: 'run-progress', runId: w.runId, message: `subtask ${subId} merged; continuing on top of it` },
+        ]);
         handle.answerTicketRequest?.(w.requestId, { ok: true, ticketId: subId, ...(sub.mergedAs && { commit: sub.mergedAs }) });
-        await this.commit([{ type: 'run-progress', runId: w.runId, message: `subtask ${subId} merged; continuing on top of it` }]);
       } else {
         // The subtask cannot be merged: the parent no longer waits for it and decides what to do.
         const parent = this.state.tickets[run.ticketId]!;
-        await this.commit([{ type: 'ticket-edited', id: parent.id, patch: { dependsOn: parent.dependsOn.filter((d) => d !== subId) } }]);
+        await this.commit([
+          { type: 'subtask-settled', runId: w.runId, subtaskId: subId, merged: false },
+          { type: 'ticket-edited', id: parent.id, patch: { dependsOn: parent.dependsOn.filter((d) => d !== subId) } },
+        ]);
         handle.answerTicketRequest?.(w.requestId, { ok: false, ticketId: subId, problems: [`subtask ${subId} is ${sub.status}${sub.reason ? `: ${sub.reason}` : ''}`] });
       }
       this.armTimeout(w.runId, handle);
     }
+  }
+
+  /**
+   * A review loop's approving step is merged with VERDICT: APPROVE: the rest of the loop is
+   * cancelled as not needed (never started, so no work is lost) and what followed the loop
+   * follows the approving ticket. Committed with the merge, so a crash cannot split them.
+   */
+  private loopStopEvents(ticketId: string): OrchardEventBody[] {
+    const stop = loopStopOnApproval(this.state, ticketId);
+    if (!stop) return [];
+    this.ports.log.info(`${ticketId}: ${stop.reason}; skipping ${stop.skip.join(', ')}`);
+    return [
+      ...stop.rewire.map((r): OrchardEventBody => ({ type: 'ticket-edited', id: r.id, patch: { dependsOn: r.dependsOn } })),
+      ...stop.skip.map((id): OrchardEventBody => {
+        const from = this.ticket(id).status;
+        assertTransition(id, from, 'cancelled');
+        return { type: 'ticket-status', id, from, to: 'cancelled', reason: stop.reason };
+      }),
+    ];
   }
 
   /** Subtasks asked by a ticket, and its ancestors (for views). */
@@ -1127,6 +1173,7 @@ export class Orchestrator implements Disposable {
         { type: 'ticket-status', id, from: status, to: 'done', reason: `merged as ${result.commit.slice(0, 8)}${result.note ? `; ${result.note}` : ''}` },
         { type: 'lock-released', runId, reason: 'merged' },
         ...(this.ticket(id).conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'resolved' as const }] : []),
+        ...this.loopStopEvents(id),
       ]);
     } else if (result.kind === 'nothing-to-merge') {
       await this.recordMerge(id, runId, { result: 'nothing-to-merge', ...extra }, started);
@@ -1136,6 +1183,7 @@ export class Orchestrator implements Disposable {
         ...(containedIn ? [{ type: 'ticket-merged' as const, id, commit: containedIn }] : []),
         { type: 'ticket-status', id, from: status, to: 'done', reason: 'nothing to merge: the target already has these changes' },
         { type: 'lock-released', runId, reason: 'merged' },
+        ...this.loopStopEvents(id),
       ]);
     } else if (result.kind === 'conflict') {
       await this.recordMerge(id, runId, { result: 'conflict', files: result.files, ...extra }, started);

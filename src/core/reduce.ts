@@ -52,6 +52,8 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       if (e.filesChanged) r.filesChanged = e.filesChanged;
       if (e.commits !== undefined) r.commits = e.commits;
       if (e.message !== undefined) r.message = e.message;
+      // A run that ended waits for nothing.
+      delete r.waitingFor;
       break;
     }
     case 'lock-acquired':
@@ -133,6 +135,23 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
     case 'ticket-discarded': {
       const t = state.tickets[e.id];
       if (t && e.ref) t.discardedRef = e.ref;
+      break;
+    }
+    case 'run-verdict': {
+      const r = state.runs[e.runId];
+      if (r) r.verdict = e.verdict;
+      break;
+    }
+    case 'subtask-requested': {
+      const r = state.runs[e.runId];
+      if (!r) break;
+      (r.subtasks ??= {})[e.requestId] = e.subtaskId;
+      if (e.wait) r.waitingFor = e.subtaskId;
+      break;
+    }
+    case 'subtask-settled': {
+      const r = state.runs[e.runId];
+      if (r?.waitingFor === e.subtaskId) delete r.waitingFor;
       break;
     }
   }

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { emptyState, type OrchardState, type Ticket } from '../../src/core/model';
 import { planSubtask, subtaskDepth } from '../../src/core/workflows/agentTickets';
-import { buildDist, cleanupRepos, makeRepo, within } from './helpers/repo';
+import { buildDist, cleanupRepos, makeRepo, waitFor, within } from './helpers/repo';
 import { openWriter, spec, type OpenedWriter } from './helpers/session';
 
 before(() => buildDist());
@@ -71,6 +71,39 @@ describe('subtask delegation end to end (fake agent)', () => {
     const onP = r.git('log', '--format=%s', 'main');
     assert.match(onP, /P\.s1: Write the helper/);
     assert.ok(w.events.some((e) => e.type === 'run-progress' && /waits for subtask P\.s1/.test(e.message ?? '')));
+  });
+  it('a run waiting on its subtask keeps waiting across an Orchard restart (adopted, slot lent, no second subtask)', async () => {
+    const r = makeRepo();
+    const w1 = await openWriter(r.repo, { maxAgents: 1 }, '2');
+    const o1 = w1.s.orchestrator;
+    // Pause as soon as the subtask is asked for, so it is still to do when Orchard stops.
+    o1.onDidChange(({ events }) => {
+      if (events.some((e) => e.type === 'subtask-requested')) void o1.pause();
+    });
+    await o1.addTickets([spec('P', { prompt: 'do P\n@subtask Write the helper', files: ['src/P.txt'] })]);
+    await o1.start();
+    await waitFor(() => o1.snapshot.runs['P-r1']?.waitingFor === 'P.s1', 30_000, 'P to wait for its subtask');
+    assert.notEqual(o1.snapshot.tickets['P.s1']!.status, 'running');
+    // Orchard stops (window reload, CLI ended): the agent's runner lives on, blocked in `orchard-agent subtask`.
+    await w1.s.close();
+
+    const w2 = await openWriter(r.repo, { maxAgents: 1 }, '2');
+    open.push(w2);
+    const o2 = w2.s.orchestrator;
+    const run = o2.snapshot.runs['P-r1']!;
+    assert.equal(run.endedAt, undefined, 'the waiting run is adopted, not interrupted');
+    assert.equal(run.waitingFor, 'P.s1', 'the wait is restored from the state');
+    await o2.start();
+    await within(o2.whenIdle(), 60_000, 'subtask and parent after the restart');
+    const t = o2.snapshot.tickets;
+    assert.deepEqual(Object.keys(t).sort(), ['P', 'P.s1'], 'the request seen again after adoption made no second subtask');
+    assert.equal(t['P.s1']!.status, 'done', t['P.s1']!.reason);
+    assert.equal(t.P!.status, 'done', t.P!.reason);
+    assert.equal(Object.values(o2.snapshot.runs).filter((x) => x.ticketId === 'P').length, 1, 'P was not retried: it waited');
+    assert.equal(o2.snapshot.runs['P-r1']!.waitingFor, undefined);
+    assert.ok(w2.events.some((e) => e.type === 'subtask-settled' && e.subtaskId === 'P.s1' && e.merged));
+    assert.match(r.git('show', 'main:src/P.txt'), /P: ticket P/);
+    assert.ok(r.git('log', '--format=%s', 'main').includes('P.s1: Write the helper'));
   });
   it('is bounded: a second subtask past maxPerTicket is refused and the agent goes on', async () => {
     const r = makeRepo();

@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { validateGraph } from '../../src/core/dag';
-import { ImportError } from '../../src/core/errors';
+import { formatImportIssue, ImportError } from '../../src/core/errors';
 import { BUILTIN_TEMPLATES, findTemplate, templateSet } from '../../src/core/workflows/builtins';
 import { expandTemplate, expansionMermaid, expansionTree } from '../../src/core/workflows/expand';
-import { readTemplate } from '../../src/core/workflows/template';
+import { checkTemplate, readTemplate } from '../../src/core/workflows/template';
 import { simulate } from '../../src/core/simulate';
 
 const FIX = path.resolve(__dirname, '../fixtures/workflows');
@@ -63,6 +63,9 @@ describe('workflow templates: built-ins', () => {
     assert.deepEqual(e.tickets.find((x) => x.id === 'i.critique.r2')!.dependsOn, ['i.draft', 'i.revise.r1']);
     assert.deepEqual(e.tickets.find((x) => x.id === 'i.final')!.dependsOn, ['i.revise.r3']);
     assert.match(e.tickets.find((x) => x.id === 'i.critique.r3')!.prompt, /Round 3 of at most 3/);
+    // Labels let the orchestrator stop the loop when a review approves (core/workflows/loops.ts).
+    assert.deepEqual(e.tickets.find((x) => x.id === 'i.critique.r2')!.labels.slice(-3), ['review-loop', 'round:2', 'loop-until-approved']);
+    assert.deepEqual(e.tickets.find((x) => x.id === 'i.revise.r2')!.labels.slice(-2), ['review-loop', 'round:2']);
     assert.throws(() => expandTemplate(t, { request: 'x', params: { rounds: '11' } }), /rounds.*from 1 to 10/);
     assert.equal(expandTemplate(t, { request: 'x', params: { rounds: 1 }, workflowId: 'j' }).tickets.length, 4);
   });
@@ -113,7 +116,7 @@ describe('workflow templates: user files', () => {
   it('a broken template is left out with every problem named by file, step and field', () => {
     const set = templateSet([fixture('broken.json')]);
     assert.ok(!set.templates.some((t) => t.id === 'Broken Template'));
-    const msgs = set.issues.map((i) => `${i.file}|${i.ticketId ?? ''}|${i.field ?? ''}|${i.message}`);
+    const msgs = set.issues.map((i) => `${i.file}|${i.step ?? ''}|${i.field ?? ''}|${i.message}`);
     const has = (re: RegExp) => assert.ok(msgs.some((m) => re.test(m)), `expected ${re} in\n${msgs.join('\n')}`);
     has(/^broken\.json\|\|id\|/);
     has(/\|a\|dependOn\|unknown step field "dependOn" — did you mean "dependsOn"\?/);
@@ -121,7 +124,54 @@ describe('workflow templates: user files', () => {
     has(/\|a\|role\|"Not A Role" is not a role name/);
     has(/\|a\|dependsOn\|"nope" is not a step/);
     has(/\|a\|estimate\|/);
-    has(/uses \{missing\}/);
+    has(/\|a\|title\|uses \{missing\}/);
+    // Said as the user wrote it: a step, never a "ticket".
+    const text = set.issues.map(formatImportIssue);
+    assert.ok(text.includes('broken.json: step a, field "dependOn": unknown step field "dependOn" — did you mean "dependsOn"?; known are key, title, prompt, role, priority, dependsOn, files, labels, estimate, agent, forEach'), text.join('\n'));
+    assert.ok(!text.some((m) => /ticket/.test(m)), text.join('\n'));
+  });
+  it('errors name the field a placeholder or a loop problem is in, with the fix', () => {
+    const tpl = {
+      id: 'loopy',
+      name: 'Loopy',
+      parameters: { parts: { type: 'list', default: ['a'] } },
+      steps: [
+        { key: 'build', title: 'Build', prompt: 'Do {thing}', files: ['src/{where}/**'] },
+        { key: 'check', title: 'Check {item}', forEach: 'parts', dependsOn: ['build'] },
+      ],
+      loop: { steps: ['check', 'nope'], rounds: 20, untilApproved: 'check', untilApprovedBy: 'build' },
+    };
+    const { issues } = checkTemplate(tpl, 'loopy.json');
+    const text = issues.map(formatImportIssue);
+    const has = (s: string) => assert.ok(text.some((m) => m.startsWith(s)), `expected "${s}…" in\n${text.join('\n')}`);
+    has('loopy.json: step build, field "prompt": uses {thing}, which is not a parameter; declare it in "parameters"');
+    has('loopy.json: step build, field "files": uses {where}');
+    has('loopy.json: field "loop.untilApproved": unknown loop field "untilApproved" — did you mean "untilApprovedBy"?');
+    has('loopy.json: field "loop.steps": "nope" is not a step of this template; name one of build, check');
+    has('loopy.json: field "loop.rounds": must be a whole number from 1 to 10');
+    has('loopy.json: step check, field "loop.steps": step "check" uses forEach');
+    has('loopy.json: field "loop.untilApprovedBy": must name one of the loop\'s steps (check, nope)');
+  });
+  it('a problem found when the steps become tickets names the template file and the step', () => {
+    const t = readTemplate(
+      '.orchard/workflows/est.json',
+      JSON.stringify({ id: 'est', name: 'Est', parameters: { est: { default: 'soon' }, where: { default: '.git/hooks' } }, steps: [{ key: 'build', title: 'Build {request}', estimate: '{est}', files: ['{where}/x'] }] }),
+    );
+    const text = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        if (ImportError.is(e)) return e.issues.map(formatImportIssue);
+        throw e;
+      }
+      return [];
+    };
+    assert.deepEqual(text(() => expandTemplate(t, { request: 'x', workflowId: 'e' })), [
+      '.orchard/workflows/est.json (workflow est): step build, field "estimate": {est} is "soon", not a number of minutes; pass --param with a number',
+    ]);
+    const files = text(() => expandTemplate(t, { request: 'x', workflowId: 'e', params: { est: '5' } }));
+    assert.equal(files.length, 1);
+    assert.match(files[0]!, /^\.orchard\/workflows\/est\.json \(workflow est\): step build \(ticket e\.build\), field "files": .*\.git/);
   });
   it('a JSON syntax error names the line', () => {
     assert.throws(() => readTemplate('bad.json', '{\n  "id": "x",\n  oops\n}'), (err: unknown) => ImportError.is(err) && err.issues[0]!.line === 3);

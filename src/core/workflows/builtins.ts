@@ -79,15 +79,24 @@ export const BUILTIN_TEMPLATES: readonly WorkflowTemplate[] = [
   {
     id: 'refine',
     name: 'Iterative refinement',
-    description: 'A draft, then review → revise rounds (at most {rounds}), then a final check.',
+    description: 'A draft, then review → revise rounds (at most {rounds}; the first approving review ends them), then a final check.',
     parameters: { ...REQUEST, rounds: { description: 'most review rounds', type: 'number', default: 2 } },
     steps: [
       { key: 'draft', title: 'Draft: {request}', prompt: 'Write a first version of: {request}', role: 'developer', estimate: 30 },
-      { key: 'critique', title: 'Review round {round}: {request}', prompt: 'Review the current version of: {request}\nWrite concrete findings to docs/reviews/{workflow}-{round}.md, or "APPROVED" if nothing is left.', role: 'reviewer', dependsOn: ['draft'], labels: ['gate:review'], estimate: 10 },
-      { key: 'revise', title: 'Revise round {round}: {request}', prompt: 'Address docs/reviews/{workflow}-{round}.md for: {request} (nothing to do if it says APPROVED).', role: 'developer', dependsOn: ['critique'], estimate: 15 },
+      {
+        key: 'critique',
+        title: 'Review round {round}: {request}',
+        prompt:
+          'Review the current version of: {request}\nWrite concrete findings to docs/reviews/{workflow}-{round}.md and finish with `orchard-agent done "VERDICT: REJECT: <the main finding>"`.\nIf nothing is left, write APPROVED there and finish with `orchard-agent done "VERDICT: APPROVE"`: the remaining rounds are then skipped.',
+        role: 'reviewer',
+        dependsOn: ['draft'],
+        labels: ['gate:review'],
+        estimate: 10,
+      },
+      { key: 'revise', title: 'Revise round {round}: {request}', prompt: 'Address the findings in docs/reviews/{workflow}-{round}.md for: {request}', role: 'developer', dependsOn: ['critique'], estimate: 15 },
       { key: 'final', title: 'Final check: {request}', prompt: 'Run the tests and check that every review finding of {request} is addressed.', role: 'tester', dependsOn: ['revise'], labels: ['gate:tests'], estimate: 10 },
     ],
-    loop: { steps: ['critique', 'revise'], rounds: '{rounds}' },
+    loop: { steps: ['critique', 'revise'], rounds: '{rounds}', untilApprovedBy: 'critique' },
   },
   {
     id: 'hotfix',

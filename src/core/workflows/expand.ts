@@ -7,6 +7,7 @@ import { importTickets } from '../importers';
 import type { TicketSpec } from '../model';
 import { ROLE_DESCRIPTIONS, type BuiltinRole } from '../roles';
 import { MAX_ROUNDS, placeholdersIn, type ParamValue, type StepTemplate, type WorkflowTemplate } from './template';
+import { LOOP_LABEL, roundLabel, UNTIL_APPROVED_LABEL } from './loops';
 
 export interface ExpandOptions {
   request: string;
@@ -81,7 +82,7 @@ function fill(text: string, vars: Record<string, ParamValue | undefined>): strin
 
 /** Expands a template into tickets; throws ImportError listing every problem. */
 export function expandTemplate(t: WorkflowTemplate, o: ExpandOptions): Expansion {
-  const file = `workflow ${t.id}`;
+  const file = t.source && t.source !== 'built-in' ? `${t.source} (workflow ${t.id})` : `workflow ${t.id}`;
   const issues: ImportIssue[] = [];
   const existing = [...(o.existingIds ?? [])];
   const vars = resolveParams(t, o, issues, file);
@@ -89,7 +90,7 @@ export function expandTemplate(t: WorkflowTemplate, o: ExpandOptions): Expansion
   let rounds = 1;
   if (t.loop) {
     const r = typeof t.loop.rounds === 'number' ? t.loop.rounds : Number(fill(t.loop.rounds, vars));
-    if (!Number.isInteger(r) || r < 1 || r > MAX_ROUNDS) issues.push({ file, field: 'rounds', message: `must be a whole number from 1 to ${MAX_ROUNDS}, got "${String(r)}"` });
+    if (!Number.isInteger(r) || r < 1 || r > MAX_ROUNDS) issues.push({ file, field: typeof t.loop.rounds === 'string' ? placeholdersIn(t.loop.rounds)[0] ?? 'loop.rounds' : 'loop.rounds', message: `must be a whole number of rounds from 1 to ${MAX_ROUNDS}, got "${fill(String(t.loop.rounds), vars)}"` });
     else rounds = r;
   }
   if (issues.length) throw new ImportError(issues);
@@ -139,16 +140,38 @@ export function expandTemplate(t: WorkflowTemplate, o: ExpandOptions): Expansion
         priority: fill(s.priority ?? '{priority}', local),
         dependsOn: [...new Set(deps)],
         files: (s.files ?? []).map((f) => fill(f, local)),
-        labels: [`workflow:${wf}`, `template:${t.id}`, ...(s.labels ?? []).map((l) => fill(l, local)), ...(inst.round !== undefined ? ['review-loop'] : [])],
+        labels: [
+          `workflow:${wf}`,
+          `template:${t.id}`,
+          ...(s.labels ?? []).map((l) => fill(l, local)),
+          ...(inst.round !== undefined ? [LOOP_LABEL, roundLabel(inst.round), ...(t.loop?.untilApprovedBy === s.key ? [UNTIL_APPROVED_LABEL] : [])] : []),
+        ],
       };
       if (s.role) raw.role = s.role;
       if (s.agent) raw.agent = fill(s.agent, local);
-      if (s.estimate !== undefined) raw.estimate = typeof s.estimate === 'number' ? s.estimate : Number(fill(s.estimate, local));
+      if (s.estimate !== undefined) {
+        raw.estimate = typeof s.estimate === 'number' ? s.estimate : Number(fill(s.estimate, local));
+        if (!Number.isFinite(raw.estimate)) issues.push({ file, step: s.key, field: 'estimate', message: `${String(s.estimate)} is "${fill(String(s.estimate), local)}", not a number of minutes; pass --param with a number` });
+      }
       raws.push(raw);
       steps[inst.id] = { step: s.key, ...(inst.item !== undefined && { item: inst.item }), ...(inst.round !== undefined && { round: inst.round }) };
     }
   }
-  const tickets = importTickets([{ name: file, text: JSON.stringify({ tickets: raws }) }], { existingIds: existing });
+  if (issues.length) throw new ImportError(issues);
+  let tickets: TicketSpec[];
+  try {
+    tickets = importTickets([{ name: file, text: JSON.stringify({ tickets: raws }) }], { existingIds: existing });
+  } catch (e) {
+    // The importer names tickets; the user wrote steps: say which step (and field) to fix.
+    if (!ImportError.is(e)) throw e;
+    throw new ImportError(
+      e.issues.map((i) => {
+        const id = i.ticketId ?? (i.index !== undefined ? (raws[i.index]?.id as string | undefined) : undefined);
+        const at = id !== undefined ? steps[id] : undefined;
+        return at ? { ...i, file, step: at.step, ticketId: id } : { ...i, file };
+      }),
+    );
+  }
   return { workflowId: wf, template: t.id, request: String(vars.request), tickets, steps };
 }
 

@@ -12,7 +12,9 @@
 // {round} and {rounds} (loop), and any declared parameter. A step with "forEach": "<list
 // parameter>" becomes one ticket per item; steps that depend on it depend on every item
 // (fan-in), and a forEach step over the same list depends item by item. Loop steps are
-// repeated for each round (at most "rounds"), each round after the previous one.
+// repeated for each round (at most "rounds"), each round after the previous one; with
+// "untilApprovedBy": "<loop step>", a round whose step of that key ends with
+// `VERDICT: APPROVE` stops the loop: the rest of the loop is skipped (core/workflows/loops.ts).
 import { ImportError, type ImportIssue } from '../errors';
 import { PRIORITIES } from '../model';
 import { parseJsonFile } from '../importers/json';
@@ -51,7 +53,7 @@ export interface WorkflowTemplate {
   parameters?: Record<string, ParameterSpec>;
   steps: StepTemplate[];
   /** Steps repeated as one round, at most `rounds` times (a number or a placeholder). */
-  loop?: { steps: string[]; rounds: number | string };
+  loop?: { steps: string[]; rounds: number | string; untilApprovedBy?: string };
   /** Where the template came from (built-in or a file); not part of the file format. */
   source?: string;
 }
@@ -59,6 +61,7 @@ export interface WorkflowTemplate {
 export const TEMPLATE_KEYS = ['$schema', 'id', 'name', 'description', 'parameters', 'steps', 'loop'] as const;
 export const STEP_KEYS = ['key', 'title', 'prompt', 'role', 'priority', 'dependsOn', 'files', 'labels', 'estimate', 'agent', 'forEach'] as const;
 const PARAM_KEYS = ['description', 'type', 'default', 'required'] as const;
+const LOOP_KEYS = ['steps', 'rounds', 'untilApprovedBy'] as const;
 export const BUILTIN_PLACEHOLDERS = ['request', 'priority', 'workflow', 'item', 'round', 'rounds'] as const;
 export const STEP_KEY_PATTERN = /^[a-z0-9][a-z0-9-]{0,23}$/;
 export const MAX_ROUNDS = 10;
@@ -74,10 +77,10 @@ export function placeholdersIn(s: string): string[] {
   return [...s.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!);
 }
 
-/** Checks a parsed template; issues name the file, the step (as ticketId) and the field. */
+/** Checks a parsed template; issues name the file, the step and the field, and say how to fix it. */
 export function checkTemplate(raw: unknown, file: string): { template?: WorkflowTemplate; issues: ImportIssue[] } {
   const issues: ImportIssue[] = [];
-  const add = (message: string, field?: string, step?: string) => issues.push({ file, ...(step !== undefined && { ticketId: step }), ...(field !== undefined && { field }), message });
+  const add = (message: string, field?: string, step?: string) => issues.push({ file, ...(step !== undefined && { step }), ...(field !== undefined && { field }), message });
   if (!isPlainObject(raw)) {
     add(`must be a JSON object { "id", "name", "description", "steps": [ … ] }, got ${describe(raw)}`);
     return { issues };
@@ -108,16 +111,16 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
     const keys = new Set<string>();
     for (const [i, s] of raw.steps.entries()) {
       if (!isPlainObject(s)) {
-        add(`step ${i + 1} must be an object { "key", "title", … }`, 'steps');
+        add(`must be an object such as { "key": "build", "title": "Build: {request}" }, got ${describe(s)}`, undefined, `#${i + 1}`);
         continue;
       }
       const key = typeof s.key === 'string' ? s.key : `#${i + 1}`;
       const at = (m: string, f: string) => add(m, f, key);
       for (const k of Object.keys(s)) if (!(STEP_KEYS as readonly string[]).includes(k)) at(unknown(k, STEP_KEYS, 'step field'), k);
-      if (typeof s.key !== 'string' || !STEP_KEY_PATTERN.test(s.key)) at('must be a short lower-case key such as "build" (letters, digits, "-", at most 24)', 'key');
-      else if (keys.has(s.key)) at(`"${s.key}" is used by two steps; keys must be unique`, 'key');
+      if (typeof s.key !== 'string' || !STEP_KEY_PATTERN.test(s.key)) at(`must be a short lower-case key such as "build" (letters, digits, "-", at most 24), got ${describe(s.key)}`, 'key');
+      else if (keys.has(s.key)) at(`"${s.key}" is used by two steps; give this step another key (keys must be unique)`, 'key');
       keys.add(key);
-      if (typeof s.title !== 'string' || !s.title.trim()) at('is required', 'title');
+      if (typeof s.title !== 'string' || !s.title.trim()) at('is required: a one-line title such as "Build: {request}"', 'title');
       if (s.prompt !== undefined && typeof s.prompt !== 'string') at('must be a string', 'prompt');
       if (s.role !== undefined) {
         const p = roleNameProblem(s.role);
@@ -137,14 +140,18 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
     }
     for (const s of steps)
       for (const d of s.dependsOn ?? []) {
-        if (!keys.has(d)) add(`"${d}" is not a step of this template; steps are ${[...keys].join(', ')}`, 'dependsOn', s.key);
-        if (d === s.key) add('a step cannot depend on itself', 'dependsOn', s.key);
+        if (!keys.has(d)) add(`"${d}" is not a step of this template; name one of ${[...keys].join(', ')}`, 'dependsOn', s.key);
+        if (d === s.key) add(`a step cannot depend on itself; remove "${d}"`, 'dependsOn', s.key);
       }
     // Placeholders must be known.
     const known = new Set<string>([...BUILTIN_PLACEHOLDERS, ...Object.keys(params)]);
     for (const s of steps) {
-      const texts = [s.title, s.prompt ?? '', s.priority ?? '', typeof s.estimate === 'string' ? s.estimate : '', ...(s.files ?? []), ...(s.labels ?? []), s.agent ?? ''];
-      for (const t of texts) for (const p of placeholdersIn(t)) if (!known.has(p)) add(`uses {${p}}, which is not a parameter; declare it in "parameters" or use one of ${[...known].join(', ')}`, 'title', s.key);
+      const texts: Array<[string, unknown]> = [['title', s.title], ['prompt', s.prompt], ['priority', s.priority], ['estimate', s.estimate], ['files', s.files], ['labels', s.labels], ['agent', s.agent]];
+      for (const [field, v] of texts) {
+        const strings = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+        for (const p of new Set(strings.flatMap(placeholdersIn)))
+          if (!known.has(p)) add(`uses {${p}}, which is not a parameter; declare it in "parameters" or use one of ${[...known].map((k) => `{${k}}`).join(', ')}`, field, s.key);
+      }
     }
   }
   let loop: WorkflowTemplate['loop'];
@@ -152,11 +159,15 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
     const l = raw.loop;
     if (!isPlainObject(l) || !Array.isArray(l.steps) || l.steps.length === 0) add('must be { "steps": ["review", "revise"], "rounds": 2 }', 'loop');
     else {
-      for (const k of l.steps) if (!steps.some((s) => s.key === k)) add(`"${String(k)}" is not a step of this template`, 'loop');
+      for (const k of Object.keys(l)) if (!(LOOP_KEYS as readonly string[]).includes(k)) add(unknown(k, LOOP_KEYS, 'loop field'), `loop.${k}`);
+      const stepKeys = steps.map((s) => s.key);
+      for (const k of l.steps) if (!stepKeys.includes(k as string)) add(`"${String(k)}" is not a step of this template; name one of ${stepKeys.join(', ')}`, 'loop.steps');
       if (!(typeof l.rounds === 'number' && Number.isInteger(l.rounds) && l.rounds >= 1 && l.rounds <= MAX_ROUNDS) && !(typeof l.rounds === 'string' && /^\{[A-Za-z_]\w*\}$/.test(l.rounds)))
-        add(`rounds must be a whole number from 1 to ${MAX_ROUNDS} or a placeholder such as "{rounds}"`, 'loop');
-      if (steps.some((s) => s.forEach && (l.steps as string[]).includes(s.key))) add('loop steps cannot use forEach', 'loop');
-      loop = { steps: l.steps as string[], rounds: l.rounds as number | string };
+        add(`must be a whole number from 1 to ${MAX_ROUNDS} or a placeholder such as "{rounds}", got ${describe(l.rounds)}`, 'loop.rounds');
+      for (const s of steps) if (s.forEach && (l.steps as string[]).includes(s.key)) add(`step "${s.key}" uses forEach, which a loop step cannot; take it out of loop.steps or drop its forEach`, 'loop.steps', s.key);
+      if (l.untilApprovedBy !== undefined && (typeof l.untilApprovedBy !== 'string' || !(l.steps as unknown[]).includes(l.untilApprovedBy)))
+        add(`must name one of the loop's steps (${(l.steps as unknown[]).map(String).join(', ')}), the one whose "VERDICT: APPROVE" ends the loop; got ${describe(l.untilApprovedBy)}`, 'loop.untilApprovedBy');
+      loop = { steps: l.steps as string[], rounds: l.rounds as number | string, ...(typeof l.untilApprovedBy === 'string' && { untilApprovedBy: l.untilApprovedBy }) };
     }
   }
   if (issues.length) return { issues };

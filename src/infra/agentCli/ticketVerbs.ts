@@ -47,6 +47,8 @@ async function request(runDir: string, token: string, body: Record<string, unkno
   }
   await sleep(20);
   const a = JSON.parse(readFileSync(answerFile, 'utf8')) as { ok: boolean; ticketId?: string; commit?: string; problems?: string[] };
+  // The request first: Orchard adopting this run later must not read it as a new one.
+  rmSync(reqFile, { force: true });
   rmSync(answerFile, { force: true });
   return a;
 }

@@ -8,6 +8,8 @@
 // As a reviewer (prompt starting "ORCHARD REVIEW", see core/gates.ts) it approves unless told:
 //   @review-reject [why]   always reject             @review-reject-once [why]  reject in round 1
 //   @review-silent         give no verdict
+// A ticket whose prompt asks for a verdict (a review step of a workflow loop) does its work and
+// then reports one the same way, round 1 being its loop round (label round:<n>).
 //   @plan            planner: propose 3 tickets     @propose id | title | role | deps | files  (one each)
 //   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
 //   @flood <MB>  print that much output   @rewrite  reset below its base   @commit-in-checkout  commit in the user's checkout
@@ -20,6 +22,7 @@ interface TicketLike {
   title: string;
   prompt: string;
   files: string[];
+  labels?: string[];
   estimate?: number;
 }
 
@@ -187,7 +190,14 @@ async function main(): Promise<void> {
       env: { ...process.env, GIT_AUTHOR_NAME: 'fake-agent', GIT_AUTHOR_EMAIL: 'fake@localhost', GIT_COMMITTER_NAME: 'fake-agent', GIT_COMMITTER_EMAIL: 'fake@localhost' },
     });
   }
-  report('done', `changed ${targets.join(', ')}`);
+  if (ticket.prompt.includes('VERDICT: APPROVE') && !has('@review-silent')) {
+    // Asked for a verdict (a review step of a loop): given by the @review-* lines, per loop round.
+    const round = Number(ticket.labels?.find((l) => l.startsWith('round:'))?.slice(6) ?? attempt);
+    const reject = has('@review-reject') || (has('@review-reject-once') && round === 1);
+    const verdict = reject ? `VERDICT: REJECT: ${arg('@review-reject') ?? arg('@review-reject-once') ?? 'add a test for the new code'}` : 'VERDICT: APPROVE';
+    console.log(verdict);
+    report('done', verdict);
+  } else report('done', `changed ${targets.join(', ')}`);
   console.log(`fake-agent: ${ticket.id} done`);
 }
 
