@@ -389,8 +389,10 @@ export class Orchestrator implements Disposable {
     const regate: Run[] = [];
     for (const t of Object.values(this.state.tickets)) {
       const last = this.currentRun(t.id);
-      if (t.status === 'gating' && last?.endedAt !== undefined && last.outcome === 'succeeded') {
-        // The agent had finished: its gates run again; the agent does not redo its work.
+      if ((t.status === 'gating' || t.status === 'running') && last?.endedAt !== undefined && last.outcome === 'succeeded') {
+        // The agent had finished (Orchard stopped before or while its gates ran): the gates run
+        // (again); the agent does not redo its work.
+        if (t.status === 'running') await this.transition(t.id, 'gating', 'its agent had finished when Orchard stopped');
         regate.push(last);
         continue;
       }
