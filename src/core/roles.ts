@@ -29,6 +29,7 @@ export interface RoleBinding extends ProfileChoice {
 }
 
 export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/;
 
 export function roleNameProblem(role: unknown): string | undefined {
   if (typeof role !== 'string') return `must be a string naming a role such as "developer" (got ${typeof role})`;
@@ -45,7 +46,9 @@ export function validateRoles(roles: unknown): string[] {
     if (typeof v !== 'object' || v === null) return void out.push(`${where} must be an object { "profile": "claude", "model"?: "…" }`);
     const c = v as Record<string, unknown>;
     if (typeof c.profile !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(c.profile)) out.push(`${where}.profile must name an agent profile such as "claude"`);
-    if (c.model !== undefined && (typeof c.model !== 'string' || c.model === '')) out.push(`${where}.model must be a non-empty string or left out`);
+    // The model becomes an argv value of the agent CLI ("--model", "<model>"): it must not read as an option.
+    if (c.model !== undefined && (typeof c.model !== 'string' || !MODEL_NAME_PATTERN.test(c.model)))
+      out.push(`${where}.model must be a model name such as "claude-sonnet-4-5" or "openai/gpt-5" (letters, digits and . _ : / @ + -, not starting with "-"), or left out`);
   };
   for (const [name, b] of Object.entries(roles as Record<string, unknown>)) {
     const p = roleNameProblem(name);

@@ -36,6 +36,30 @@ describe('expandArgv', () => {
   it('expands {ticketId} {worktree} {branch} in place', () => {
     assert.deepEqual(expandArgv(['x', '--id={ticketId}', '{worktree}', '{branch}'], ticket(), run, 'p'), ['x', '--id=T1', '/tmp/wt dir/T1', 'orchard/T1']);
   });
+  it('{model}: the run\'s model as one element after its flag; flag and placeholder left out without a model', () => {
+    const tpl = ['agent', '--model', '{model}', '--m={model}', '{prompt}'];
+    assert.deepEqual(expandArgv(tpl, ticket(), { ...run, model: 'claude-sonnet-4-5' }, 'p'), ['agent', '--model', 'claude-sonnet-4-5', '--m=claude-sonnet-4-5', 'p']);
+    assert.deepEqual(expandArgv(tpl, ticket(), run, 'p'), ['agent', 'p']);
+    // An explicit model (the profile's own) when the run has none.
+    assert.deepEqual(expandArgv(tpl, ticket(), run, 'p', 'openai/gpt-5'), ['agent', '--model', 'openai/gpt-5', '--m=openai/gpt-5', 'p']);
+    // A model that would read as an option (or smuggle anything else) is refused, not passed.
+    for (const bad of ['-rf', '--dangerously-skip-permissions', 'a b', 'x;rm -rf /', '']) {
+      if (bad === '') assert.deepEqual(expandArgv(tpl, ticket(), { ...run, model: bad }, 'p'), ['agent', 'p']);
+      else assert.throws(() => expandArgv(tpl, ticket(), { ...run, model: bad }, 'p'), (e: unknown) => ProfileError.is(e) && /model name/.test((e as Error).message));
+    }
+  });
+  it('every built-in profile passes the model with --model, in headless and terminal argv, and drops it without one', () => {
+    for (const p of Object.values(BUILTIN_PROFILES)) {
+      for (const tpl of [p.argv, p.interactiveArgv].filter(Boolean) as string[][]) {
+        const withModel = expandArgv(tpl, ticket(), { ...run, model: 'm-1' }, 'PROMPT');
+        assert.equal(withModel[withModel.indexOf('--model') + 1], 'm-1', `${p.name}: ${withModel.join(' ')}`);
+        assert.equal(withModel.filter((a) => a === 'm-1').length, 1);
+        const without = expandArgv(tpl, ticket(), run, 'PROMPT');
+        assert.ok(!without.includes('--model') && !without.includes(''), `${p.name} without a model: ${without.join(' ')}`);
+        assert.deepEqual(without.filter((a) => a !== 'PROMPT'), withModel.filter((a) => a !== 'PROMPT' && a !== '--model' && a !== 'm-1'));
+      }
+    }
+  });
   it('every built-in profile keeps the prompt as exactly one element', () => {
     for (const p of Object.values(BUILTIN_PROFILES)) {
       for (const tpl of [p.argv, p.interactiveArgv].filter(Boolean) as string[][]) {
@@ -94,6 +118,13 @@ describe('built-in profiles against the recorded --help of the real CLIs', () =>
   it('subcommands the profiles use exist (codex exec, opencode run)', () => {
     assert.match(helpOf('codex')!.text, /^\s+exec\s/m);
     assert.match(helpOf('opencode')!.text, /opencode run \[message\.\.\]/);
+  });
+  it('the model flag is in the help of every CLI with a fixture (claude, codex exec, gemini, copilot, opencode run)', () => {
+    assert.match(helpOf('claude')!.text, /^\s+--model <model>/m);
+    assert.match(helpOf('codex')!.text.split('===== codex exec --help')[1]!, /-m, --model <MODEL>/);
+    assert.match(helpOf('gemini')!.text, /-m, --model\s/);
+    assert.match(helpOf('copilot')!.text, /^\s+--model <model>/m);
+    assert.match(helpOf('opencode')!.text.split('===== opencode run --help')[1]!, /-m, --model\s/);
   });
   it('the fixture check catches a flag the CLI does not have', () => {
     assert.ok(!/(^|[\s,])--full-auto(?=[\s,=<[]|$)/m.test(helpOf('codex')!.text), 'codex 0.169 dropped --full-auto');
@@ -158,6 +189,12 @@ describe('custom profiles from settings', () => {
     assert.equal(c.fastclaude!.hooks, 'claude');
     assert.equal(c.fastclaude!.usage, 'claude-json');
     assert.equal(resolveProfile('mine', c), c.mine);
+  });
+  it('a profile may name its own model; extending a built-in keeps its --model {model}', () => {
+    const c = customProfiles({ opus: { extends: 'claude', model: 'claude-opus-4-1' } });
+    assert.equal(c.opus!.model, 'claude-opus-4-1');
+    assert.deepEqual(c.opus!.argv.slice(-2), ['--model', '{model}']);
+    assert.throws(() => customProfiles({ x: { argv: ['a'], model: '--yolo' } }), /agentProfiles\.x\.model must be a model name/);
   });
   it('bad entries name the field', () => {
     assert.throws(() => customProfiles({ x: { argv: 'my-agent {prompt}' } }), /agentProfiles\.x\.argv must be an array/);

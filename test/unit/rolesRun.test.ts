@@ -1,6 +1,8 @@
 // Role → profile with fallbacks, end to end: a rate-limited or failing profile hands the
 // ticket to the next profile of its role.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { loadSrc } from './helpers/bundle';
 import { buildDist, cleanupRepos, DIST, makeRepo, within } from './helpers/repo';
@@ -47,5 +49,25 @@ describe('roles: fallbacks end to end (fake agent)', () => {
     assert.deepEqual(runs.map((x) => [x.profile, x.outcome]), [['flaky', 'failed'], ['fake', 'succeeded']]);
     // A role without a mapping runs on the default agent.
     assert.equal(Object.values(o.snapshot.runs).find((x) => x.ticketId === 'C')!.profile, 'fake');
+  });
+  it("the role's model reaches the agent CLI as its --model argument, and nothing when the role has none", async () => {
+    const r = makeRepo();
+    const fake = loadSrc().fakeProfile(DIST);
+    // A profile that takes a model the way the built-ins do: "--model", "{model}".
+    const modelled = { ...fake, name: 'modelled', argv: [...fake.argv, '--model', '{model}'] };
+    const w = await openWriter(r.repo, { maxAgents: 2, roles: { developer: { profile: 'modelled', model: 'big-model-1' }, tester: { profile: 'modelled' } } }, '2', { modelled });
+    open.push(w);
+    const o = w.s.orchestrator;
+    await o.addTickets([spec('D', { role: 'developer' }), spec('E', { role: 'tester' })]);
+    await o.start();
+    await within(o.whenIdle(), 40_000, 'the two runs');
+    const specOf = (runId: string) => JSON.parse(fs.readFileSync(path.join(w.s.paths.stateDir, 'runs', runId, 'spec.json'), 'utf8')) as { argv: string[]; env: Record<string, string> };
+    const d = specOf('D-r1');
+    assert.deepEqual(d.argv, [...fake.argv, '--model', 'big-model-1']);
+    assert.equal(d.env.ORCHARD_MODEL, 'big-model-1');
+    const e = specOf('E-r1');
+    assert.deepEqual(e.argv, fake.argv, 'no model: the flag is left out with its placeholder');
+    assert.equal(e.env.ORCHARD_MODEL, undefined);
+    assert.deepEqual([o.snapshot.tickets.D!.status, o.snapshot.tickets.E!.status], ['done', 'done']);
   });
 });

@@ -1,6 +1,9 @@
 // `orchard-agent subtask`: a running agent delegates work as a new ticket its own ticket
 // depends on, waits until it is merged, continues on top of it; bounded in depth and count.
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { emptyState, type OrchardState, type Ticket } from '../../src/core/model';
 import { planSubtask, subtaskDepth } from '../../src/core/workflows/agentTickets';
@@ -104,6 +107,35 @@ describe('subtask delegation end to end (fake agent)', () => {
     assert.ok(w2.events.some((e) => e.type === 'subtask-settled' && e.subtaskId === 'P.s1' && e.merged));
     assert.match(r.git('show', 'main:src/P.txt'), /P: ticket P/);
     assert.ok(r.git('log', '--format=%s', 'main').includes('P.s1: Write the helper'));
+  });
+  it('a handle made again after a restart reads only requests not answered yet', async () => {
+    const r = makeRepo();
+    const w = await openWriter(r.repo);
+    open.push(w);
+    const dir = w.s.launcher.runDir('X-r1');
+    fs.mkdirSync(dir, { recursive: true });
+    const token = 'secret-token';
+    const put = (name: string, body: object) => fs.writeFileSync(path.join(dir, name), JSON.stringify({ token, ...body }));
+    // Answered before the restart: a subtask request and a question (their answers are still on disk).
+    put('tr-1.ticket-request.json', { id: 'tr-1', kind: 'subtask', ticket: { title: 'old' } });
+    put('tr-1.ticket-answer.json', { ok: true, ticketId: 'X.s1' });
+    put('esc-1.question.json', { id: 'esc-1', question: 'old?', options: [] });
+    put('esc-1.answer.json', { option: 'yes' });
+    // Not answered: the agent still waits for it.
+    put('tr-2.ticket-request.json', { id: 'tr-2', kind: 'subtask', ticket: { title: 'new' } });
+    const h = w.s.launcher.watch(dir, { tokenHash: createHash('sha256').update(token).digest('hex'), pid: process.pid, runId: 'X-r1' });
+    const seen: string[] = [];
+    h.onQuestion!((q) => seen.push(q.id));
+    // Every request file of a poll is read in one go: once tr-2 is seen, tr-1 and esc-1 were passed over.
+    await new Promise<void>((done) =>
+      h.onTicketRequest!((q) => {
+        seen.push(q.id);
+        done();
+      }),
+    );
+    assert.deepEqual(seen, ['tr-2']);
+    fs.writeFileSync(path.join(dir, 'exit.json'), JSON.stringify({ exitCode: 0, endedAt: Date.now() }));
+    await h.exited;
   });
   it('is bounded: a second subtask past maxPerTicket is refused and the agent goes on', async () => {
     const r = makeRepo();

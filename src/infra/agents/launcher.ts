@@ -218,6 +218,8 @@ export class AgentLauncher implements AgentPort {
     chmodSync(wrapper, 0o755);
     writeFileSync(join(dir, 'ticket.json'), JSON.stringify(ticket, null, 2));
     const prompt = composePrompt(ticket, run, run.context);
+    // The role's model (core/roles.ts), else the profile's: as an argv element ({model}) and in the environment.
+    const model = run.model ?? profile.model;
     const template = this.opts.host.interactive && profile.interactiveArgv ? profile.interactiveArgv : profile.argv;
     // The token goes to the runner in a file it deletes; the launcher keeps only its hash.
     const token = randomBytes(24).toString('hex');
@@ -226,7 +228,7 @@ export class AgentLauncher implements AgentPort {
     const spec: RunSpec = {
       runId: run.id,
       ticketId: ticket.id,
-      argv: expandArgv(template, ticket, run, prompt),
+      argv: expandArgv(template, ticket, run, prompt, model),
       cwd: run.worktree,
       killGraceMs: this.opts.killGraceMs,
       env: {
@@ -237,7 +239,7 @@ export class AgentLauncher implements AgentPort {
         ORCHARD_TICKET_ID: ticket.id,
         ORCHARD_ATTEMPT: String(run.attempt),
         // The model of the ticket's role mapping (core/roles.ts), for profiles and wrappers that take one.
-        ...(run.model && { ORCHARD_MODEL: run.model }),
+        ...(model && { ORCHARD_MODEL: model }),
         ...(ticket.role && { ORCHARD_ROLE: ticket.role }),
       },
     };
@@ -328,6 +330,12 @@ export class AgentLauncher implements AgentPort {
         return;
       }
       for (const name of names) {
+        // Already answered (a handle made again after a restart reads the folder afresh): the agent has its answer.
+        const answer = name.replace(/\.(question|lock-request|ticket-request)\.json$/, (_, k: string) => (k === 'question' ? '.answer.json' : k === 'lock-request' ? '.lock-answer.json' : '.ticket-answer.json'));
+        if (answer !== name && existsSync(join(dir, answer))) {
+          seen.add(name);
+          continue;
+        }
         const req = readJson<Record<string, unknown>>(join(dir, name));
         if (!req) continue; // half-written: next tick
         seen.add(name);

@@ -1,9 +1,11 @@
 // Agent profiles: how to start each agent CLI as an argv template, and how to read what it
 // prints. Placeholders are replaced inside one argv element each ({files} alone expands to
 // one element per path), so ticket text always stays a single argument and never reaches a
-// shell. Flags of the built-in profiles are checked against the CLIs' recorded --help output
+// shell. {model} is the model of the run (its role's, else the profile's): with no model the
+// element is left out, and a flag just before a lone {model} ("--model", "{model}") with it. Flags of the built-in profiles are checked against the CLIs' recorded --help output
 // (test/fixtures/cli-help/<cli>-<version>.txt) by test/unit/profiles.test.ts.
 import type { Run, Ticket } from '../../core/model';
+import { MODEL_NAME_PATTERN } from '../../core/roles';
 
 /** Cost and tokens an agent CLI printed, where it prints them. */
 export interface AgentUsage {
@@ -32,6 +34,8 @@ export interface AgentProfile {
   usage?: UsageParser;
   /** Claude Code: Orchard writes Notification/Stop hooks into the worktree. */
   hooks?: 'claude';
+  /** Model when the ticket's role names none ({model} in the argv, ORCHARD_MODEL in the environment). */
+  model?: string;
 }
 
 /** What the agent CLIs print when they hit a rate limit or a usage cap. */
@@ -51,8 +55,8 @@ export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
   claude: {
     name: 'claude',
     description: 'Claude Code',
-    argv: ['claude', '-p', '{prompt}', '--permission-mode', 'acceptEdits', '--output-format', 'json'],
-    interactiveArgv: ['claude', '--permission-mode', 'acceptEdits', '{prompt}'],
+    argv: ['claude', '-p', '{prompt}', '--permission-mode', 'acceptEdits', '--output-format', 'json', '--model', '{model}'],
+    interactiveArgv: ['claude', '--permission-mode', 'acceptEdits', '--model', '{model}', '{prompt}'],
     rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'claude (ai )?usage limit reached', 'overloaded_error'],
     needsInputPatterns: [...COMMON_NEEDS_INPUT, 'claude needs your permission', 'claude is waiting for your input'],
     donePatterns: ['"type"\\s*:\\s*"result"'],
@@ -64,18 +68,19 @@ export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
   codex: {
     name: 'codex',
     description: 'Codex CLI',
-    argv: ['codex', 'exec', '--sandbox', 'workspace-write', '--skip-git-repo-check', '{prompt}'],
-    interactiveArgv: ['codex', '--sandbox', 'workspace-write', '--ask-for-approval', 'on-request', '{prompt}'],
+    argv: ['codex', 'exec', '--sandbox', 'workspace-write', '--skip-git-repo-check', '--model', '{model}', '{prompt}'],
+    interactiveArgv: ['codex', '--sandbox', 'workspace-write', '--ask-for-approval', 'on-request', '--model', '{model}', '{prompt}'],
     rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, "you've hit your usage limit", 'stream disconnected before completion.*rate'],
     needsInputPatterns: [...COMMON_NEEDS_INPUT, 'allow command\\?', 'approval required'],
     donePatterns: ['^tokens used'],
     usage: 'codex',
   },
-  // Aider is a Python package (pip), not on npm: its flags are not checked against a fixture.
+  // Aider is a Python package (pip), not on npm: its flags are not checked against a fixture
+  // (--model is in its options reference, aider.chat/docs/config/options.html).
   aider: {
     name: 'aider',
     description: 'Aider',
-    argv: ['aider', '--yes-always', '--no-auto-commits', '--no-pretty', '--message', '{prompt}', '{files}'],
+    argv: ['aider', '--yes-always', '--no-auto-commits', '--no-pretty', '--model', '{model}', '--message', '{prompt}', '{files}'],
     needsInputPatterns: [...COMMON_NEEDS_INPUT, '\\(Y\\)es/\\(N\\)o'],
     donePatterns: ['^Tokens: .* sent'],
     usage: 'aider',
@@ -84,8 +89,8 @@ export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
   gemini: {
     name: 'gemini',
     description: 'Gemini CLI',
-    argv: ['gemini', '--yolo', '-p', '{prompt}', '--output-format', 'json'],
-    interactiveArgv: ['gemini', '--yolo', '-i', '{prompt}'],
+    argv: ['gemini', '--yolo', '--model', '{model}', '-p', '{prompt}', '--output-format', 'json'],
+    interactiveArgv: ['gemini', '--yolo', '--model', '{model}', '-i', '{prompt}'],
     rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'quota .*exhausted'],
     needsInputPatterns: [...COMMON_NEEDS_INPUT, 'waiting for user confirmation', 'apply this change\\?'],
     donePatterns: ['"stats"\\s*:'],
@@ -95,8 +100,8 @@ export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
   copilot: {
     name: 'copilot',
     description: 'GitHub Copilot CLI',
-    argv: ['copilot', '-p', '{prompt}', '--allow-all-tools', '--no-ask-user'],
-    interactiveArgv: ['copilot', '--allow-all-tools', '-i', '{prompt}'],
+    argv: ['copilot', '--model', '{model}', '-p', '{prompt}', '--allow-all-tools', '--no-ask-user'],
+    interactiveArgv: ['copilot', '--allow-all-tools', '--model', '{model}', '-i', '{prompt}'],
     rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'exceeded your copilot'],
     needsInputPatterns: [...COMMON_NEEDS_INPUT, 'do you want to run this command\\?'],
     donePatterns: ['^total usage est'],
@@ -106,8 +111,8 @@ export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
   opencode: {
     name: 'opencode',
     description: 'OpenCode',
-    argv: ['opencode', 'run', '--auto', '{prompt}'],
-    interactiveArgv: ['opencode', '--prompt', '{prompt}'],
+    argv: ['opencode', 'run', '--auto', '--model', '{model}', '{prompt}'],
+    interactiveArgv: ['opencode', '--model', '{model}', '--prompt', '{prompt}'],
     needsInputPatterns: [...COMMON_NEEDS_INPUT, 'permission required'],
     usage: 'opencode',
   },
@@ -167,6 +172,7 @@ export function customProfiles(raw: unknown): Record<string, AgentProfile> {
       needsInputPatterns: strings(v.needsInputPatterns, `${name}.needsInputPatterns`) ?? base?.needsInputPatterns,
       donePatterns: strings(v.donePatterns, `${name}.donePatterns`) ?? base?.donePatterns,
       usage: typeof v.usage === 'string' ? (v.usage as UsageParser) : base?.usage,
+      model: v.model === undefined ? base?.model : modelName(v.model, `agentProfiles.${name}.model`),
     };
   }
   return out;
@@ -180,18 +186,34 @@ export function composePrompt(ticket: Ticket, run: Run, retryContext?: string): 
   return parts.join('\n');
 }
 
-export function expandArgv(template: readonly string[], ticket: Ticket, run: Run, prompt: string): string[] {
+/** A model name as an argv value: it must not read as an option or hide control characters. */
+export function modelName(v: unknown, where: string): string {
+  if (typeof v !== 'string' || !MODEL_NAME_PATTERN.test(v))
+    throw new ProfileError(`${where} must be a model name such as "claude-sonnet-4-5" or "openai/gpt-5" (letters, digits and . _ : / @ + -, not starting with "-"), got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The agent's argv: the template with the ticket, run and model filled in, one element per placeholder. */
+export function expandArgv(template: readonly string[], ticket: Ticket, run: Run, prompt: string, model: string | undefined = run.model): string[] {
+  if (model) modelName(model, `the model of ${run.id}`);
   const out: string[] = [];
-  for (const part of template) {
+  for (const [i, part] of template.entries()) {
     if (part === '{files}') {
       out.push(...ticket.files);
       continue;
     }
+    if (part.includes('{model}') && !model) {
+      // No model: "--model={model}" goes, and so does the flag of a lone "{model}".
+      if (part === '{model}' && i > 0 && /^-/.test(template[i - 1]!) && out[out.length - 1] === template[i - 1]) out.pop();
+      continue;
+    }
     out.push(
-      part.replace(/\{(prompt|ticketId|worktree|branch|files)\}/g, (_, key: string) => {
+      part.replace(/\{(prompt|ticketId|worktree|branch|files|model)\}/g, (_, key: string) => {
         switch (key) {
           case 'prompt':
             return prompt;
+          case 'model':
+            return model!;
           case 'ticketId':
             return ticket.id;
           case 'worktree':

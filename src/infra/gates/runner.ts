@@ -98,7 +98,9 @@ export class GateRunner implements GatePort {
     const timeoutMs = (gate.timeoutSeconds ?? DEFAULT_GATE_TIMEOUT_SECONDS) * 1000;
     const prompt = reviewPrompt(ticket, { branch: run.branch, base: run.base, round, extra: gate.prompt, files: run.filesChanged });
     const reviewTicket: Ticket = { ...ticket, prompt, agent: gate.agent ?? ticket.agent };
-    const reviewRun: Run = { ...run, id: `${run.id}-review-${gate.name}`, attempt: round, startedAt, endedAt: undefined, context: undefined };
+    // The developer's model is for the developer's profile: a reviewer on another profile uses its own.
+    const model = gate.agent && gate.agent !== run.profile ? undefined : run.model;
+    const reviewRun: Run = { ...run, id: `${run.id}-review-${gate.name}`, attempt: round, startedAt, endedAt: undefined, context: undefined, model };
     const headBefore = (await git(run.worktree).raw(['rev-parse', 'HEAD'])).trim();
     const handle = await this.opts.agents.start(reviewTicket, reviewRun);
     const messages: string[] = [];
