@@ -800,10 +800,21 @@ export class Orchestrator implements Disposable {
    */
   private async restartInterrupted(ticketId: string, runId: string): Promise<void> {
     if (this.settings.afterInterruption === 'continue' || !this.ports.workspace.restartAttempt) return;
-    let prev: Run | undefined;
-    for (const r of Object.values(this.state.runs)) if (r.ticketId === ticketId && r.id !== runId && (!prev || r.attempt > prev.attempt)) prev = r;
-    if (!prev || !wasInterrupted(prev) || !prev.startHead || !prev.worktree) return;
-    const ref = await this.ports.workspace.restartAttempt(prev, prev.startHead).catch((err) => {
+    // Attempts interrupted one after another (a kill during the restart itself) all began where
+    // the first of them did: that is where the new one starts.
+    const earlier = Object.values(this.state.runs)
+      .filter((r) => r.ticketId === ticketId && r.id !== runId)
+      .sort((a, b) => b.attempt - a.attempt);
+    let to: string | undefined;
+    let where: Run | undefined;
+    for (const r of earlier) {
+      if (!wasInterrupted(r)) break;
+      if (r.startHead) to = r.startHead;
+      if (!where && r.worktree) where = r;
+    }
+    const prev = earlier[0];
+    if (!prev || !to || !where) return;
+    const ref = await this.ports.workspace.restartAttempt({ ...where, attempt: prev.attempt }, to).catch((err) => {
       this.ports.log.warn(`${ticketId}: could not restart from the interrupted attempt's start: ${errorText(err)}`);
       return undefined;
     });
