@@ -17,6 +17,7 @@ import {
   killGroup,
   lineCount,
   livePids,
+  normalizedTree,
   printFigures,
   readEvents,
   readSnapshot,
@@ -24,6 +25,7 @@ import {
   SETTINGS,
   stateDir,
   ticketGraph,
+  ticketLines,
   writeTickets,
 } from './helpers';
 
@@ -51,23 +53,10 @@ function doneCount(repo: string): number {
   }
 }
 
-/** Files on main at the end, per ticket: what was lost if a ticket's line is missing or doubled. */
+/** Tickets missing on main at the end; doubled lines (redone after an interrupted attempt) are counted. */
 function lostTickets(r: TempRepo, n: number): string[] {
-  const lost: string[] = [];
-  for (let i = 1; i <= n; i++) {
-    let text = '';
-    try {
-      text = r.git('show', `main:src/t${i}.txt`);
-    } catch {
-      /* missing */
-    }
-    const lines = text.split('\n').filter((l) => l.startsWith(`- T${i}:`));
-    if (lines.length === 0) lost.push(`T${i} (missing on main)`);
-    // An attempt interrupted after its agent committed is retried on top of that commit in the
-    // same worktree (work is kept, never thrown away), so the append-only fake agent may have
-    // written its line twice: redone, not lost. Counted and printed, see the report.
-    else if (lines.length > 1) redone.add(`T${i}`);
-  }
+  const { lost, redone: again } = ticketLines(r.git, n);
+  for (const id of again) redone.add(id);
   return lost;
 }
 
@@ -141,7 +130,7 @@ describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lo
       const notDone = Object.values(state.tickets).filter((t) => t.status !== 'done').map((t) => `${t.id}:${t.status}`);
       const lost = lostTickets(r, n);
       // main's tree equals the reference's up to lines redone by a retry (see lostTickets)
-      const tree = normalizedTree(r, n) === normalizedTree(referenceRepo!, n) ? referenceTree : r.git('rev-parse', 'main^{tree}');
+      const tree = normalizedTree(r.git, n) === normalizedTree(referenceRepo!.git, n) ? referenceTree : r.git('rev-parse', 'main^{tree}');
       const alive = livePids(state);
       for (let i = 0; i < roundKills.length; i++) count(SCENARIO, problems.length === 0 && notDone.length === 0 && tree === referenceTree);
       figuresLost += lost.length;
@@ -167,22 +156,6 @@ describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lo
 let figuresLost = 0;
 let referenceRepo: TempRepo | undefined;
 const redone = new Set<string>();
-
-/** Every file on main with its lines de-duplicated (a retry may redo an append), as one string. */
-function normalizedTree(r: TempRepo, n: number): string {
-  const names = r.git('ls-tree', '-r', '--name-only', 'main').split('\n').sort();
-  const parts = [names.join(',')];
-  for (let i = 1; i <= n; i++) {
-    let text = '';
-    try {
-      text = r.git('show', `main:src/t${i}.txt`);
-    } catch {
-      /* missing */
-    }
-    parts.push([...new Set(text.split('\n'))].join('\n'));
-  }
-  return parts.join('\n--\n');
-}
 
 async function waitAlive(pids: number[]): Promise<void> {
   const end = Date.now() + 10_000;

@@ -158,6 +158,45 @@ export function invariantProblems(repo: string, git: (...a: string[]) => string)
   return problems;
 }
 
+/**
+ * Each ticket's line in its file on main (the fake agent appends `- T<i>: …` to src/t<i>.txt):
+ * `lost` when missing; `redone` when doubled. An attempt interrupted after its agent committed
+ * is retried on top of that commit in the same worktree (work is kept, never thrown away), so
+ * the append-only fake agent may have written its line twice: redone, not lost.
+ */
+export function ticketLines(git: (...a: string[]) => string, n: number): { lost: string[]; redone: string[] } {
+  const lost: string[] = [];
+  const redone: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    let text = '';
+    try {
+      text = git('show', `main:src/t${i}.txt`);
+    } catch {
+      /* missing */
+    }
+    const lines = text.split('\n').filter((l) => l.startsWith(`- T${i}:`));
+    if (lines.length === 0) lost.push(`T${i} (missing on main)`);
+    else if (lines.length > 1) redone.push(`T${i}`);
+  }
+  return { lost, redone };
+}
+
+/** Every file on main with its lines de-duplicated (a retry may redo an append), as one string. */
+export function normalizedTree(git: (...a: string[]) => string, n: number): string {
+  const names = git('ls-tree', '-r', '--name-only', 'main').split('\n').sort();
+  const parts = [names.join(',')];
+  for (let i = 1; i <= n; i++) {
+    let text = '';
+    try {
+      text = git('show', `main:src/t${i}.txt`);
+    } catch {
+      /* missing */
+    }
+    parts.push([...new Set(text.split('\n'))].join('\n'));
+  }
+  return parts.join('\n--\n');
+}
+
 /** Pids of runs the state says are alive but are not ended: none must survive a finished batch. */
 export function livePids(state: OrchardState): number[] {
   return Object.values(state.runs)
