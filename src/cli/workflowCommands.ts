@@ -1,6 +1,6 @@
 // `orchard workflow …`, `orchard plan …`, `orchard proposal …`: templates, the planner and
 // its pending proposals, headless. Registered in commands.ts.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OrchardState, Settings } from '../core/model';
@@ -12,7 +12,8 @@ import type { ParamValue } from '../core/workflows/template';
 import { formatImportIssue } from '../core/errors';
 import { readConfig } from '../infra/config';
 import { acceptProposal, describeProposal, listProposals, loadProposal, rejectProposal, runPlanner } from '../infra/planner';
-import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
+import { agentLauncher, consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
+import { FileStateStore } from '../infra/store';
 import type { CliIo } from './commands';
 
 export const WORKFLOW_HELP = `  orchard workflow list [--json]
@@ -66,20 +67,38 @@ export async function runWorkflowCli(cmd: string, rest: string[], io: CliIo): Pr
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { agent: { type: 'string' }, accept: { type: 'boolean' }, json: { type: 'boolean' } } });
     const goal = positionals.join(' ').trim();
     if (!goal) throw new WorkflowUsage('plan needs a goal: orchard plan "Add login with email and password"');
-    return writer(io, async (s) => {
-      const p = await runPlanner(
-        { orchestrator: s.orchestrator, launcher: s.launcher, paths: s.paths, targetBranch: s.config.targetBranch, log: consoleLogger(true) },
-        goal,
-        { ...(values.agent && { agent: values.agent }), onProposal: (e) => !values.json && io.out(e.ticket ? `  proposed ${e.ticket.id}: ${e.ticket.title}` : `  refused: ${e.problems?.join('; ')}`) },
-      );
-      if (values.json) io.out(JSON.stringify(p, null, 2));
-      else io.out(describeProposal(p));
-      if (values.accept) {
-        const added = await acceptProposal({ orchestrator: s.orchestrator, paths: s.paths }, p.id);
-        io.out(`accepted: added ${added.length} tickets (${added.map((t) => t.id).join(', ')}); start them with "orchard run"`);
-      } else if (p.tickets.length) io.out(`\nReview it, then: orchard proposal accept ${p.id}   (or edit a copy and pass --file; or reject)`);
-      return p.tickets.length ? 0 : 1;
-    });
+    // Planning holds no writer lease (a VS Code window or `orchard run` keeps working meanwhile):
+    // the planner reads the tickets as they are now and writes only its proposal.
+    const paths = await locateRepo(io.cwd);
+    mkdirSync(paths.stateDir, { recursive: true });
+    const config = readConfig(paths.stateDir, paths.branch ?? 'main');
+    const log = consoleLogger(true);
+    const snapshot = await new FileStateStore(paths.stateDir, { readOnly: true }).load();
+    const p = await runPlanner(
+      { orchestrator: { snapshot, settings: config }, launcher: agentLauncher(paths, config, { distDir: io.distDir, log }), paths, targetBranch: config.targetBranch, log },
+      goal,
+      { ...(values.agent && { agent: values.agent }), onProposal: (e) => !values.json && io.out(e.ticket ? `  proposed ${e.ticket.id}: ${e.ticket.title}` : `  refused: ${e.problems?.join('; ')}`) },
+    );
+    if (values.json) io.out(JSON.stringify(p, null, 2));
+    else io.out(describeProposal(p));
+    if (!p.tickets.length) return 1;
+    if (!values.accept) {
+      io.out(`\nReview it, then: orchard proposal accept ${p.id}   (or edit a copy and pass --file; or reject)`);
+      return 0;
+    }
+    // Accepting adds tickets: the writer lease only for that.
+    const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, log });
+    try {
+      if (s.role !== 'writer') {
+        io.err(`Proposal ${p.id} is saved as pending but not accepted: ${s.message}\nAccept it there, or later with: orchard proposal accept ${p.id}`);
+        return 1;
+      }
+      const added = await acceptProposal({ orchestrator: s.orchestrator, paths: s.paths }, p.id);
+      io.out(`accepted: added ${added.length} tickets (${added.map((t) => t.id).join(', ')}); start them with "orchard run"`);
+      return 0;
+    } finally {
+      await s.close();
+    }
   }
   if (cmd === 'proposal' || cmd === 'proposals') {
     const [sub = 'list', id, ...more] = rest;

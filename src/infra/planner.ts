@@ -3,6 +3,8 @@
 // validated like an import and answered at once (so the planner can fix what was refused).
 // The proposal is kept as pending in <state dir>/proposals/<id>.json — not tickets — until
 // the user accepts it (possibly edited) or rejects it. Nothing starts without the accept.
+// Planning needs no writer lease (it reads the tickets and writes only its own files), so
+// other windows and CLIs keep working meanwhile; accepting adds tickets, which needs it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,8 @@ import { plannerPrompt, proposeTicket, validateProposal, type Proposal } from '.
 import type { AgentLauncher } from './agents/launcher';
 
 export interface PlannerContext {
-  orchestrator: Orchestrator;
+  /** The tickets the planner may depend on, and the settings (roles, default agent): a writer's orchestrator, or a read-only view. */
+  orchestrator: Pick<Orchestrator, 'snapshot' | 'settings'>;
   launcher: AgentLauncher;
   paths: { repo: string; stateDir: string };
   /** Branch the planner reads (the target branch). */
@@ -32,9 +35,11 @@ export interface PlanOptions {
 
 const proposalsDir = (stateDir: string) => join(stateDir, 'proposals');
 
-export function saveProposal(stateDir: string, p: Proposal): void {
+export function saveProposal(stateDir: string, p: Proposal, reserve = false): void {
   mkdirSync(proposalsDir(stateDir), { recursive: true });
   const f = join(proposalsDir(stateDir), `${p.id}.json`);
+  // A new proposal takes its id with an exclusive create: two planners at once never share one.
+  if (reserve) writeFileSync(f, JSON.stringify(p, null, 2), { flag: 'wx' });
   writeFileSync(f + '.tmp', JSON.stringify(p, null, 2));
   renameSync(f + '.tmp', f);
 }
@@ -54,10 +59,20 @@ export function listProposals(stateDir: string): Proposal[] {
     .sort((a, b) => a.createdAt - b.createdAt);
 }
 
-function freeProposalId(stateDir: string, ticketIds: Iterable<string>): string {
+/** A new pending proposal under a free id ("plan<n>"), saved at once so no other planner takes the id. */
+function newProposal(stateDir: string, ticketIds: Iterable<string>, fields: Omit<Proposal, 'id'>): Proposal {
   const taken = new Set([...ticketIds].map((id) => id.split('.')[0]!));
   for (const p of listProposals(stateDir)) taken.add(p.id);
-  for (let n = 1; ; n++) if (!taken.has(`plan${n}`)) return `plan${n}`;
+  for (let n = 1; ; n++) {
+    if (taken.has(`plan${n}`)) continue;
+    const p: Proposal = { id: `plan${n}`, ...fields };
+    try {
+      saveProposal(stateDir, p, true);
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 /** Runs the planner agent for a goal; resolves with the (saved, pending) proposal. */
@@ -65,9 +80,16 @@ export async function runPlanner(ctx: PlannerContext, goal: string, o: PlanOptio
   if (!goal.trim()) throw new Error('The goal is empty; describe what you want done.');
   const o8 = ctx.orchestrator;
   const existing = Object.values(o8.snapshot.tickets);
-  const id = freeProposalId(ctx.paths.stateDir, existing.map((t) => t.id));
-  const agent = o.agent ?? o8.settings.roles?.planner?.profile ?? o8.settings.defaultAgent ?? 'claude';
-  const proposal: Proposal = { id, goal, createdAt: Date.now(), agent, status: 'pending', tickets: [], refused: [] };
+  const binding = o8.settings.roles?.planner;
+  const agent = o.agent ?? binding?.profile ?? o8.settings.defaultAgent ?? 'claude';
+  // The planner role's model goes with its profile (not with a profile chosen instead).
+  const model = binding?.model && binding.profile === agent ? binding.model : undefined;
+  const proposal = newProposal(
+    ctx.paths.stateDir,
+    existing.map((t) => t.id),
+    { goal, createdAt: Date.now(), agent, status: 'pending', tickets: [], refused: [] },
+  );
+  const id = proposal.id;
   const now = Date.now();
   const ticket: Ticket = {
     id,
@@ -88,7 +110,7 @@ export async function runPlanner(ctx: PlannerContext, goal: string, o: PlanOptio
   rmSync(wt, { recursive: true, force: true });
   mkdirSync(join(ctx.paths.stateDir, 'planner'), { recursive: true });
   execFileSync('git', ['worktree', 'add', '--detach', '-q', wt, ctx.targetBranch], { cwd: ctx.paths.repo, stdio: ['ignore', 'ignore', 'pipe'] });
-  const run: Run = { id: `${id}-r1`, ticketId: id, slot: 0, attempt: 1, branch: '(detached)', worktree: wt, startedAt: now, profile: agent };
+  const run: Run = { id: `${id}-r1`, ticketId: id, slot: 0, attempt: 1, branch: '(detached)', worktree: wt, startedAt: now, profile: agent, ...(model && { model }) };
   try {
     const handle = await ctx.launcher.start(ticket, run);
     handle.onTicketRequest?.((req) => {
@@ -137,7 +159,7 @@ export async function runPlanner(ctx: PlannerContext, goal: string, o: PlanOptio
  * Accepts a pending proposal: its tickets (or the user's edited list) are validated like an
  * import against the current tickets and added, all or nothing. Nothing starts by itself.
  */
-export async function acceptProposal(ctx: Pick<PlannerContext, 'orchestrator' | 'paths'>, id: string, edited?: unknown): Promise<TicketSpec[]> {
+export async function acceptProposal(ctx: { orchestrator: Pick<Orchestrator, 'snapshot' | 'addTickets'>; paths: PlannerContext['paths'] }, id: string, edited?: unknown): Promise<TicketSpec[]> {
   const p = loadProposal(ctx.paths.stateDir, id);
   if (p.status !== 'pending') throw new Error(`Proposal ${id} was already ${p.status}.`);
   const tickets = validateProposal(edited ?? p.tickets, Object.keys(ctx.orchestrator.snapshot.tickets), `proposal ${id}`);

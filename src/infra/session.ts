@@ -86,6 +86,24 @@ interface SessionBase extends Disposable {
   lease: WriterLease;
 }
 
+/** The agent launcher of a repository: built-in, fake and configured profiles. Needs no writer lease (the planner runs without one). */
+export function agentLauncher(
+  paths: Pick<RepoPaths, 'stateDir'>,
+  config: Pick<OrchardConfig, 'defaultAgent' | 'agentProfiles'>,
+  opts: Pick<SessionOptions, 'distDir' | 'host' | 'profiles' | 'agentEnv' | 'launcher'> & { log: Logger },
+): AgentLauncher {
+  return new AgentLauncher({
+    stateDir: paths.stateDir,
+    distDir: opts.distDir,
+    host: opts.host ?? new HeadlessRunnerHost(),
+    defaultProfile: config.defaultAgent,
+    profiles: { fake: fakeProfile(opts.distDir), ...customProfiles(config.agentProfiles), ...opts.profiles },
+    log: opts.log,
+    env: opts.agentEnv,
+    ...opts.launcher,
+  });
+}
+
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const log = opts.log ?? consoleLogger();
   const paths = await locateRepo(opts.cwd);
@@ -129,16 +147,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   workspace.worktrees.excludeOrchardFiles();
   // Warm pool: prepared worktrees left by an earlier process are reused, then topped up.
   if (config.worktreePool) void workspace.worktrees.adoptPool().then(() => workspace.worktrees.refillPool());
-  const launcher = new AgentLauncher({
-    stateDir: paths.stateDir,
-    distDir: opts.distDir,
-    host: opts.host ?? new HeadlessRunnerHost(),
-    defaultProfile: config.defaultAgent,
-    profiles: { fake: fakeProfile(opts.distDir), ...customProfiles(config.agentProfiles), ...opts.profiles },
-    log,
-    env: opts.agentEnv,
-    ...opts.launcher,
-  });
+  const launcher = agentLauncher(paths, config, { ...opts, log });
   let nextId = 0;
   const ports: Ports = {
     clock: opts.clock ?? systemClock,

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { validateProposal, proposeTicket, type Proposal } from '../../src/core/workflows/agentTickets';
 import { loadSrc } from './helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo, within } from './helpers/repo';
-import { openWriter, type OpenedWriter } from './helpers/session';
+import { buildDist, cleanupRepos, DIST, makeRepo, waitFor, within } from './helpers/repo';
+import { openWriter, spec, type OpenedWriter } from './helpers/session';
 
 before(() => buildDist());
 const open: OpenedWriter[] = [];
@@ -35,6 +35,17 @@ describe('planner proposals (core)', () => {
     assert.throws(() => validateProposal([{ id: 'a', title: 'A', dependsOn: ['a'] }], []), /cycle|itself/);
   });
 });
+
+/** A repository set up with `orchard init` for the fake agent, and the CLI with captured output. */
+async function initCli() {
+  const r = makeRepo();
+  const { runCli } = loadSrc();
+  const out: string[] = [];
+  const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), cwd: r.repo, distDir: DIST };
+  assert.equal(await runCli(['init', '--agent', 'fake', '--agents', '2'], io), 0);
+  process.env.ORCHARD_FAKE_MS_PER_MINUTE = '2';
+  return { r, runCli: runCli as (argv: string[], io: unknown) => Promise<number>, out, io };
+}
 
 describe('planner round trip (fake planner agent)', () => {
   it('goal → proposal (pending, no tickets) → accept → run → merged', async () => {
@@ -83,13 +94,33 @@ describe('planner round trip (fake planner agent)', () => {
     const log = fs.readFileSync(path.join(w.s.paths.stateDir, 'runs', 'plan1-r1', 'agent.log'), 'utf8').toString();
     assert.match(log, /proposed b: refused/);
   });
+  it('orchard plan holds no writer lease while the planner works; --accept takes it only to record', async () => {
+    const { r, runCli, out, io } = await initCli();
+    const stateDir = path.join(r.repo, '.git', 'orchard');
+    const go = path.join(r.root, 'planner-may-go');
+    // The planner waits for `go`: everything below happens while it works.
+    const planning = runCli(['plan', `Build an export button\n@plan\n@wait-for ${go}`, '--agent', 'fake', '--accept'], io);
+    await waitFor(() => fs.existsSync(path.join(stateDir, 'runs', 'plan1-r1', 'status.json')), 20_000, 'the planner to start');
+    // Another window (or `orchard run`) becomes the writer and works while the planner plans.
+    const w = await openWriter(r.repo);
+    await w.s.orchestrator.addTickets([spec('W1')]);
+    fs.writeFileSync(go, '');
+    // The writer still holds the lease when the plan is done: the proposal is kept, not accepted.
+    assert.equal(await within(planning, 30_000, 'the plan'), 1);
+    assert.match(out.join('\n'), /Proposal plan1 is saved as pending but not accepted: .*\n.*orchard proposal accept plan1/);
+    assert.deepEqual(Object.keys(w.s.orchestrator.snapshot.tickets), ['W1']);
+    await w.close();
+    // With the lease free, --accept records at once; the second plan saw W1 and took the next id.
+    await within(runCli(['plan', 'Add an import button\n@plan', '--agent', 'fake', '--accept'], io), 30_000, 'the second plan');
+    assert.match(out.join('\n'), /accepted: added 3 tickets \(plan2\.design, plan2\.build, plan2\.test\)/);
+    assert.equal(await runCli(['proposal', 'accept', 'plan1'], io), 0);
+    out.length = 0;
+    await runCli(['status', '--json'], io);
+    const ids = (JSON.parse(out.join('\n')) as { tickets: Array<{ id: string }> }).tickets.map((t) => t.id).sort();
+    assert.deepEqual(ids, ['W1', 'plan1.build', 'plan1.design', 'plan1.test', 'plan2.build', 'plan2.design', 'plan2.test']);
+  });
   it('orchard plan --accept, then orchard run (CLI, headless)', async () => {
-    const r = makeRepo();
-    const { runCli } = loadSrc();
-    const out: string[] = [];
-    const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), cwd: r.repo, distDir: DIST };
-    assert.equal(await runCli(['init', '--agent', 'fake', '--agents', '2'], io), 0);
-    process.env.ORCHARD_FAKE_MS_PER_MINUTE = '2';
+    const { runCli, out, io } = await initCli();
     assert.equal(await within(runCli(['plan', 'Build an export button\n@plan', '--agent', 'fake'], io), 20_000, 'plan'), 0);
     assert.match(out.join('\n'), /Proposal plan1 \(pending\) by fake/);
     assert.equal(await runCli(['proposal', 'list'], io), 0);

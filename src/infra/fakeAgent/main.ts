@@ -12,6 +12,7 @@
 // then reports one the same way, round 1 being its loop round (label round:<n>).
 //   @plan            planner: propose 3 tickets     @propose id | title | role | deps | files  (one each)
 //   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
+//   @wait-for <path>  start working only once this file exists (a test's gate, not a clock)
 //   @flood <MB>  print that much output   @rewrite  reset below its base   @commit-in-checkout  commit in the user's checkout
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   const msPerMinute = Number(process.env.ORCHARD_FAKE_MS_PER_MINUTE ?? '40');
   const workMs = Number(arg('@sleep') ?? (ticket.estimate ?? 10) * msPerMinute);
 
+  const gate = arg('@wait-for');
+  if (gate) while (!existsSync(gate)) await sleep(50);
   if (ticket.prompt.startsWith('ORCHARD REVIEW')) {
     // Reviewer mode (a reviewer gate): read-only; the verdict follows the ticket's @review-* lines.
     const reject = has('@review-reject') || (has('@review-reject-once') && attempt === 1);
