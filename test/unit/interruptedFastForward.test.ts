@@ -87,7 +87,8 @@ async function widerWork(w: GitWorkspace, r: ReturnType<typeof makeRepo>, id: st
   return { run, from, to: r.git('rev-parse', info.branch) };
 }
 
-it('a fast-forward killed while git wrote the files (index old, some files new, one not yet written) is finished; nothing is lost', async () => {
+/** A (wide change) fast-forwarding main when Orchard died, with its intent written; B queued next. */
+async function killedWideFastForward() {
   const r = makeRepo();
   const w = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
   const { from, to } = await widerWork(w, r, 'A');
@@ -95,6 +96,11 @@ it('a fast-forward killed while git wrote the files (index old, some files new, 
   const intent = path.join(path.dirname(w.integrationDir), 'fast-forward-intent.json');
   fs.mkdirSync(path.dirname(intent), { recursive: true });
   fs.writeFileSync(intent, JSON.stringify({ checkout: r.repo, target: 'main', from, to }));
+  return { r, w, from, to, b };
+}
+
+it('a fast-forward killed while git wrote the files (index old, some files new, one not yet written) is finished; nothing is lost', async () => {
+  const { r, w, to, b } = await killedWideFastForward();
   // Half of the checkout written: f1 changed, f2 deleted, f4 created (untracked: the index is
   // still the old one), f5 not yet written; git's index.lock left behind.
   fs.writeFileSync(path.join(r.repo, 'f1.txt'), 'f1 new\n');
@@ -113,13 +119,7 @@ it('a fast-forward killed while git wrote the files (index old, some files new, 
 });
 
 it('a half-written checkout that also holds a user edit of a path in from..to is left alone', async () => {
-  const r = makeRepo();
-  const w = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
-  const { from, to } = await widerWork(w, r, 'A');
-  const b = await workOn(w, 'B', 'b.txt');
-  const intent = path.join(path.dirname(w.integrationDir), 'fast-forward-intent.json');
-  fs.mkdirSync(path.dirname(intent), { recursive: true });
-  fs.writeFileSync(intent, JSON.stringify({ checkout: r.repo, target: 'main', from, to }));
+  const { r, w, from, b } = await killedWideFastForward();
   fs.writeFileSync(path.join(r.repo, 'f1.txt'), 'f1 new\n');
   fs.writeFileSync(path.join(r.repo, 'f5.txt'), 'the user typed this\n');
   const res = await w.merge(ticket('B'), b);
