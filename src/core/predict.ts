@@ -6,6 +6,7 @@
 import { DEFAULT_ESTIMATE_MINUTES } from './dag';
 import { FINAL_STATUSES, type Mode, type OrchardState, type Run, type Ticket } from './model';
 import { Scheduler, type RunningTicket, type SlotState } from './scheduler';
+import { formatRemaining } from '../shared/eta';
 
 const MS_PER_MIN = 60_000;
 
@@ -26,6 +27,8 @@ export interface TicketEta {
   done?: boolean;
   /** Waiting on the human (escalated): assumed to resume now. */
   waitsOnHuman?: boolean;
+  /** The agent slot (numbered from 1) it runs or is predicted to run on; absent for done tickets. */
+  slot?: number;
 }
 
 export interface Prediction {
@@ -133,7 +136,13 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
   const sim: Ticket[] = [];
   const running: Array<RunningTicket & { end: number }> = [];
   const durMs = new Map<string, number>();
-  let slot = 0;
+  // In-flight tickets keep their real slot where it exists in the pool (the timeline draws them there).
+  const taken = new Set<number>();
+  const placeOn = (real: number): number => {
+    if (real >= 1 && real <= K && !taken.has(real - 1)) return real - 1;
+    for (let i = 0; i < K; i++) if (!taken.has(i)) return i;
+    return -1;
+  };
   for (const t of tickets) {
     if (t.status === 'done') {
       const r = currentRun(state, t.id);
@@ -145,7 +154,7 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
     const full = overheadMs + est(t) * msPerMinute;
     const r = currentRun(state, t.id);
     const inFlight = t.status === 'running' || t.status === 'gating' || t.status === 'queued-for-merge' || t.status === 'merging' || t.status === 'escalated';
-    if (inFlight && r && slot < K) {
+    if (inFlight && r && taken.size < K) {
       const elapsed = Math.max(0, (r.endedAt ?? now) - r.startedAt);
       let remaining: number;
       if (t.status !== 'running' && t.status !== 'escalated') remaining = Math.min(full, msPerMinute) * 0.1; // gates and merge: little left
@@ -154,8 +163,10 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
         const p = r.progress;
         remaining = p !== undefined && p > 0 && p < 100 ? (byEstimate + (elapsed * (100 - p)) / p) / 2 : byEstimate;
       }
-      running.push({ ticketId: t.id, slot: slot++, files: t.files, end: remaining });
-      out[t.id] = { id: t.id, start: r.startedAt, end: now + remaining, ...(t.status === 'escalated' && { waitsOnHuman: true }) };
+      const slot = placeOn(r.slot);
+      taken.add(slot);
+      running.push({ ticketId: t.id, slot, files: t.files, end: remaining });
+      out[t.id] = { id: t.id, start: r.startedAt, end: now + remaining, slot: slot + 1, ...(t.status === 'escalated' && { waitsOnHuman: true }) };
       sim.push({ ...t, status: 'running' });
       continue;
     }
@@ -163,7 +174,9 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
     sim.push({ ...t, status: 'backlog', notBefore: undefined, readyAt: 0, createdAt: 0 });
   }
   const sched = new Scheduler(sim);
-  const slots: SlotState[] = Array.from({ length: K }, (_, id) => ({ id, busy: false, load: 0 }));
+  // Slots are seats: any slot runs any agent profile (as the orchestrator's slots do).
+  const profiles = [...new Set(tickets.map((x) => x.agent).filter((a): a is string => !!a))];
+  const slots: SlotState[] = Array.from({ length: K }, (_, id) => ({ id, busy: false, load: 0, capabilities: profiles }));
   for (const r of running) slots[r.slot]!.busy = true;
   const simById = new Map(sim.map((t) => [t.id, t]));
   let t = 0;
@@ -176,7 +189,7 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
       slots[a.slot]!.busy = true;
       const d = durMs.get(tk.id)!;
       running.push({ ticketId: tk.id, slot: a.slot, files: a.files, end: t + d });
-      out[tk.id] = { id: tk.id, start: now + t, end: now + t + d };
+      out[tk.id] = { id: tk.id, start: now + t, end: now + t + d, slot: a.slot + 1 };
     }
     if (running.length === 0) break;
     const next = Math.min(...running.map((r) => r.end));
@@ -201,8 +214,7 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
 
 export function formatEta(p: Prediction, now = p.at): string {
   if (p.batchEnd === undefined) return 'nothing left to do';
-  const ms = p.batchEnd - now;
-  const d = ms < 60_000 ? `${Math.max(0, Math.round(ms / 1000))} s` : ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
+  const d = formatRemaining(p.batchEnd - now);
   const clock = new Date(p.batchEnd).toISOString().slice(11, 16);
   return `about ${d} left (done ≈ ${clock} UTC; ${p.samples ? `estimates corrected by ${p.samples} finished ticket${p.samples > 1 ? 's' : ''}` : 'from estimates only'})${p.unreachable.length ? `; ${p.unreachable.length} ticket${p.unreachable.length > 1 ? 's' : ''} cannot finish` : ''}`;
 }

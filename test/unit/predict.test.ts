@@ -62,6 +62,21 @@ describe('predict', () => {
     s.tickets.A!.status = 'done';
     assert.equal(predict(s, 0, { agents: 1, mode: 'queue' }).batchEnd, undefined);
   });
+  it('tickets that name an agent profile are predicted like the others (any slot runs any profile)', () => {
+    const plain = [spec('A', 10), spec('B', 20, ['A']), spec('C', 15)];
+    const named = stateOf(plain.map((t, i) => ({ ...t, agent: i % 2 ? 'claude' : 'fake' })));
+    const p = predict(named, 0, { agents: 2, mode: 'locking' });
+    assert.deepEqual(p.unreachable, []);
+    assert.equal(p.batchEnd, predict(stateOf(plain), 0, { agents: 2, mode: 'locking' }).batchEnd);
+  });
+  it('a running ticket is predicted on the slot it runs on', () => {
+    const s = stateOf([spec('A', 10), spec('B', 10)]);
+    s.tickets.B!.status = 'running';
+    s.runs['B-r1'] = { ...run('B', 0), slot: 2 };
+    const p = predict(s, MIN, { agents: 2, mode: 'locking' });
+    assert.equal(p.tickets.B!.slot, 2);
+    assert.equal(p.tickets.A!.slot, 1, 'the other slot takes A');
+  });
 });
 
 // ---- accuracy on a bigger sample ------------------------------------------------------
