@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './vscode/commands';
 import { OrchardController } from './vscode/controller';
 import { DashboardPanel } from './vscode/dashboard';
+import { EtaService } from './vscode/eta';
 import { GIT_SCHEME, GitContentProvider } from './vscode/git';
 import { EscalationNotifier } from './vscode/prompts';
 import { configOverrides } from './vscode/settings';
@@ -19,6 +20,8 @@ export interface OrchardApi {
   controller: OrchardController;
   terminals: TerminalRunnerHost;
   views: OrchardViews;
+  /** The host's throttled prediction of when the batch and each ticket will be done. */
+  eta: EtaService;
   statusBar: OrchardStatusBar;
   notifier: EscalationNotifier;
   /** Time spent in activate() (ms). */
@@ -30,11 +33,12 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   const log = vscode.window.createOutputChannel('Orchard', { log: true });
   const terminals = new TerminalRunnerHost();
   const controller = new OrchardController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, terminals, log);
-  const views = new OrchardViews(controller);
+  const eta = new EtaService(controller);
+  const views = new OrchardViews(controller, eta);
   const statusBar = new OrchardStatusBar(controller);
   const notifier = new EscalationNotifier(controller);
   // Eager: it registers the side-bar view provider and the panel serializer.
-  const dashboard = new DashboardPanel(context.extensionUri, controller);
+  const dashboard = new DashboardPanel(context.extensionUri, controller, eta);
   const getDashboard = () => dashboard;
   const open = () => {
     if (vscode.workspace.isTrusted) void controller.open();
@@ -43,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     log,
     terminals,
     controller,
+    eta,
     views,
     statusBar,
     notifier,
@@ -59,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   open();
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { controller, terminals, views, statusBar, notifier, activationMs };
+  return { controller, terminals, views, eta, statusBar, notifier, activationMs };
 }
 
 export function deactivate(): void {}

@@ -264,8 +264,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const state = await readStateReadOnly(io);
       if (values.out) {
         const paths = await locateRepo(io.cwd);
-        const agents = readConfig(paths.stateDir, paths.branch ?? 'main').maxAgents;
-        const files = writeReportFiles(state, Date.now(), agents, resolve(io.cwd, values.out));
+        const cfg = readConfig(paths.stateDir, paths.branch ?? 'main');
+        const files = writeReportFiles(state, Date.now(), cfg.maxAgents, resolve(io.cwd, values.out), cfg.mode);
         io.out(`report written to ${files.markdown}\ndashboard snapshot written to ${files.html}`);
       } else io.out(markdownReport(state, Date.now()));
       return 0;

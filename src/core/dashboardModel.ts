@@ -1,9 +1,10 @@
 // The dashboard's view model: state + metrics → DashboardView (src/shared/dashboardView.ts).
-// Pure: the clock, the slot count and the usage figures are passed in. The host diffs two
-// views (diffViews) and posts only the patch; the webview applies it.
+// Pure: the clock, the slot count, the usage figures and the prediction are passed in. The
+// host diffs two views (diffViews) and posts only the patch; the webview applies it.
 import { compareIds, criticalPath } from './dag';
 import type { Escalation } from './escalations';
 import { escalationQueue } from './escalations';
+import { batchEta, cannotFinishReason, stuckTickets, ticketEta, ticketStart, type LivePrediction } from './etaView';
 import { computeMetrics, type Bound, type Metric, type MetricsOptions } from './metrics';
 import type { OrchardState, Run, Ticket } from './model';
 import type {
@@ -14,8 +15,10 @@ import type {
   GraphNodeView,
   MergeQueueItemView,
   MetricView,
+  PredictedView,
   SlotView,
 } from '../shared/dashboardView';
+import { roundEta } from '../shared/eta';
 
 export { diffViews, applyPatch } from '../shared/dashboardView';
 
@@ -31,6 +34,23 @@ export interface DashboardInput {
   merges?: MetricsOptions['merges'];
   /** Merge order as the orchestrator holds it (ticket ids); else by when the run ended. */
   mergeOrder?: readonly string[];
+  /** The host's latest prediction (core/predict.ts), computed throttled; no ETA without it. */
+  prediction?: LivePrediction;
+}
+
+/** The timeline's predicted runs: open tickets with a predicted slot, not yet finished. */
+function predictedBars(lp: LivePrediction, state: Readonly<OrchardState>): PredictedView {
+  const p = lp.prediction;
+  const at = (ms: number) => roundEta(lp.live ? ms : Math.max(0, ms - p.at));
+  const bars: PredictedView['bars'] = [];
+  for (const e of Object.values(p.tickets)) {
+    const t = state.tickets[e.id];
+    if (e.done || e.slot === undefined || !t || !ticketEta(lp, state, e.id)) continue;
+    const notStarted = t.status === 'backlog' || t.status === 'ready';
+    bars.push(notStarted ? { ticketId: e.id, slot: e.slot, start: at(e.start), end: at(e.end) } : { ticketId: e.id, slot: e.slot, end: at(e.end) });
+  }
+  bars.sort((a, b) => (a.start ?? 0) - (b.start ?? 0) || a.slot - b.slot || compareIds(a.ticketId, b.ticketId));
+  return { live: lp.live, bars };
 }
 
 const RATE_LIMIT = /rate.?limit/i;
@@ -63,13 +83,16 @@ function metricView(m: Metric): MetricView {
   return { key: m.key, label: m.label, value: m.value, display: formatValue(m.value, m.unit), target: formatBound(m.target, m.unit), alertAt: formatBound(m.alertAt, m.unit), status: m.status };
 }
 
-function slotOf(run: Run, t: Ticket | undefined, open: readonly Escalation[]): SlotView {
+function slotOf(run: Run, st: Readonly<OrchardState>, open: readonly Escalation[], prediction: LivePrediction | undefined): SlotView {
+  const t: Ticket | undefined = st.tickets[run.ticketId];
   const waiting = open.find((e) => e.runId === run.id || (e.ticketId === run.ticketId && !e.runId));
   let state: SlotView['state'] = 'running';
   if (t?.status === 'gating') state = 'gating';
   else if (t?.status === 'merging') state = 'merging';
   else if (waiting || t?.status === 'escalated') state = waiting?.trigger === 'input-needed' ? 'waiting-input' : 'escalated';
   const s: SlotView = { slot: run.slot, state, ticketId: run.ticketId, title: t?.title ?? run.ticketId, runId: run.id, attempt: run.attempt, startedAt: run.startedAt, progress: run.progress ?? null };
+  const eta = prediction && ticketEta(prediction, st, run.ticketId);
+  if (eta) s.eta = eta;
   const message = waiting ? waiting.question : run.message;
   if (message) s.message = message.slice(0, 300);
   return s;
@@ -102,7 +125,7 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
   for (let i = 1; i <= slotCount; i++) {
     const r = live.get(i);
     if (r) {
-      slots.push(slotOf(r, state.tickets[r.ticketId], open));
+      slots.push(slotOf(r, state, open, input.prediction));
       continue;
     }
     const last = lastOnSlot.get(i);
@@ -125,9 +148,19 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
   const onPath = new Set(cp.ids);
   const pathEdges = new Set<string>();
   for (let i = 0; i + 1 < cp.ids.length; i++) pathEdges.add(`${cp.ids[i]}\u0000${cp.ids[i + 1]}`);
+  const lp = input.prediction;
+  const stuck = new Set(lp ? stuckTickets(lp.prediction, state) : []);
   const nodes: GraphNodeView[] = sorted.map((t) => {
     const n: GraphNodeView = { id: t.id, title: t.title, status: t.status, priority: t.priority, critical: onPath.has(t.id), attempts: t.attempts };
     if (t.reason) n.reason = t.reason.slice(0, 300);
+    if (lp) {
+      const eta = ticketEta(lp, state, t.id);
+      if (eta) n.eta = eta;
+      const start = ticketStart(lp, state, t.id);
+      if (start) n.start = start;
+      const why = stuck.has(t.id) && cannotFinishReason(lp.prediction, state, t.id);
+      if (why) n.cannotFinish = why;
+    }
     return n;
   });
   const edges: GraphEdgeView[] = [];
@@ -189,6 +222,7 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
 
   const count = (...s: string[]) => tickets.filter((t) => s.includes(t.status)).length;
   const speedup = m.metrics.speedup.value;
+  const eta = lp && batchEta(lp, state);
   return {
     header: {
       agentsActive: live.size,
@@ -204,12 +238,14 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
       batch: !state.batch ? 'not-started' : state.batch.endedAt !== undefined ? 'ended' : 'running',
       mode: input.mode ?? '',
       readOnly: !!input.readOnly,
+      ...(eta && { eta }),
     },
     slots,
     nodes,
     edges,
     criticalLength: cp.length,
     bars,
+    predicted: lp ? predictedBars(lp, state) : { live: false, bars: [] },
     metrics,
     alerts: m.alerts.map((a) => a.message),
     escalations,

@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildDashboardView } from '../core/dashboardModel';
-import type { OrchardState } from '../core/model';
+import type { Mode, OrchardState } from '../core/model';
+import { predict } from '../core/predict';
 import { markdownReport } from '../core/report';
 import { dashboardSnapshotHtml } from '../shared/snapshot';
 
@@ -12,10 +13,12 @@ export interface ReportFiles {
   html: string;
 }
 
-export function writeReportFiles(state: Readonly<OrchardState>, now: number, agents: number, markdownPath: string): ReportFiles {
+export function writeReportFiles(state: Readonly<OrchardState>, now: number, agents: number, markdownPath: string, mode: Mode = 'locking'): ReportFiles {
   const html = markdownPath.replace(/\.md$/i, '') + '.html';
   mkdirSync(dirname(markdownPath), { recursive: true });
   writeFileSync(markdownPath, markdownReport(state as OrchardState, now));
-  writeFileSync(html, dashboardSnapshotHtml(buildDashboardView({ state, now, agents }), { title: 'Orchard — dashboard snapshot' }));
+  // The snapshot shows the same prediction as the markdown's "Predicted completion" line.
+  const prediction = { prediction: predict(state as OrchardState, now, { agents, mode }), live: !!state.batch && state.batch.endedAt === undefined };
+  writeFileSync(html, dashboardSnapshotHtml(buildDashboardView({ state, now, agents, prediction }), { title: 'Orchard — dashboard snapshot' }));
   return { markdown: markdownPath, html };
 }

@@ -70,6 +70,13 @@ svg.gantt .bar.out-cancelled rect, svg.gantt .bar.out-no-changes rect { fill: va
 svg.gantt .bar.retry rect:first-of-type { stroke: var(--warn); stroke-width: 2; }
 svg.gantt .bar rect.wait { fill: var(--esc); opacity: .9; }
 svg.gantt .barlabel { fill: var(--vscode-editor-background, #fff); font-weight: 600; pointer-events: none; }
+svg.gantt .hatchline { fill: var(--run); opacity: .55; }
+svg.gantt .bar.predicted rect { fill: url(#hatch); stroke: var(--run); stroke-width: 1; stroke-dasharray: 3 2; opacity: .9; }
+svg.gantt .bar.predicted.rest rect { opacity: .6; }
+svg.gantt .bar.predicted .barlabel { fill: var(--vscode-foreground); }
+svg.gantt .nowline { stroke: var(--vscode-foreground); stroke-width: 1; stroke-dasharray: 2 3; opacity: .6; }
+.tile.eta .n { color: var(--run); }
+.eta { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .metric.warn .v { color: var(--warn); } .metric.alert { background: color-mix(in srgb, var(--bad) 12%, transparent); } .metric.alert .v { color: var(--bad); font-weight: 600; }
 .metric .v { font-weight: 600; }
 .alerts { list-style: none; padding: 0; margin: 6px 0; }

@@ -3,6 +3,8 @@
 // applies): nothing here imports core or vscode. Times are host clock milliseconds; the
 // webview ticks elapsed times itself, so a view does not change just because time passes.
 
+import type { BatchEtaView, EtaView } from './eta';
+
 export type StatusName =
   | 'backlog'
   | 'ready'
@@ -35,6 +37,8 @@ export interface HeaderView {
   mode: string;
   /** Another window writes; this one only watches. */
   readOnly: boolean;
+  /** Predicted end of the batch (the real scheduler simulated over what remains); absent without a prediction. */
+  eta?: BatchEtaView;
 }
 
 export type SlotState = 'idle' | 'running' | 'gating' | 'merging' | 'escalated' | 'waiting-input' | 'rate-limited' | 'retry-wait';
@@ -52,6 +56,8 @@ export interface SlotView {
   message?: string;
   /** rate-limited / retry-wait: when the ticket may start again. */
   until?: number;
+  /** Predicted finish of its ticket. */
+  eta?: EtaView;
 }
 
 export interface GraphNodeView {
@@ -62,6 +68,12 @@ export interface GraphNodeView {
   critical: boolean;
   attempts: number;
   reason?: string;
+  /** Predicted finish (open tickets that can finish). */
+  eta?: EtaView;
+  /** Predicted start (tickets not started yet). */
+  start?: EtaView;
+  /** Why it cannot finish as things stand (open tickets only). */
+  cannotFinish?: string;
 }
 
 export interface GraphEdgeView {
@@ -83,6 +95,24 @@ export interface GanttBarView {
   outcome?: string;
   /** Time spent waiting on the human (escalations of this run). */
   waits: { start: number; end?: number }[];
+}
+
+/** A predicted run on the timeline: not started yet, or the rest of one in flight. */
+export interface PredictedBarView {
+  ticketId: string;
+  slot: number;
+  /** Not started yet: predicted start; absent for a ticket in flight (its bar goes on from now). */
+  start?: number;
+  end: number;
+}
+
+/**
+ * The timeline's predicted part. Live (the batch runs): times are host clock ms. Otherwise
+ * they are offsets from the batch's start, drawn from "now".
+ */
+export interface PredictedView {
+  live: boolean;
+  bars: PredictedBarView[];
 }
 
 export interface MetricView {
@@ -125,6 +155,8 @@ export interface DashboardView {
   edges: GraphEdgeView[];
   criticalLength: number;
   bars: GanttBarView[];
+  /** Predicted runs (absent in views of older versions). */
+  predicted?: PredictedView;
   metrics: MetricView[];
   alerts: string[];
   escalations: EscalationView[];
@@ -153,6 +185,8 @@ export interface DashboardPatch {
   edges?: GraphEdgeView[];
   criticalLength?: number;
   bars?: ListPatch<GanttBarView, string>;
+  /** Replaced whole when it changed. */
+  predicted?: PredictedView;
   metrics?: MetricView[];
   alerts?: string[];
   escalations?: ListPatch<EscalationView, string>;
@@ -233,6 +267,7 @@ export function diffViews(prev: DashboardView, next: DashboardView, from: number
   if (!sameData(prev.edges, next.edges)) set('edges', next.edges);
   if (prev.criticalLength !== next.criticalLength) set('criticalLength', next.criticalLength);
   set('bars', diffList(prev.bars, next.bars, barKey));
+  if (!sameData(prev.predicted, next.predicted)) set('predicted', next.predicted ?? { live: false, bars: [] });
   if (!sameData(prev.metrics, next.metrics)) set('metrics', next.metrics);
   if (!sameData(prev.alerts, next.alerts)) set('alerts', next.alerts);
   set('escalations', diffList(prev.escalations, next.escalations, escalationKey));
@@ -248,6 +283,7 @@ export function applyPatch(view: DashboardView, p: DashboardPatch): DashboardVie
     edges: p.edges ?? view.edges,
     criticalLength: p.criticalLength ?? view.criticalLength,
     bars: p.bars ? applyList(view.bars, p.bars, barKey) : view.bars,
+    predicted: p.predicted ?? view.predicted,
     metrics: p.metrics ?? view.metrics,
     alerts: p.alerts ?? view.alerts,
     escalations: p.escalations ? applyList(view.escalations, p.escalations, escalationKey) : view.escalations,
@@ -264,6 +300,7 @@ export function emptyView(now = 0): DashboardView {
     edges: [],
     criticalLength: 0,
     bars: [],
+    predicted: { live: false, bars: [] },
     metrics: [],
     alerts: [],
     escalations: [],

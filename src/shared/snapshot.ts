@@ -3,7 +3,8 @@
 import { DASHBOARD_CSS, SNAPSHOT_THEME } from './dashboardCss';
 import type { DashboardView } from './dashboardView';
 import { layoutGraph } from './graphLayout';
-import { esc, formatElapsed, ganttSvg, graphSvg, SLOT_LABEL, STATUS_LABEL } from './render';
+import { clockTime, etaShort } from './eta';
+import { esc, etaSpan, formatElapsed, ganttSvg, graphSvg, SLOT_LABEL, STATUS_LABEL } from './render';
 
 export interface SnapshotOptions {
   title?: string;
@@ -16,7 +17,18 @@ export function progressSvg(p: number | null | undefined): string {
   return `<svg class="progress" viewBox="0 0 100 8" preserveAspectRatio="none" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${v}"><rect class="track" width="100" height="8" rx="2"></rect><rect class="fill" width="${v}" height="8" rx="2"></rect></svg>`;
 }
 
-export function headerTiles(view: DashboardView): string {
+/** The predicted end of the batch as a tile ("" without a prediction). */
+export function etaTile(view: DashboardView, now: number): string {
+  const e = view.header.eta;
+  if (!e) return '';
+  const stuck = e.cannotFinish ? `${e.cannotFinish} cannot finish` : '';
+  if (e.end === undefined && e.after === undefined) return `<div class="tile eta bad" data-eta><span class="n">—</span><span class="l">${esc(stuck)}</span></div>`;
+  const label = [e.end !== undefined ? `predicted finish ≈ ${clockTime(e.end)}` : 'predicted, once started', stuck].filter(Boolean).join(' · ');
+  const n = e.end !== undefined ? `<span class="n" data-eta-end="${e.end}">${esc(etaShort(e, now))}</span>` : `<span class="n">${esc(etaShort(e, now))}</span>`;
+  return `<div class="tile eta${stuck ? ' attn' : ''}" data-eta title="${esc(e.samples ? `estimates corrected by ${e.samples} finished ticket(s)` : 'from the estimates only')}">${n}<span class="l">${esc(label)}</span></div>`;
+}
+
+export function headerTiles(view: DashboardView, now = view.now): string {
   const h = view.header;
   const tile = (n: string, l: string, cls = '') => `<div class="tile ${cls}"><span class="n">${esc(n)}</span><span class="l">${esc(l)}</span></div>`;
   return `<section class="tiles" aria-label="Summary">${[
@@ -28,6 +40,7 @@ export function headerTiles(view: DashboardView): string {
     tile(String(h.escalations), 'escalations waiting', h.escalations ? 'attn' : ''),
     tile(String(h.mergeQueue), 'merge queue'),
     tile(h.speedup === null ? '—' : `${h.speedup.toFixed(2)}×`, h.speedup === null ? 'not started' : 'speedup'),
+    etaTile(view, now),
   ].join('')}</section>`;
 }
 
@@ -37,7 +50,7 @@ export function dashboardSnapshotHtml(view: DashboardView, options: SnapshotOpti
   const slots = view.slots
     .map((s) => {
       const elapsed = s.startedAt !== undefined ? formatElapsed(now - s.startedAt) : '';
-      return `<tr><td>Agent ${s.slot}</td><td>${s.ticketId ? `${esc(s.ticketId)} ${esc(s.title ?? '')}` : '<span class="muted">—</span>'}</td><td class="num">${elapsed}</td><td>${s.state === 'idle' ? '' : progressSvg(s.progress)} ${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}</td><td><span class="pill s-${s.state}">${esc(SLOT_LABEL[s.state] ?? s.state)}</span> ${s.message ? `<span class="muted">${esc(s.message)}</span>` : ''}</td></tr>`;
+      return `<tr><td>Agent ${s.slot}</td><td>${s.ticketId ? `${esc(s.ticketId)} ${esc(s.title ?? '')}` : '<span class="muted">—</span>'}</td><td class="num">${elapsed}</td><td>${s.state === 'idle' ? '' : progressSvg(s.progress)} ${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}${s.eta ? ` · ${etaSpan(s.eta, now)} left` : ''}</td><td><span class="pill s-${s.state}">${esc(SLOT_LABEL[s.state] ?? s.state)}</span> ${s.message ? `<span class="muted">${esc(s.message)}</span>` : ''}</td></tr>`;
     })
     .join('');
   const metrics = view.metrics

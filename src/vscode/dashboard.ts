@@ -14,6 +14,7 @@ import { diffViews, type DashboardView } from '../shared/dashboardView';
 import { parseWebviewMessage, PROTOCOL_VERSION, REQUEST_COMMANDS, type DashboardRequest, type HostToWebview } from '../shared/protocol';
 import { dashboardSnapshotHtml } from '../shared/snapshot';
 import type { OrchardController } from './controller';
+import type { EtaService } from './eta';
 
 export const UPDATE_INTERVAL_MS = 100;
 /** Metrics such as speedup and utilization move with time: refresh this often while a batch runs. */
@@ -53,15 +54,16 @@ const keep = (a: number[], v: number) => {
   if (a.length > 500) a.shift();
 };
 
-/** Builds the current view from the controller's session. */
-export function currentView(controller: OrchardController, now = Date.now()): DashboardView | undefined {
+/** Builds the current view from the controller's session (and the host's latest prediction). */
+export function currentView(controller: OrchardController, now = Date.now(), eta?: EtaService): DashboardView | undefined {
   const state = controller.state();
   if (!state) return undefined;
   const s = controller.current;
   const cfg = vscode.workspace.getConfiguration('orchard');
   const agents = s?.role === 'writer' ? s.orchestrator.settings.maxAgents : cfg.get<number>('maxAgents', 3);
   const mode = s?.role === 'writer' ? s.orchestrator.settings.mode : cfg.get<string>('mode', 'locking');
-  return buildDashboardView({ state, now, agents, mode, readOnly: s?.role === 'follower' });
+  const prediction = eta?.current();
+  return buildDashboardView({ state, now, agents, mode, readOnly: s?.role === 'follower', ...(prediction && { prediction }) });
 }
 
 /** One webview (panel or side-bar view) bound to the controller. */
@@ -82,12 +84,15 @@ class DashboardConnection implements vscode.Disposable {
     private readonly compact: boolean,
     private readonly stats: DashboardStats,
     private readonly actions: DashboardActions,
+    private readonly eta?: EtaService,
   ) {
     webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
     this.disposables.push(
       webview.onDidReceiveMessage((m) => this.receive(m)),
       controller.onDidChangeState(() => this.schedule(Date.now())),
     );
+    // A new prediction (throttled by the EtaService) is a change of the view too.
+    if (eta) this.disposables.push(eta.onDidChange(() => this.schedule(Date.now())));
     webview.html = this.html();
     stats.webviews += 1;
     this.clock = setInterval(() => {
@@ -122,7 +127,7 @@ class DashboardConnection implements vscode.Disposable {
 
   private sendSnapshot(eventAt: number): void {
     const t0 = performance.now();
-    const view = currentView(this.controller);
+    const view = currentView(this.controller, Date.now(), this.eta);
     if (!view) return;
     keep(this.stats.buildMs, performance.now() - t0);
     this.version += 1;
@@ -160,7 +165,7 @@ class DashboardConnection implements vscode.Disposable {
     if (!this.ready) return;
     if (!this.last) return this.sendSnapshot(eventAt);
     const t0 = performance.now();
-    const next = currentView(this.controller);
+    const next = currentView(this.controller, Date.now(), this.eta);
     if (!next) return;
     const patch = diffViews(this.last, next, this.version);
     keep(this.stats.buildMs, performance.now() - t0);
@@ -213,7 +218,10 @@ class DashboardConnection implements vscode.Disposable {
 /** Runs the webview's requests through VS Code commands (with fallbacks to the core). */
 class DashboardActions {
   selected: string | undefined;
-  constructor(private readonly controller: OrchardController) {}
+  constructor(
+    private readonly controller: OrchardController,
+    private readonly eta?: EtaService,
+  ) {}
 
   async run(r: DashboardRequest): Promise<string | undefined> {
     if (r.kind === 'saveSnapshot') return this.saveSnapshot();
@@ -246,7 +254,7 @@ class DashboardActions {
   }
 
   private async saveSnapshot(): Promise<string | undefined> {
-    const view = currentView(this.controller);
+    const view = currentView(this.controller, Date.now(), this.eta);
     if (!view) throw new Error('Open a git repository to use Orchard.');
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const target = await vscode.window.showSaveDialog({
@@ -276,13 +284,14 @@ export class DashboardPanel implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly controller: OrchardController,
+    private readonly eta?: EtaService,
   ) {
-    this.actions = new DashboardActions(controller);
+    this.actions = new DashboardActions(controller, eta);
     this.registrations.push(
       vscode.window.registerWebviewViewProvider(DashboardPanel.sideViewId, {
         resolveWebviewView: (view) => {
           this.sideConnection?.dispose();
-          const c = new DashboardConnection(view.webview, this.extensionUri, this.controller, true, this.stats, this.actions);
+          const c = new DashboardConnection(view.webview, this.extensionUri, this.controller, true, this.stats, this.actions, this.eta);
           this.sideConnection = c;
           view.onDidChangeVisibility(() => !view.visible && c.reset());
           view.onDidDispose(() => {
@@ -300,7 +309,7 @@ export class DashboardPanel implements vscode.Disposable {
       }),
       vscode.commands.registerCommand('orchard.dashboard.stats', () => this.stats),
       vscode.commands.registerCommand('orchard.dashboard.snapshotHtml', () => {
-        const v = currentView(this.controller);
+        const v = currentView(this.controller, Date.now(), this.eta);
         return v ? dashboardSnapshotHtml(v) : undefined;
       }),
     );
@@ -327,7 +336,7 @@ export class DashboardPanel implements vscode.Disposable {
     this.panel?.dispose();
     this.panel = panel;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'orchard.svg');
-    const c = new DashboardConnection(panel.webview, this.extensionUri, this.controller, false, this.stats, this.actions);
+    const c = new DashboardConnection(panel.webview, this.extensionUri, this.controller, false, this.stats, this.actions, this.eta);
     this.panelConnection = c;
     panel.onDidChangeViewState(() => !panel.visible && c.reset());
     panel.onDidDispose(() => {

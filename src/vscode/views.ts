@@ -1,11 +1,13 @@
 // The Orchard side bar: Tickets, Agents, Locks, Escalations (with a badge count) and the
 // Merge queue, each a StateTreeProvider over the controller's state.
 import * as vscode from 'vscode';
+import { batchEta, batchEtaLabel } from '../core/etaView';
 import type { OrchardState } from '../core/model';
 import type { OrchardController } from './controller';
-import { Disposable } from './lifecycle';
+import type { EtaService } from './eta';
+import { Disposable, interval } from './lifecycle';
 import { StateTreeProvider, type TreeModel } from './stateTree';
-import { ticketsModel } from './ticketsTree';
+import { TicketsTreeProvider } from './ticketsTree';
 import { agentItem, slotViews, type AgentNode } from './treeNodes/agents';
 import { escalationItem, type EscalationNode } from './treeNodes/escalations';
 import { lockItem, type LockNode } from './treeNodes/locks';
@@ -59,10 +61,13 @@ export class OrchardViews extends Disposable {
   readonly ticketsView: vscode.TreeView<Node>;
   readonly escalationsView: vscode.TreeView<EscalationNode>;
 
-  constructor(private readonly controller: OrchardController) {
+  constructor(
+    private readonly controller: OrchardController,
+    private readonly eta?: EtaService,
+  ) {
     super();
     const state = () => controller.state();
-    this.tickets = this._register(new StateTreeProvider(state, ticketsModel));
+    this.tickets = this._register(new TicketsTreeProvider(state, { prediction: () => eta?.current(), agents: () => controller.maxAgents() }));
     this.agents = this._register(new StateTreeProvider(state, agentsModel(controller)));
     this.locks = this._register(new StateTreeProvider(state, locksModel));
     this.escalations = this._register(new StateTreeProvider(state, escalationsModel(controller)));
@@ -73,6 +78,27 @@ export class OrchardViews extends Disposable {
     this.escalationsView = this._register(vscode.window.createTreeView('orchard.escalations', { treeDataProvider: this.escalations }));
     this._register(vscode.window.createTreeView('orchard.mergeQueue', { treeDataProvider: this.mergeQueue }));
     this._register(controller.onDidChangeState(() => this.refresh()));
+    if (eta) {
+      this._register(
+        eta.onDidChange(() => {
+          this.tickets.refresh();
+          this.updateEta();
+        }),
+      );
+      // The description counts down while the batch runs (the tree's rows tick on their own).
+      this._register(interval(() => eta.current()?.live && this.updateEta(), 5_000));
+    }
+  }
+
+  /**
+   * The batch's predicted end in the Tickets view's header ("ETA ≈ 12 min"), from the
+   * EtaService's latest prediction: set on every new prediction, cleared when none is left.
+   */
+  private updateEta(): void {
+    const lp = this.eta?.current();
+    const s = this.controller.state();
+    const b = lp && s ? batchEta(lp, s) : undefined;
+    this.ticketsView.description = b ? batchEtaLabel(b, Date.now()) : undefined;
   }
 
   refresh(): void {

@@ -6,7 +6,8 @@
 import { applyPatch, type DashboardPatch, type DashboardView, type EscalationView, type SlotView } from '../shared/dashboardView';
 import { layoutGraph, type GraphLayout } from '../shared/graphLayout';
 import { parseHostMessage, PROTOCOL_VERSION, type DashboardRequest, type HostToWebview, type WebviewToHost } from '../shared/protocol';
-import { esc, formatElapsed, ganttSvg, graphSvg, nodeSvg, SLOT_LABEL, STATUS_LABEL } from '../shared/render';
+import { etaShort } from '../shared/eta';
+import { esc, etaSpan, formatElapsed, ganttSvg, graphSvg, nodeSvg, SLOT_LABEL, STATUS_LABEL } from '../shared/render';
 import { headerTiles, progressSvg } from '../shared/snapshot';
 
 interface VsCodeApi {
@@ -83,7 +84,7 @@ function skeleton(): void {
 // ---- rendering ------------------------------------------------------------------------
 
 function renderHeader(v: DashboardView): void {
-  $('#header').innerHTML = headerTiles(v);
+  $('#header').innerHTML = headerTiles(v, hostNow());
   $('#batch').textContent = `${v.header.batch === 'not-started' ? 'not started' : v.header.batch === 'running' ? 'running' : 'batch ended'}${v.header.mode ? ` · ${v.header.mode}` : ''}${v.header.readOnly ? ' · read-only (another window runs the batch)' : ''}`;
   $('#esc-count').textContent = `${v.header.escalations} waiting`;
   $('#merge-count').textContent = `${v.header.mergeQueue}`;
@@ -100,7 +101,7 @@ function slotRow(s: SlotView): string {
     ? `<button class="icon linkish" type="button" data-select="${esc(s.ticketId)}" aria-label="Select ${esc(s.ticketId)}">${esc(s.ticketId)}</button> ${esc(s.title ?? '')}${s.attempt && s.attempt > 1 ? ` <span class="muted">(attempt ${s.attempt})</span>` : ''}`
     : '<span class="muted">—</span>';
   const elapsed = s.startedAt !== undefined ? `<span data-start="${s.startedAt}">${formatElapsed(hostNow() - s.startedAt)}</span>` : s.until !== undefined ? `<span class="muted" data-until="${s.until}">in ${formatElapsed(s.until - hostNow())}</span>` : '';
-  const progress = s.runId ? `${progressSvg(s.progress)} <span class="muted">${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}</span>` : '';
+  const progress = s.runId ? `${progressSvg(s.progress)} <span class="muted">${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}${s.eta ? ` ${etaSpan(s.eta, hostNow())} left` : ''}</span>` : '';
   const icon = attn ? 'warning' : s.state === 'rate-limited' ? 'watch' : s.state === 'running' ? 'sync' : s.state === 'idle' ? 'circle-outline' : 'loading';
   const state = `<span class="pill s-${s.state}"><span class="codicon codicon-${icon}" aria-hidden="true"></span>${esc(SLOT_LABEL[s.state] ?? s.state)}</span>${s.message ? ` <span class="muted msg">${esc(s.message)}</span>` : ''}`;
   const actions = s.ticketId && busy && s.runId ? actionButton('openTerminal', s.ticketId, 'terminal', 'Open terminal') + actionButton('showDiff', s.ticketId, 'diff', 'Show diff') + actionButton('cancelTicket', s.ticketId, 'stop-circle', 'Cancel') : '';
@@ -253,7 +254,7 @@ function renderSelection(v: DashboardView): void {
   const canRetry = ['failed', 'blocked', 'escalated', 'cancelled'].includes(n.status);
   const canCancel = !['done', 'failed', 'cancelled'].includes(n.status);
   box.innerHTML = `<div class="banner st-${n.status}" data-selected="${esc(n.id)}"><strong>${esc(n.id)}</strong> ${esc(n.title)} · <span class="pill">${esc(STATUS_LABEL[n.status] ?? n.status)}</span> · ${esc(n.priority)} · ${runs} run(s)${n.critical ? ' · on the critical path' : ''}
-${deps.length ? `<div class="muted">depends on ${deps.map(esc).join(', ')}</div>` : ''}${dependents.length ? `<div class="muted">needed by ${dependents.map(esc).join(', ')}</div>` : ''}${n.reason ? `<div class="muted">${esc(n.reason)}</div>` : ''}
+${n.cannotFinish ? `<div class="muted">cannot finish as things stand: ${esc(n.cannotFinish)}</div>` : n.eta ? `<div class="muted">predicted finish ${etaSpan(n.eta, hostNow())}${n.eta.end === undefined ? ' after the batch starts' : ''}${n.eta.waitsOnHuman ? ' (assumes you answer now)' : ''}</div>` : ''}${deps.length ? `<div class="muted">depends on ${deps.map(esc).join(', ')}</div>` : ''}${dependents.length ? `<div class="muted">needed by ${dependents.map(esc).join(', ')}</div>` : ''}${n.reason ? `<div class="muted">${esc(n.reason)}</div>` : ''}
 <div>${runs ? actionButton('openTerminal', n.id, 'terminal', 'Open terminal') + actionButton('showDiff', n.id, 'diff', 'Show diff') : ''}${canRetry ? actionButton('retryTicket', n.id, 'debug-restart', 'Retry') : ''}${canCancel ? actionButton('cancelTicket', n.id, 'stop-circle', 'Cancel') : ''}</div></div>`;
 }
 
@@ -275,7 +276,7 @@ function renderPatch(v: DashboardView, p: DashboardPatch): void {
   if (p.mergeQueue) renderMerge(v);
   if (p.metrics || p.alerts) renderMetrics(v);
   if (p.nodes || p.edges) renderGraph(v, p.edges || p.nodes?.remove.length || p.nodes?.order ? undefined : p.nodes?.upsert.map((n) => n.id));
-  if (p.bars || v.bars.some((b) => b.end === undefined)) renderGantt(v);
+  if (p.bars || p.predicted || v.bars.some((b) => b.end === undefined)) renderGantt(v);
   if (p.nodes || p.edges || p.bars) renderSelection(v);
 }
 
@@ -430,7 +431,8 @@ setInterval(() => {
   const now = hostNow();
   for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-start]'))) el.textContent = formatElapsed(now - Number(el.dataset.start));
   for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-until]'))) el.textContent = `in ${formatElapsed(Number(el.dataset.until) - now)}`;
-  if (++ticks % 5 === 0 && view?.bars.some((b) => b.end === undefined)) renderGantt(view);
+  for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-eta-end]'))) el.textContent = etaShort({ end: Number(el.dataset.etaEnd) }, now);
+  if (++ticks % 5 === 0 && view && (view.bars.some((b) => b.end === undefined) || view.predicted?.bars.length)) renderGantt(view);
 }, 1000);
 
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;

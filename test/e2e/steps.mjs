@@ -4,9 +4,12 @@
 // ctx: { page, host, workspace, seeded (ticket titles the CLI imported), shot(name), ... }
 // To add a check, append a step here.
 
+import { join } from 'node:path';
 import { treeSteps } from './treeSteps.mjs';
 
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
+/** The Tickets view's header (title, and its description: the batch's ETA). */
+const ticketsHeader = (page) => sidebar(page).locator('.pane-header', { hasText: 'Tickets' }).first();
 
 /** Runs a command through the command palette (F1, falling back to Ctrl+Shift+P). */
 export async function runCommand(page, label) {
@@ -116,6 +119,31 @@ export const steps = [
       return { note: `${seeded.length} titles visible` };
     },
   },
+  {
+    name: 'the Tickets view shows the predicted finish (ETA): header, summary row, ticket rows',
+    async run({ page, seeded, shot }) {
+      if (seeded.length === 0) return { skip: 'no tickets were seeded' };
+      const eta = await until(page, 'the ETA in the Tickets view', async () => {
+        const header = (await ticketsHeader(page).innerText()).replace(/\s+/g, ' ');
+        const rows = await sidebar(page).locator('.monaco-list-row').allInnerTexts();
+        const summary = rows.find((r) => /^ETA ≈ \d/.test(r.trim()));
+        const ticketEtas = rows.filter((r) => /T\d/.test(r) && /≈ \d+(\.\d)? (s|min|h)/.test(r));
+        return /ETA ≈ \d+(\.\d)? (s|min|h)/.test(header) && summary && ticketEtas.length >= 1 ? { header, summary: summary.replace(/\s+/g, ' '), ticketEtas } : undefined;
+      }, 20_000);
+      await shot('03b-tickets-eta');
+      // A ticket's tooltip: its predicted start and finish.
+      const row = sidebar(page).locator('.monaco-list-row', { hasText: seeded[0] }).first();
+      await row.hover();
+      const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'Predicted finish' }).first();
+      const tip = await hover.waitFor({ state: 'visible', timeout: 8_000 }).then(
+        async () => (await hover.innerText()).replace(/\s+/g, ' '),
+        () => '(no tooltip shown)',
+      );
+      await shot('03c-ticket-eta-tooltip');
+      await page.mouse.move(700, 400);
+      return { note: `header "${eta.header}"; summary "${eta.summary}"; ${eta.ticketEtas.length} ticket rows with an ETA; tooltip: ${tip.slice(0, 200)}` };
+    },
+  },
   // Side bar and palette: add a ticket with guided input, start it, answer it, see it done.
   ...treeSteps,
   {
@@ -156,8 +184,22 @@ export const steps = [
     },
   },
   {
-    name: 'dashboard: Orchard: Start → agents, graph and metrics appear and update',
+    name: 'dashboard: the predicted finish in the header, predicted runs in the timeline (before the batch starts)',
     async run({ page, seeded, shot }) {
+      if (seeded.length === 0) return { skip: 'no tickets were seeded' };
+      const body = await until(page, 'the dashboard webview', () => dashboardBody(page));
+      const tile = await until(page, 'the ETA tile', async () => {
+        const t = (await body.locator('#header .tile.eta').innerText({ timeout: 1_000 })).replace(/\s+/g, ' ');
+        return /≈ \d+(\.\d)? (s|min|h)/.test(t) ? t : undefined;
+      });
+      const predicted = await until(page, 'predicted bars in the timeline', async () => body.locator('svg.gantt g.bar.predicted').count());
+      await shot('04b-dashboard-eta');
+      return { note: `tile "${tile}"; ${predicted} predicted bars` };
+    },
+  },
+  {
+    name: 'dashboard: Orchard: Start → agents, graph and metrics appear and update',
+    async run({ page, seeded, shot, shotDir }) {
       if (seeded.length === 0) return { skip: 'no tickets were seeded' };
       await runCommand(page, 'Orchard: Start');
       await runCommand(page, 'Orchard: Show Dashboard');
@@ -177,8 +219,19 @@ export const steps = [
         return Number(await body.getAttribute('data-version')) > v0;
       });
       await shot('05-dashboard-running');
+      // The batch runs: the ETA is a moment now (no "once started"), in the dashboard and the Tickets view.
+      const etaTile = await until(page, 'the live ETA tile', async () => {
+        const t = (await body.locator('#header .tile.eta').innerText({ timeout: 1_000 })).replace(/\s+/g, ' ');
+        return /predicted finish ≈ \d\d:\d\d/.test(t) ? t : undefined;
+      }, 20_000);
+      const etaHeader = await until(page, 'the live ETA in the Tickets header', async () => {
+        const h = (await ticketsHeader(page).innerText()).replace(/\s+/g, ' ');
+        return /ETA ≈ \d/.test(h) && !/once started/.test(h) ? h : undefined;
+      }, 20_000);
+      await shot('05b-dashboard-running-eta');
+      await body.locator('#gantt').screenshot({ path: join(shotDir, 'e2e-05c-timeline-eta.png') }).catch(() => {});
       const header = (await body.locator('#header').innerText()).replace(/\s+/g, ' ');
-      return { note: `${nodes} graph nodes, ${metrics} metrics; header: ${header.slice(0, 120)}` };
+      return { note: `${nodes} graph nodes, ${metrics} metrics; header: ${header.slice(0, 160)}; ETA tile "${etaTile}", Tickets header "${etaHeader}"` };
     },
   },
   {

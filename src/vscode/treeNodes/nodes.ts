@@ -1,8 +1,10 @@
 // Nodes of the Tickets tree: status groups, tickets, and a ticket's dependencies, runs and
 // gate results. Shared helpers (icons, labels, run index) are used by the other views.
 import * as vscode from 'vscode';
+import { batchEtaDetail, batchEtaLabel, ticketEtaDetail, ticketEtaShort, type LivePrediction } from '../../core/etaView';
 import type { OrchardState, Run, Ticket, TicketStatus } from '../../core/model';
 import { formatDuration } from '../../core/report';
+import type { BatchEtaView } from '../../shared/eta';
 
 export const STATUS_ORDER: readonly TicketStatus[] = [
   'escalated',
@@ -54,6 +56,7 @@ export const PRIORITY_ICON: Record<string, [string, string?]> = {
 };
 
 export type Node =
+  | { kind: 'eta' }
   | { kind: 'group'; status: TicketStatus; ids: string[] }
   | { kind: 'ticket'; id: string }
   | { kind: 'dependency'; id: string; of: string }
@@ -111,7 +114,18 @@ export function groupItem(node: Extract<Node, { kind: 'group' }>): vscode.TreeIt
   return item;
 }
 
-export function ticketItem(t: Ticket, state: OrchardState, now: number): vscode.TreeItem {
+/** The first row of the Tickets view: the batch's predicted end. */
+export function etaItem(b: BatchEtaView, lp: LivePrediction, now: number, agents: number): vscode.TreeItem {
+  const item = new vscode.TreeItem(batchEtaLabel(b, now));
+  item.id = 'eta';
+  item.iconPath = icon(b.cannotFinish && b.end === undefined && b.after === undefined ? ['warning', 'charts.orange'] : ['watch']);
+  item.description = lp.prediction.samples ? `corrected by ${lp.prediction.samples} done` : 'from estimates';
+  item.tooltip = batchEtaDetail(lp, b, now, agents).join('\n\n');
+  item.contextValue = 'eta';
+  return item;
+}
+
+export function ticketItem(t: Ticket, state: OrchardState, now: number, eta?: LivePrediction): vscode.TreeItem {
   const runs = runsOf(state, t.id);
   const last = runs[runs.length - 1];
   const hasChildren = t.dependsOn.length > 0 || runs.length > 0 || gatesOf(last).length > 0;
@@ -123,6 +137,8 @@ export function ticketItem(t: Ticket, state: OrchardState, now: number): vscode.
     parts.push(formatDuration(now - last.startedAt));
     if (last.progress !== undefined) parts.push(`${last.progress}%`);
   }
+  const predicted = eta && ticketEtaShort(eta, state, t.id, now);
+  if (predicted) parts.push(predicted);
   const waitingOn = t.dependsOn.filter((d) => state.tickets[d]?.status !== 'done');
   if ((t.status === 'backlog' || t.status === 'blocked') && waitingOn.length) parts.push(`after ${waitingOn.join(', ')}`);
   if (t.reason && t.status !== 'running' && t.status !== 'done') parts.push(t.reason);
@@ -139,6 +155,7 @@ export function ticketItem(t: Ticket, state: OrchardState, now: number): vscode.
   item.tooltip = md;
   if (waitingOn.length) md.appendMarkdown('\n\nWaiting on: ').appendText(waitingOn.map((d) => `${d} (${state.tickets[d]?.status ?? 'unknown'})`).join(', '));
   if (t.status === 'running' && last?.progress !== undefined) md.appendMarkdown(`\n\nProgress: ${last.progress}%`);
+  for (const line of eta ? ticketEtaDetail(eta, state, t.id, now) : []) md.appendMarkdown('\n\n').appendText(line);
   item.contextValue = `ticket-${t.status}${last?.worktree ? ' has-worktree' : ''}${last?.base ? ' has-diff' : ''}`;
   return item;
 }
