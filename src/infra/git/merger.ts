@@ -507,7 +507,12 @@ export class Merger {
       }
       rmSync(this.ffIntentFile(), { force: true });
       if (stashed) {
-        await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
+        // --index: what the user had staged is staged again (a plain pop leaves it all unstaged);
+        // where the index cannot be put back as it was, the files still are.
+        const popped = await git(checkout.path)
+          .raw(['stash', 'pop', '--index'])
+          .then(() => true, () => false);
+        if (!popped && (await isClean(checkout.path))) await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
         const stillThere = (await git(checkout.path).raw(['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);
         note = stillThere
           ? `your changes did not apply cleanly on the new ${target}; they are kept in stash@{0} (git stash pop to retry)`
