@@ -746,7 +746,7 @@ export class Orchestrator implements Disposable {
             ? problems.join('; ')
             : outcome === 'no-changes'
             ? 'the agent exited without committing changes'
-            : `the agent exited with code ${exit.exitCode ?? exit.signal}`;
+            : exitInWords(exit);
       await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : outcome === 'no-changes' ? 'no-changes' : 'crash', why);
     }
     this.requestPump();
@@ -1517,6 +1517,13 @@ function lastLines(text: string, n: number): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** How an agent process ended: "exited with code 1", "was killed by SIGKILL" (not "exited with code SIGKILL"). */
+function exitInWords(exit: AgentExit): string {
+  if (exit.exitCode !== null && exit.exitCode !== undefined) return `the agent exited with code ${exit.exitCode}`;
+  if (exit.signal && /^SIG[A-Z0-9]+$/.test(exit.signal)) return `the agent was killed by ${exit.signal}`;
+  return `the agent ended without an exit code${exit.signal ? ` (${exit.signal})` : ''}`;
 }
 
 /** Ended by Orchard's own stop (recover() marks it "interrupted", or its runner was killed with Orchard), not by the agent. */
