@@ -38,6 +38,29 @@ const files = (dir: string) => fs.readdirSync(dir).sort();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('FileStateStore', () => {
+  it('a snapshot never runs ahead of the log: events folded into the shared state before their append is queued wait for it', async () => {
+    const dir = tmp();
+    const a = open(dir, { debounceMs: 0 });
+    const s = await a.load();
+    await commit(a, s, [added(1)]);
+    await a.flush();
+    // As the orchestrator does: fold first, hand the state to snapshot(), append later.
+    const e2 = added(2);
+    reduce(s, e2);
+    a.snapshot(s);
+    const flushed = a.flush();
+    await sleep(150);
+    const seqOnDisk = () => JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')).seq as number;
+    assert.equal(seqOnDisk(), 1, 'the snapshot waits for the append of seq 2');
+    await a.append([e2]);
+    await flushed;
+    assert.equal(seqOnDisk(), 2);
+    await a.close();
+    const b = open(dir);
+    assert.deepEqual(await b.load(), plain(s));
+    await b.close();
+  });
+
   it('round-trips state through snapshot and log', async () => {
     const dir = tmp();
     const a = open(dir);

@@ -92,6 +92,9 @@ export class FileStateStore implements StatePort, Disposable {
   private loaded = false;
   private refused: Error | undefined;
   private lastSeq = 0;
+  /** Sequence number of the last event whose append has completed (fsynced). */
+  private durableSeq = 0;
+  private appendWaiters: (() => void)[] = [];
   private pending: OrchardState | undefined;
   private firstDirtyAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -216,6 +219,7 @@ export class FileStateStore implements StatePort, Disposable {
     report.replayed = logResult.events.filter((e) => e.seq > before).length;
     const logLast = logResult.events.length ? logResult.events[logResult.events.length - 1]!.seq : 0;
     this.lastSeq = Math.max(state.seq, logLast);
+    this.durableSeq = this.lastSeq;
     this.loaded = true;
     this.lastLoad = report;
 
@@ -241,7 +245,11 @@ export class FileStateStore implements StatePort, Disposable {
     this.lastSeq = seq;
     let text = '';
     for (const e of events) text += JSON.stringify(e) + '\n';
-    const p = this.appendChain.then(() => this.writer.append(text));
+    const p = this.appendChain.then(async () => {
+      await this.writer.append(text);
+      this.durableSeq = Math.max(this.durableSeq, seq);
+      for (const wake of this.appendWaiters.splice(0)) wake();
+    });
     this.appendChain = p.catch(() => {});
     await p;
   }
@@ -271,8 +279,24 @@ export class FileStateStore implements StatePort, Disposable {
     if (state) {
       this.assertWritable();
       const p = this.snapshotChain.then(async () => {
-        // Never let the snapshot run ahead of what is durable in the log.
+        // Never let the snapshot run ahead of what is durable in the log. The state is shared
+        // with the caller, who folds events in before their append is even queued: wait until
+        // every event it holds is appended (it is serialised synchronously right after).
         await this.appendChain;
+        for (let i = 0; state.seq > this.durableSeq && i < 50 && !this.closed; i++) {
+          await new Promise<void>((wake) => {
+            const t = setTimeout(wake, 100);
+            this.appendWaiters.push(() => {
+              clearTimeout(t);
+              wake();
+            });
+          });
+        }
+        if (state.seq > this.durableSeq) {
+          // Its events never reached the log (the writer stopped): the log stays the truth.
+          this.log.warn(`${this.stateFile}: snapshot at seq ${state.seq} not written; the log ends at ${this.durableSeq}`);
+          return;
+        }
         this.db.data = state;
         await this.db.write();
       });
