@@ -21,6 +21,20 @@ function toView(end: number, p: LivePrediction): EtaView {
   return p.live ? { end: roundEta(end) } : { after: roundEta(Math.max(0, end - p.prediction.at)) };
 }
 
+/**
+ * What the views would show of a prediction (the batch's and every ticket's ETA as rounded
+ * for display, and which cannot finish): equal keys, nothing to repaint.
+ */
+export function predictionKey(lp: LivePrediction): string {
+  const p = lp.prediction;
+  const parts: string[] = [String(lp.live), p.batchEnd === undefined ? '-' : JSON.stringify(toView(p.batchEnd, lp)), String(p.samples), p.unreachable.join(',')];
+  for (const id of Object.keys(p.tickets).sort()) {
+    const e = p.tickets[id]!;
+    parts.push(e.done ? `${id}:done` : `${id}:${JSON.stringify(toView(e.end, lp))}:${JSON.stringify(toView(e.start, lp))}:${e.slot ?? ''}:${e.waitsOnHuman ? 'h' : ''}`);
+  }
+  return parts.join('|');
+}
+
 /** The batch's ETA, or undefined when nothing is left that can finish and nothing is stuck. */
 export function batchEta(lp: LivePrediction, state: Readonly<OrchardState>): BatchEtaView | undefined {
   const p = lp.prediction;

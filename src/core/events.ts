@@ -36,6 +36,8 @@ export type OrchardEventBody =
   | { type: 'starts-paused'; reason?: string }
   | { type: 'batch-started' }
   | { type: 'batch-ended' }
+  /** The user paused or stopped the batch: it stays paused across a restart until started again. */
+  | { type: 'batch-paused' }
   // Gates and merging (core/gates.ts, core/mergeQueue.ts)
   | { type: 'gate-started'; runId: string; gate: string; kind: 'command' | 'reviewer' }
   | { type: 'gate-finished'; runId: string; result: GateResult }

@@ -263,7 +263,8 @@ export interface OrchardState {
   lockGeneration: number;
   /** Questions for the human, open and answered. */
   escalations: Record<string, Escalation>;
-  batch?: { startedAt: number; endedAt?: number };
+  /** pausedAt: the user paused or stopped it (a window reload must not start it again). */
+  batch?: { startedAt: number; endedAt?: number; pausedAt?: number };
   /** Why new runs do not start (budget reached); absent when they may. */
   startsPaused?: string;
 }

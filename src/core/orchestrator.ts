@@ -41,7 +41,7 @@ import type { BatchMergeResult, MergeOptions, MergeResult } from './ports';
 import { chooseProfile, failuresByProfile, type ProfileChoice, type ProfileDecision } from './roles';
 import { checkBudget, mergeRunUsage } from './budget';
 import { parentOf, planSubtask } from './workflows/agentTickets';
-import { loopStopOnApproval } from './workflows/loops';
+import { loopStopOnApproval, UNTIL_APPROVED_LABEL } from './workflows/loops';
 import type { AgentTicketRequestMessage } from './ports';
 import type { Lock, Usage } from './model';
 
@@ -164,7 +164,15 @@ export class Orchestrator implements Disposable {
   /** Stops assigning new work; running agents go on. */
   async pause(): Promise<void> {
     this.active = false;
-    this.changed.fire({ events: [], state: this.state });
+    if (!(await this.recordPause())) this.changed.fire({ events: [], state: this.state });
+  }
+
+  /** A pause or stop is in the log, so a restart (window reload) leaves the batch paused. */
+  private async recordPause(): Promise<boolean> {
+    const b = this.state.batch;
+    if (!b || b.endedAt !== undefined || b.pausedAt !== undefined) return false;
+    await this.commit([{ type: 'batch-paused' }]);
+    return true;
   }
 
   /** Resumes assigning work after pause() (the same as start()). */
@@ -274,6 +282,7 @@ export class Orchestrator implements Disposable {
   /** Stops every agent (their work is committed to their branch) and stops scheduling. */
   async stopAll(reason = 'stopped by the user'): Promise<void> {
     this.active = false;
+    await this.recordPause();
     await Promise.all([...this.handles.values()].map((h) => h.stop(reason)));
   }
 
@@ -699,7 +708,7 @@ export class Orchestrator implements Disposable {
     }
     if (wipRef) this.ports.log.info(`${t.id}: partial work kept on ${wipRef}`);
     const outcome =
-      t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : problems.length ? 'failed' : exit.exitCode === 0 ? (changes.commits > 0 ? 'succeeded' : 'no-changes') : 'failed';
+      t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : problems.length ? 'failed' : exit.exitCode === 0 ? (changes.commits > 0 || this.approvalIsTheWork(t, runId) ? 'succeeded' : 'no-changes') : 'failed';
     // Files changed outside the ticket's files and the locks the run was granted: merged, with a warning.
     const mine = locksOf(this.state.locks, runId).map((l) => l.pattern);
     const outside = t.files.length ? changes.files.filter((f) => ![...t.files, ...mine].some((p) => matchesPath(p, f))) : [];
@@ -981,6 +990,11 @@ export class Orchestrator implements Disposable {
         return { type: 'ticket-status', id, from, to: 'cancelled', reason: stop.reason };
       }),
     ];
+  }
+
+  /** A review loop's approving step that approved without writing notes did its job: nothing to merge, not a failure. */
+  private approvalIsTheWork(t: Ticket, runId: string): boolean {
+    return t.labels.includes(UNTIL_APPROVED_LABEL) && this.state.runs[runId]?.verdict === 'approve';
   }
 
   /** Subtasks asked by a ticket, and its ancestors (for views). */

@@ -99,6 +99,9 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
     case 'batch-ended':
       if (state.batch) state.batch.endedAt = e.at;
       break;
+    case 'batch-paused':
+      if (state.batch) state.batch.pausedAt = e.at;
+      break;
     case 'gate-finished': {
       const r = state.runs[e.runId];
       if (r) (r.gates ??= []).push({ ...e.result });

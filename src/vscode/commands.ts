@@ -298,14 +298,14 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       const s = await w();
       const batch = Object.values(s.orchestrator.snapshot.tickets).filter(is('backlog', 'ready'));
       if (!s.orchestrator.isActive && batch.length > 1 && !(await preflightOk(s, batch, opts?.overlap))) return false;
-      await s.orchestrator.start();
+      await controller.startBatch(s);
       return true;
     },
     'orchard.pause': async () => {
       await (await w()).orchestrator.pause();
     },
     'orchard.resume': async () => {
-      await (await w()).orchestrator.resume();
+      await controller.startBatch(await w());
     },
     'orchard.stopAll': async (opts) => {
       const s = await w();

@@ -75,6 +75,12 @@ export class OrchardController implements vscode.Disposable {
     this.changed.fire();
   }
 
+  /** Starts (or resumes) the batch; once nothing more can run, its end is recorded (batch-ended). */
+  async startBatch(s: WriterSession): Promise<void> {
+    await s.orchestrator.start();
+    void s.orchestrator.whenIdle();
+  }
+
   /** Opens the session for the first workspace folder (once). */
   open(): Promise<Session | undefined> {
     this.opening ??= this.doOpen();
@@ -124,6 +130,12 @@ export class OrchardController implements vscode.Disposable {
           }),
         );
         this.log.info(`Orchard opened ${s.paths.repo} (state in ${s.paths.stateDir})`);
+        // A window reload (or a crash) in the middle of a batch: go on with it, as the user left it.
+        const b = s.orchestrator.snapshot.batch;
+        if (b && b.endedAt === undefined && b.pausedAt === undefined) {
+          this.log.info('Resuming the batch that was running when the window closed');
+          void this.startBatch(s).catch((e) => this.log.error(`Could not resume the batch: ${e instanceof Error ? e.message : String(e)}`));
+        }
       } else {
         this.subscriptions.push(s.onDidChange(() => this.changed.fire()));
         this.log.info(s.message);

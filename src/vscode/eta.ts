@@ -5,7 +5,7 @@
 // latest state is reflected, also when work finishes inside the interval), and every
 // REFRESH_MS while work is in flight (running tickets overrun or finish early).
 import * as vscode from 'vscode';
-import { Throttle, type LivePrediction } from '../core/etaView';
+import { predictionKey, Throttle, type LivePrediction } from '../core/etaView';
 import type { Mode, OrchardState } from '../core/model';
 import { predict } from '../core/predict';
 import type { OrchardController } from './controller';
@@ -20,6 +20,7 @@ export class EtaService extends Disposable {
   /** A new prediction is available. */
   readonly onDidChange = this.changed.event;
   private latest: LivePrediction | undefined;
+  private latestKey = '';
   private readonly throttle: Throttle;
 
   constructor(private readonly controller: OrchardController) {
@@ -69,6 +70,7 @@ export class EtaService extends Disposable {
     if (!s || Object.keys(s.tickets).length === 0) {
       if (this.latest) {
         this.latest = undefined;
+        this.latestKey = '';
         this.changed.fire();
       }
       return;
@@ -79,6 +81,10 @@ export class EtaService extends Disposable {
     const mode = settings?.mode ?? cfg.get<Mode>('mode', 'locking');
     const overlapThreshold = settings?.overlapThreshold ?? cfg.get<number>('overlapThreshold', 0);
     this.latest = { prediction: predict(s, Date.now(), { agents: this.controller.maxAgents(), mode, overlapThreshold }), live: this.live(s) };
+    // The views repaint only when what they show changed (not for a prediction that says the same).
+    const key = predictionKey(this.latest);
+    if (key === this.latestKey) return;
+    this.latestKey = key;
     this.changed.fire();
   }
 }

@@ -20,7 +20,7 @@ async function offerStart(controller: OrchardController, added: readonly TicketS
   const s = await controller.writer();
   const p = predict(s.orchestrator.snapshot, Date.now(), { agents: s.config.maxAgents, mode: s.config.mode });
   const pick = await vscode.window.showInformationMessage(`Orchard: added ${added.length} tickets (${added.map((t) => t.id).slice(0, 4).join(', ')}${added.length > 4 ? ', …' : ''}). ETA ${formatEta(p)}.`, 'Start', 'Later');
-  if (pick === 'Start') await s.orchestrator.start();
+  if (pick === 'Start') await controller.startBatch(s);
 }
 
 /** Plan with Agent: goal → planner agent (read-only) → proposal shown for edit → accept or reject. */

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { buildDashboardView } from '../../src/core/dashboardModel';
-import { batchEta, batchEtaLabel, cannotFinishReason, stuckTickets, Throttle, ticketEta, ticketEtaDetail, ticketEtaShort, type LivePrediction, type ThrottleClock } from '../../src/core/etaView';
+import { batchEta, batchEtaLabel, cannotFinishReason, predictionKey, stuckTickets, Throttle, ticketEta, ticketEtaDetail, ticketEtaShort, type LivePrediction, type ThrottleClock } from '../../src/core/etaView';
 import { emptyState, type OrchardState, type Run, type Ticket, type TicketStatus } from '../../src/core/model';
 import { predict } from '../../src/core/predict';
 import { applyPatch, diffViews } from '../../src/shared/dashboardView';
@@ -123,6 +123,21 @@ describe('ETA view model', () => {
     assert.equal(formatRemaining(90 * MIN), '1.5 h');
     assert.equal(etaShort({ end: T0 }, T0 + MIN), '≈ now');
     assert.equal(etaShort({ after: 12 * MIN }, T0), '≈ 12 min');
+  });
+});
+
+describe('prediction key (repaint or not)', () => {
+  it('the same prediction made later has the same key; a change the views show has another', () => {
+    const plan = state([ticket('P', 'ready'), ticket('Q', 'backlog', { dependsOn: ['P'] })]);
+    const at = (t: number, s = plan, on = false): LivePrediction => ({ prediction: predict(s, t, { agents: 2, mode: 'locking' }), live: on });
+    assert.equal(predictionKey(at(T0)), predictionKey(at(T0 + 7 * MIN)), 'before the batch runs, durations do not move with the clock');
+    assert.notEqual(predictionKey(at(T0)), predictionKey(at(T0, plan, true)), 'starting the batch changes what is shown');
+    const { s, now } = underWay();
+    assert.equal(predictionKey(live(s, now)), predictionKey(live(s, now + 200)), 'while running, ends are moments: a little later, the same');
+    const s2 = structuredClone(s);
+    s2.tickets.C!.status = 'running';
+    s2.runs['C-r1'] = run('C', 2, now);
+    assert.notEqual(predictionKey(live(s, now)), predictionKey(live(s2, now)));
   });
 });
 

@@ -94,6 +94,15 @@ describe('workflow templates run end to end with the fake agent', () => {
     assert.match(r.git('log', '--format=%s', 'main'), /rf\.final: Final check/);
   });
 
+  it('a review that approves without writing notes is not a failed run: nothing to merge, the loop stops', async () => {
+    const { s } = await runRefine('Tighten the parser\n@verdict-only', 2, 'rv');
+    const run = Object.values(s.runs).find((x) => x.ticketId === 'rv.critique.r1')!;
+    assert.deepEqual([run.outcome, run.commits, run.verdict], ['succeeded', 0, 'approve']);
+    assert.equal(Object.values(s.runs).filter((x) => x.ticketId === 'rv.critique.r1').length, 1, 'not retried');
+    const status = Object.fromEntries(Object.values(s.tickets).map((t) => [t.id, t.status]));
+    assert.deepEqual(status, { 'rv.draft': 'done', 'rv.critique.r1': 'done', 'rv.revise.r1': 'cancelled', 'rv.critique.r2': 'cancelled', 'rv.revise.r2': 'cancelled', 'rv.final': 'done' });
+  });
+
   it('refine without approval runs every round (at most N) and the final check after the last', async () => {
     const { s } = await runRefine('Tighten the parser\n@review-reject still vague', 2, 'rn');
     const notDone = Object.values(s.tickets).filter((t) => t.status !== 'done').map((t) => t.id);

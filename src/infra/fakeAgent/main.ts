@@ -9,7 +9,8 @@
 //   @review-reject [why]   always reject             @review-reject-once [why]  reject in round 1
 //   @review-silent         give no verdict
 // A ticket whose prompt asks for a verdict (a review step of a workflow loop) does its work and
-// then reports one the same way, round 1 being its loop round (label round:<n>).
+// then reports one the same way, round 1 being its loop round (label round:<n>);
+//   @verdict-only          as such a step: give the verdict, write and commit nothing
 //   @plan            planner: propose 3 tickets     @propose id | title | role | deps | files  (one each)
 //   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
 //   @wait-for <path>  start working only once this file exists (a test's gate, not a clock)
@@ -169,6 +170,7 @@ async function main(): Promise<void> {
     answers.push(answer.split('\n')[0] ?? '');
   }
   const answer = answers.join(', ');
+  const asksVerdict = ticket.prompt.includes('VERDICT: APPROVE') && !has('@review-silent');
   const targets = ticket.files.filter((f) => !/[*?]/.test(f));
   const extra = arg('@write');
   if (extra) targets.push(extra);
@@ -176,7 +178,7 @@ async function main(): Promise<void> {
     const dir = ticket.files[0]?.split('/').filter((s) => !/[*?]/.test(s)).join('/') || 'notes';
     targets.push(`${dir}/${ticket.id}.md`);
   }
-  for (const rel of targets) {
+  for (const rel of asksVerdict && has('@verdict-only') ? [] : targets) {
     const p = join(process.cwd(), rel);
     mkdirSync(dirname(p), { recursive: true });
     // Sent back with a conflict left in the worktree: resolve it by keeping both sides.
@@ -186,14 +188,14 @@ async function main(): Promise<void> {
     }
     appendFileSync(p, `- ${ticket.id}: ${ticket.title}${answer ? ` (answer: ${answer})` : ''}\n`);
   }
-  if (!has('@no-commit')) {
+  if (!has('@no-commit') && !(asksVerdict && has('@verdict-only'))) {
     execFileSync('git', ['add', '-A'], { stdio: 'ignore' });
     execFileSync('git', ['commit', '-q', '-m', `${ticket.id}: ${ticket.title}`], {
       stdio: 'ignore',
       env: { ...process.env, GIT_AUTHOR_NAME: 'fake-agent', GIT_AUTHOR_EMAIL: 'fake@localhost', GIT_COMMITTER_NAME: 'fake-agent', GIT_COMMITTER_EMAIL: 'fake@localhost' },
     });
   }
-  if (ticket.prompt.includes('VERDICT: APPROVE') && !has('@review-silent')) {
+  if (asksVerdict) {
     // Asked for a verdict (a review step of a loop): given by the @review-* lines, per loop round.
     const round = Number(ticket.labels?.find((l) => l.startsWith('round:'))?.slice(6) ?? attempt);
     const reject = has('@review-reject') || (has('@review-reject-once') && round === 1);

@@ -264,17 +264,28 @@ export class WorktreeManager {
    * delete other tickets' files from the target. Files that are there stay as they are; an
    * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
    */
+  /**
+   * No run uses this worktree now (live runs are adopted, never prepared again), so a lock file
+   * left by a killed git process (index.lock, HEAD.lock, the branch's ref lock) is stale.
+   */
+  private async clearStaleLocks(path: string, branch: string, gitdir?: string): Promise<void> {
+    gitdir ??= (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
+    if (!gitdir) return;
+    const common = (await gitRun(path, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
+    const locks = [join(gitdir, 'index.lock'), join(gitdir, 'HEAD.lock'), join(gitdir, 'ORIG_HEAD.lock'), ...(common ? [join(common, 'refs', 'heads', `${branch}.lock`)] : [])];
+    for (const lock of locks) {
+      if (!existsSync(lock)) continue;
+      this.opts.log.warn(`${path}: removing a stale ${lock.slice(lock.lastIndexOf('/') + 1)} left by an interrupted git command`);
+      rmSync(lock, { force: true });
+    }
+  }
+
   private async repairHead(path: string, branch: string, base: string): Promise<void> {
     const gitdir = (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
     // A merge or rebase in progress was left on purpose (a ticket sent back with its conflict):
     // the agent resolves it; nothing here may touch it.
     if (gitdir && ['MERGE_HEAD', 'REBASE_HEAD', 'CHERRY_PICK_HEAD', 'rebase-merge', 'rebase-apply'].some((f) => existsSync(join(gitdir, f)))) return;
-    // No run uses this worktree now (live runs are adopted, never prepared again), so a lock
-    // file left by a killed git process is stale.
-    if (gitdir && existsSync(join(gitdir, 'index.lock'))) {
-      this.opts.log.warn(`${path}: removing a stale index.lock left by an interrupted git command`);
-      rmSync(join(gitdir, 'index.lock'), { force: true });
-    }
+    await this.clearStaleLocks(path, branch, gitdir);
     let resetIndex = gitdir !== '' && !existsSync(join(gitdir, 'index'));
     if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code !== 0) {
       this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
@@ -534,6 +545,7 @@ export class WorktreeManager {
     if ((await gitRun(repo, ['merge-base', '--is-ancestor', to, tip])).code !== 0) return undefined; // history rewritten: keep as is
     const message = `orchard: ${run.ticketId} attempt ${run.attempt} interrupted (restarted from ${to.slice(0, 8)})`;
     let ref: string | undefined;
+    if (wt) await this.clearStaleLocks(wt, run.branch);
     if (wt) ref = await this.saveWip(run, message);
     else {
       ref = `refs/orchard/wip/${run.ticketId}/${run.attempt}`;

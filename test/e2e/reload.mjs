@@ -1,0 +1,345 @@
+#!/usr/bin/env node
+// Window reload mid-run, in the real host (issue 9's "the same while VS Code reloads its
+// window"). The packaged extension in code-server, driven from headless Chromium: a temp git
+// repository with a ticket graph (fake agents), "Orchard: Start", then the window is reloaded
+// at seeded moments — while agents run, right when a merge starts, after a few events — with
+// the agent terminals kept by persistent sessions (their runners are adopted) or closed (their
+// runs are interrupted and retried), and sometimes with the Orchard view hidden. Orchard must
+// pick the batch up again by itself after each reload. The mocha suite cannot do this: it runs
+// inside the extension host that a reload kills, so this drives the browser from outside.
+//
+// Afterwards, from this process, on disk: every ticket done, none merged twice, main's tree
+// equals an undisturbed headless run of the same graph (`orchard run` in a second repo), no
+// orphaned worktree, no lock left, no agent left running, snapshot == replay of events.jsonl
+// (test/reliability/helpers.ts, the crash test's checks). Prints the reliability figures line
+// `[reliability] reload (...): faults injected N, survived N, lost N` and `reload: N passed, N failed`.
+//
+// Usage: node --import tsx test/e2e/reload.mjs [--reloads N] [--tickets N] [--seed N]
+//          [--no-package] [--vsix FILE] [--keep] [--verbose]
+// Env:   ORCHARD_RELOADS, ORCHARD_RELOAD_TICKETS, ORCHARD_RELOAD_SEED (the soak sets them).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHost, DEFAULT_SETTINGS, launchBrowser } from '../host/codeServer.mjs';
+import { hostReady, log, repoRoot } from '../host/paths.mjs';
+import { setup } from '../host/setup.mjs';
+import { runCommand } from './steps.mjs';
+
+let H, R;
+try {
+  H = await import('../reliability/helpers.ts');
+  R = await import('../unit/helpers/repo.ts');
+} catch (e) {
+  console.error(`reload: cannot load the TypeScript helpers (run with: node --import tsx test/e2e/reload.mjs): ${e.message}`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const o = {
+    reloads: Number(process.env.ORCHARD_RELOADS ?? 3),
+    tickets: Number(process.env.ORCHARD_RELOAD_TICKETS ?? 10),
+    seed: Number(process.env.ORCHARD_RELOAD_SEED ?? 20261121),
+    pack: true,
+    vsix: null,
+    keep: false,
+    verbose: !!process.env.ORCHARD_HOST_VERBOSE,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--reloads') o.reloads = Number(argv[++i]);
+    else if (a === '--tickets') o.tickets = Number(argv[++i]);
+    else if (a === '--seed') o.seed = Number(argv[++i]);
+    else if (a === '--no-package') o.pack = false;
+    else if (a === '--vsix') o.vsix = resolve(argv[++i]);
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--verbose') o.verbose = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+const SCENARIO = 'reload (VS Code window reload mid-run)';
+const opts = parseArgs(process.argv.slice(2));
+const t0 = Date.now();
+const rand = H.rng(opts.seed);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const checks = [];
+function check(name, problems) {
+  const list = Array.isArray(problems) ? problems : problems ? [String(problems)] : [];
+  checks.push({ name, ok: list.length === 0 });
+  console.log(list.length ? `FAIL - ${name}\n     ${list.join('\n     ').slice(0, 3000)}` : `ok   - ${name}`);
+}
+
+/** The ticket graph of the crash test (disjoint files, chains, fan-ins), with agents slow enough to be caught mid-run. */
+function graph(n) {
+  const r = H.rng(opts.seed ^ 0x5eed);
+  return H.ticketGraph(n, 7).map((t) => ({ ...t, prompt: `work on ticket ${t.id.slice(1)}\n@sleep ${r.int(2500, 6000)}` }));
+}
+
+/** Reads events.jsonl incrementally; keeps each ticket's status from the ticket-status events. */
+function eventTail(repo) {
+  const file = join(H.stateDir(repo), 'events.jsonl');
+  let offset = 0;
+  let partial = '';
+  const status = {};
+  const all = [];
+  return {
+    status,
+    all,
+    poll() {
+      let buf;
+      try {
+        buf = readFileSync(file);
+      } catch {
+        return [];
+      }
+      if (buf.length < offset) throw new Error('events.jsonl shrank');
+      const text = partial + buf.subarray(offset).toString('utf8');
+      offset = buf.length;
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      const fresh = [];
+      for (const l of lines) {
+        if (!l.trim()) continue;
+        const e = JSON.parse(l);
+        if (e.type === 'ticket-added') status[e.ticket.id] = e.ticket.status ?? 'backlog';
+        if (e.type === 'ticket-status') status[e.id] = e.to;
+        all.push(e);
+        fresh.push(e);
+      }
+      return fresh;
+    },
+  };
+}
+
+const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
+async function openOrchardView(page) {
+  const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
+  await icon.waitFor({ state: 'visible', timeout: 30_000 });
+  if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+  await sidebar(page).locator('.pane-header', { hasText: 'Tickets' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+}
+async function workbenchReady(page) {
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+  await page.locator('.part.activitybar').waitFor({ state: 'visible', timeout: 30_000 });
+  await page.waitForFunction(() => document.title.includes('repo'), null, { timeout: 30_000 });
+}
+
+async function main() {
+  const scratch = mkdtempSync(join(tmpdir(), 'orchard-reload-'));
+  const shotDir = join(repoRoot, 'test-results');
+  mkdirSync(shotDir, { recursive: true });
+  const n = opts.tickets;
+  const tickets = graph(n);
+  console.log(`reload: ${opts.reloads} reloads, ${n} tickets, seed ${opts.seed}`);
+
+  // The bundles and the .vsix.
+  R.buildDist();
+  // Our own .vsix in the scratch folder: another test may package dist/orchard.vsix while this one runs.
+  let vsix = join(scratch, 'orchard.vsix');
+  if (!opts.vsix && opts.pack) {
+    const npx = (args) => spawnSync('npx', args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    let r = spawnSync(process.execPath, ['esbuild.config.mjs', '--production'], { cwd: repoRoot, encoding: 'utf8' });
+    if (r.status === 0) r = npx(['@vscode/vsce', 'package', '--no-dependencies', '--out', vsix]);
+    if (r.status !== 0) throw new Error(`packaging failed (exit ${r.status}):\n${r.stdout}${r.stderr}`.slice(-3000));
+  } else {
+    const from = opts.vsix ?? join(repoRoot, 'dist', 'orchard.vsix');
+    if (!existsSync(from)) throw new Error(`${from} missing (run npm run package)`);
+    copyFileSync(from, vsix);
+  }
+  if (!hostReady()) await setup();
+
+  // The reference: the same graph, headless and undisturbed, in a second repository (runs while the host starts).
+  const setUp = (prefix) => {
+    const r = R.makeRepo(prefix);
+    const file = join(r.root, 'tickets.json');
+    H.writeTickets(file, tickets);
+    for (const args of [['init', '--agent', 'fake', '--agents', '3'], ['import', file]]) {
+      const res = H.cliSync(r.repo, args);
+      if (res.code !== 0) throw new Error(`orchard ${args.join(' ')}: ${res.out}${res.err}`);
+    }
+    return r;
+  };
+  const ref = setUp('orchard-reload-ref-');
+  const refRun = H.cli(ref.repo, ['run', '--quiet']).done;
+  const ws = setUp('orchard-reload-ws-');
+
+  const hostSettings = {
+    'orchard.defaultAgent': 'fake',
+    'orchard.maxAgents': 3,
+    // VS Code's default: agent terminals survive a reload (their runners are adopted again).
+    'terminal.integrated.enablePersistentSessions': true,
+  };
+  const host = await createHost({
+    prefix: 'orchard-reload-host-',
+    keep: opts.keep,
+    settings: hostSettings,
+    env: { ...R.GIT_ENV, ORCHARD_TEST_RETRY_SCALE: '0.001' },
+  });
+  const settingsFile = join(host.dirs.userData, 'User', 'settings.json');
+  const writeSettings = (extra) => writeFileSync(settingsFile, JSON.stringify({ ...DEFAULT_SETTINGS, ...hostSettings, ...extra }, null, 2));
+  let browser;
+  const consoleErrors = [];
+  const reloads = []; // { kind, how, terminals, hidden, at, running, merging, ms, resumed, adopted, interrupted }
+  const events = eventTail(ws.repo);
+  try {
+    host.installExtension(vsix);
+    await host.start();
+    browser = await launchBrowser({
+      root: host.root,
+      onConsole: (m) => {
+        if (opts.verbose) console.log(`[page:${m.type()}] ${m.text()}`);
+        if (m.type() === 'error') consoleErrors.push(m.text());
+      },
+    });
+    const page = browser.page;
+    await page.goto(host.url({ folder: ws.repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    await workbenchReady(page);
+    await openOrchardView(page);
+    const startedAt = Date.now();
+    await runCommand(page, 'Orchard: Start');
+    events.poll();
+
+    const allDone = () => Object.keys(events.status).length === n && Object.values(events.status).every((s) => s === 'done');
+    /** Polls events until `pred(freshEvents)` is true; false when the batch finished first or time ran out. */
+    async function waitEvents(pred, ms) {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        if (pred(events.poll())) return true;
+        if (allDone()) return false;
+        await sleep(25);
+      }
+      return false;
+    }
+
+    for (let i = 1; i <= opts.reloads; i++) {
+      // A seeded moment.
+      const kind = rand.pick(['running', 'merging', 'events']);
+      const k = rand.int(1, 12);
+      const extraMs = rand.int(0, 1500);
+      const how = kind === 'merging' ? 'page.reload()' : rand.pick(['page.reload()', 'Developer: Reload Window']);
+      const terminals = rand.next() < 0.3 ? 'closed' : 'kept';
+      const hidden = rand.next() < 0.3; // the Explorer, not Orchard, is shown when the window comes back
+      let reached;
+      if (kind === 'running') reached = await waitEvents(() => Object.values(events.status).includes('running'), 60_000).then(async (ok) => (ok && (await sleep(extraMs), !allDone())));
+      else if (kind === 'merging') reached = await waitEvents((fresh) => fresh.some((e) => e.type === 'ticket-status' && e.to === 'merging'), 60_000);
+      else {
+        let seen = 0;
+        reached = await waitEvents((fresh) => (seen += fresh.length) >= k, 60_000);
+      }
+      if (!reached) {
+        console.log(`reload ${i}: the batch ${allDone() ? 'finished' : 'stalled'} before the moment (${kind}); not injected`);
+        break;
+      }
+      if (terminals === 'closed') writeSettings({ 'terminal.integrated.enablePersistentSessions': false });
+      if (hidden) await page.keyboard.press('Control+Shift+E').catch(() => {});
+      const running = Object.entries(events.status).filter(([, s]) => s === 'running').map(([id]) => id);
+      const merging = Object.entries(events.status).filter(([, s]) => s === 'merging').map(([id]) => id);
+      const seqAt = events.all.at(-1)?.seq ?? 0;
+      const r0 = Date.now();
+      if (how === 'page.reload()') await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
+      else await runCommand(page, 'Developer: Reload Window');
+      await workbenchReady(page);
+      const loadedMs = Date.now() - r0;
+      if (terminals === 'closed') writeSettings({});
+      // Resumed: a new writer recorded something, without any click on Orchard.
+      const resumed = await waitEvents(() => events.all.some((e) => e.seq > seqAt && e.at > r0 + 200), 45_000);
+      const after = events.all.filter((e) => e.seq > seqAt);
+      const interrupted = after.filter((e) => e.type === 'run-ended' && /interrupted/.test(e.message ?? '')).length;
+      const rec = { i, kind, how, terminals, hidden, running, merging, loadedMs, resumed: resumed || allDone(), interrupted, resumeMs: Date.now() - r0 };
+      reloads.push(rec);
+      console.log(
+        `reload ${i}: ${kind}${kind === 'events' ? ` +${k}` : ''} via ${how}, terminals ${terminals}${hidden ? ', Orchard view hidden' : ''}; running [${running.join(' ')}] merging [${merging.join(' ')}]; workbench back in ${secs(loadedMs)}; ${rec.resumed ? `resumed in ${secs(rec.resumeMs)}` : 'NOT resumed'}; interrupted runs ${interrupted}`,
+      );
+      if (!rec.resumed) {
+        await page.screenshot({ path: join(shotDir, `e2e-reload-${i}-stuck.png`) }).catch(() => {});
+        break;
+      }
+      if (i === 1) await page.screenshot({ path: join(shotDir, 'e2e-reload-after-1.png') }).catch(() => {});
+    }
+
+    // Let the batch finish on its own.
+    const ended = () => events.all.some((e) => e.type === 'batch-ended' && e.seq > (events.all.findLast((x) => x.type === 'batch-started')?.seq ?? 0));
+    const finished = await (async () => {
+      const end = Date.now() + 240_000;
+      let doneAt = 0;
+      while (Date.now() < end) {
+        events.poll();
+        if (allDone()) {
+          doneAt ||= Date.now();
+          if (ended() || Date.now() - doneAt > 10_000) return true;
+        }
+        await sleep(200);
+      }
+      return false;
+    })();
+    const batchMs = Date.now() - startedAt;
+    await openOrchardView(page).catch(() => {});
+    await page.screenshot({ path: join(shotDir, 'e2e-reload-done.png') }).catch(() => {});
+    console.log(`batch ${finished ? 'finished' : 'did NOT finish'} in ${secs(batchMs)}`);
+    // Closing the window ends the extension host: the writer lease is released.
+    await page.goto('about:blank').catch(() => {});
+    const leaseFile = join(H.stateDir(ws.repo), 'writer.lock');
+    for (let w = 0; w < 100 && existsSync(leaseFile); w++) await sleep(100);
+
+    // ---- checks, from disk ---------------------------------------------------------
+    const ref0 = await refRun;
+    check('the undisturbed headless run of the same graph (the reference) finishes', ref0.code === 0 ? [] : [`orchard run exited ${ref0.code}: ${ref0.out}${ref0.err}`.slice(-1500)]);
+    check(`${opts.reloads} reloads injected, each picked up again without a click`, [
+      ...(reloads.length < opts.reloads ? [`only ${reloads.length} injected (the batch was over or stuck before the others)`] : []),
+      ...reloads.filter((r) => !r.resumed).map((r) => `reload ${r.i} (${r.kind}): Orchard did not resume within 45 s`),
+    ]);
+    check('the batch end is recorded (batch-ended)', ended() ? [] : ['no batch-ended event after the last batch-started']);
+    const state = H.readSnapshot(ws.repo);
+    const notDone = Object.values(state.tickets).filter((t) => t.status !== 'done').map((t) => `${t.id}:${t.status}${t.reason ? ` (${t.reason})` : ''}`);
+    check(`every ticket done (${n})`, notDone);
+    const merged = H.readEvents(ws.repo).filter((e) => e.type === 'ticket-merged');
+    check('each ticket merged exactly once (ticket-merged events)', merged.length === n ? [] : [`${merged.length} ticket-merged events for ${n} tickets`]);
+    check('invariants: seq, no double merge, snapshot == replay of events.jsonl, no lock of an ended run, no orphaned worktree, no index.lock', H.invariantProblems(ws.repo, ws.git));
+    check('no lock left', state.locks.map((l) => `${l.pattern} held by ${l.runId}`));
+    const { lost, redone } = H.ticketLines(ws.git, n);
+    check('no ticket lost on main', lost);
+    const refTree = ref.git('rev-parse', 'main^{tree}');
+    const tree = ws.git('rev-parse', 'main^{tree}');
+    const same = tree === refTree || H.normalizedTree(ws.git, n) === H.normalizedTree(ref.git, n);
+    check("main's tree equals the undisturbed run's", same ? [] : [`tree ${tree} vs reference ${refTree}`]);
+    const wts = ws.git('worktree', 'list', '--porcelain');
+    check('no worktree left but the checkout and Orchard\'s integration/pool worktrees', /^prunable/m.test(wts) ? [wts] : []);
+    const alive = H.livePids(state);
+    for (let w = 0; w < 50 && alive.some(R.pidAlive); w++) await sleep(100);
+    check('no agent or runner left running', alive.filter(R.pidAlive).map((p) => `pid ${p}`));
+    check('the writer lease is released when the window closes', existsSync(leaseFile) ? [`${leaseFile}: ${readFileSync(leaseFile, 'utf8').slice(0, 200)}`] : []);
+
+    // Figures: a reload survived when Orchard picked the batch up again and the whole run ended clean.
+    const clean = checks.every((c) => c.ok);
+    for (const r of reloads) H.count(SCENARIO, r.resumed && clean);
+    const f = H.figures[SCENARIO] ?? { injected: 0, survived: 0, lost: 0 };
+    f.lost += lost.length + notDone.length;
+    const kinds = reloads.map((r) => `${r.kind}/${r.terminals}${r.hidden ? '/hidden' : ''}`).join(', ');
+    H.printFigures(SCENARIO, `${n} tickets, seed ${opts.seed}; ${kinds}; runs interrupted ${reloads.reduce((s, r) => s + r.interrupted, 0)}; redone ${redone.length}; batch ${secs(batchMs)}`);
+  } finally {
+    if (!checks.every((c) => c.ok) && consoleErrors.length) console.log(`--- page console errors (last 10) ---\n${consoleErrors.slice(-10).join('\n')}`);
+    await browser?.close();
+    if (opts.keep) log(`kept ${ws.repo}, ${ref.repo}, host ${host.root}`);
+    await host.stop();
+    if (!opts.keep) {
+      R.cleanupRepos();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+  const passed = checks.filter((c) => c.ok).length;
+  const failed = checks.length - passed;
+  console.log(`reload: ${passed} passed, ${failed} failed (${secs(Date.now() - t0)})`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (c) => process.exit(c),
+  (e) => {
+    console.error(e);
+    console.log('reload: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);
