@@ -60,3 +60,19 @@ it('a worktree whose checkout stopped half-way (HEAD fine, index gone, files mis
   assert.equal(r.git('-C', wt.path, 'status', '--porcelain'), '');
   for (const f of ['a.txt', 'b.txt', 'c.txt']) assert.equal(fs.readFileSync(path.join(wt.path, f), 'utf8'), `${f}\n`);
 });
+
+it("a worktree setup killed with git's HEAD.lock (and the branch's ref lock) left behind: the locks go, HEAD is pointed back, the next attempt starts", async () => {
+  const r = makeRepo();
+  const m = manager(r);
+  const wt = await m.prepareWorktree(ticket, 1);
+  const gitdir = r.git('-C', wt.path, 'rev-parse', '--absolute-git-dir');
+  // What a SIGKILL inside `git worktree add` leaves: a placeholder HEAD and its lock.
+  fs.writeFileSync(path.join(gitdir, 'HEAD'), '0000000000000000000000000000000000000000\n');
+  fs.writeFileSync(path.join(gitdir, 'HEAD.lock'), '');
+  const refLock = path.join(r.repo, '.git', 'refs', 'heads', 'orchard', 'K.lock');
+  fs.writeFileSync(refLock, '');
+  await m.prepareWorktree(ticket, 2);
+  assert.equal(fs.existsSync(path.join(gitdir, 'HEAD.lock')), false);
+  assert.equal(fs.existsSync(refLock), false);
+  assert.equal(r.git('-C', wt.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
+});
