@@ -382,7 +382,9 @@ export class Orchestrator implements Disposable {
           .filter((l) => {
             const run = this.state.runs[l.runId];
             const status = this.state.tickets[l.ticketId]?.status;
-            return !live.has(l.runId) && run?.endedAt !== undefined && !(status && heldUntilMerge.has(status));
+            // A run that succeeded with its ticket still "running" goes to its gates below: it keeps its locks too.
+            const finished = status === 'running' && run?.outcome === 'succeeded';
+            return !live.has(l.runId) && run?.endedAt !== undefined && !(status && heldUntilMerge.has(status)) && !finished;
           })
           .map((l) => l.runId),
       ),
