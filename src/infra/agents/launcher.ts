@@ -21,7 +21,7 @@ import {
   writeFileSync,
   type FSWatcher,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Run, Ticket, Usage } from '../../core/model';
 import type { AgentTicketRequestMessage, TicketRequestAnswer } from '../../core/ports';
@@ -207,6 +207,9 @@ export class AgentLauncher implements AgentPort {
   }
 
   async start(ticket: Ticket, run: Run): Promise<AgentHandle> {
+    // Never in the process's own folder: with no worktree the agent would work (and commit) in
+    // whatever directory Orchard runs from — the user's checkout for the CLI, this repo in tests.
+    if (!run.worktree || !isAbsolute(run.worktree)) throw new Error(`${run.id} has no worktree yet (${JSON.stringify(run.worktree)}); the agent was not started`);
     const profile = this.profileFor(ticket);
     const dir = this.runDir(run.id);
     const files = runFiles(dir);

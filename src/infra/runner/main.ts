@@ -63,6 +63,11 @@ function main(): void {
   } catch {
     /* a run without a token file: spec.env may carry it (older launchers) */
   }
+  if (!spec.cwd) {
+    // An agent without its worktree would run wherever the runner was started.
+    process.stderr.write(`runner: ${spec.runId} has no worktree; not starting the agent\n`);
+    process.exit(2);
+  }
   const startedAt = Date.now();
   const [cmd, ...args] = spec.argv;
   const child = spawn(cmd!, args, {
