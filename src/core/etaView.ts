@@ -17,6 +17,12 @@ export interface LivePrediction {
 
 const OVER = new Set(['done', 'failed', 'cancelled']);
 
+/** Whether the state says a batch assigns work (started, not ended, not paused): a viewer's "live". */
+export function batchRunning(state: Readonly<OrchardState>): boolean {
+  const b = state.batch;
+  return !!b && b.endedAt === undefined && b.pausedAt === undefined;
+}
+
 function toView(end: number, p: LivePrediction): EtaView {
   return p.live ? { end: roundEta(end) } : { after: roundEta(Math.max(0, end - p.prediction.at)) };
 }

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildDashboardView } from '../core/dashboardModel';
 import type { Mode, OrchardState } from '../core/model';
+import { batchRunning } from '../core/etaView';
 import { predict } from '../core/predict';
 import { markdownReport } from '../core/report';
 import { dashboardSnapshotHtml } from '../shared/snapshot';
@@ -18,7 +19,7 @@ export function writeReportFiles(state: Readonly<OrchardState>, now: number, age
   mkdirSync(dirname(markdownPath), { recursive: true });
   writeFileSync(markdownPath, markdownReport(state as OrchardState, now));
   // The snapshot shows the same prediction as the markdown's "Predicted completion" line.
-  const prediction = { prediction: predict(state as OrchardState, now, { agents, mode }), live: !!state.batch && state.batch.endedAt === undefined };
+  const prediction = { prediction: predict(state as OrchardState, now, { agents, mode }), live: batchRunning(state) };
   writeFileSync(html, dashboardSnapshotHtml(buildDashboardView({ state, now, agents, prediction }), { title: 'Orchard — dashboard snapshot' }));
   return { markdown: markdownPath, html };
 }

@@ -5,7 +5,7 @@
 // latest state is reflected, also when work finishes inside the interval), and every
 // REFRESH_MS while work is in flight (running tickets overrun or finish early).
 import * as vscode from 'vscode';
-import { predictionKey, Throttle, type LivePrediction } from '../core/etaView';
+import { batchRunning, predictionKey, Throttle, type LivePrediction } from '../core/etaView';
 import type { Mode, OrchardState } from '../core/model';
 import { predict } from '../core/predict';
 import type { OrchardController } from './controller';
@@ -62,7 +62,7 @@ export class EtaService extends Disposable {
   private live(s: OrchardState): boolean {
     const session = this.controller.current;
     if (session?.role === 'writer') return this.controller.isActive();
-    return !!s.batch && s.batch.endedAt === undefined;
+    return batchRunning(s);
   }
 
   private compute(): void {

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { buildDashboardView } from '../../src/core/dashboardModel';
-import { batchEta, batchEtaLabel, cannotFinishReason, predictionKey, stuckTickets, Throttle, ticketEta, ticketEtaDetail, ticketEtaShort, type LivePrediction, type ThrottleClock } from '../../src/core/etaView';
+import { batchEta, batchEtaLabel, batchRunning, cannotFinishReason, predictionKey, stuckTickets, Throttle, ticketEta, ticketEtaDetail, ticketEtaShort, type LivePrediction, type ThrottleClock } from '../../src/core/etaView';
 import { emptyState, type OrchardState, type Run, type Ticket, type TicketStatus } from '../../src/core/model';
 import { predict } from '../../src/core/predict';
 import { applyPatch, diffViews } from '../../src/shared/dashboardView';
@@ -115,6 +115,15 @@ describe('ETA view model', () => {
     assert.match(ticketEtaDetail(lp, s, 'E', now).join('\n'), /waits on you/);
     assert.doesNotMatch(ticketEtaDetail(lp, s, 'B', now).join('\n'), /Predicted start/, 'B is running: no start to predict');
     assert.match(ticketEtaDetail({ ...lp, live: false }, s, 'D', now).join('\n'), /after the batch starts/);
+  });
+
+  it('a viewer takes the batch as running while it is started, not ended and not paused', () => {
+    const s = state([ticket('A', 'ready')]);
+    assert.equal(batchRunning(s), false);
+    s.batch = { startedAt: T0 };
+    assert.equal(batchRunning(s), true);
+    assert.equal(batchRunning({ ...s, batch: { startedAt: T0, pausedAt: T0 + MIN } }), false);
+    assert.equal(batchRunning({ ...s, batch: { startedAt: T0, endedAt: T0 + MIN } }), false);
   });
 
   it('formats remaining times for people and says "now" for an overdue prediction', () => {
