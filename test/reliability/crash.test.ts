@@ -17,7 +17,6 @@ import {
   killGroup,
   lineCount,
   livePids,
-  normalizedTree,
   printFigures,
   readEvents,
   readSnapshot,
@@ -53,11 +52,14 @@ function doneCount(repo: string): number {
   }
 }
 
-/** Tickets missing on main at the end; doubled lines (redone after an interrupted attempt) are counted. */
+/**
+ * Tickets missing on main at the end, or doubled: an interrupted attempt starts again from
+ * where it began (orchard.afterInterruption: restart), so even the append-only fake agent
+ * writes its line exactly once.
+ */
 function lostTickets(r: TempRepo, n: number): string[] {
-  const { lost, redone: again } = ticketLines(r.git, n);
-  for (const id of again) redone.add(id);
-  return lost;
+  const { lost, redone } = ticketLines(r.git, n);
+  return [...lost, ...redone.map((id) => `${id} (its line more than once on main)`)];
 }
 
 describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lost', { timeout: 60 * 60_000 }, () => {
@@ -71,7 +73,6 @@ describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lo
     assert.equal(run.code, 0, `${run.out}\n${run.err}`);
     assert.equal(doneCount(r.repo), n);
     referenceTree = r.git('rev-parse', 'main^{tree}');
-    referenceRepo = r;
     assert.deepEqual(invariantProblems(r.repo, r.git), []);
     assert.deepEqual(lostTickets(r, n), []);
   });
@@ -129,8 +130,8 @@ describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lo
       const problems = invariantProblems(r.repo, r.git);
       const notDone = Object.values(state.tickets).filter((t) => t.status !== 'done').map((t) => `${t.id}:${t.status}`);
       const lost = lostTickets(r, n);
-      // main's tree equals the reference's up to lines redone by a retry (see lostTickets)
-      const tree = normalizedTree(r.git, n) === normalizedTree(referenceRepo!.git, n) ? referenceTree : r.git('rev-parse', 'main^{tree}');
+      // main's tree is exactly the undisturbed run's
+      const tree = r.git('rev-parse', 'main^{tree}');
       const alive = livePids(state);
       for (let i = 0; i < roundKills.length; i++) count(SCENARIO, problems.length === 0 && notDone.length === 0 && tree === referenceTree);
       figuresLost += lost.length;
@@ -149,13 +150,11 @@ describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lo
       assert.equal(merged.length, n);
     }
     const f = { lost: figuresLost };
-    printFigures(SCENARIO, `${rounds} round(s) of ${n} tickets, seed ${SETTINGS.seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s, lost tickets ${f.lost}, redone after an interrupted attempt ${redone.size}`);
+    printFigures(SCENARIO, `${rounds} round(s) of ${n} tickets, seed ${SETTINGS.seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s, lost or doubled tickets ${f.lost}`);
   });
 });
 
 let figuresLost = 0;
-let referenceRepo: TempRepo | undefined;
-const redone = new Set<string>();
 
 async function waitAlive(pids: number[]): Promise<void> {
   const end = Date.now() + 10_000;

@@ -160,9 +160,8 @@ export function invariantProblems(repo: string, git: (...a: string[]) => string)
 
 /**
  * Each ticket's line in its file on main (the fake agent appends `- T<i>: …` to src/t<i>.txt):
- * `lost` when missing; `redone` when doubled. An attempt interrupted after its agent committed
- * is retried on top of that commit in the same worktree (work is kept, never thrown away), so
- * the append-only fake agent may have written its line twice: redone, not lost.
+ * `lost` when missing; `redone` when written more than once (an agent built on its own
+ * interrupted attempt; the crash test counts it as a failure, see orchard.afterInterruption).
  */
 export function ticketLines(git: (...a: string[]) => string, n: number): { lost: string[]; redone: string[] } {
   const lost: string[] = [];
