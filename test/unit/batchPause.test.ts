@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { replay } from '../../src/core/reduce';
 import { buildDist, cleanupRepos, makeRepo } from './helpers/repo';
+import { readEvents } from '../reliability/helpers';
 import { openWriter, spec } from './helpers/session';
 
 before(() => buildDist());
@@ -48,7 +49,6 @@ describe('batch pause across a restart', () => {
     const snap = w3.s.orchestrator.snapshot;
     await w3.close();
     // The fold of the log gives the same batch.
-    const { readEvents } = await import('../reliability/helpers');
     assert.deepEqual(replay(readEvents(r.repo)).batch, snap.batch);
   });
 });
