@@ -241,4 +241,26 @@ describe('agents', { timeout: 60_000 }, () => {
     assert.notEqual(r.git('rev-parse', 'main'), mainBefore, 'Orchard does not move main back (it might hold the user’s work)');
     await w.close();
   });
+
+  it('an agent that deletes its worktree and its run folder is stopped by signal; the orchestrator does not crash', async () => {
+    const r = makeRepo();
+    // Deletes both, then hangs: the stop request cannot be written, so the stop goes by signal.
+    const script = `const fs = require('fs'); fs.rmSync(process.argv.at(-1), { recursive: true, force: true }); fs.rmSync(process.env.ORCHARD_RUN_DIR, { recursive: true, force: true }); setInterval(() => {}, 1000);`;
+    const w = await open(r.repo, { mode: 'isolation', defaultAgent: 'wreck' }, { wreck: nodeProfile('wreck', script) }, { killGraceMs: 300 });
+    const crashes: unknown[] = [];
+    const onCrash = (e: unknown) => crashes.push(e);
+    process.on('uncaughtException', onCrash);
+    process.on('unhandledRejection', onCrash);
+    try {
+      await w.o.addTickets([spec('W', { prompt: 'wreck it' })]);
+      await w.o.start();
+      await waitFor(() => !!ended(w.events, 'W-r1'), 30_000, 'W-r1 to end');
+      assert.match(ended(w.events, 'W-r1')!.message ?? '', /deleted its worktree/);
+      assert.deepEqual(crashes, [], 'no uncaught exception while stopping');
+    } finally {
+      process.off('uncaughtException', onCrash);
+      process.off('unhandledRejection', onCrash);
+      await w.close();
+    }
+  });
 });

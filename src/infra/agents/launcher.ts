@@ -477,14 +477,19 @@ export class AgentLauncher implements AgentPort {
 
     const stop = async (reason: string): Promise<void> => {
       host.update?.(runId, 'stopping');
-      writeFileSync(files.stop, reason);
+      // The run folder may be gone (deleted with the repository): stopping goes on by signal.
+      try {
+        writeFileSync(files.stop, reason);
+      } catch (e) {
+        log.warn(`${runId}: could not write the stop request (${(e as Error).message}); stopping by signal`);
+      }
       const p = runnerPid ?? readJson<RunnerStatus>(files.status)?.runnerPid;
-      if (p && pidAlive(p)) process.kill(p, 'SIGTERM');
+      if (p && pidAlive(p)) safeKill(p, 'SIGTERM');
       const grace = (this.opts.killGraceMs ?? 5000) + 3000;
       await Promise.race([exited, new Promise((r) => setTimeout(r, grace))]);
       // The runner did not go (it ignored TERM or hangs): kill it and the agent it started.
       const status = readJson<RunnerStatus>(files.status);
-      for (const pid of [status?.agentPid, p]) if (pid && pidAlive(pid) && !existsSync(files.exit)) process.kill(pid, 'SIGKILL');
+      for (const pid of [status?.agentPid, p]) if (pid && pidAlive(pid) && !existsSync(files.exit)) safeKill(pid, 'SIGKILL');
     };
     stopRequested = (reason) => void stop(reason);
 
@@ -521,4 +526,13 @@ function lastLine(text: string): string {
 /** Appends a line to the run's log (headless runs read it back for the profile's signals). */
 export function appendRunLog(runDir: string, line: string): void {
   appendFileSync(runFiles(runDir).log, line.endsWith('\n') ? line : `${line}\n`);
+}
+
+/** A process that ended meanwhile (ESRCH) or is not ours (EPERM) is not an error of the stop. */
+function safeKill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
