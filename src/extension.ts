@@ -28,6 +28,9 @@ export interface OrchardApi {
   activationMs: number;
 }
 
+/** Set by activate: deactivate waits for it (the snapshot written, the writer lease released). */
+let closeSession: (() => Promise<void>) | undefined;
+
 export function activate(context: vscode.ExtensionContext): OrchardApi {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Orchard', { log: true });
@@ -62,9 +65,13 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     vscode.workspace.onDidGrantWorkspaceTrust(open),
   );
   open();
+  closeSession = () => controller.close();
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
   return { controller, terminals, views, eta, statusBar, notifier, activationMs };
 }
 
-export function deactivate(): void {}
+/** A window reload or close: the session is closed before the extension host ends, not left to a stale lease. */
+export function deactivate(): Promise<void> | undefined {
+  return closeSession?.();
+}

@@ -1,5 +1,6 @@
 // Holds the Orchard session of the workspace's repository and tells the views when state
 // changes. Opening is lazy: the first view or command that needs it opens it.
+import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import { escalationQueue, type Escalation } from '../core/escalations';
 import type { OrchardEvent } from '../core/events';
@@ -140,6 +141,7 @@ export class OrchardController implements vscode.Disposable {
         this.subscriptions.push(s.onDidChange(() => this.changed.fire()));
         this.log.info(s.message);
         void vscode.window.showInformationMessage(s.message);
+        this.takeOverWhenWriterGone(s);
       }
       this.changed.fire();
       return s;
@@ -150,11 +152,46 @@ export class OrchardController implements vscode.Disposable {
     }
   }
 
+  /**
+   * A viewer window becomes the writer once the writer is gone. After a window reload the old
+   * window's extension host can still hold the lease for a few seconds while the new one opens;
+   * without this the reloaded window stayed a read-only viewer and the batch stood still.
+   */
+  private takeOverWhenWriterGone(s: Extract<Session, { role: 'follower' }>, everyMs = 2000): void {
+    const timer = setInterval(() => {
+      if (this.session !== s) return clearInterval(timer);
+      const h = s.lease.holder();
+      const gone = !h || (h.hostname === hostname() && !pidAlive(h.pid)) || Date.now() - h.heartbeatAt > 30_000;
+      if (!gone) return;
+      clearInterval(timer);
+      this.log.info(`The window that ran Orchard (${h?.owner ?? 'released its lease'}) is gone; this window takes over.`);
+      s.dispose();
+      this.session = undefined;
+      this.opening = undefined;
+      void this.open();
+    }, everyMs);
+    this.subscriptions.push({ dispose: () => clearInterval(timer) });
+  }
+
+  /** Closes the session: every event on disk, the snapshot written, the writer lease released. */
+  async close(): Promise<void> {
+    await this.session?.close();
+  }
+
   dispose(): void {
     for (const d of this.subscriptions) d.dispose();
     this.session?.dispose();
     this.changed.dispose();
     this.raised.dispose();
     this.committed.dispose();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
