@@ -4,6 +4,7 @@
 //   2. unit         node test/unit/run.mjs            (Node's test runner: `# pass N` / `ℹ pass N`)
 //   3. integration  node test/host/runIntegration.mjs (mocha in code-server's extension host)
 //   4. e2e          node test/host/runE2e.mjs         (packaged .vsix, Chromium + code-server)
+//   5. reload       node --import tsx test/e2e/reload.mjs (window reloads mid-run, checks on disk)
 // Then a table (layer, result, passed, failed, skipped, duration) and a last line exactly
 // `N passed, N failed`. Exit code 1 when anything failed.
 //
@@ -59,6 +60,14 @@ const layers = [
       skipped: lastInt(out, /^e2e: \d+ passed, \d+ failed, (\d+) skipped/gm) ?? 0,
     }),
   },
+  {
+    name: 'reload',
+    cmd: [process.execPath, '--import', 'tsx', 'test/e2e/reload.mjs'],
+    parse: (out) => ({
+      passed: lastInt(out, /^reload: (\d+) passed/gm),
+      failed: lastInt(out, /^reload: \d+ passed, (\d+) failed/gm),
+    }),
+  },
 ];
 
 function runLayer(layer) {
@@ -103,6 +112,8 @@ const listArg = (flag) => {
 };
 const only = listArg('--only');
 const skip = listArg('--skip') ?? new Set();
+// The e2e layer packages dist/orchard.vsix; the reload layer then installs that one.
+if (!skip.has('e2e') && (!only || only.has('e2e'))) layers.find((l) => l.name === 'reload').cmd.push('--no-package');
 
 const rows = [];
 const t0 = Date.now();

@@ -3,10 +3,12 @@
 // window"). The packaged extension in code-server, driven from headless Chromium: a temp git
 // repository with a ticket graph (fake agents), "Orchard: Start", then the window is reloaded
 // at seeded moments — while agents run, right when a merge starts, after a few events — with
-// the agent terminals kept by persistent sessions (their runners are adopted) or closed (their
-// runs are interrupted and retried), and sometimes with the Orchard view hidden. Orchard must
-// pick the batch up again by itself after each reload. The mocha suite cannot do this: it runs
-// inside the extension host that a reload kills, so this drives the browser from outside.
+// the agent terminals kept by persistent sessions (their runners are adopted) or not, sometimes
+// with the Orchard view hidden, and once closed and opened again while another process still
+// holds the writer lease (as the old window's extension host can for a few seconds). Orchard
+// must pick the batch up again by itself after each reload, in rounds of fresh repositories
+// until every reload is injected. The mocha suite cannot do this: it runs inside the extension
+// host that a reload kills, so this drives the browser from outside.
 //
 // Afterwards, from this process, on disk: every ticket done, none merged twice, main's tree
 // equals an undisturbed headless run of the same graph (`orchard run` in a second repo), no
@@ -17,9 +19,10 @@
 // Usage: node --import tsx test/e2e/reload.mjs [--reloads N] [--tickets N] [--seed N]
 //          [--no-package] [--vsix FILE] [--keep] [--verbose]
 // Env:   ORCHARD_RELOADS, ORCHARD_RELOAD_TICKETS, ORCHARD_RELOAD_SEED (the soak sets them).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHost, DEFAULT_SETTINGS, launchBrowser } from '../host/codeServer.mjs';
 import { hostReady, log, repoRoot } from '../host/paths.mjs';
@@ -37,8 +40,8 @@ try {
 
 function parseArgs(argv) {
   const o = {
-    reloads: Number(process.env.ORCHARD_RELOADS ?? 3),
-    tickets: Number(process.env.ORCHARD_RELOAD_TICKETS ?? 10),
+    reloads: Number(process.env.ORCHARD_RELOADS ?? 4),
+    tickets: Number(process.env.ORCHARD_RELOAD_TICKETS ?? 8),
     seed: Number(process.env.ORCHARD_RELOAD_SEED ?? 20261121),
     pack: true,
     vsix: null,
@@ -60,6 +63,7 @@ function parseArgs(argv) {
 }
 
 const SCENARIO = 'reload (VS Code window reload mid-run)';
+const HELD = 'reopen while the lease is held';
 const opts = parseArgs(process.argv.slice(2));
 const t0 = Date.now();
 const rand = H.rng(opts.seed);
@@ -75,7 +79,7 @@ function check(name, problems) {
 /** The ticket graph of the crash test (disjoint files, chains, fan-ins), with agents slow enough to be caught mid-run. */
 function graph(n) {
   const r = H.rng(opts.seed ^ 0x5eed);
-  return H.ticketGraph(n, 7).map((t) => ({ ...t, prompt: `work on ticket ${t.id.slice(1)}\n@sleep ${r.int(2500, 6000)}` }));
+  return H.ticketGraph(n, 7).map((t) => ({ ...t, prompt: `work on ticket ${t.id.slice(1)}\n@sleep ${r.int(2000, 4000)}` }));
 }
 
 /** Reads events.jsonl incrementally; keeps each ticket's status from the ticket-status events. */
@@ -164,7 +168,6 @@ async function main() {
   };
   const ref = setUp('orchard-reload-ref-');
   const refRun = H.cli(ref.repo, ['run', '--quiet']).done;
-  const ws = setUp('orchard-reload-ws-');
 
   const hostSettings = {
     'orchard.defaultAgent': 'fake',
@@ -182,8 +185,16 @@ async function main() {
   const writeSettings = (extra) => writeFileSync(settingsFile, JSON.stringify({ ...DEFAULT_SETTINGS, ...hostSettings, ...extra }, null, 2));
   let browser;
   const consoleErrors = [];
-  const reloads = []; // { kind, how, terminals, hidden, at, running, merging, ms, resumed, adopted, interrupted }
-  const events = eventTail(ws.repo);
+  const reloads = []; // one record per injected reload
+  const kept = [];
+  let lostTotal = 0;
+  let redoneTotal = 0;
+  const batches = [];
+  // The first three reloads cover each kind of moment, one with the agent terminals closed and
+  // one with the Orchard view hidden; later ones (the soak) are drawn at random.
+  const firstKinds = ['running', 'merging', 'events'].sort(() => rand.next() - 0.5);
+  const closedAt = rand.int(1, 3);
+  const hiddenAt = rand.int(1, 3);
   try {
     host.installExtension(vsix);
     await host.start();
@@ -195,134 +206,218 @@ async function main() {
       },
     });
     const page = browser.page;
-    await page.goto(host.url({ folder: ws.repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    await workbenchReady(page);
-    await openOrchardView(page);
-    const startedAt = Date.now();
-    await runCommand(page, 'Orchard: Start');
-    events.poll();
+    let refChecked = false;
 
-    const allDone = () => Object.keys(events.status).length === n && Object.values(events.status).every((s) => s === 'done');
-    /** Polls events until `pred(freshEvents)` is true; false when the batch finished first or time ran out. */
-    async function waitEvents(pred, ms) {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        if (pred(events.poll())) return true;
-        if (allDone()) return false;
-        await sleep(25);
-      }
-      return false;
-    }
-
-    for (let i = 1; i <= opts.reloads; i++) {
-      // A seeded moment.
-      const kind = rand.pick(['running', 'merging', 'events']);
-      const k = rand.int(1, 12);
-      const extraMs = rand.int(0, 1500);
-      const how = kind === 'merging' ? 'page.reload()' : rand.pick(['page.reload()', 'Developer: Reload Window']);
-      const terminals = rand.next() < 0.3 ? 'closed' : 'kept';
-      const hidden = rand.next() < 0.3; // the Explorer, not Orchard, is shown when the window comes back
-      let reached;
-      if (kind === 'running') reached = await waitEvents(() => Object.values(events.status).includes('running'), 60_000).then(async (ok) => (ok && (await sleep(extraMs), !allDone())));
-      else if (kind === 'merging') reached = await waitEvents((fresh) => fresh.some((e) => e.type === 'ticket-status' && e.to === 'merging'), 60_000);
-      else {
-        let seen = 0;
-        reached = await waitEvents((fresh) => (seen += fresh.length) >= k, 60_000);
-      }
-      if (!reached) {
-        console.log(`reload ${i}: the batch ${allDone() ? 'finished' : 'stalled'} before the moment (${kind}); not injected`);
-        break;
-      }
-      if (terminals === 'closed') writeSettings({ 'terminal.integrated.enablePersistentSessions': false });
-      if (hidden) await page.keyboard.press('Control+Shift+E').catch(() => {});
-      const running = Object.entries(events.status).filter(([, s]) => s === 'running').map(([id]) => id);
-      const merging = Object.entries(events.status).filter(([, s]) => s === 'merging').map(([id]) => id);
-      const seqAt = events.all.at(-1)?.seq ?? 0;
-      const r0 = Date.now();
-      if (how === 'page.reload()') await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
-      else await runCommand(page, 'Developer: Reload Window');
+    // Rounds: a fresh repository each, until every reload is injected (a batch can end before).
+    for (let round = 1; reloads.length < opts.reloads && round <= opts.reloads + 1; round++) {
+      const tag = (name) => (round > 1 || opts.reloads > 3 ? `round ${round}: ${name}` : name);
+      const ws = setUp('orchard-reload-ws-');
+      kept.push(ws.repo);
+      const events = eventTail(ws.repo);
+      events.poll();
+      await page.goto(host.url({ folder: ws.repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
       await workbenchReady(page);
-      const loadedMs = Date.now() - r0;
-      if (terminals === 'closed') writeSettings({});
-      // Resumed: a new writer recorded something, without any click on Orchard.
-      const resumed = await waitEvents(() => events.all.some((e) => e.seq > seqAt && e.at > r0 + 200), 45_000);
-      const after = events.all.filter((e) => e.seq > seqAt);
-      const interrupted = after.filter((e) => e.type === 'run-ended' && /interrupted/.test(e.message ?? '')).length;
-      const rec = { i, kind, how, terminals, hidden, running, merging, loadedMs, resumed: resumed || allDone(), interrupted, resumeMs: Date.now() - r0 };
-      reloads.push(rec);
-      console.log(
-        `reload ${i}: ${kind}${kind === 'events' ? ` +${k}` : ''} via ${how}, terminals ${terminals}${hidden ? ', Orchard view hidden' : ''}; running [${running.join(' ')}] merging [${merging.join(' ')}]; workbench back in ${secs(loadedMs)}; ${rec.resumed ? `resumed in ${secs(rec.resumeMs)}` : 'NOT resumed'}; interrupted runs ${interrupted}`,
-      );
-      if (!rec.resumed) {
-        await page.screenshot({ path: join(shotDir, `e2e-reload-${i}-stuck.png`) }).catch(() => {});
-        break;
-      }
-      if (i === 1) await page.screenshot({ path: join(shotDir, 'e2e-reload-after-1.png') }).catch(() => {});
-    }
+      await openOrchardView(page);
+      const startedAt = Date.now();
+      console.log(`round ${round}: workbench open, ${secs(startedAt - t0)} after the start of the test`);
+      await runCommand(page, 'Orchard: Start');
 
-    // Let the batch finish on its own.
-    const ended = () => events.all.some((e) => e.type === 'batch-ended' && e.seq > (events.all.findLast((x) => x.type === 'batch-started')?.seq ?? 0));
-    const finished = await (async () => {
-      const end = Date.now() + 240_000;
-      let doneAt = 0;
-      while (Date.now() < end) {
-        events.poll();
-        if (allDone()) {
-          doneAt ||= Date.now();
-          if (ended() || Date.now() - doneAt > 10_000) return true;
+      const allDone = () => Object.keys(events.status).length === n && Object.values(events.status).every((st) => st === 'done');
+      /** Polls events until `pred(freshEvents)` is true; false when the batch finished first or time ran out. */
+      async function waitEvents(pred, ms) {
+        const end = Date.now() + ms;
+        while (Date.now() < end) {
+          if (pred(events.poll())) return true;
+          if (allDone()) return false;
+          await sleep(25);
         }
-        await sleep(200);
+        return false;
       }
-      return false;
-    })();
-    const batchMs = Date.now() - startedAt;
-    await openOrchardView(page).catch(() => {});
-    await page.screenshot({ path: join(shotDir, 'e2e-reload-done.png') }).catch(() => {});
-    console.log(`batch ${finished ? 'finished' : 'did NOT finish'} in ${secs(batchMs)}`);
-    // Closing the window ends the extension host: the writer lease is released.
-    await page.goto('about:blank').catch(() => {});
-    const leaseFile = join(H.stateDir(ws.repo), 'writer.lock');
-    for (let w = 0; w < 100 && existsSync(leaseFile); w++) await sleep(100);
+      const liveRuns = (all) => {
+        const open = new Set();
+        for (const e of all) if (e.type === 'run-started') open.add(e.run.id);
+        else if (e.type === 'run-ended') open.delete(e.runId);
+        return [...open];
+      };
+      const inRound = [];
+      let heldPlaced = false;
+      /** Every Orchard output channel log of this host so far. */
+      const orchardLog = () => {
+        const r = spawnSync('sh', ['-c', `cat "${host.dirs.userData}"/logs/*/exthost*/orchard-dev.orchard/Orchard.log 2>/dev/null`], { encoding: 'utf8' });
+        return r.stdout ?? '';
+      };
+      while (reloads.length < opts.reloads) {
+        const i = reloads.length + 1;
+        // A seeded moment.
+        const kind = i <= 3 ? firstKinds[i - 1] : rand.pick(['running', 'merging', 'events']);
+        const k = rand.int(1, 12);
+        const extraMs = rand.int(0, 1500);
+        // HELD: the window closes and opens again while another process still holds the writer
+        // lease (as the old window's extension host can for a few seconds after a reload).
+        const how = i === 4 || (i > 4 && rand.next() < 0.2) ? HELD : kind === 'merging' ? 'page.reload()' : rand.pick(['page.reload()', 'Developer: Reload Window']);
+        const terminals = i === closedAt || (i > 3 && rand.next() < 0.3) ? 'closed' : 'kept';
+        const hidden = i === hiddenAt || (i > 3 && rand.next() < 0.3); // the Explorer, not Orchard, is shown when the window comes back
+        // Written before the moment, so the workbench has read it by the time of the reload.
+        writeSettings(terminals === 'closed' ? { 'terminal.integrated.enablePersistentSessions': false } : {});
+        let reached;
+        if (kind === 'running') reached = await waitEvents(() => Object.values(events.status).includes('running'), 60_000).then(async (ok) => ok && (await sleep(extraMs), !allDone()));
+        else if (kind === 'merging') reached = await waitEvents((fresh) => fresh.some((e) => e.type === 'ticket-status' && e.to === 'merging'), 60_000);
+        else {
+          let seen = 0;
+          reached = await waitEvents((fresh) => (seen += fresh.length) >= k, 60_000);
+        }
+        if (!reached) {
+          console.log(`reload ${i}: the batch ${allDone() ? 'finished' : 'stalled'} before the moment (${kind}); next round`);
+          break;
+        }
+        if (hidden) await page.keyboard.press('Control+Shift+E').catch(() => {});
+        const running = Object.entries(events.status).filter(([, st]) => st === 'running').map(([id]) => id);
+        const merging = Object.entries(events.status).filter(([, st]) => st === 'merging').map(([id]) => id);
+        const seqAt = events.all.at(-1)?.seq ?? 0;
+        const live = liveRuns(events.all);
+        const leaseFile = join(H.stateDir(ws.repo), 'writer.lock');
+        const leaseHolder = () => {
+          try {
+            return JSON.parse(readFileSync(leaseFile, 'utf8'));
+          } catch {
+            return undefined;
+          }
+        };
+        const oldPid = leaseHolder()?.pid;
+        let fakePid;
+        const r0 = Date.now();
+        if (how === HELD) {
+          await page.goto('about:blank');
+          // The old window's extension host ends (it may take the reconnection grace time).
+          const holderGone = () => {
+            try {
+              return !R.pidAlive(JSON.parse(readFileSync(leaseFile, 'utf8')).pid);
+            } catch {
+              return true; // no lease file
+            }
+          };
+          for (let w = 0; w < 250 && !holderGone(); w++) await sleep(100);
+          heldPlaced = holderGone();
+          if (heldPlaced) {
+            const holder = spawn('sleep', ['4'], { stdio: 'ignore' });
+            fakePid = holder.pid;
+            const t = Date.now();
+            writeFileSync(leaseFile, JSON.stringify({ pid: holder.pid, hostname: hostname(), startedAt: t, heartbeatAt: t, owner: 'a window still closing (test)', token: randomUUID() }));
+          }
+          await page.goto(host.url({ folder: ws.repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
+        } else if (how === 'page.reload()') await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
+        else await runCommand(page, 'Developer: Reload Window');
+        await workbenchReady(page);
+        const loadedMs = Date.now() - r0;
+        writeSettings({});
+        // Resumed: a new window holds the writer lease and recorded something, without any click on Orchard.
+        const resumed = await waitEvents(() => {
+          const h = leaseHolder();
+          return !!h && h.pid !== oldPid && h.pid !== fakePid && events.all.some((e) => e.seq > seqAt && e.at >= h.startedAt);
+        }, 45_000);
+        const tookOver = how === HELD && heldPlaced ? orchardLog().includes('this window takes over') : undefined;
+        const rec = { i, round, kind, how, tookOver, terminals, hidden, running, merging, live, seqAt, loadedMs, resumed: resumed || allDone(), resumeMs: Date.now() - r0 };
+        reloads.push(rec);
+        inRound.push(rec);
+        console.log(
+          `reload ${i}: ${kind}${kind === 'events' ? ` +${k}` : ''} via ${how}, terminals ${terminals}${hidden ? ', Orchard view hidden' : ''}; running [${running.join(' ')}] merging [${merging.join(' ')}]; workbench back in ${secs(loadedMs)}; ${rec.resumed ? `resumed in ${secs(rec.resumeMs)}` : 'NOT resumed'}`,
+        );
+        if (tookOver === false) console.log(`reload ${i}: the window did not say it took over from the holder`);
+        if (!rec.resumed) {
+          await page.screenshot({ path: join(shotDir, `e2e-reload-${i}-stuck.png`) }).catch(() => {});
+          break;
+        }
+        if (i === 1) await page.screenshot({ path: join(shotDir, 'e2e-reload-after-1.png') }).catch(() => {});
+      }
 
-    // ---- checks, from disk ---------------------------------------------------------
-    const ref0 = await refRun;
-    check('the undisturbed headless run of the same graph (the reference) finishes', ref0.code === 0 ? [] : [`orchard run exited ${ref0.code}: ${ref0.out}${ref0.err}`.slice(-1500)]);
+      // Let the batch finish on its own.
+      const ended = () => events.all.some((e) => e.type === 'batch-ended' && e.seq > (events.all.findLast((x) => x.type === 'batch-started')?.seq ?? 0));
+      const finished = await (async () => {
+        const end = Date.now() + 240_000;
+        let doneAt = 0;
+        while (Date.now() < end) {
+          events.poll();
+          if (allDone()) {
+            doneAt ||= Date.now();
+            if (ended() || Date.now() - doneAt > 10_000) return true;
+          }
+          await sleep(200);
+        }
+        return false;
+      })();
+      const batchMs = Date.now() - startedAt;
+      batches.push(secs(batchMs));
+      await openOrchardView(page).catch(() => {});
+      await page.screenshot({ path: join(shotDir, 'e2e-reload-done.png') }).catch(() => {});
+      console.log(`round ${round}: batch ${finished ? 'finished' : 'did NOT finish'} in ${secs(batchMs)}, ${inRound.length} reloads`);
+      // Closing the window ends the extension host: the writer lease is released.
+      await page.goto('about:blank').catch(() => {});
+      const leaseFile = join(H.stateDir(ws.repo), 'writer.lock');
+      for (let w = 0; w < 100 && existsSync(leaseFile); w++) await sleep(100);
+
+      // ---- checks, from disk -------------------------------------------------------
+      if (!refChecked) {
+        refChecked = true;
+        const ref0 = await refRun;
+        check('the undisturbed headless run of the same graph (the reference) finishes', ref0.code === 0 ? [] : [`orchard run exited ${ref0.code}: ${ref0.out}${ref0.err}`.slice(-1500)]);
+      }
+      check(tag('the batch end is recorded (batch-ended)'), ended() ? [] : ['no batch-ended event after the last batch-started']);
+      const state = H.readSnapshot(ws.repo);
+      const notDone = Object.values(state.tickets).filter((t) => t.status !== 'done').map((t) => `${t.id}:${t.status}${t.reason ? ` (${t.reason})` : ''}`);
+      check(tag(`every ticket done (${n})`), notDone);
+      const history = H.readEvents(ws.repo);
+      const merged = history.filter((e) => e.type === 'ticket-merged');
+      check(tag('each ticket merged exactly once (ticket-merged events)'), merged.length === n ? [] : [`${merged.length} ticket-merged events for ${n} tickets`]);
+      check(tag('invariants: seq, no double merge, snapshot == replay of events.jsonl, no lock of an ended run, no orphaned worktree, no index.lock'), H.invariantProblems(ws.repo, ws.git));
+      check(tag('no lock left'), state.locks.map((l) => `${l.pattern} held by ${l.runId}`));
+      const { lost, redone } = H.ticketLines(ws.git, n);
+      check(tag('no ticket lost on main'), lost);
+      const refTree = ref.git('rev-parse', 'main^{tree}');
+      const tree = ws.git('rev-parse', 'main^{tree}');
+      const same = tree === refTree || H.normalizedTree(ws.git, n) === H.normalizedTree(ref.git, n);
+      check(tag("main's tree equals the undisturbed run's"), same ? [] : [`tree ${tree} vs reference ${refTree}`]);
+      const alive = H.livePids(state);
+      for (let w = 0; w < 50 && alive.some(R.pidAlive); w++) await sleep(100);
+      check(tag('no agent or runner left running'), alive.filter(R.pidAlive).map((p) => `pid ${p}`));
+      check(tag('the writer lease is released when the window closes'), existsSync(leaseFile) ? [`${leaseFile}: ${readFileSync(leaseFile, 'utf8').slice(0, 200)}`] : []);
+
+      // What became of the runs alive at each reload: adopted again (their agent went on) or interrupted and retried.
+      for (const [j, r] of inRound.entries()) {
+        r.adopted = 0;
+        r.interrupted = 0;
+        const nextSeq = inRound[j + 1]?.seqAt ?? Infinity;
+        for (const id of r.live) {
+          const end = history.find((e) => e.type === 'run-ended' && e.runId === id && e.seq > r.seqAt);
+          if (end && end.seq <= nextSeq && end.outcome === 'crashed' && /interrupted/.test(end.message ?? '')) r.interrupted++;
+          else r.adopted++;
+        }
+        console.log(`reload ${r.i}: runs alive ${r.live.length} — went on (adopted, or their exit read by the next window) ${r.adopted}, interrupted and retried ${r.interrupted}`);
+      }
+      lostTotal += lost.length + notDone.length;
+      redoneTotal += redone.length;
+    }
+    const held = reloads.filter((r) => r.tookOver !== undefined);
+    if (held.length) check('a window opened while another process held the writer lease took over once it was gone', held.filter((r) => !r.tookOver || !r.resumed).map((r) => `reload ${r.i}`));
     check(`${opts.reloads} reloads injected, each picked up again without a click`, [
-      ...(reloads.length < opts.reloads ? [`only ${reloads.length} injected (the batch was over or stuck before the others)`] : []),
+      ...(reloads.length < opts.reloads ? [`only ${reloads.length} injected`] : []),
       ...reloads.filter((r) => !r.resumed).map((r) => `reload ${r.i} (${r.kind}): Orchard did not resume within 45 s`),
     ]);
-    check('the batch end is recorded (batch-ended)', ended() ? [] : ['no batch-ended event after the last batch-started']);
-    const state = H.readSnapshot(ws.repo);
-    const notDone = Object.values(state.tickets).filter((t) => t.status !== 'done').map((t) => `${t.id}:${t.status}${t.reason ? ` (${t.reason})` : ''}`);
-    check(`every ticket done (${n})`, notDone);
-    const merged = H.readEvents(ws.repo).filter((e) => e.type === 'ticket-merged');
-    check('each ticket merged exactly once (ticket-merged events)', merged.length === n ? [] : [`${merged.length} ticket-merged events for ${n} tickets`]);
-    check('invariants: seq, no double merge, snapshot == replay of events.jsonl, no lock of an ended run, no orphaned worktree, no index.lock', H.invariantProblems(ws.repo, ws.git));
-    check('no lock left', state.locks.map((l) => `${l.pattern} held by ${l.runId}`));
-    const { lost, redone } = H.ticketLines(ws.git, n);
-    check('no ticket lost on main', lost);
-    const refTree = ref.git('rev-parse', 'main^{tree}');
-    const tree = ws.git('rev-parse', 'main^{tree}');
-    const same = tree === refTree || H.normalizedTree(ws.git, n) === H.normalizedTree(ref.git, n);
-    check("main's tree equals the undisturbed run's", same ? [] : [`tree ${tree} vs reference ${refTree}`]);
-    const wts = ws.git('worktree', 'list', '--porcelain');
-    check('no worktree left but the checkout and Orchard\'s integration/pool worktrees', /^prunable/m.test(wts) ? [wts] : []);
-    const alive = H.livePids(state);
-    for (let w = 0; w < 50 && alive.some(R.pidAlive); w++) await sleep(100);
-    check('no agent or runner left running', alive.filter(R.pidAlive).map((p) => `pid ${p}`));
-    check('the writer lease is released when the window closes', existsSync(leaseFile) ? [`${leaseFile}: ${readFileSync(leaseFile, 'utf8').slice(0, 200)}`] : []);
 
-    // Figures: a reload survived when Orchard picked the batch up again and the whole run ended clean.
+    // Figures: a reload survived when Orchard picked the batch up again and its round ended clean.
     const clean = checks.every((c) => c.ok);
     for (const r of reloads) H.count(SCENARIO, r.resumed && clean);
     const f = H.figures[SCENARIO] ?? { injected: 0, survived: 0, lost: 0 };
-    f.lost += lost.length + notDone.length;
+    f.lost += lostTotal;
     const kinds = reloads.map((r) => `${r.kind}/${r.terminals}${r.hidden ? '/hidden' : ''}`).join(', ');
-    H.printFigures(SCENARIO, `${n} tickets, seed ${opts.seed}; ${kinds}; runs interrupted ${reloads.reduce((s, r) => s + r.interrupted, 0)}; redone ${redone.length}; batch ${secs(batchMs)}`);
+    const rounds = batches.length;
+    H.printFigures(
+      SCENARIO,
+      `${rounds} round(s) of ${n} tickets, seed ${opts.seed}; ${kinds}; runs adopted ${reloads.reduce((a, r) => a + (r.adopted ?? 0), 0)}, interrupted and retried ${reloads.reduce((a, r) => a + (r.interrupted ?? 0), 0)}; redone ${redoneTotal}; batches ${batches.join(', ')}`,
+    );
   } finally {
     if (!checks.every((c) => c.ok) && consoleErrors.length) console.log(`--- page console errors (last 10) ---\n${consoleErrors.slice(-10).join('\n')}`);
     await browser?.close();
-    if (opts.keep) log(`kept ${ws.repo}, ${ref.repo}, host ${host.root}`);
+    if (opts.keep) log(`kept ${kept.join(', ')}, ${ref.repo}, host ${host.root}`);
     await host.stop();
     if (!opts.keep) {
       R.cleanupRepos();

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run test:soak`: the reliability suite (test/reliability/**) with long settings — at least
 // 50 seeded SIGKILLs of the orchestrator on a 30-ticket graph, 1,000 interleaved commands from
-// two writer processes, a 100 MB output flood — then the figures: faults injected, survived, lost.
-// Env overrides: ORCHARD_SOAK_KILLS, ORCHARD_SOAK_TICKETS, ORCHARD_SOAK_COMMANDS, ORCHARD_SOAK_SEED.
+// two writer processes, a 100 MB output flood — then 12 VS Code window reloads mid-run in the real
+// host (test/e2e/reload.mjs) — then the figures: faults injected, survived, lost.
+// Env overrides: ORCHARD_SOAK_KILLS, ORCHARD_SOAK_TICKETS, ORCHARD_SOAK_COMMANDS, ORCHARD_SOAK_SEED,
+// ORCHARD_SOAK_RELOADS (0 skips the reload part).
 // Extra arguments narrow the run to test files whose path contains one of them.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -25,13 +27,26 @@ const env = {
 };
 const t0 = Date.now();
 console.log(`soak: kills ${env.ORCHARD_SOAK_KILLS}, tickets ${env.ORCHARD_SOAK_TICKETS}, commands ${env.ORCHARD_SOAK_COMMANDS}, seed ${env.ORCHARD_SOAK_SEED}`);
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+// No matching test file (e.g. `npm run test:soak reload`): only the reload part runs.
+const child = spawn(process.execPath, files.length ? ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files] : ['-e', ''], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 child.stdout.on('data', (d) => {
   out += d;
   process.stdout.write(d);
 });
 child.on('close', (code) => {
+  const reloads = Number(process.env.ORCHARD_SOAK_RELOADS ?? '12');
+  if (reloads > 0 && (filters.length === 0 || filters.some((x) => 'test/e2e/reload.mjs'.includes(x)))) {
+    const r = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/reload.mjs', '--reloads', String(reloads), '--tickets', '12', '--seed', env.ORCHARD_SOAK_SEED], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    r.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    r.on('close', (rc) => summary(code || rc));
+  } else summary(code);
+});
+
+function summary(code) {
   let injected = 0, survived = 0, lost = 0;
   for (const m of out.matchAll(/^\[reliability\] .*?faults injected (\d+), survived (\d+), lost (\d+)/gm)) {
     injected += Number(m[1]);
@@ -40,4 +55,4 @@ child.on('close', (code) => {
   }
   console.log(`\nsoak: ${((Date.now() - t0) / 60000).toFixed(1)} min; faults injected ${injected}, survived ${survived}, lost ${lost}`);
   process.exit(code ?? 1);
-});
+}
