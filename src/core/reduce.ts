@@ -94,7 +94,10 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       else delete state.startsPaused;
       break;
     case 'batch-started':
-      state.batch = { startedAt: e.at };
+      // Started again before it ended (a restart, a window reload, a resume after pause): the
+      // same batch goes on — its budget and wall time count from its first start.
+      if (state.batch && state.batch.endedAt === undefined) delete state.batch.pausedAt;
+      else state.batch = { startedAt: e.at };
       break;
     case 'batch-ended':
       if (state.batch) state.batch.endedAt = e.at;

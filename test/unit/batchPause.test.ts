@@ -17,6 +17,7 @@ describe('batch pause across a restart', () => {
     const o = w.s.orchestrator;
     await o.addTickets([spec('A', { prompt: 'a\n@sleep 50' })]);
     await o.start();
+    const startedAt = o.snapshot.batch?.startedAt;
     assert.equal(o.snapshot.batch?.pausedAt, undefined);
     await o.pause();
     assert.ok(o.snapshot.batch?.pausedAt, 'pause is in the state');
@@ -32,6 +33,8 @@ describe('batch pause across a restart', () => {
     assert.equal(o2.snapshot.batch?.endedAt, undefined);
     await o2.start();
     assert.equal(o2.snapshot.batch?.pausedAt, undefined, 'a new start clears the pause');
+    // The same batch goes on: its budget and wall time are not reset by a restart or a resume.
+    assert.equal(o2.snapshot.batch?.startedAt, startedAt);
     await o2.whenIdle();
     assert.ok(o2.snapshot.batch?.endedAt, 'the batch ended');
     assert.equal(o2.snapshot.tickets.A?.status, 'done');
@@ -44,6 +47,7 @@ describe('batch pause across a restart', () => {
     const w3 = await openWriter(r.repo);
     await w3.s.orchestrator.addTickets([spec('B', { prompt: 'b\n@sleep 3000' })]);
     await w3.s.orchestrator.start();
+    assert.notEqual(w3.s.orchestrator.snapshot.batch?.startedAt, startedAt, 'after the end, a start is a new batch');
     await w3.s.orchestrator.stopAll();
     assert.ok(w3.s.orchestrator.snapshot.batch?.pausedAt, 'stopAll pauses the batch');
     const snap = w3.s.orchestrator.snapshot;
