@@ -285,6 +285,7 @@ async function main() {
         };
         const oldPid = leaseHolder()?.pid;
         let fakePid;
+        let holder;
         const r0 = Date.now();
         if (how === HELD) {
           await page.goto('about:blank');
@@ -299,7 +300,8 @@ async function main() {
           for (let w = 0; w < 250 && !holderGone(); w++) await sleep(100);
           heldPlaced = holderGone();
           if (heldPlaced) {
-            const holder = spawn('sleep', ['4'], { stdio: 'ignore' });
+            // Holds the lease until the new window has opened as a viewer, then goes away.
+            holder = spawn('sleep', ['60'], { stdio: 'ignore' });
             fakePid = holder.pid;
             const t = Date.now();
             writeFileSync(leaseFile, JSON.stringify({ pid: holder.pid, hostname: hostname(), startedAt: t, heartbeatAt: t, owner: 'a window still closing (test)', token: randomUUID() }));
@@ -310,12 +312,21 @@ async function main() {
         await workbenchReady(page);
         const loadedMs = Date.now() - r0;
         writeSettings({});
+        let viewer = false;
+        if (holder) {
+          for (let w = 0; w < 100 && !(viewer = orchardLog().includes(`already running in pid ${fakePid}`)); w++) await sleep(200);
+          holder.kill('SIGKILL');
+        }
         // Resumed: a new window holds the writer lease and recorded something, without any click on Orchard.
         const resumed = await waitEvents(() => {
           const h = leaseHolder();
           return !!h && h.pid !== oldPid && h.pid !== fakePid && events.all.some((e) => e.seq > seqAt && e.at >= h.startedAt);
         }, 45_000);
-        const tookOver = how === HELD && heldPlaced ? orchardLog().includes('this window takes over') : undefined;
+        let tookOver;
+        if (holder) {
+          for (let w = 0; w < 50 && !(tookOver = viewer && orchardLog().includes('this window takes over')); w++) await sleep(200);
+          if (!viewer) console.log(`reload ${i}: the window never opened as a viewer while the lease was held`);
+        }
         const rec = { i, round, kind, how, tookOver, terminals, hidden, running, merging, live, seqAt, loadedMs, resumed: resumed || allDone(), resumeMs: Date.now() - r0 };
         reloads.push(rec);
         inRound.push(rec);
