@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Run, Ticket } from '../core/model';
 import type { RunDisplayState, RunnerHost } from '../infra/agents/launcher';
+import { terminalName as nameWithMark } from '../shared/terminalName';
 
 const STATE_LOOK: Record<RunDisplayState | 'starting', { mark: string; icon: string; color: string }> = {
   starting: { mark: '…', icon: 'loading~spin', color: 'terminal.ansiBlue' },
@@ -18,7 +19,7 @@ const STATE_LOOK: Record<RunDisplayState | 'starting', { mark: string; icon: str
 
 /** "Orchard ▶ T-12: Add login form" — the ticket and the state, in the terminal tab. */
 export function terminalName(ticket: Pick<Ticket, 'id' | 'title'>, state: RunDisplayState | 'starting'): string {
-  return `Orchard ${STATE_LOOK[state].mark} ${ticket.id}: ${ticket.title}`.slice(0, 80);
+  return nameWithMark(STATE_LOOK[state].mark, ticket);
 }
 
 interface Entry {

@@ -4,11 +4,10 @@
 import * as vscode from 'vscode';
 import type { OrchardController } from './controller';
 import { Disposable } from './lifecycle';
-
-const NAME = /^Orchard: (\S+) — /;
+import { ticketOfTerminalName } from '../shared/terminalName';
 
 export function ticketOfTerminal(t: vscode.Terminal): string | undefined {
-  return NAME.exec(t.name)?.[1];
+  return ticketOfTerminalName(t.name);
 }
 
 export class TerminalWatcher extends Disposable {
