@@ -28,7 +28,7 @@ import type { AgentTicketRequestMessage, TicketRequestAnswer } from '../../core/
 import { readUsage } from '../../core/budget';
 import type { AgentExit, AgentHandle, AgentLockRequest, AgentPort, AgentQuestion, AgentReport, LockAnswer, Logger } from '../../core/ports';
 import { Emitter } from '../../core/emitter';
-import { HEARTBEAT_STALE_MS, runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
+import { HEARTBEAT_STALE_MS, runFiles, takeClaim, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
 import { composePrompt, detectSignals, expandArgv, resolveProfile, type AgentProfile } from './profiles';
 
 /** Starts the runner for a run folder. */
@@ -272,9 +272,25 @@ export class AgentLauncher implements AgentPort {
     const common = { profile, worktree: run.worktree, runId: run.id };
     if (existsSync(files.exit)) return this.watch(dir, common);
     const status = readJson<RunnerStatus>(files.status);
-    if (!status || !pidAlive(status.runnerPid) || Date.now() - status.heartbeatAt > HEARTBEAT_STALE_MS) return undefined;
-    this.opts.log.info(`${run.ticketId}: adopted the running agent again (runner pid ${status.runnerPid})`);
-    return this.watch(dir, { ...common, pid: status.runnerPid });
+    if (!status) {
+      // No runner seen yet. Give the run up, so a runner still starting never starts its agent;
+      // if it has already claimed the run, it is starting: adopt it and wait for its status.
+      if (takeClaim(files.claim)) return undefined;
+      this.opts.log.info(`${run.ticketId}: its runner is starting; adopted`);
+      return this.watch(dir, common);
+    }
+    // A late heartbeat on a loaded machine is not a dead runner; a minute-old one is (a reboot).
+    if (pidAlive(status.runnerPid) && Date.now() - status.heartbeatAt < Math.max(HEARTBEAT_STALE_MS, 60_000)) {
+      this.opts.log.info(`${run.ticketId}: adopted the running agent again (runner pid ${status.runnerPid})`);
+      return this.watch(dir, { ...common, pid: status.runnerPid });
+    }
+    // The runner is dead; an agent it left behind would go on writing in the worktree the
+    // retry uses: stop it (its process group, which the runner led).
+    if (status.agentPid && pidAlive(status.agentPid)) {
+      this.opts.log.warn(`${run.ticketId}: the runner of ${run.id} is gone but its agent (pid ${status.agentPid}) is not; stopping it`);
+      for (const target of [-status.runnerPid, status.agentPid]) safeKill(target, 'SIGKILL');
+    }
+    return undefined;
   }
 
   /** A handle on a runner, by its run folder (also used to re-attach after a reload). */
@@ -429,6 +445,7 @@ export class AgentLauncher implements AgentPort {
       readStatusFile();
     }
 
+    const watchedAt = Date.now();
     const exited = new Promise<AgentExit>((resolve) => {
       let missing = 0;
       const finish = (e: AgentExit): void => {
@@ -466,6 +483,8 @@ export class AgentLauncher implements AgentPort {
         runnerPid ??= status?.runnerPid;
         // The runner is gone without writing its exit: it was killed.
         if (runnerPid && !pidAlive(runnerPid)) missing++;
+        // A runner that claimed the run but never wrote its status within a minute died starting.
+        else if (!runnerPid && Date.now() - watchedAt > 60_000) missing = 3;
         if (missing >= 3 && !existsSync(files.exit)) {
           finish({ exitCode: null, signal: 'runner vanished', problem: 'runner-vanished' });
           return;

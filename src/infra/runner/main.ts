@@ -4,7 +4,7 @@
 // exit code, and exits with it. Stopping the runner stops the agent's whole process tree.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { HEARTBEAT_MS, runFiles, type RunSpec, type RunnerExit, type RunnerStatus } from './protocol';
+import { HEARTBEAT_MS, runFiles, takeClaim, type RunSpec, type RunnerExit, type RunnerStatus } from './protocol';
 
 function writeJson(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -67,6 +67,12 @@ function main(): void {
     // An agent without its worktree would run wherever the runner was started.
     process.stderr.write(`runner: ${spec.runId} has no worktree; not starting the agent\n`);
     process.exit(2);
+  }
+  // Orchard restarted before this runner showed up and gave the run up (it is retried in a new
+  // run): starting the agent now would put two agents in one worktree.
+  if (!takeClaim(files.claim)) {
+    process.stderr.write(`runner: ${spec.runId} was given up by Orchard; not starting the agent\n`);
+    process.exit(3);
   }
   const startedAt = Date.now();
   const [cmd, ...args] = spec.argv;
