@@ -128,3 +128,20 @@ it('a half-written checkout that also holds a user edit of a path in from..to is
   assert.equal(fs.readFileSync(path.join(r.repo, 'f5.txt'), 'utf8'), 'the user typed this\n');
   assert.equal(fs.readFileSync(path.join(r.repo, 'f1.txt'), 'utf8'), 'f1 new\n');
 });
+
+it("a lock left in the user's checkout by a killed git: the merge stops saying which file and what to do; main and the lock untouched", async () => {
+  const r = makeRepo();
+  const w = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
+  const b = await workOn(w, 'B', 'b.txt');
+  const before = r.git('rev-parse', 'main');
+  const lock = path.join(r.repo, '.git', 'index.lock');
+  fs.writeFileSync(lock, '');
+  await assert.rejects(w.merge(ticket('B'), b), (e: Error) => /index\.lock stayed locked/.test(e.message) && /delete .*index\.lock, then choose Merge Now/.test(e.message));
+  assert.equal(r.git('rev-parse', 'main'), before, 'main not moved');
+  assert.ok(fs.existsSync(lock), "Orchard does not delete a lock it cannot prove is its own");
+  // Orchard's own status checks of the checkout never take that lock.
+  fs.rmSync(lock);
+  const res = await w.merge(ticket('B'), b);
+  assert.equal(res.kind, 'merged', JSON.stringify(res));
+  assert.equal(fs.existsSync(lock), false);
+});

@@ -51,6 +51,8 @@ export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
 }
 
 export async function isClean(cwd: string): Promise<boolean> {
-  const out = await git(cwd).raw(['status', '--porcelain', '--untracked-files=normal']);
+  // --no-optional-locks: status would otherwise refresh the index under index.lock, and a kill
+  // at that moment leaves the lock in the user's checkout, blocking every later git command.
+  const out = await git(cwd).raw(['--no-optional-locks', 'status', '--porcelain', '--untracked-files=normal']);
   return out.trim() === '';
 }

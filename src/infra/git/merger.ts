@@ -453,7 +453,7 @@ export class Merger {
     const diff = await run(['diff', '--name-only', '-z', '--no-renames', from, to]);
     if (diff.exitCode !== 0) return false;
     const changed = new Set(diff.stdout.split('\0').filter(Boolean));
-    const status = await run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
+    const status = await run(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
     if (status.exitCode !== 0) return false;
     const dirty = status.stdout.split('\0').filter(Boolean).map((e) => e.slice(3));
     if (dirty.length === 0) return false; // nothing was written: the normal fast-forward follows
@@ -500,12 +500,15 @@ export class Merger {
       // Written before and removed after: if Orchard dies half-way through the fast-forward,
       // the next merge finishes it instead of taking the half-updated checkout for the user's edits.
       writeFileSync(this.ffIntentFile(), JSON.stringify({ checkout: checkout.path, target, from: expected, to: next }));
+      let locked = '';
       for (let i = 0; i < 40; i++) {
         const r = await execa('git', ['merge', '--ff-only', '--quiet', next], { cwd: checkout.path, env: { GIT_REFLOG_ACTION: 'orchard: merge' }, reject: false });
-        if (r.exitCode === 0 || !/index\.lock|cannot lock ref|Unable to create/i.test(String(r.stderr))) break;
+        locked = r.exitCode !== 0 && /index\.lock|cannot lock ref|Unable to create/i.test(String(r.stderr)) ? String(r.stderr) : '';
+        if (!locked) break;
         await new Promise((res) => setTimeout(res, 150));
       }
       rmSync(this.ffIntentFile(), { force: true });
+      const lockFile = locked && (await revParse(checkout.path, 'HEAD')) === expected ? (/'([^']+\.lock)'/.exec(locked)?.[1] ?? join(checkout.path, '.git', 'index.lock')) : undefined;
       if (stashed) {
         // --index: what the user had staged is staged again (a plain pop leaves it all unstaged);
         // where the index cannot be put back as it was, the files still are.
@@ -517,6 +520,11 @@ export class Merger {
         note = stillThere
           ? `your changes did not apply cleanly on the new ${target}; they are kept in stash@{0} (git stash pop to retry)`
           : `your uncommitted changes were stashed and put back`;
+      }
+      if (lockFile) {
+        throw new Error(
+          `${lockFile} stayed locked for 6 s: another git process is working in your checkout of ${target} (or one was killed and left the lock behind). If no git command is running there, delete ${lockFile}, then choose Merge Now.${note ? ` Note: ${note}.` : ''}`,
+        );
       }
     } else {
       await git(this.opts.repo).raw(['update-ref', '-m', 'orchard: merge', `refs/heads/${target}`, next, expected]).catch(() => undefined);
