@@ -145,3 +145,18 @@ it("a lock left in the user's checkout by a killed git: the merge stops saying w
   assert.equal(res.kind, 'merged', JSON.stringify(res));
   assert.equal(fs.existsSync(lock), false);
 });
+
+it('a lock a killed Orchard left in its integration worktree is removed by the next process; the merge goes on', async () => {
+  const r = makeRepo();
+  const w1 = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
+  const a = await workOn(w1, 'A', 'a.txt');
+  assert.equal((await w1.merge(ticket('A'), a)).kind, 'merged');
+  const gitdir = r.git('-C', w1.integrationDir, 'rev-parse', '--absolute-git-dir');
+  fs.writeFileSync(path.join(gitdir, 'index.lock'), '');
+  // The next Orchard process (a new workspace over the same repository).
+  const w2 = new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', log: quietLog() }) as GitWorkspace;
+  const b = await workOn(w2, 'B', 'b.txt');
+  const res = await w2.merge(ticket('B'), b);
+  assert.equal(res.kind, 'merged', JSON.stringify(res));
+  assert.equal(r.git('show', 'main:b.txt'), 'B');
+});

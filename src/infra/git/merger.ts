@@ -83,6 +83,15 @@ export class Merger {
         mkdirSync(dirname(this.opts.integrationDir), { recursive: true });
         await g.raw(['worktree', 'prune']).catch(() => undefined);
         await g.raw(['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
+      } else if (!this.readHold()) {
+        // First use by this process, which holds the writer lease: nobody else runs git in the
+        // integration worktree, so a lock file there was left by a killed Orchard.
+        const gitdir = (await execa('git', ['rev-parse', '--absolute-git-dir'], { cwd: this.opts.integrationDir, reject: false })).stdout.trim();
+        for (const lock of gitdir ? ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock'] : []) {
+          if (!existsSync(join(gitdir, lock))) continue;
+          this.opts.log.warn(`removing a stale ${lock} in the integration worktree (left by an interrupted Orchard)`);
+          rmSync(join(gitdir, lock), { force: true });
+        }
       }
       this.integrationReady = true;
     }
