@@ -76,3 +76,19 @@ it("a worktree setup killed with git's HEAD.lock (and the branch's ref lock) lef
   assert.equal(fs.existsSync(refLock), false);
   assert.equal(r.git('-C', wt.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
 });
+
+it("a git worktree add of the ticket's folder left running by a killed Orchard is waited for before the folder is prepared again", async () => {
+  const r = makeRepo();
+  const m = manager(r);
+  const wtPath = path.join(r.root, 'repo.orchard', 'worktrees', 'K');
+  // Stands in for the orphaned `git worktree add … <path> …` (its argv is what Orchard looks for).
+  const { spawn } = await import('node:child_process');
+  const stray = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)', 'worktree', 'add', wtPath, 'x'], { stdio: 'ignore' });
+  let strayExited = false;
+  stray.on('exit', () => (strayExited = true));
+  await new Promise((res) => setTimeout(res, 100));
+  assert.equal(strayExited, false);
+  const wt = await m.prepareWorktree(ticket, 1);
+  assert.equal(strayExited, true, 'prepared only after the stray worktree add ended');
+  assert.equal(wt.path, wtPath);
+});

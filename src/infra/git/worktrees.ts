@@ -265,6 +265,26 @@ export class WorktreeManager {
    * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
    */
   /**
+   * A `git worktree add` of this folder still running: an Orchard killed on its own (its
+   * process group spared) leaves it going, with its `git reset --hard` child writing the
+   * files and the index. Preparing the folder at the same time raced it (a retry's agent
+   * once committed a file as deleted that the checkout had not written yet). Wait for it,
+   * up to a minute; on systems without `ps` there is nothing to wait for.
+   */
+  private async waitForStrayWorktreeAdd(path: string): Promise<void> {
+    const end = Date.now() + 60_000;
+    let told = false;
+    while (Date.now() < end) {
+      const ps = await new Promise<string>((resolve) => execFile('ps', ['-eo', 'pid=,args='], { maxBuffer: 16 * 1024 * 1024 }, (err, out) => resolve(err ? '' : String(out))));
+      const stray = ps.split('\n').find((l) => l.includes(' worktree add ') && (l.endsWith(` ${path}`) || l.includes(` ${path} `)));
+      if (!stray) return;
+      if (!told) this.opts.log.warn(`${path}: waiting for a git worktree add left running by an earlier Orchard (${stray.trim().split(/\s+/)[0]})`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
    * No run uses this worktree now (live runs are adopted, never prepared again), so a lock file
    * left by a killed git process (index.lock, HEAD.lock, the branch's ref lock) is stale.
    */
@@ -305,6 +325,7 @@ export class WorktreeManager {
     const branch = this.branchOf(ticket.id);
     const path = this.worktreePath(ticket.id);
     const repo = this.opts.repo;
+    await this.waitForStrayWorktreeAdd(path);
     const base = await this.targetTip();
     const branchTip = await rev(repo, `refs/heads/${branch}`);
     if (existsSync(join(path, '.git'))) {
