@@ -92,3 +92,20 @@ it("a git worktree add of the ticket's folder left running by a killed Orchard i
   assert.equal(strayExited, true, 'prepared only after the stray worktree add ended');
   assert.equal(wt.path, wtPath);
 });
+
+it("a worktree add killed at its start (an empty .git file, the branch's ref lock left): the folder is set aside, not deleted, and the worktree made again", async () => {
+  const r = makeRepo();
+  const m = manager(r);
+  const wtPath = path.join(r.root, 'repo.orchard', 'worktrees', 'K');
+  fs.mkdirSync(wtPath, { recursive: true });
+  fs.writeFileSync(path.join(wtPath, '.git'), '');
+  fs.writeFileSync(path.join(wtPath, 'half-written.txt'), 'x');
+  fs.mkdirSync(path.join(r.repo, '.git', 'refs', 'heads', 'orchard'), { recursive: true });
+  fs.writeFileSync(path.join(r.repo, '.git', 'refs', 'heads', 'orchard', 'K.lock'), '');
+  const wt = await m.prepareWorktree(ticket, 2);
+  assert.equal(r.git('-C', wt.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
+  assert.equal(r.git('-C', wt.path, 'status', '--porcelain'), '');
+  const aside = fs.readdirSync(path.dirname(wtPath)).filter((n) => n.startsWith('K.interrupted-'));
+  assert.equal(aside.length, 1, 'the broken folder is kept aside');
+  assert.equal(fs.readFileSync(path.join(path.dirname(wtPath), aside[0]!, 'half-written.txt'), 'utf8'), 'x');
+});

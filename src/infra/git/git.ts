@@ -39,7 +39,19 @@ export interface WorktreeEntry {
 }
 
 export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
-  const out = await git(cwd).raw(['worktree', 'list', '--porcelain']);
+  // A worktree being added at this moment (another ticket's, in this process) has its
+  // folder under .git/worktrees/ before its commondir and gitdir files: git refuses the
+  // whole listing for that instant ("failed to read .git/worktrees/T18/commondir"). Retry.
+  let out = '';
+  for (let i = 0; ; i++) {
+    try {
+      out = await git(cwd).raw(['worktree', 'list', '--porcelain']);
+      break;
+    } catch (e) {
+      if (i >= 20 || !/worktrees\/[^ ]*\/(commondir|gitdir)|invalid gitfile/i.test((e as Error).message)) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   const entries: WorktreeEntry[] = [];
   let cur: WorktreeEntry | undefined;
   for (const line of out.split('\n')) {

@@ -5,7 +5,7 @@
 // checks that an agent did not harm the user's branches, and cleanup that never deletes
 // unmerged commits. Uncommitted agent work is committed, never dropped.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, copyFileSync, appendFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, appendFileSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -265,6 +265,30 @@ export class WorktreeManager {
    * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
    */
   /**
+   * A `git worktree add` killed at its very start leaves a folder whose .git file is empty or
+   * cut short: git refuses every command there. Nothing of an agent's can be in it (the agent
+   * starts only once the worktree is ready), but it is moved aside, not deleted.
+   */
+  private setAsideBrokenWorktree(path: string): void {
+    const dotGit = join(path, '.git');
+    let text: string;
+    try {
+      if (!lstatSync(dotGit).isFile()) return;
+      text = readFileSync(dotGit, 'utf8');
+    } catch {
+      return;
+    }
+    if (/^gitdir: \S/.test(text)) return;
+    const aside = `${path}.interrupted-${Date.now()}`;
+    renameSync(path, aside);
+    this.opts.log.warn(`${path}: its .git file was cut short (an interrupted worktree setup); moved it to ${aside} and setting the worktree up again`);
+  }
+
+  private commonDir(): string {
+    return this.opts.commonDir ?? join(this.opts.repo, '.git');
+  }
+
+  /**
    * A `git worktree add` of this folder still running: an Orchard killed on its own (its
    * process group spared) leaves it going, with its `git reset --hard` child writing the
    * files and the index. Preparing the folder at the same time raced it (a retry's agent
@@ -328,6 +352,7 @@ export class WorktreeManager {
     await this.waitForStrayWorktreeAdd(path);
     const base = await this.targetTip();
     const branchTip = await rev(repo, `refs/heads/${branch}`);
+    this.setAsideBrokenWorktree(path);
     if (existsSync(join(path, '.git'))) {
       await this.repairHead(path, branch, base);
       // A retry continues in the same worktree, on the same branch, keeping earlier work.
@@ -354,6 +379,12 @@ export class WorktreeManager {
       pooled = true;
       checkoutMs = Date.now() - t0;
     } else {
+      // A ref lock left by a killed `git branch` (worktree add's first step) would fail the add.
+      const refLock = join(this.commonDir(), 'refs', 'heads', `${branch}.lock`);
+      if (existsSync(refLock)) {
+        this.opts.log.warn(`${refLock}: removing a stale ref lock left by an interrupted worktree setup`);
+        rmSync(refLock, { force: true });
+      }
       const args = branchTip ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch] : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
       await g(repo, args);
       if (sparse) await this.sparseCheckout(path, ticket.files);
