@@ -8,6 +8,7 @@ import type { OrchardState } from '../core/model';
 import { openSession, type Session } from '../infra/session';
 import { configOverrides, customProfiles } from './settings';
 import type { TerminalRunnerHost } from './terminalHost';
+import { isSameProcess } from '../infra/process';
 
 export const UNTRUSTED =
   'Orchard is disabled in Restricted Mode: it starts agent processes and git commands in this repository. Trust the workspace to use it.';
@@ -161,7 +162,7 @@ export class OrchardController implements vscode.Disposable {
     const timer = setInterval(() => {
       if (this.session !== s) return clearInterval(timer);
       const h = s.lease.holder();
-      const gone = !h || (h.hostname === hostname() && !pidAlive(h.pid)) || Date.now() - h.heartbeatAt > 30_000;
+      const gone = !h || (h.hostname === hostname() && !isSameProcess(h.pid, h.pidStart)) || Date.now() - h.heartbeatAt > 30_000;
       if (!gone) return;
       clearInterval(timer);
       this.log.info(`The window that ran Orchard (${h?.owner ?? 'released its lease'}) is gone; this window takes over.`);
@@ -187,11 +188,4 @@ export class OrchardController implements vscode.Disposable {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+

@@ -130,6 +130,22 @@ describe('WriterLease', () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, 'orchard')), ['writer.lock'], 'no temp or takeover files left');
   });
 
+  it('a lease whose pid now belongs to another process (pid reuse: its start time differs) is stale; the same process is not', { skip: !fs.existsSync('/proc/self/stat') }, () => {
+    const dir = tmp();
+    // A live process stands in for "whoever has the dead holder's pid now".
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+    try {
+      const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now(), pidStart: start });
+      assert.equal(lease(dir, 'orchard CLI').acquire().role, 'follower', 'the live holder keeps it');
+      writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now(), pidStart: `${start}0` });
+      assert.equal(lease(dir, 'orchard CLI').acquire().role, 'writer', 'a reused pid does not keep the lease');
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
   it('takes over a lease whose heartbeat is too old, but not a fresh one from another host', () => {
     const dir = tmp();
     writeLock(dir, { pid: 999_999, hostname: 'elsewhere', heartbeatAt: Date.now() });

@@ -30,6 +30,7 @@ import type { AgentExit, AgentHandle, AgentLockRequest, AgentPort, AgentQuestion
 import { Emitter } from '../../core/emitter';
 import { HEARTBEAT_STALE_MS, runFiles, takeClaim, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
 import { composePrompt, detectSignals, expandArgv, resolveProfile, type AgentProfile } from './profiles';
+import { isSameProcess, pidAlive } from '../process';
 
 /** Starts the runner for a run folder. */
 export interface RunnerHost {
@@ -120,15 +121,7 @@ function fileSize(path: string): number {
   }
 }
 
-export function pidAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive } from '../process';
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -279,8 +272,11 @@ export class AgentLauncher implements AgentPort {
       this.opts.log.info(`${run.ticketId}: its runner is starting; adopted`);
       return this.watch(dir, common);
     }
-    // A late heartbeat on a loaded machine is not a dead runner; a minute-old one is (a reboot).
-    if (pidAlive(status.runnerPid) && Date.now() - status.heartbeatAt < Math.max(HEARTBEAT_STALE_MS, 60_000)) {
+    // A late heartbeat on a loaded machine is not a dead runner when the pid is provably the
+    // same process (its start time); without that proof only a fresh heartbeat counts.
+    const age = Date.now() - status.heartbeatAt;
+    const proven = !!status.startToken && isSameProcess(status.runnerPid, status.startToken);
+    if ((proven && age < 60_000) || (!status.startToken && isSameProcess(status.runnerPid) && age < HEARTBEAT_STALE_MS)) {
       this.opts.log.info(`${run.ticketId}: adopted the running agent again (runner pid ${status.runnerPid})`);
       return this.watch(dir, { ...common, pid: status.runnerPid });
     }
@@ -481,8 +477,8 @@ export class AgentLauncher implements AgentPort {
         }
         const status = readJson<RunnerStatus>(files.status);
         runnerPid ??= status?.runnerPid;
-        // The runner is gone without writing its exit: it was killed.
-        if (runnerPid && !pidAlive(runnerPid)) missing++;
+        // The runner is gone without writing its exit: it was killed (a reused pid is not it).
+        if (runnerPid && !isSameProcess(runnerPid, status?.runnerPid === runnerPid ? status.startToken : undefined)) missing++;
         // A runner that claimed the run but never wrote its status within a minute died starting.
         else if (!runnerPid && Date.now() - watchedAt > 60_000) missing = 3;
         if (missing >= 3 && !existsSync(files.exit)) {

@@ -5,6 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { HEARTBEAT_MS, runFiles, takeClaim, type RunSpec, type RunnerExit, type RunnerStatus } from './protocol';
+import { processStartToken } from '../process';
 
 function writeJson(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -82,7 +83,8 @@ function main(): void {
     stdio: 'inherit',
     shell: false,
   });
-  const status: RunnerStatus = { runnerPid: process.pid, agentPid: child.pid, startedAt, heartbeatAt: startedAt };
+  const startToken = processStartToken(process.pid);
+  const status: RunnerStatus = { runnerPid: process.pid, ...(startToken && { startToken }), agentPid: child.pid, startedAt, heartbeatAt: startedAt };
   writeJson(files.status, status);
   const beat = setInterval(() => {
     // The run folder is gone (repository deleted, temp folder cleaned): nobody will read this run.

@@ -16,6 +16,8 @@ export interface RunSpec {
 
 export interface RunnerStatus {
   runnerPid: number;
+  /** The runner's start time (Linux, /proc): tells it from a later process with the same pid. */
+  startToken?: string;
   agentPid?: number;
   startedAt: number;
   heartbeatAt: number;

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Emitter, type Disposable, type Event } from '../../core/emitter';
+import { isSameProcess, processStartToken } from '../process';
 
 export const LEASE_FILE = 'writer.lock';
 
@@ -26,6 +27,8 @@ export interface LeaseHolder {
   owner: string;
   /** Unique per acquisition (distinguishes two leases in one process, or a reused pid). */
   token: string;
+  /** The holder process's start time (Linux): a reused pid is not the holder. */
+  pidStart?: string;
 }
 
 export type LeaseResult = { role: 'writer'; holder: LeaseHolder } | { role: 'follower'; holder: LeaseHolder; message: string };
@@ -72,7 +75,8 @@ export class WriterLease implements Disposable {
     fs.mkdirSync(this.dir, { recursive: true });
     for (let attempt = 0; attempt < 5; attempt++) {
       const t = this.now();
-      const me: LeaseHolder = { pid: process.pid, hostname: os.hostname(), startedAt: t, heartbeatAt: t, owner: this.owner, token: crypto.randomUUID() };
+      const pidStart = processStartToken(process.pid);
+      const me: LeaseHolder = { pid: process.pid, hostname: os.hostname(), startedAt: t, heartbeatAt: t, owner: this.owner, token: crypto.randomUUID(), ...(pidStart && { pidStart }) };
       if (this.tryCreate(me)) return this.won(me);
       const current = readLease(this.file);
       if (current === 'missing') continue; // released meanwhile: try again
@@ -135,7 +139,7 @@ export class WriterLease implements Disposable {
   }
 
   isStale(h: LeaseHolder): boolean {
-    if (h.hostname === os.hostname() && !pidAlive(h.pid)) return true;
+    if (h.hostname === os.hostname() && !isSameProcess(h.pid, h.pidStart)) return true;
     return this.now() - h.heartbeatAt > this.staleMs;
   }
 
@@ -262,7 +266,15 @@ export function readLease(file: string): LeaseHolder | 'missing' | 'unreadable' 
   try {
     const v = JSON.parse(text) as Partial<LeaseHolder>;
     if (v && typeof v.pid === 'number' && typeof v.heartbeatAt === 'number' && typeof v.token === 'string') {
-      return { pid: v.pid, hostname: String(v.hostname ?? ''), startedAt: Number(v.startedAt ?? v.heartbeatAt), heartbeatAt: v.heartbeatAt, owner: String(v.owner ?? 'unknown'), token: v.token };
+      return {
+        pid: v.pid,
+        hostname: String(v.hostname ?? ''),
+        startedAt: Number(v.startedAt ?? v.heartbeatAt),
+        heartbeatAt: v.heartbeatAt,
+        owner: String(v.owner ?? 'unknown'),
+        token: v.token,
+        ...(typeof v.pidStart === 'string' && { pidStart: v.pidStart }),
+      };
     }
   } catch {
     /* fall through */
@@ -270,13 +282,4 @@ export function readLease(file: string): LeaseHolder | 'missing' | 'unreadable' 
   return 'unreadable';
 }
 
-/** process.kill(pid, 0): ESRCH means no such process; EPERM means it exists (another user). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive } from '../process';

@@ -1,0 +1,36 @@
+// Is a process still the one we knew? A pid alone is not enough: this machine's pid_max is
+// 32,768 and git spawns thousands of processes, so a killed Orchard's or runner's pid can
+// belong to someone else seconds later. On Linux a process's start time (field 22 of
+// /proc/<pid>/stat) tells the two apart; elsewhere only the pid is checked.
+import { readFileSync } from 'node:fs';
+
+/** process.kill(pid, 0): ESRCH means no such process; EPERM means it exists (another user). */
+export function pidAlive(pid: number | undefined): boolean {
+  if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The process's start time in clock ticks since boot, as a string; undefined where /proc is not there. */
+export function processStartToken(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses; the fields follow the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid is alive and, where a start token was recorded and can be read, still the same process. */
+export function isSameProcess(pid: number | undefined, startToken?: string): boolean {
+  if (!pidAlive(pid)) return false;
+  if (!startToken) return true;
+  const now = processStartToken(pid!);
+  return now === undefined || now === startToken;
+}
