@@ -109,3 +109,16 @@ it("a worktree add killed at its start (an empty .git file, the branch's ref loc
   assert.equal(aside.length, 1, 'the broken folder is kept aside');
   assert.equal(fs.readFileSync(path.join(path.dirname(wtPath), aside[0]!, 'half-written.txt'), 'utf8'), 'x');
 });
+
+it('a worktree folder left without any .git file (worktree add killed before writing it) is set aside and the worktree made', async () => {
+  const r = makeRepo();
+  const m = manager(r);
+  const wtPath = path.join(r.root, 'repo.orchard', 'worktrees', 'K');
+  fs.mkdirSync(wtPath, { recursive: true });
+  fs.writeFileSync(path.join(wtPath, 'partial.txt'), 'y');
+  const wt = await m.prepareWorktree(ticket, 1);
+  assert.equal(r.git('-C', wt.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
+  const aside = fs.readdirSync(path.dirname(wtPath)).filter((n) => n.startsWith('K.interrupted-'));
+  assert.equal(aside.length, 1);
+  assert.equal(fs.readFileSync(path.join(path.dirname(wtPath), aside[0]!, 'partial.txt'), 'utf8'), 'y');
+});

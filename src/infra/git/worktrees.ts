@@ -265,18 +265,19 @@ export class WorktreeManager {
    * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
    */
   /**
-   * A `git worktree add` killed at its very start leaves a folder whose .git file is empty or
-   * cut short: git refuses every command there. Nothing of an agent's can be in it (the agent
-   * starts only once the worktree is ready), but it is moved aside, not deleted.
+   * A `git worktree add` killed at its very start leaves a folder with no .git file yet, or
+   * one empty or cut short: git refuses every command there. Nothing of an agent's can be in
+   * it (the agent starts only once the worktree is ready), but it is moved aside, not deleted.
    */
   private setAsideBrokenWorktree(path: string): void {
+    if (!existsSync(path)) return;
     const dotGit = join(path, '.git');
-    let text: string;
+    let text = '';
     try {
-      if (!lstatSync(dotGit).isFile()) return;
+      if (lstatSync(dotGit).isDirectory()) return; // a repository of its own: not ours to move
       text = readFileSync(dotGit, 'utf8');
     } catch {
-      return;
+      /* no .git at all */
     }
     if (/^gitdir: \S/.test(text)) return;
     const aside = `${path}.interrupted-${Date.now()}`;
