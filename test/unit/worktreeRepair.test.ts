@@ -122,3 +122,14 @@ it('a worktree folder left without any .git file (worktree add killed before wri
   assert.equal(aside.length, 1);
   assert.equal(fs.readFileSync(path.join(path.dirname(wtPath), aside[0]!, 'partial.txt'), 'utf8'), 'y');
 });
+
+it('a worktree whose .git file points at a registration that is gone (worktree add killed half-way, then pruned) is set aside and made again', async () => {
+  const r = makeRepo();
+  const m = manager(r);
+  const wt = await m.prepareWorktree(ticket, 1);
+  const gitdir = r.git('-C', wt.path, 'rev-parse', '--absolute-git-dir');
+  fs.rmSync(gitdir, { recursive: true, force: true });
+  const again = await m.prepareWorktree(ticket, 2);
+  assert.equal(r.git('-C', again.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
+  assert.equal(fs.readdirSync(path.dirname(wt.path)).filter((n) => n.startsWith('K.interrupted-')).length, 1);
+});

@@ -6,7 +6,7 @@
 // unmerged commits. Uncommitted agent work is committed, never dropped.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, appendFileSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
@@ -279,7 +279,10 @@ export class WorktreeManager {
     } catch {
       /* no .git at all */
     }
-    if (/^gitdir: \S/.test(text)) return;
+    const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
+    // Its registration under .git/worktrees/ must be whole too (a kill between the two, or a
+    // later prune of the half-made entry, leaves the .git file pointing at nothing).
+    if (gitdir && ['HEAD', 'commondir'].every((f) => existsSync(join(isAbsolute(gitdir) ? gitdir : join(path, gitdir), f)))) return;
     const aside = `${path}.interrupted-${Date.now()}`;
     renameSync(path, aside);
     this.opts.log.warn(`${path}: its .git file was cut short (an interrupted worktree setup); moved it to ${aside} and setting the worktree up again`);
