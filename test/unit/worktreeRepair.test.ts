@@ -81,7 +81,9 @@ it("a git worktree add of the ticket's folder left running by a killed Orchard i
   const r = makeRepo();
   const m = manager(r);
   const wtPath = path.join(r.root, 'repo.orchard', 'worktrees', 'K');
-  // Stands in for the orphaned `git worktree add … <path> …` (its argv is what Orchard looks for).
+  // Its first step, `git branch`, had run; the rest of it stands in below as a process whose argv
+  // is what Orchard looks for: `… worktree add <path> …`.
+  r.git('branch', 'orchard/K');
   const { spawn } = await import('node:child_process');
   const stray = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)', 'worktree', 'add', wtPath, 'x'], { stdio: 'ignore' });
   let strayExited = false;

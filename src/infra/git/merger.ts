@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import type { MergeStrategy, Run, Ticket } from '../../core/model';
 import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
 import { git, isClean, listWorktrees, ORCHARD_IDENTITY, revParse } from './git';
+import { removeStaleLocks, worktreeLocks } from './worktrees';
 
 export interface MergerOptions {
   repo: string;
@@ -87,11 +88,7 @@ export class Merger {
         // First use by this process, which holds the writer lease: nobody else runs git in the
         // integration worktree, so a lock file there was left by a killed Orchard.
         const gitdir = (await execa('git', ['rev-parse', '--absolute-git-dir'], { cwd: this.opts.integrationDir, reject: false })).stdout.trim();
-        for (const lock of gitdir ? ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock'] : []) {
-          if (!existsSync(join(gitdir, lock))) continue;
-          this.opts.log.warn(`removing a stale ${lock} in the integration worktree (left by an interrupted Orchard)`);
-          rmSync(join(gitdir, lock), { force: true });
-        }
+        if (gitdir) removeStaleLocks(worktreeLocks(gitdir), this.opts.integrationDir, this.opts.log);
       }
       this.integrationReady = true;
     }
@@ -443,7 +440,8 @@ export class Merger {
     if ((await revParse(checkout, 'HEAD')) !== intent.from) return;
     const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
     const gitdir = (await run(['rev-parse', '--absolute-git-dir'])).stdout.trim();
-    for (const lock of ['HEAD.lock', 'index.lock', `refs/heads/${target}.lock`]) rmSync(join(gitdir, lock), { force: true });
+    const common = (await run(['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
+    if (gitdir) removeStaleLocks([...worktreeLocks(gitdir), ...(common ? [join(common, 'refs', 'heads', `${target}.lock`)] : [])], checkout, this.opts.log);
     if (!(await this.onlyHalfWritten(checkout, intent.from, intent.to))) return;
     const moved = await run(['update-ref', '-m', 'orchard: merge (finishing an interrupted fast-forward)', `refs/heads/${target}`, intent.to, intent.from]);
     if (moved.exitCode !== 0 || (await revParse(checkout, 'HEAD')) !== intent.to) return;

@@ -257,14 +257,6 @@ export class WorktreeManager {
   }
 
   /**
-   * A `git worktree add` killed half-way (Orchard's process died) leaves HEAD at a placeholder
-   * object, or HEAD right but the checkout unfinished. Point HEAD back at the ticket's branch if
-   * needed, and bring back tracked files missing from the working tree: otherwise the next agent
-   * (or Orchard's own commit of leftover work) would commit their deletion and the merge would
-   * delete other tickets' files from the target. Files that are there stay as they are; an
-   * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
-   */
-  /**
    * A `git worktree add` killed at its very start leaves a folder with no .git file yet, or
    * one empty or cut short: git refuses every command there. Nothing of an agent's can be in
    * it (the agent starts only once the worktree is ready), but it is moved aside, not deleted.
@@ -318,16 +310,21 @@ export class WorktreeManager {
    */
   private async clearStaleLocks(path: string, branch: string, gitdir?: string): Promise<void> {
     gitdir ??= (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
-    if (!gitdir) return;
-    const common = (await gitRun(path, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
-    const locks = [join(gitdir, 'index.lock'), join(gitdir, 'HEAD.lock'), join(gitdir, 'ORIG_HEAD.lock'), ...(common ? [join(common, 'refs', 'heads', `${branch}.lock`)] : [])];
-    for (const lock of locks) {
-      if (!existsSync(lock)) continue;
-      this.opts.log.warn(`${path}: removing a stale ${lock.slice(lock.lastIndexOf('/') + 1)} left by an interrupted git command`);
-      rmSync(lock, { force: true });
-    }
+    if (gitdir) removeStaleLocks([...worktreeLocks(gitdir), this.refLock(branch)], path, this.opts.log);
   }
 
+  private refLock(branch: string): string {
+    return join(this.commonDir(), 'refs', 'heads', `${branch}.lock`);
+  }
+
+  /**
+   * A `git worktree add` killed half-way (Orchard's process died) leaves HEAD at a placeholder
+   * object, or HEAD right but the checkout unfinished. Point HEAD back at the ticket's branch if
+   * needed, and bring back tracked files missing from the working tree: otherwise the next agent
+   * (or Orchard's own commit of leftover work) would commit their deletion and the merge would
+   * delete other tickets' files from the target. Files that are there stay as they are; an
+   * earlier attempt's uncommitted work was already committed or saved on a WIP ref.
+   */
   private async repairHead(path: string, branch: string, base: string): Promise<void> {
     const gitdir = (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
     // A merge or rebase in progress was left on purpose (a ticket sent back with its conflict):
@@ -353,9 +350,10 @@ export class WorktreeManager {
     const branch = this.branchOf(ticket.id);
     const path = this.worktreePath(ticket.id);
     const repo = this.opts.repo;
-    await this.waitForStrayWorktreeAdd(path);
     const base = await this.targetTip();
     const branchTip = await rev(repo, `refs/heads/${branch}`);
+    // A first attempt has neither: nothing earlier can still be setting it up.
+    if (branchTip || existsSync(path)) await this.waitForStrayWorktreeAdd(path);
     this.setAsideBrokenWorktree(path);
     if (existsSync(join(path, '.git'))) {
       await this.repairHead(path, branch, base);
@@ -384,11 +382,7 @@ export class WorktreeManager {
       checkoutMs = Date.now() - t0;
     } else {
       // A ref lock left by a killed `git branch` (worktree add's first step) would fail the add.
-      const refLock = join(this.commonDir(), 'refs', 'heads', `${branch}.lock`);
-      if (existsSync(refLock)) {
-        this.opts.log.warn(`${refLock}: removing a stale ref lock left by an interrupted worktree setup`);
-        rmSync(refLock, { force: true });
-      }
+      removeStaleLocks([this.refLock(branch)], repo, this.opts.log);
       const args = branchTip ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch] : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
       await g(repo, args);
       if (sparse) await this.sparseCheckout(path, ticket.files);
@@ -601,9 +595,10 @@ export class WorktreeManager {
     if ((await gitRun(repo, ['merge-base', '--is-ancestor', to, tip])).code !== 0) return undefined; // history rewritten: keep as is
     const message = `orchard: ${run.ticketId} attempt ${run.attempt} interrupted (restarted from ${to.slice(0, 8)})`;
     let ref: string | undefined;
-    if (wt) await this.clearStaleLocks(wt, run.branch);
-    if (wt) ref = await this.saveWip(run, message);
-    else {
+    if (wt) {
+      await this.clearStaleLocks(wt, run.branch);
+      ref = await this.saveWip(run, message);
+    } else {
       ref = `refs/orchard/wip/${run.ticketId}/${run.attempt}`;
       await g(repo, ['update-ref', '-m', message, ref, tip]);
     }
@@ -830,4 +825,21 @@ export function formatStale(items: readonly StaleWorktree[]): string {
   });
   const total = items.reduce((a, i) => a + i.bytes, 0);
   return [...rows, `total ${formatBytes(total)}`].join('\n');
+}
+
+/** Lock files git keeps in a worktree's own git dir while it writes the index or moves HEAD. */
+export function worktreeLocks(gitdir: string): string[] {
+  return ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock'].map((f) => join(gitdir, f));
+}
+
+/**
+ * Removes lock files the caller knows are stale (no git process of its own or anyone's can be
+ * working there: a killed Orchard left them), saying so in the log.
+ */
+export function removeStaleLocks(locks: string[], where: string, log: Logger): void {
+  for (const lock of locks) {
+    if (!existsSync(lock)) continue;
+    log.warn(`${where}: removing a stale ${lock.slice(lock.lastIndexOf('/') + 1)} left by an interrupted git command`);
+    rmSync(lock, { force: true });
+  }
 }
