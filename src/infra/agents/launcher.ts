@@ -30,6 +30,12 @@ import type { AgentExit, AgentHandle, AgentLockRequest, AgentPort, AgentQuestion
 import { Emitter } from '../../core/emitter';
 import { HEARTBEAT_STALE_MS, runFiles, takeClaim, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
 import { composePrompt, detectSignals, expandArgv, resolveProfile, type AgentProfile } from './profiles';
+import { BUILTIN_CLIS, type CliDefinition } from './clis';
+
+/** The built-in CLI a profile is (or extends, by its command), if any. */
+export function cliOf(profile: AgentProfile): CliDefinition | undefined {
+  return BUILTIN_CLIS[profile.name] ?? Object.values(BUILTIN_CLIS).find((c) => c.profile.argv[0] === profile.argv[0]);
+}
 import { isSameProcess, pidAlive } from '../process';
 
 /** Starts the runner for a run folder. */
@@ -80,6 +86,8 @@ export interface LauncherOptions {
   maxLogBytes?: number;
   /** Grace between SIGTERM and SIGKILL of the agent's process tree (default 5 s). */
   killGraceMs?: number;
+  /** The user agreed that the CLIs may treat this repository's worktrees as trusted (clis/types.ts). */
+  trustWorktrees?: boolean;
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -221,27 +229,39 @@ export class AgentLauncher implements AgentPort {
     const token = randomBytes(24).toString('hex');
     writeFileSync(files.token, token, { mode: 0o600 });
     writeFileSync(files.tokenHash, sha256(token));
-    const spec: RunSpec = {
-      runId: run.id,
-      ticketId: ticket.id,
-      argv: expandArgv(template, ticket, run, prompt, model),
-      cwd: run.worktree,
-      killGraceMs: this.opts.killGraceMs,
-      env: {
-        ...this.opts.env,
-        PATH: `${files.bin}:${process.env.PATH ?? ''}`,
-        ORCHARD_RUN_DIR: dir,
-        ORCHARD_RUN_ID: run.id,
-        ORCHARD_TICKET_ID: ticket.id,
-        ORCHARD_ATTEMPT: String(run.attempt),
-        // The model of the ticket's role mapping (core/roles.ts), for profiles and wrappers that take one.
-        ...(model && { ORCHARD_MODEL: model }),
-        ...(ticket.role && { ORCHARD_ROLE: ticket.role }),
-      },
+    const env: Record<string, string> = {
+      ...this.opts.env,
+      PATH: `${files.bin}:${this.opts.env?.PATH ?? process.env.PATH ?? ''}`,
+      // Agents that follow the inherited $PWD (OpenCode) must find their worktree there too.
+      PWD: run.worktree,
+      ORCHARD_RUN_DIR: dir,
+      ORCHARD_RUN_ID: run.id,
+      ORCHARD_TICKET_ID: ticket.id,
+      ORCHARD_ATTEMPT: String(run.attempt),
+      // The model of the ticket's role mapping (core/roles.ts), for profiles and wrappers that take one.
+      ...(model && { ORCHARD_MODEL: model }),
+      ...(ticket.role && { ORCHARD_ROLE: ticket.role }),
     };
+    let argv = expandArgv(template, ticket, run, prompt, model, dir);
+    // The CLI's own preparation (clis/<name>.ts): end-of-turn hooks, permissions, trust.
+    const cli = cliOf(profile);
+    if (cli?.prepare) {
+      const prepared = cli.prepare({
+        worktree: run.worktree,
+        runDir: dir,
+        orchardAgent: wrapper,
+        interactive: this.opts.host.interactive,
+        env: { ...process.env, ...env },
+        trustWorktrees: this.opts.trustWorktrees ?? false,
+        log: (m) => this.opts.log.info(`${ticket.id}: ${m}`),
+      });
+      argv = [argv[0]!, ...(prepared.args ?? []), ...argv.slice(1)];
+      Object.assign(env, prepared.env);
+    }
+    const spec: RunSpec = { runId: run.id, ticketId: ticket.id, argv, cwd: run.worktree, killGraceMs: this.opts.killGraceMs, env, ...(cli?.endSession && { endSession: cli.endSession }) };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2));
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: run.id, ticketId: ticket.id, profile: profile.name, worktree: run.worktree }));
-    if (profile.hooks === 'claude') installClaudeHooks(run.worktree, wrapper);
+    if (profile.hooks === 'claude' && !cli?.prepare) installClaudeHooks(run.worktree, wrapper);
     this.opts.log.info(`${ticket.id}: starting ${profile.name} in ${run.worktree}`);
     const { pid } = await this.opts.host.launch(dir, [process.execPath, join(this.opts.distDir, 'runner.js'), dir], ticket, run);
     return this.watch(dir, { pid, profile, worktree: run.worktree, tokenHash: sha256(token), runId: run.id });

@@ -1,11 +1,14 @@
 // Agent profiles: how to start each agent CLI as an argv template, and how to read what it
 // prints. Placeholders are replaced inside one argv element each ({files} alone expands to
 // one element per path), so ticket text always stays a single argument and never reaches a
-// shell. {model} is the model of the run (its role's, else the profile's): with no model the
+// shell. {runDir} is the run folder (where orchard-agent writes: a sandboxed CLI must be
+// allowed to write there). {model} is the model of the run (its role's, else the profile's): with no model the
 // element is left out, and a flag just before a lone {model} ("--model", "{model}") with it. Flags of the built-in profiles are checked against the CLIs' recorded --help output
 // (test/fixtures/cli-help/<cli>-<version>.txt) by test/unit/profiles.test.ts.
 import type { Run, Ticket } from '../../core/model';
 import { MODEL_NAME_PATTERN } from '../../core/roles';
+import { BUILTIN_CLIS } from './clis';
+import { ANSI, COMMON_RATE_LIMIT_PATTERNS as RATE_LIMITS } from './clis/common';
 
 /** Cost and tokens an agent CLI printed, where it prints them. */
 export interface AgentUsage {
@@ -38,85 +41,10 @@ export interface AgentProfile {
   model?: string;
 }
 
-/** What the agent CLIs print when they hit a rate limit or a usage cap. */
-export const COMMON_RATE_LIMIT_PATTERNS = [
-  'rate[ -]?limit',
-  '\\b429\\b',
-  'usage limit',
-  'quota exceeded',
-  'too many requests',
-  'resource_exhausted',
-];
-const COMMON_NEEDS_INPUT = ['\\(y/n\\)', '\\[y/n\\]', 'do you want to proceed\\?', 'waiting for (your )?input'];
+export { COMMON_RATE_LIMIT_PATTERNS } from './clis/common';
 
-export const BUILTIN_PROFILES: Record<string, AgentProfile> = {
-  // Claude Code 2.1: -p/--print is headless; --output-format json prints one result object
-  // with total_cost_usd and usage. Needs-input and stop come through hooks, not the screen.
-  claude: {
-    name: 'claude',
-    description: 'Claude Code',
-    argv: ['claude', '-p', '{prompt}', '--permission-mode', 'acceptEdits', '--output-format', 'json', '--model', '{model}'],
-    interactiveArgv: ['claude', '--permission-mode', 'acceptEdits', '--model', '{model}', '{prompt}'],
-    rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'claude (ai )?usage limit reached', 'overloaded_error'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'claude needs your permission', 'claude is waiting for your input'],
-    donePatterns: ['"type"\\s*:\\s*"result"'],
-    usage: 'claude-json',
-    hooks: 'claude',
-  },
-  // Codex CLI 0.169: `exec` is headless; --full-auto is gone, --sandbox workspace-write keeps
-  // writes inside the worktree; exec ends with "tokens used <n>".
-  codex: {
-    name: 'codex',
-    description: 'Codex CLI',
-    argv: ['codex', 'exec', '--sandbox', 'workspace-write', '--skip-git-repo-check', '--model', '{model}', '{prompt}'],
-    interactiveArgv: ['codex', '--sandbox', 'workspace-write', '--ask-for-approval', 'on-request', '--model', '{model}', '{prompt}'],
-    rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, "you've hit your usage limit", 'stream disconnected before completion.*rate'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'allow command\\?', 'approval required'],
-    donePatterns: ['^tokens used'],
-    usage: 'codex',
-  },
-  // Aider is a Python package (pip), not on npm: its flags are not checked against a fixture
-  // (--model is in its options reference, aider.chat/docs/config/options.html).
-  aider: {
-    name: 'aider',
-    description: 'Aider',
-    argv: ['aider', '--yes-always', '--no-auto-commits', '--no-pretty', '--model', '{model}', '--message', '{prompt}', '{files}'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, '\\(Y\\)es/\\(N\\)o'],
-    donePatterns: ['^Tokens: .* sent'],
-    usage: 'aider',
-  },
-  // Gemini CLI 0.61: -p/--prompt headless, -i/--prompt-interactive, --yolo auto-accepts.
-  gemini: {
-    name: 'gemini',
-    description: 'Gemini CLI',
-    argv: ['gemini', '--yolo', '--model', '{model}', '-p', '{prompt}', '--output-format', 'json'],
-    interactiveArgv: ['gemini', '--yolo', '--model', '{model}', '-i', '{prompt}'],
-    rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'quota .*exhausted'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'waiting for user confirmation', 'apply this change\\?'],
-    donePatterns: ['"stats"\\s*:'],
-    usage: 'gemini',
-  },
-  // Copilot CLI 1.0: -p/--prompt headless needs --allow-all-tools; --no-ask-user keeps it from waiting.
-  copilot: {
-    name: 'copilot',
-    description: 'GitHub Copilot CLI',
-    argv: ['copilot', '--model', '{model}', '-p', '{prompt}', '--allow-all-tools', '--no-ask-user'],
-    interactiveArgv: ['copilot', '--allow-all-tools', '--model', '{model}', '-i', '{prompt}'],
-    rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'exceeded your copilot'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'do you want to run this command\\?'],
-    donePatterns: ['^total usage est'],
-    usage: 'copilot',
-  },
-  // OpenCode 1.18: `run [message..]` headless, --auto approves; `--prompt` for the TUI.
-  opencode: {
-    name: 'opencode',
-    description: 'OpenCode',
-    argv: ['opencode', 'run', '--auto', '--model', '{model}', '{prompt}'],
-    interactiveArgv: ['opencode', '--model', '{model}', '--prompt', '{prompt}'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'permission required'],
-    usage: 'opencode',
-  },
-};
+/** The built-in profiles, one per CLI definition (clis/<name>.ts). */
+export const BUILTIN_PROFILES: Record<string, AgentProfile> = Object.fromEntries(Object.entries(BUILTIN_CLIS).map(([k, c]) => [k, c.profile]));
 
 export class ProfileError extends Error {
   readonly reason = 'unknown-profile';
@@ -194,7 +122,7 @@ export function modelName(v: unknown, where: string): string {
 }
 
 /** The agent's argv: the template with the ticket, run and model filled in, one element per placeholder. */
-export function expandArgv(template: readonly string[], ticket: Ticket, run: Run, prompt: string, model: string | undefined = run.model): string[] {
+export function expandArgv(template: readonly string[], ticket: Ticket, run: Run, prompt: string, model: string | undefined = run.model, runDir = ''): string[] {
   if (model) modelName(model, `the model of ${run.id}`);
   const out: string[] = [];
   for (const [i, part] of template.entries()) {
@@ -208,7 +136,7 @@ export function expandArgv(template: readonly string[], ticket: Ticket, run: Run
       continue;
     }
     out.push(
-      part.replace(/\{(prompt|ticketId|worktree|branch|files|model)\}/g, (_, key: string) => {
+      part.replace(/\{(prompt|ticketId|worktree|branch|files|model|runDir)\}/g, (_, key: string) => {
         switch (key) {
           case 'prompt':
             return prompt;
@@ -220,6 +148,8 @@ export function expandArgv(template: readonly string[], ticket: Ticket, run: Run
             return run.worktree;
           case 'branch':
             return run.branch;
+          case 'runDir':
+            return runDir;
           default:
             return ticket.files.join(' ');
         }
@@ -243,118 +173,15 @@ export interface OutputSignals {
   usage?: AgentUsage;
 }
 
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
+/** Cost and tokens from an agent's output, in the format its CLI prints them. */
+export function parseUsage(parser: UsageParser | undefined, raw: string): AgentUsage | undefined {
+  if (!parser || parser === 'none') return undefined;
+  const cli = Object.values(BUILTIN_CLIS).find((c) => c.profile.usage === parser);
+  return cli?.parseUsage?.(raw.replace(ANSI, ''));
+}
 
 function anyMatch(patterns: readonly string[] | undefined, text: string): boolean {
   return (patterns ?? []).some((p) => new RegExp(p, 'im').test(text));
-}
-
-const num = (s: string | undefined): number | undefined => {
-  if (s === undefined) return undefined;
-  const n = Number(s.replace(/,/g, ''));
-  return Number.isFinite(n) ? n : undefined;
-};
-
-/** Multiplier suffixes some CLIs print (12.3k tokens). */
-const scaled = (s: string | undefined, suffix: string | undefined): number | undefined => {
-  const n = num(s);
-  if (n === undefined) return undefined;
-  const k = suffix?.toLowerCase();
-  return Math.round(n * (k === 'k' ? 1e3 : k === 'm' ? 1e6 : 1));
-};
-
-function lastJsonObject(text: string, must: string): Record<string, unknown> | undefined {
-  const lines = text.split('\n');
-  // One object per line (stream-json/JSONL) or the whole tail (pretty JSON).
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i]!.trim();
-    if (l.startsWith('{') && l.includes(must)) {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        /* not a whole object */
-      }
-    }
-  }
-  const start = text.lastIndexOf('\n{');
-  for (let s = start; s >= 0; s = text.lastIndexOf('\n{', s - 1)) {
-    try {
-      const o = JSON.parse(text.slice(s)) as Record<string, unknown>;
-      if (JSON.stringify(o).includes(must)) return o;
-    } catch {
-      /* keep looking */
-    }
-    if (s === 0) break;
-  }
-  if (text.trimStart().startsWith('{')) {
-    try {
-      return JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      /* no JSON */
-    }
-  }
-  return undefined;
-}
-
-/** Cost and tokens from an agent's output, in the format its CLI prints them. */
-export function parseUsage(parser: UsageParser | undefined, raw: string): AgentUsage | undefined {
-  const text = raw.replace(ANSI, '');
-  switch (parser) {
-    case 'claude-json': {
-      const o = lastJsonObject(text, 'total_cost_usd');
-      if (!o) return undefined;
-      const u = (o.usage ?? {}) as Record<string, number>;
-      const input = (u.input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
-      const output = u.output_tokens ?? 0;
-      return { costUsd: typeof o.total_cost_usd === 'number' ? o.total_cost_usd : undefined, inputTokens: input, outputTokens: output, tokens: input + output };
-    }
-    case 'codex': {
-      const m = /tokens used[:\s]*\n?\s*([\d,]+)/i.exec(text);
-      return m ? { tokens: num(m[1]) } : undefined;
-    }
-    case 'gemini': {
-      const o = lastJsonObject(text, '"stats"');
-      const models = ((o?.stats as Record<string, unknown> | undefined)?.models ?? {}) as Record<string, { tokens?: { prompt?: number; candidates?: number; total?: number } }>;
-      let input = 0;
-      let output = 0;
-      let total = 0;
-      for (const m of Object.values(models)) {
-        input += m.tokens?.prompt ?? 0;
-        output += m.tokens?.candidates ?? 0;
-        total += m.tokens?.total ?? 0;
-      }
-      return o ? { inputTokens: input, outputTokens: output, tokens: total || input + output } : undefined;
-    }
-    case 'copilot': {
-      // "Total usage est:  1 Premium request" / "claude-sonnet-4.5  12.3k input, 1.2k output, ..."
-      let input = 0;
-      let output = 0;
-      let seen = false;
-      for (const m of text.matchAll(/([\d.,]+)([kKmM]?) input, ([\d.,]+)([kKmM]?) output/g)) {
-        input += scaled(m[1], m[2]) ?? 0;
-        output += scaled(m[3], m[4]) ?? 0;
-        seen = true;
-      }
-      return seen ? { inputTokens: input, outputTokens: output, tokens: input + output } : undefined;
-    }
-    case 'aider': {
-      // "Tokens: 2.3k sent, 512 received. Cost: $0.01 message, $0.03 session."
-      const all = [...text.matchAll(/Tokens: ([\d.,]+)([kKmM]?) sent, ([\d.,]+)([kKmM]?) received\.(?: Cost: \$([\d.]+) message, \$([\d.]+) session)?/g)];
-      const m = all[all.length - 1];
-      if (!m) return undefined;
-      const input = scaled(m[1], m[2]) ?? 0;
-      const output = scaled(m[3], m[4]) ?? 0;
-      return { inputTokens: input, outputTokens: output, tokens: input + output, costUsd: num(m[6]) };
-    }
-    case 'opencode': {
-      const m = /tokens?[:\s]+([\d,.]+)([kKmM]?)/i.exec(text);
-      const c = /cost[:\s]+\$([\d.]+)/i.exec(text);
-      if (!m && !c) return undefined;
-      return { tokens: m ? scaled(m[1], m[2]) : undefined, costUsd: c ? num(c[1]) : undefined };
-    }
-    default:
-      return undefined;
-  }
 }
 
 /** Reads a chunk of an agent's output (log tail or recorded session) for the profile's signals. */
@@ -362,7 +189,7 @@ export function detectSignals(profile: AgentProfile, raw: string): OutputSignals
   const text = raw.replace(ANSI, '');
   return {
     needsInput: anyMatch(profile.needsInputPatterns, text),
-    rateLimited: anyMatch(profile.rateLimitPatterns ?? COMMON_RATE_LIMIT_PATTERNS, text),
+    rateLimited: anyMatch(profile.rateLimitPatterns ?? RATE_LIMITS, text),
     done: anyMatch(profile.donePatterns, text),
     usage: parseUsage(profile.usage, text),
   };

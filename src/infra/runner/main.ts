@@ -69,6 +69,11 @@ function main(): void {
     process.stderr.write(`runner: ${spec.runId} has no worktree; not starting the agent\n`);
     process.exit(2);
   }
+  // An agent works only in its worktree: cwd and PWD both (OpenCode follows $PWD, not its cwd).
+  if (!existsSync(spec.cwd) || (spec.env.PWD !== undefined && spec.env.PWD !== spec.cwd)) {
+    process.stderr.write(`runner: ${spec.runId}: the worktree ${spec.cwd} is missing or PWD (${spec.env.PWD}) is not it; not starting the agent\n`);
+    process.exit(2);
+  }
   // Orchard restarted before this runner showed up and gave the run up (it is retried in a new
   // run): starting the agent now would put two agents in one worktree.
   if (!takeClaim(files.claim)) {
@@ -79,7 +84,7 @@ function main(): void {
   const [cmd, ...args] = spec.argv;
   const child = spawn(cmd!, args, {
     cwd: spec.cwd,
-    env: { ...process.env, ...spec.env, ...(token && { ORCHARD_TOKEN: token }) },
+    env: { ...process.env, ...spec.env, PWD: spec.cwd, ...(token && { ORCHARD_TOKEN: token }) },
     stdio: 'inherit',
     shell: false,
   });
