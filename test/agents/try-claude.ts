@@ -1,0 +1,149 @@
+// Tries the real Claude Code against the scripted server, outside Orchard:
+//   node --import tsx test/agents/try-claude.ts [headless|tmux] [--orchard] [--fault rate-limit|overloaded]
+// A temp git repo, its own HOME/XDG dirs, a stub orchard-agent on PATH that appends its argv
+// (and stdin for `hook`) to a file. Headless prints the CLI's output; tmux prints the screens.
+// --orchard applies clis/claude.ts prepare() (hooks, permissions) as Orchard would.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startScriptServer, type FaultKind } from './scriptServer';
+import { anthropicAdapter } from './protocols/anthropic';
+import { claudeConformance } from './claude.config';
+import { claude } from '../../src/infra/agents/clis/claude';
+
+const BIN = join(process.env.HOME!, '.cache/orchard-agents/_anthropic-ai_claude-code_2.1.197/node_modules/.bin');
+const mode = process.argv[2] ?? 'headless';
+const withOrchard = process.argv.includes('--orchard');
+const faultArg = process.argv.indexOf('--fault');
+const fault = faultArg > 0 ? (process.argv[faultArg + 1] as FaultKind) : undefined;
+
+const waitFor = async (what: string, ok: () => boolean, ms = 60_000) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+};
+
+async function main() {
+  const root = mkdtempSync(join(tmpdir(), 'try-claude-'));
+  const home = join(root, 'home');
+  const repo = join(root, 'repo');
+  const bin = join(root, 'bin');
+  for (const d of [home, repo, bin]) mkdirSync(d, { recursive: true });
+  const calls = join(root, 'orchard-agent.calls');
+  const stub = join(bin, 'orchard-agent');
+  writeFileSync(stub, `#!/bin/sh\nprintf '%s\\n' "$*" >> "${calls}"\ncase "$1" in hook) printf 'stdin: %s\\n' "$(cat)" >> "${calls}";; esac\necho ok\n`);
+  chmodSync(stub, 0o755);
+  const git = (...a: string[]) => execFileSync('git', a, { cwd: repo, stdio: 'pipe' }).toString();
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 't@example.com');
+  git('config', 'user.name', 'T');
+  writeFileSync(join(repo, 'README.md'), '# r\n');
+  git('add', '.');
+  git('commit', '-qm', 'init');
+
+  const server = await startScriptServer({
+    adapter: anthropicAdapter,
+    keepBodies: true,
+    script: { steps: [{ shell: 'orchard-agent progress 40 working' }, { shell: `printf 'hello\\n' > hello.txt && git add hello.txt && git commit -qm "add hello"` }, { text: 'Done.' }] },
+    faults: fault ? [{ kind: fault, times: Number(process.env.FAULT_TIMES ?? 1) }] : [],
+  });
+  const env: Record<string, string> = {
+    PATH: `${bin}:${BIN}:${process.env.PATH}`,
+    TERM: 'xterm-256color',
+    LANG: 'C.UTF-8',
+    PWD: repo,
+    ...claudeConformance.configure(home, server.url),
+  };
+  let extra: string[] = [];
+  if (withOrchard) {
+    const runDir = join(root, 'run');
+    mkdirSync(runDir, { recursive: true });
+    const p = claude.prepare!({ worktree: repo, runDir, orchardAgent: stub, interactive: mode === 'tmux', env, trustWorktrees: true, log: (m) => console.log('[prepare]', m) });
+    extra = p.args ?? [];
+    Object.assign(env, p.env);
+  }
+  const prompt = 'Add hello.txt and commit it.';
+  console.log('root', root, 'server', server.url);
+  try {
+    if (mode === 'headless') {
+      const argv = [...extra, '-p', prompt, '--permission-mode', 'acceptEdits', '--output-format', 'json'];
+      if (!withOrchard) argv.push('--allowedTools', 'Bash(orchard-agent:*)', 'Bash(git:*)', 'Bash(printf:*)');
+      const t0 = Date.now();
+      const child = spawn(join(BIN, 'claude'), argv, { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      console.log(`exit ${code} after ${Date.now() - t0} ms`);
+      console.log(out);
+      writeFileSync(join(root, 'output.txt'), out);
+    } else {
+      const sock = `try-claude-${process.pid}`;
+      const tmux = (...a: string[]) => execFileSync('tmux', ['-L', sock, ...a], { stdio: 'pipe', env }).toString();
+      const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+      const cmd = [join(BIN, 'claude'), ...extra, prompt].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      tmux('new-session', '-d', '-x', '200', '-y', '50', '-c', repo, ...envArgs, cmd);
+      const screens: string[] = [];
+      const snap = (label: string) => {
+        const s = tmux('capture-pane', '-p');
+        screens.push(`=== ${label}\n${s}`);
+        console.log(`=== ${label}\n${s.replace(/\n+$/, '')}`);
+        return s;
+      };
+      try {
+        const end = Date.now() + 90_000;
+        let last = '';
+        while (Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 1000));
+          const s = tmux('capture-pane', '-p');
+          if (s !== last) {
+            last = s;
+            snap(`t+${Math.round((Date.now() - end + 90_000) / 1000)}s`);
+          }
+          const rule = claude.screens?.find((r) => new RegExp(r.pattern, 'i').test(s));
+          if (rule?.keys && process.env.ANSWER !== '0') {
+            console.log(`--> screen "${rule.name}": sending ${JSON.stringify(rule.keys)}`);
+            for (const k of rule.keys) tmux('send-keys', k);
+            continue;
+          }
+          if (existsSync(join(repo, 'hello.txt')) && server.requests.some((r) => r.action?.kind === 'text')) break;
+        }
+        await new Promise((r) => setTimeout(r, 3000));
+        snap('after the turn');
+        if (process.env.EXIT_KEYS !== '0') {
+          for (const k of claude.endSession?.keys ?? []) tmux('send-keys', k);
+          await waitFor('the TUI to exit', () => {
+            try {
+              tmux('has-session');
+              return false;
+            } catch {
+              return true;
+            }
+          }, claude.endSession?.graceMs ?? 5000).then(() => console.log('session ended by endSession keys'), () => snap('still there after endSession keys'));
+        }
+      } finally {
+        writeFileSync(join(root, 'screens.txt'), screens.join('\n'));
+        try {
+          tmux('kill-server');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  } finally {
+    console.log('--- orchard-agent calls');
+    console.log(existsSync(calls) ? readFileSync(calls, 'utf8') : '(none)');
+    console.log('--- git log', git('log', '--oneline'));
+    console.log('--- requests', server.requests.map((r) => `${r.method} ${r.path} ${r.kind}${r.step !== undefined ? ` step ${r.step}` : ''}${r.action ? ` ${r.action.kind}` : ''}`).join('\n'));
+    writeFileSync(join(root, 'requests.json'), JSON.stringify(server.requests, null, 1));
+    await server.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
