@@ -1,34 +1,156 @@
 // Gemini CLI (npm @google/gemini-cli).
-import type { CliDefinition } from './types';
-import { COMMON_NEEDS_INPUT, COMMON_RATE_LIMIT_PATTERNS, lastJsonObject } from './common';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AgentUsage } from '../profiles';
+import type { CliDefinition, PrepareContext, Prepared } from './types';
+import { COMMON_RATE_LIMIT_PATTERNS, lastJsonObject } from './common';
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** JSON with comments, as Gemini CLI reads its settings files (strip-json-comments). */
+function readJsonc(file: string): Record<string, unknown> {
+  const text = readFileSync(file, 'utf8');
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return JSON.parse(text.replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_m, str: string | undefined) => str ?? '')) as Record<string, unknown>;
+  }
+}
+
+const git = (cwd: string, args: string[]): { code: number; out: string } => {
+  try {
+    return { code: 0, out: execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() };
+  } catch (e) {
+    return { code: (e as { status?: number }).status ?? 1, out: '' };
+  }
+};
+
+const OURS = /orchard-agent'? hook /;
+const SETTINGS = '.gemini/settings.json';
+
+/**
+ * Orchard's end-of-turn hooks in the worktree's `.gemini/settings.json` (project settings, read
+ * because the worktree is trusted for the session), merged with what the repository has there.
+ * Gemini CLI has no per-invocation settings file a user can point at: its system-defaults and
+ * system-settings overrides are refused unless root owns the file and every parent folder.
+ * The file never becomes the agent's change: tracked, it is marked skip-worktree in this
+ * worktree's own index; untracked, it is listed in the repository's info/exclude.
+ */
+function prepare(ctx: PrepareContext): Prepared {
+  const file = join(ctx.worktree, SETTINGS);
+  let existing: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      existing = readJsonc(file);
+    } catch (e) {
+      ctx.log(`${SETTINGS} in the worktree is not valid JSON (${(e as Error).message}); Gemini CLI will refuse it too, so Orchard's end-of-turn hooks are not installed`);
+      return { env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } };
+    }
+  }
+  const hooks: Record<string, unknown[]> = {};
+  for (const [event, defs] of Object.entries((existing.hooks as Record<string, unknown[]> | undefined) ?? {})) {
+    // Orchard's hooks from an earlier run in this worktree (another run folder) go.
+    hooks[event] = Array.isArray(defs) ? defs.filter((d) => !OURS.test(JSON.stringify(d))) : defs;
+    if (Array.isArray(hooks[event]) && !hooks[event]!.length) delete hooks[event];
+  }
+  if (ctx.interactive) {
+    const add = (event: string, verb: string) => {
+      hooks[event] = [...(hooks[event] ?? []), { hooks: [{ type: 'command', name: `orchard-${verb}`, command: `${quote(ctx.orchardAgent)} hook ${verb} --stdin`, timeout: 30_000 }] }];
+    };
+    // AfterAgent: once per turn, after the model's final answer; stdin JSON with
+    // `prompt_response` (the answer), `prompt`, `stop_hook_active`, session_id, cwd...
+    add('AfterAgent', 'turn-end');
+    // Notification (notification_type "ToolPermission", `message`): a tool call waits for approval.
+    add('Notification', 'needs-input');
+  }
+  // Headless runs end when the process exits: no hooks (and none left from an interactive run).
+  const tracked = git(ctx.worktree, ['ls-files', '--error-unmatch', '--', SETTINGS]).code === 0;
+  if (!tracked && !Object.keys(hooks).length && !existsSync(file)) return { env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } };
+  const next = { ...existing, hooks };
+  if (!Object.keys(hooks).length) delete (next as Record<string, unknown>).hooks;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(next, null, 2) + '\n');
+  if (tracked) {
+    git(ctx.worktree, ['update-index', '--skip-worktree', '--', SETTINGS]);
+    ctx.log(`Gemini CLI end-of-turn hooks added to the worktree's ${SETTINGS} (marked skip-worktree there, so it is never committed)`);
+  } else {
+    const common = git(ctx.worktree, ['rev-parse', '--path-format=absolute', '--git-common-dir']).out;
+    if (common) {
+      const exclude = join(common, 'info', 'exclude');
+      const text = existsSync(exclude) ? readFileSync(exclude, 'utf8') : '';
+      if (!text.split('\n').includes(`/${SETTINGS}`)) {
+        mkdirSync(dirname(exclude), { recursive: true });
+        appendFileSync(exclude, `${text && !text.endsWith('\n') ? '\n' : ''}/${SETTINGS}\n`);
+        ctx.log(`/${SETTINGS} added to ${exclude}: Orchard writes Gemini CLI's end-of-turn hooks there in each worktree`);
+      }
+    }
+  }
+  // The session's trust also comes from the environment (read before the flags are parsed).
+  return { env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } };
+}
+
+/**
+ * Tokens from the last `result` event of --output-format stream-json (stats.input_tokens,
+ * output_tokens, total_tokens) or from the object of --output-format json
+ * (stats.models[*].tokens.prompt, candidates, thoughts, total). Output counts the model's thinking
+ * too (billed as output): total minus input where that is more than the answer's tokens.
+ */
+export function parseUsage(text: string): AgentUsage | undefined {
+  const o = lastJsonObject(text, '"stats"');
+  const stats = o?.stats as Record<string, unknown> | undefined;
+  if (!stats) return undefined;
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  if (typeof stats.input_tokens === 'number' || typeof stats.total_tokens === 'number') {
+    const input = n(stats.input_tokens);
+    const total = n(stats.total_tokens);
+    const output = Math.max(n(stats.output_tokens), total - input);
+    return { inputTokens: input, outputTokens: output, tokens: total || input + output };
+  }
+  const models = (stats.models ?? {}) as Record<string, { tokens?: Record<string, unknown> }>;
+  let input = 0;
+  let output = 0;
+  let total = 0;
+  for (const m of Object.values(models)) {
+    input += n(m.tokens?.prompt);
+    output += n(m.tokens?.candidates) + n(m.tokens?.thoughts);
+    total += n(m.tokens?.total);
+  }
+  return { inputTokens: input, outputTokens: output, tokens: total || input + output };
+}
 
 export const gemini: CliDefinition = {
   npmPackage: '@google/gemini-cli',
   testedVersion: '0.61.0',
   versionArgv: ['gemini', '--version'],
-  // -p/--prompt headless, -i/--prompt-interactive, --yolo auto-accepts.
+  // -p/--prompt headless, -i/--prompt-interactive keeps the TUI after the first prompt.
+  // --skip-trust trusts the worktree for this session only (GEMINI_CLI_TRUST_WORKSPACE=true):
+  // without it, headless exits 55 ("Gemini CLI is not running in a trusted directory...") and
+  // the TUI opens its folder-trust dialog in every new worktree; an untrusted folder also turns
+  // yolo off and ignores the worktree's .gemini/settings.json (where the hooks are).
+  // --approval-mode yolo approves every tool call (shell included), so orchard-agent and git run
+  // without a prompt. --output-format stream-json prints one JSON event a line as the agent works
+  // (tool_use, tool_result, message) and ends with a `result` event holding `stats`, errors included.
   profile: {
     name: 'gemini',
     description: 'Gemini CLI',
-    argv: ['gemini', '--yolo', '--model', '{model}', '-p', '{prompt}', '--output-format', 'json'],
-    interactiveArgv: ['gemini', '--yolo', '--model', '{model}', '-i', '{prompt}'],
-    rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'quota .*exhausted'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'waiting for user confirmation', 'apply this change\\?'],
-    donePatterns: ['"stats"\\s*:'],
+    argv: ['gemini', '--skip-trust', '--approval-mode', 'yolo', '--model', '{model}', '--output-format', 'stream-json', '-p', '{prompt}'],
+    interactiveArgv: ['gemini', '--skip-trust', '--approval-mode', 'yolo', '--model', '{model}', '-i', '{prompt}'],
+    // 429 RESOURCE_EXHAUSTED and 503 UNAVAILABLE "The model is overloaded": the CLI retries them
+    // itself (general.maxAttempts, 10: about 3.5 min), then exits with the status code mod 256
+    // (429 -> 173, 503 -> 247) after `{"type":"result","status":"error","error":{...}}`.
+    rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'quota .*exhausted', 'exceeded your current quota'],
+    // Headless Gemini CLI never waits for input (no stdin, every tool approved): nothing to look
+    // for in its output, where tool results would only give false alarms. In a terminal the
+    // Notification and AfterAgent hooks say when it waits.
+    needsInputPatterns: [],
+    donePatterns: ['"type"\\s*:\\s*"result"', '"stats"\\s*:'],
     usage: 'gemini',
   },
-  parseUsage(text) {
-    const o = lastJsonObject(text, '"stats"');
-    if (!o) return undefined;
-    const models = ((o.stats as Record<string, unknown> | undefined)?.models ?? {}) as Record<string, { tokens?: { prompt?: number; candidates?: number; total?: number } }>;
-    let input = 0;
-    let output = 0;
-    let total = 0;
-    for (const m of Object.values(models)) {
-      input += m.tokens?.prompt ?? 0;
-      output += m.tokens?.candidates ?? 0;
-      total += m.tokens?.total ?? 0;
-    }
-    return { inputTokens: input, outputTokens: output, tokens: total || input + output };
-  },
+  prepare,
+  // /quit ends the session (its SessionEnd hooks run, the chat is saved for --resume). The TUI
+  // takes an Enter that follows a typed character within 30 ms as a newline, not a submission.
+  endSession: { keys: ['/quit', 'Enter'], graceMs: 5000 },
+  parseUsage,
 };
