@@ -112,6 +112,9 @@ async function main(): Promise<number> {
     argv = [argv[0]!, ...(p.args ?? []), ...argv.slice(1)];
     Object.assign(env, p.env);
   }
+  // --cfg key=value (repeatable): extra `-c` overrides, e.g. the provider's retry counts.
+  const cfg = args.flatMap((a, i) => (a === '--cfg' ? ['-c', args[i + 1]!] : []));
+  if (cfg.length) argv = [argv[0]!, ...cfg, ...argv.slice(1)];
   console.log(`base: ${base}\nargv: ${JSON.stringify(argv)}`);
 
   let ok = false;
@@ -135,10 +138,13 @@ async function main(): Promise<number> {
       ok = out === 0;
     } else {
       const sock = `orchard-try-codex-${process.pid}`;
-      const tm = (...a: string[]) => execFileSync('tmux', ['-L', sock, ...a], { encoding: 'utf8' });
+      // tmux resolves argv[0] with its server's PATH: the server gets the agent's environment.
+      const tm = (...a: string[]) => execFileSync('tmux', ['-L', sock, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
+      // A dead pane stays, so its last screen (an error, an exit) can still be read.
+      writeFileSync(join(base, 'tmux.conf'), 'set -g remain-on-exit on\nset -g history-limit 5000\n');
       const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
       try {
-        tm('-f', '/dev/null', 'new-session', '-d', '-x', '200', '-y', '50', '-c', wt, ...envArgs, '--', ...argv);
+        tm('-f', join(base, 'tmux.conf'), 'new-session', '-d', '-x', '200', '-y', '50', '-c', wt, ...envArgs, '--', ...argv);
         const seen = new Set<string>();
         const answered = new Map<string, number>();
         let last = '';
@@ -172,8 +178,13 @@ async function main(): Promise<number> {
           if (scriptName === 'ask' && /hook turn-end/.test(c) && !answered.has('answer')) {
             answered.set('answer', 1);
             console.log('>>> turn ended without changes: typing the answer');
-            tm('send-keys', '-t', '0', '-l', 'Just "hello", please.');
-            await sleep(300);
+            // --answer paste: a two-line answer as a bracketed paste, then Enter; else literal keys
+            // and Enter at once (no delay: disable_paste_burst makes that a submit).
+            if (opt('--answer') === 'paste') {
+              writeFileSync(join(base, 'answer.txt'), 'Just "hello",\nplease.');
+              tm('load-buffer', '-b', 'answer', join(base, 'answer.txt'));
+              tm('paste-buffer', '-p', '-d', '-b', 'answer', '-t', '0');
+            } else tm('send-keys', '-t', '0', '-l', 'Just "hello", please.');
             tm('send-keys', '-t', '0', 'Enter');
           }
           const commits = git(wt, 'rev-list', '--count', 'main..HEAD');
@@ -190,7 +201,7 @@ async function main(): Promise<number> {
           for (const k of codex.endSession.keys ?? []) tm('send-keys', '-t', '0', k);
           const gone = await until('the session to end', codex.endSession.graceMs ?? 5000, () => {
             try {
-              return tm('list-panes', '-t', '0', '-F', '#{pane_dead} #{pane_current_command}').trim().startsWith('1') || !/codex/.test(tm('list-panes', '-t', '0', '-F', '#{pane_current_command}'));
+              return tm('list-panes', '-t', '0', '-F', '#{pane_dead}').trim() === '1';
             } catch {
               return true;
             }

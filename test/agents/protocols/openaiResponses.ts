@@ -7,7 +7,7 @@
 // (`/v1/responses/compact`) and requests without a shell tool are side requests.
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { json, sse, type Action, type FaultKind, type Inspected, type ProtocolAdapter, type ReplyContext } from '../scriptServer';
+import { json, sse, type FaultKind, type Inspected, type ProtocolAdapter, type ReplyContext } from '../scriptServer';
 
 const id = (p: string) => `${p}_${randomBytes(12).toString('hex')}`;
 
