@@ -133,6 +133,8 @@ async function main(): Promise<number> {
       });
       console.log(`exit: ${out} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       console.log('----- log\n' + readFileSync(log, 'utf8'));
+      // --save-log <file>: the run log as a fixture, with this run's scratch folder made neutral.
+      if (opt('--save-log')) writeFileSync(opt('--save-log')!, readFileSync(log, 'utf8').split(base).join('/tmp/orchard-try-codex'));
       const u = codex.parseUsage?.(readFileSync(log, 'utf8'));
       console.log(`parseUsage: ${JSON.stringify(u)}  (server sent ${JSON.stringify(server.usage)})`);
       ok = out === 0;
@@ -208,6 +210,7 @@ async function main(): Promise<number> {
           }).catch(() => false);
           console.log(`endSession ${JSON.stringify(codex.endSession)}: ${gone ? `ended after ${Date.now() - t0} ms` : 'still running after grace'}`);
           console.log(`----- after endSession\n${screen().replace(/\s+$/g, '')}`);
+          if (opt('--save-screen')) writeFileSync(opt('--save-screen')!, screen().replace(/\s+$/g, '').split(base).join('/tmp/orchard-try-codex') + '\n');
         }
       } finally {
         try {

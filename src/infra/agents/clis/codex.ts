@@ -18,7 +18,8 @@
 //   thread through a hidden turn of its own ("Generate a concise, single-line task title…"),
 //   which fires notify too, with another thread-id: that one is filtered out.
 // - `exec --json` prints JSONL; `turn.completed` carries usage {input_tokens (cached
-//   included), cached_input_tokens, output_tokens, reasoning_output_tokens}. No cost.
+//   included), cached_input_tokens, output_tokens, reasoning_output_tokens}. No cost. The TUI
+//   prints "Token usage: total=… input=… output=…" when it exits.
 // - 429 and 5xx are retried by Codex itself (provider keys request_max_retries, default 4,
 //   and stream_max_retries, default 5, backoff from 200 ms; a 429's retry-after is honoured):
 //   about 5 s for a 429 and 25 s for a 503 with the defaults, then exit 1 with
@@ -107,6 +108,9 @@ export const codex: CliDefinition = {
       }
     }
     if (found) return { inputTokens: input, outputTokens: output, tokens: input + output } satisfies AgentUsage;
+    // The TUI on exit: "Token usage: total=4,050 input=3,600 (+ 1,200 cached) output=450 (reasoning 12)".
+    const tui = [...text.matchAll(/Token usage: total=([\d,]+) input=([\d,]+)(?: \(\+ [\d,]+ cached\))? output=([\d,]+)/g)].pop();
+    if (tui) return { inputTokens: num(tui[2]), outputTokens: num(tui[3]), tokens: num(tui[1]) };
     // Plain exec output: "tokens used\n4,050" (a total only).
     const m = /^tokens used[:\s]*\n?\s*([\d,]+)/im.exec(text) ?? /tokens used[:\s]*\n?\s*([\d,]+)/i.exec(text);
     return m ? { tokens: num(m[1]) } : undefined;
