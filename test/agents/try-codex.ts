@@ -45,6 +45,8 @@ const SCRIPTS: Record<string, ModelScript> = {
   },
   // A turn that ends with a question and no change: "waiting for the human".
   ask: { steps: [{ text: 'Which greeting do you want in hello.txt?' }, { shell: `printf 'hello\\n' > hello.txt && git add hello.txt && git commit -qm "add hello"` }, { text: 'Done.' }] },
+  // The model asks to run a command outside the sandbox: the TUI's approval question.
+  approval: { steps: [{ shell: '#escalate touch /tmp/orchard-codex-approval-probe' }, { text: 'Done.' }] },
   'no-change': { steps: [{ shell: 'orchard-agent progress 10 looking' }, { text: 'Nothing to do.' }] },
 };
 

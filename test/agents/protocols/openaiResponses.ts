@@ -24,7 +24,12 @@ export function shellTool(body: any): ShellTool | undefined {
     }
   };
   walk(body?.tools);
-  if (names.has('exec_command')) return { name: 'exec_command', args: (cmd) => ({ cmd, yield_time_ms: 10_000 }) };
+  // A command prefixed "#escalate " asks to run outside the sandbox: the TUI's approval question.
+  if (names.has('exec_command'))
+    return {
+      name: 'exec_command',
+      args: (cmd) => (cmd.startsWith('#escalate ') ? { cmd: cmd.slice('#escalate '.length), yield_time_ms: 10_000, sandbox_permissions: 'require_escalated', justification: 'Run this outside the sandbox?' } : { cmd, yield_time_ms: 10_000 }),
+    };
   if (names.has('shell_command')) return { name: 'shell_command', args: (command) => ({ command, timeout_ms: 60_000 }) };
   if (names.has('shell')) return { name: 'shell', args: (command) => ({ command: ['bash', '-lc', command], timeout_ms: 60_000 }) };
   if (names.has('local_shell')) return { name: 'local_shell', args: (command) => ({ command: ['bash', '-lc', command] }) };

@@ -152,6 +152,14 @@ export const codex: CliDefinition = {
     { name: 'Codex folder trust', pattern: 'Folder access[\\s\\S]*Trust this folder\\?' },
     // No provider or API key configured: only the human can sign in.
     { name: 'Codex sign-in', pattern: 'Choose how you want to use Codex|Sign in with ChatGPT[\\s\\S]*Sign in with Device Code' },
+    // With --ask-for-approval on-request the model may ask to run a command outside the sandbox
+    // (network, files elsewhere). No hook or notify reports it: it is a question for the human.
+    // Typed answers: "y" runs it, "p" also allows that command prefix for the session, Esc refuses
+    // (then text tells Codex what to do instead).
+    { name: 'Codex approval', pattern: 'Would you like to (run the following command|make the following edits|grant these permissions)\\?' },
+    // The repository's own hooks, new or changed since the user trusted them: they run outside
+    // the sandbox, so the agent goes on without them (nothing is saved); the user reviews them.
+    { name: 'Codex hooks review', pattern: 'Hooks need review[\\s\\S]*Continue without trusting', keys: ['3'] },
     // Off through check_for_update_on_startup=false; Esc is its "Skip" (nothing saved).
     { name: 'Codex update available', pattern: 'Update available[\\s\\S]*Skip until next version', keys: ['Escape'] },
   ],
