@@ -26,7 +26,8 @@
 //   "exceeded retry limit, last status: 429 Too Many Requests" or
 //   "unexpected status 503 Service Unavailable: …".
 import { execFileSync } from 'node:child_process';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { AgentUsage } from '../profiles';
 import type { CliDefinition } from './types';
 import { COMMON_NEEDS_INPUT, COMMON_RATE_LIMIT_PATTERNS, num } from './common';
@@ -48,9 +49,17 @@ function gitDirs(worktree: string, runDir: string): string[] {
       .map((d) => (isAbsolute(d) ? d : resolve(worktree, d)));
     if (dirs.length) return [...new Set(dirs)];
   } catch {
-    /* not a git worktree (yet): the run folder is <common>/orchard/runs/<id> */
+    /* git older than 2.31 (no --path-format), or not a worktree yet */
   }
-  return [dirname(dirname(dirname(runDir)))];
+  // The run folder is <common>/orchard/runs/<id>; a worktree's .git file names its own git dir.
+  const common = dirname(dirname(dirname(runDir)));
+  try {
+    const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(join(worktree, '.git'), 'utf8'));
+    if (m) return [...new Set([resolve(worktree, m[1]!.trim()), common])];
+  } catch {
+    /* no .git file */
+  }
+  return [common];
 }
 
 /**
