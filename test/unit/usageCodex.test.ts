@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { codex, codexNotifyArgv } from '../../src/infra/agents/clis/codex';
 import { ANSI } from '../../src/infra/agents/clis/common';
 import { detectSignals } from '../../src/infra/agents/profiles';
@@ -59,6 +59,10 @@ describe('Codex preparation of a worktree', () => {
   git(repo, 'worktree', 'add', '-q', '-b', 'orchard/T1', wt);
   const runDir = path.join(repo, '.git', 'orchard', 'runs', 'T1-r1');
   const agent = path.join(runDir, 'bin', 'orchard-agent');
+  after(() => {
+    fs.rmSync(repo, { recursive: true, force: true });
+    fs.rmSync(`${repo}.orchard`, { recursive: true, force: true });
+  });
   const prep = (interactive: boolean) => codex.prepare!({ worktree: wt, runDir, orchardAgent: agent, interactive, env: {}, trustWorktrees: false, log: () => undefined }).args!;
   const values = (args: string[], flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
 
