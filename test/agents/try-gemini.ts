@@ -85,8 +85,9 @@ function argvFor(interactive: boolean, sb: ReturnType<typeof sandbox>): { argv: 
   return { argv, env: { ...sb.env, ...(prepared.env ?? {}) } };
 }
 
-function summary(server: { requests: Array<{ path: string; kind: string; step?: number; action?: unknown }> }) {
-  return server.requests.map((r) => `${r.kind} ${r.path}${r.step !== undefined ? ` step=${r.step}` : ''}${r.action ? ` ${JSON.stringify(r.action).slice(0, 100)}` : ''}`).join('\n');
+function summary(server: { requests: Array<{ at: number; path: string; kind: string; step?: number; action?: unknown }> }) {
+  const t0 = server.requests[0]?.at ?? 0;
+  return server.requests.map((r) => `+${((r.at - t0) / 1000).toFixed(1)}s ${r.kind} ${r.path}${r.step !== undefined ? ` step=${r.step}` : ''}${r.action ? ` ${JSON.stringify(r.action).slice(0, 100)}` : ''}`).join('\n');
 }
 
 async function headless(faults: Fault[] = [], tag = 'headless'): Promise<void> {
@@ -113,8 +114,8 @@ async function headless(faults: Fault[] = [], tag = 'headless'): Promise<void> {
   if (!process.argv.includes('--keep')) rmSync(sb.root, { recursive: true, force: true });
 }
 
-async function tmux(): Promise<void> {
-  const server = await startScriptServer({ adapter: geminiAdapter, script, keepBodies: !!process.env.KEEP_BODIES });
+async function tmux(faults: Fault[] = []): Promise<void> {
+  const server = await startScriptServer({ adapter: geminiAdapter, script, faults, keepBodies: !!process.env.KEEP_BODIES });
   const sb = sandbox(server.url);
   const { argv, env } = argvFor(true, sb);
   const sock = `try-gemini-${process.pid}`;
@@ -135,6 +136,7 @@ async function tmux(): Promise<void> {
     const rules = (gemini.screens ?? []).map((r) => ({ ...r, re: new RegExp(r.pattern, 'i') }));
     const answered = new Set<string>();
     const end = Date.now() + 90_000;
+    let faultSeenAt = 0;
     while (Date.now() < end) {
       const s = screen();
       const rule = rules.find((r) => r.re.test(s) && !answered.has(r.name + s.length));
@@ -144,12 +146,13 @@ async function tmux(): Promise<void> {
         answered.add(rule.name + s.length);
       }
       if (existsSync(sb.calls) && /hook turn-end/.test(readFileSync(sb.calls, 'utf8'))) break;
+      if (faults.length && server.requests.filter((r) => r.kind === 'fault').length >= 2 && Date.now() > (faultSeenAt ||= Date.now()) + Number(process.env.FAULT_WAIT ?? 40_000)) break;
       await new Promise((r) => setTimeout(r, 300));
     }
     snap('after first turn');
     // The answer to an escalation is typed, then Enter.
     if (process.argv.includes('--answer')) {
-      t('send-keys', '-t', 'g', '-l', 'Please also say thanks.');
+      t('send-keys', '-t', 'g', '-l', process.env.ANSWER ?? 'Please also say thanks.');
       await new Promise((r) => setTimeout(r, 300));
       t('send-keys', '-t', 'g', 'Enter');
       await waitFor('second turn end', () => existsSync(sb.calls) && readFileSync(sb.calls, 'utf8').split('hook turn-end').length > 2, 60_000).catch((e) => console.log(String(e)));
@@ -185,6 +188,8 @@ async function main(): Promise<void> {
   if (what === 'fault-429' || what === 'all') await headless([{ kind: 'rate-limit', times: Number(process.env.TIMES ?? 100) }], 'fault-429');
   if (what === 'fault-503' || what === 'all') await headless([{ kind: 'overloaded', times: Number(process.env.TIMES ?? 100) }], 'fault-503');
   if (what === 'tmux' || what === 'all') await tmux();
+  if (what === 'tmux-429') await tmux([{ kind: 'rate-limit', times: 100 }]);
+  if (what === 'tmux-503') await tmux([{ kind: 'overloaded', times: 100 }]);
 }
 
 void main().catch((e) => {

@@ -42,6 +42,19 @@ describe('Gemini CLI usage', () => {
   });
 });
 
+describe('Gemini CLI screens (tmux capture-pane text)', () => {
+  const match = (text: string) => (gemini.screens ?? []).filter((r) => new RegExp(r.pattern, 'i').test(text)).map((r) => r.name);
+  it('the quota/overload dialog after its retries becomes an escalation', () => {
+    const hits = match(fixture('gemini-0.61.0-tmux-503-dialog.txt'));
+    assert.equal(hits.length, 1);
+    assert.match(hits[0]!, /rate limit/);
+    assert.equal(gemini.screens!.find((r) => r.name === hits[0])!.keys, undefined);
+  });
+  it('a turn that ended (hooks warning, tool boxes, prompt) matches no rule', () => {
+    assert.deepEqual(match(fixture('gemini-0.61.0-tmux-turn-end.txt')), []);
+  });
+});
+
 describe('Gemini CLI worktree preparation', () => {
   const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const setup = () => {
@@ -67,6 +80,7 @@ describe('Gemini CLI worktree preparation', () => {
       const h = settings(s.wt).hooks;
       assert.match(h.AfterAgent[0].hooks[0].command, /orchard-agent' hook turn-end --stdin$/);
       assert.match(h.Notification[0].hooks[0].command, /orchard-agent' hook needs-input --stdin$/);
+      assert.equal(settings(s.wt).ui.errorVerbosity, 'full');
       assert.equal(git(s.wt, 'status', '--porcelain'), '');
       assert.ok(s.logs.some((l) => l.includes('info/exclude')));
       // Again (a retry in the same worktree): still one of each.

@@ -68,8 +68,15 @@ function prepare(ctx: PrepareContext): Prepared {
   // Headless runs end when the process exits: no hooks (and none left from an interactive run).
   const tracked = git(ctx.worktree, ['ls-files', '--error-unmatch', '--', SETTINGS]).code === 0;
   if (!tracked && !Object.keys(hooks).length && !existsSync(file)) return { env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } };
-  const next = { ...existing, hooks };
-  if (!Object.keys(hooks).length) delete (next as Record<string, unknown>).hooks;
+  const next: Record<string, unknown> = { ...existing, hooks };
+  if (ctx.interactive) {
+    // With the default errorVerbosity "low" the TUI retries a 429/503 forever, silently
+    // ("Thinking..."); "full" shows its quota dialog (Keep trying / Stop) after
+    // general.maxAttempts, which Orchard sees on the screen and escalates.
+    const ui = (existing.ui as Record<string, unknown> | undefined) ?? {};
+    next.ui = { ...ui, errorVerbosity: 'full' };
+  }
+  if (!Object.keys(hooks).length) delete next.hooks;
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(next, null, 2) + '\n');
   if (tracked) {
@@ -149,6 +156,16 @@ export const gemini: CliDefinition = {
     usage: 'gemini',
   },
   prepare,
+  // None of these shows with the flags and settings above; each one is the human's call.
+  screens: [
+    // After general.maxAttempts of 429/503 (errorVerbosity "full", set by prepare): "We are
+    // currently experiencing high demand." / a quota message, then "1. Keep trying  2. Stop"
+    // (or "Switch to <model>"). Typed answers: 1 + Enter keeps trying.
+    { name: 'Gemini CLI rate limit or overload (its retries are used up)', pattern: '\\bKeep trying\\b[\\s\\S]*\\bStop\\b' },
+    { name: 'Gemini CLI folder trust', pattern: 'Do you trust the files in this folder\\?' },
+    { name: 'Gemini CLI sign-in (no auth method chosen in ~/.gemini/settings.json)', pattern: 'How would you like to authenticate' },
+    { name: 'Gemini CLI tool approval (YOLO mode disabled by settings or admin)', pattern: 'Allow execution of|Apply this change\\?' },
+  ],
   // /quit ends the session (its SessionEnd hooks run, the chat is saved for --resume). The TUI
   // takes an Enter that follows a typed character within 30 ms as a newline, not a submission.
   endSession: { keys: ['/quit', 'Enter'], graceMs: 5000 },
