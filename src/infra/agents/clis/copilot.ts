@@ -22,7 +22,12 @@
 //   for a permission dialog with {message: "Path permission needed: …", notification_type:
 //   "permission_prompt"}.
 // - Outside the worktree (and the system temp folder) a path in a shell command opens
-//   "Allow path access"; --add-dir adds the run folder so orchard-agent's files never do.
+//   "Allow path access" (headless: denied, "no one to approve"); --add-dir adds the run folder
+//   so orchard-agent's files never do. Its dialogs are choices: a digit picks an option, other
+//   typed text is ignored and Enter picks the preselected one ("2. Yes, and remember this path
+//   for this session"); "3. No" refuses and cancels the turn, and no hook follows.
+// - Text typed into its prompt and then Enter is one message (no delay needed); a newline
+//   typed literally (tmux send-keys -l with \n) stays in the message, Enter sends it.
 // - 429: retried 5 times, honouring retry-after (about 6 s with retry-after: 1, about 60 s
 //   without), then "Failed to get response from the AI model; retried 5 times (…) Last
 //   error: 429 Rate limit reached …", exit 1. 503: "Request failed due to a transient API
@@ -66,6 +71,10 @@ try {
   try { payload = JSON.parse(fs.readFileSync(0, 'utf8') || '{}'); } catch {}
   const type = String(payload.notification_type || '');
   const skip = kind === 'needs-input' && /complet|shell|idle/i.test(type);
+  // Its permission dialog is a choice (2 is preselected): typed text is ignored and Enter allows.
+  if (kind === 'needs-input' && /permission/i.test(type) && typeof payload.message === 'string') {
+    payload.message += ' (Copilot CLI asks: answer 1 to allow once, 2 to allow for this session, 3 to refuse, which also cancels its turn)';
+  }
   if (kind === 'turn-end' && !payload.last_assistant_message) {
     const file = payload.transcriptPath || payload.transcript_path;
     let message;
