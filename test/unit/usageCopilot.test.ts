@@ -75,6 +75,11 @@ describe('Copilot CLI prepare()', () => {
     log: (m: string) => logs.push(m),
   });
 
+  it('the flags prepare() adds are in the recorded --help of 1.0.102', () => {
+    const help = fs.readFileSync(path.join(__dirname, '../fixtures/cli-help/copilot-1.0.102.txt'), 'utf8');
+    for (const f of ['--add-dir', '--plugin-dir']) assert.match(help, new RegExp(`^\\s+${f} <directory>`, 'm'), f);
+  });
+
   it('headless: only the run folder is added (no hooks, nothing written)', () => {
     const dir = base();
     try {
