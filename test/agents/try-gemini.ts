@@ -80,6 +80,8 @@ function argvFor(interactive: boolean, sb: ReturnType<typeof sandbox>): { argv: 
   let argv = expandArgv(tpl, ticket, run, 'Create hello.txt and commit it.', MODEL, sb.runDir);
   const prepared = gemini.prepare?.({ worktree: sb.wt, runDir: sb.runDir, orchardAgent: sb.stub, interactive, env: sb.env, trustWorktrees: false, log: (m) => console.log(`[prepare] ${m}`) }) ?? {};
   argv = [argv[0]!, ...(prepared.args ?? []), ...argv.slice(1)];
+  // Without YOLO (to see the approval screen and the Notification hook).
+  if (process.env.NOYOLO) argv = argv.filter((a, i) => !(a === '--approval-mode' || argv[i - 1] === '--approval-mode'));
   // Another --output-format to look at (text, stream-json).
   if (process.env.FORMAT) argv = argv.map((a, i) => (argv[i - 1] === '--output-format' ? process.env.FORMAT! : a));
   return { argv, env: { ...sb.env, ...(prepared.env ?? {}) } };
