@@ -684,9 +684,14 @@ export class Orchestrator implements Disposable {
     if (this.ticket(run.ticketId).status === 'escalated') await this.transition(run.ticketId, 'running', 'the agent ended without waiting for the answer');
     const t = this.ticket(run.ticketId);
     const ws = this.ports.workspace;
+    // Who ended the attempt (README "Failure classes"): the agent said done (its exit code does
+    // not matter: Orchard ended its session), Orchard stopped it first (Stop All, pause: never
+    // merged, never counted), the user pressed Ctrl-C in its terminal (not counted either).
+    const stopped = !exit.saidDone && !exit.timedOut && t.status !== 'cancelled' && (exit.stoppedByOrchard !== undefined || exit.signal === 'SIGINT');
+    if (exit.saidDone && exit.exitCode !== 0 && !exit.problem && !exit.timedOut) exit = { ...exit, exitCode: 0 };
     // Nothing of the agent's is lost: a failed or stopped run's files go to a WIP ref first,
     // then the run is checked for harm (worktree deleted, target branch touched, history rewritten).
-    const failedRun = exit.timedOut || exit.problem !== undefined || exit.exitCode !== 0;
+    const failedRun = exit.timedOut || exit.problem !== undefined || exit.exitCode !== 0 || stopped;
     let wipRef: string | undefined;
     if (failedRun && ws.saveWip) {
       wipRef = await ws.saveWip(run, `orchard: ${t.id} attempt ${run.attempt} stopped (${exit.timedOut ? 'timeout' : (exit.problem ?? `exit ${exit.exitCode ?? exit.signal}`)})`).catch(() => undefined);
@@ -710,7 +715,8 @@ export class Orchestrator implements Disposable {
     }
     if (wipRef) this.ports.log.info(`${t.id}: partial work kept on ${wipRef}`);
     const outcome =
-      t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : problems.length ? 'failed' : exit.exitCode === 0 ? (changes.commits > 0 || this.approvalIsTheWork(t, runId) ? 'succeeded' : 'no-changes') : 'failed';
+      t.status === 'cancelled' ? 'cancelled' : exit.timedOut ? 'timeout' : problems.length ? 'failed' : stopped || exit.rateLimited ? 'crashed' : exit.exitCode === 0 ? (changes.commits > 0 || this.approvalIsTheWork(t, runId) ? 'succeeded' : 'no-changes') : 'failed';
+    const stoppedWhy = stopped ? (exit.stoppedByOrchard !== undefined ? `interrupted: stopped by Orchard (${exit.stoppedByOrchard})` : 'interrupted by the user (Ctrl-C in its terminal)') : undefined;
     // Files changed outside the ticket's files and the locks the run was granted: merged, with a warning.
     const mine = locksOf(this.state.locks, runId).map((l) => l.pattern);
     const outside = t.files.length ? changes.files.filter((f) => ![...t.files, ...mine].some((p) => matchesPath(p, f))) : [];
@@ -724,7 +730,14 @@ export class Orchestrator implements Disposable {
         exitCode: exit.exitCode ?? undefined,
         filesChanged: changes.files,
         commits: changes.commits,
-        message: [problems.length ? problems.join('; ') : exit.signal ? `ended by ${exit.signal}` : undefined, warning].filter(Boolean).join('; ') || undefined,
+        message:
+          [
+            stoppedWhy ?? (exit.rateLimited && outcome === 'crashed' ? `rate limited: ${exit.exitCode === 0 ? 'its CLI said so' : exitInWords(exit)}` : undefined),
+            problems.length ? problems.join('; ') : exit.signal && !stoppedWhy ? `ended by ${exit.signal}` : undefined,
+            warning,
+          ]
+            .filter(Boolean)
+            .join('; ') || undefined,
       },
     ]);
     if (exit.usage && (exit.usage.costUsd !== undefined || exit.usage.tokens !== undefined))
@@ -740,6 +753,13 @@ export class Orchestrator implements Disposable {
       const fallback = this.chooseRunProfile(t, this.ports.clock.now());
       const notBefore = fallback.ok && fallback.profile !== profile ? undefined : this.ports.clock.now() + delayMs;
       await this.transition(t.id, 'ready', `${profile} is rate limited; paused until ${new Date(this.ports.clock.now() + delayMs).toISOString().slice(11, 19)}${notBefore === undefined && fallback.ok ? `; trying ${fallback.profile}` : ''}`, notBefore);
+      this.requestPump();
+      return;
+    }
+    if (stoppedWhy) {
+      // Its work is on its branch and a WIP ref; the next run starts it again (not a retry).
+      await this.commit([{ type: 'lock-released', runId, reason: stoppedWhy }]);
+      await this.transition(t.id, 'ready', `${stoppedWhy}; starts again on the next run${wipRef ? ` (its work is kept on ${wipRef})` : ''}`);
       this.requestPump();
       return;
     }
@@ -1542,7 +1562,11 @@ function exitInWords(exit: AgentExit): string {
   return `the agent ended without an exit code${exit.signal ? ` (${exit.signal})` : ''}`;
 }
 
-/** Ended by Orchard's own stop (recover() marks it "interrupted", or its runner was killed with Orchard), not by the agent. */
+/**
+ * Not the ticket's failure, so never counted against maxRetries: ended by Orchard's own stop
+ * (recover() marks it "interrupted", Stop All, its runner killed with Orchard), by the user's
+ * Ctrl-C, or by a rate limit or an overloaded service (the profile's trouble).
+ */
 function wasInterrupted(r: Run): boolean {
-  return (r.outcome === 'crashed' && !!r.message?.startsWith('interrupted')) || !!r.message?.includes('runner vanished');
+  return (r.outcome === 'crashed' && (!!r.message?.startsWith('interrupted') || !!r.message?.startsWith('rate limited'))) || !!r.message?.includes('runner vanished');
 }

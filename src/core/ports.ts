@@ -128,7 +128,11 @@ export interface AgentExit {
   /** Something Orchard noticed about the run beyond its exit code. */
   problem?: 'worktree-deleted' | 'output-loop' | 'runner-vanished';
   /** Cost and tokens, where the agent CLI prints them. */
-  usage?: { costUsd?: number; tokens?: number };
+  usage?: { costUsd?: number; tokens?: number; inputTokens?: number; outputTokens?: number };
+  /** The agent said it was done (orchard-agent done, or its CLI ended a turn with work): its exit code does not matter. */
+  saidDone?: boolean;
+  /** Orchard stopped the agent before it said done (Stop All, cancel, timeout): its work is never merged. */
+  stoppedByOrchard?: string;
 }
 
 export interface AgentReport {

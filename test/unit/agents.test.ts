@@ -198,7 +198,8 @@ describe('agents', { timeout: 60_000 }, () => {
     await w.o.start();
     await waitFor(() => !!ended(w.events, 'H-r1'), 15_000, 'the run');
     assert.ok(w.events.some((e) => e.type === 'escalation-raised' && (e as { escalation: { question: string; trigger: string } }).escalation.question === 'Claude needs your permission to use Bash'));
-    assert.ok(w.events.some((e) => e.type === 'run-progress' && (e as { message?: string }).message === 'the agent stopped (Stop hook)'));
+    // Headless, the turn's end is the process's exit; the Stop hook's line is recorded for an interactive session.
+    assert.match(fs.readFileSync(path.join(w.runDir('H-r1'), 'progress.jsonl'), 'utf8'), /"turnEnded":true/);
     const committed = r.git('show', '--name-only', '--format=', 'orchard/H');
     assert.ok(committed.includes('c.txt') && !committed.includes('.claude'), committed);
     await w.close();

@@ -8,6 +8,8 @@
 //   orchard-agent lock <paths…> [--no-wait] [--timeout <s>]
 //       asks for more files; waits until granted (exit 0) or fails naming the holder (exit 1)
 //   orchard-agent done [--summary <text>] | done [text]
+//   orchard-agent hook turn-end|needs-input [--stdin] [--message <text>] [JSON payload]
+//       called by the CLI's own hooks: its turn ended / it waits for the human
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTicketVerb } from './ticketVerbs';
@@ -104,27 +106,60 @@ async function main(): Promise<void> {
       }
     }
     case 'hook': {
-      // Claude Code hooks (.claude/settings.local.json written by Orchard): the payload is JSON on stdin.
-      let payload: { message?: string; hook_event_name?: string } = {};
-      try {
-        payload = JSON.parse(readFileSync(0, 'utf8') || '{}') as typeof payload;
-      } catch {
-        /* no payload */
-      }
-      if (rest[0] === 'notification') {
+      // An agent CLI's own mechanism (Claude Code hooks, Codex notify, Gemini/Copilot hooks,
+      // an OpenCode plugin) reports that its turn ended or that it waits for the human. The
+      // payload is JSON: the last argument, or stdin with --stdin (never read otherwise: a
+      // TUI's inherited stdin would block).
+      const { flags, values, words } = parseFlags(rest.slice(1), [], ['message'], ['stdin']);
+      const payload = hookPayload(words, flags.has('stdin'));
+      const message = values.message ?? lastMessageOf(payload);
+      const kind = rest[0];
+      if (kind === 'turn-end' || kind === 'stop') {
+        appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, turnEnded: true, ...(message && { message: message.slice(0, 4000) }) }) + '\n');
+      } else if (kind === 'needs-input' || kind === 'notification') {
         const nid = `notice-${id}`;
-        const question = payload.message || 'Claude Code is waiting for input';
+        const question = message || 'The agent is waiting for input';
         writeFileSync(join(runDir, `${nid}.notice.json`), JSON.stringify({ id: nid, at, token, trigger: 'input-needed', question, options: [] }));
-      } else if (rest[0] === 'stop') {
-        appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, progress: 100, message: 'the agent stopped (Stop hook)', done: true }) + '\n');
       } else {
-        fail(`unknown hook "${rest[0] ?? ''}"; use notification or stop`);
+        fail(`unknown hook "${kind ?? ''}"; use turn-end or needs-input`);
       }
+      // Hooks must never block or fail the CLI that called them.
+      if (flags.has('stdin')) process.stdout.write('{}\n');
       return;
     }
     default:
       fail(`unknown command "${verb ?? ''}"; use progress, escalate, lock or done`);
   }
+}
+
+/** The hook's JSON payload: a JSON argument, else stdin when asked for; {} when there is none. */
+function hookPayload(words: string[], stdin: boolean): Record<string, unknown> {
+  const candidates = [...words.filter((w) => w.trim().startsWith('{')).reverse()];
+  if (stdin) {
+    try {
+      candidates.push(readFileSync(0, 'utf8'));
+    } catch {
+      /* no stdin */
+    }
+  }
+  for (const c of candidates) {
+    try {
+      const v = JSON.parse(c) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      /* not JSON */
+    }
+  }
+  return {};
+}
+
+/** The agent's last words in a hook payload, under the names the CLIs use. */
+export function lastMessageOf(payload: Record<string, unknown>): string | undefined {
+  for (const key of ['last_assistant_message', 'last-assistant-message', 'lastAssistantMessage', 'message', 'response', 'prompt_response', 'text']) {
+    const v = payload[key];
+    if (typeof v === 'string' && v.trim()) return v.trim();
+  }
+  return undefined;
 }
 
 if (require.main === module) void main();

@@ -22,7 +22,7 @@ import {
   type FSWatcher,
 } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { Run, Ticket, Usage } from '../../core/model';
 import type { AgentTicketRequestMessage, TicketRequestAnswer } from '../../core/ports';
 import { readUsage } from '../../core/budget';
@@ -44,6 +44,15 @@ export interface RunnerHost {
   launch(runDir: string, runnerArgv: string[], ticket: Ticket, run: Run): Promise<{ pid?: number }>;
   /** Tells the host the run's state changed (the terminal shows it in its name/icon/colour). */
   update?(runId: string, state: RunDisplayState): void;
+  /** Types into the run's terminal: literal text, then named keys (Enter, Escape, Down, C-c…). */
+  sendKeys?(runId: string, input: TerminalInput): Promise<void>;
+  /** The visible text of the run's terminal, where the host can read it (tmux). */
+  readScreen?(runId: string): Promise<string | undefined>;
+}
+
+export interface TerminalInput {
+  text?: string;
+  keys?: string[];
 }
 
 export type RunDisplayState = 'running' | 'needs-input' | 'done' | 'failed' | 'stopping';
@@ -167,8 +176,8 @@ export function parseAgentStatus(text: string): { ok: true; status: AgentStatusF
 
 /** Claude Code hook settings: needs-input (Notification) and stop (Stop) go to orchard-agent. */
 export function claudeHookSettings(orchardAgent: string): Record<string, unknown> {
-  const hook = (verb: string) => [{ hooks: [{ type: 'command', command: `"${orchardAgent}" hook ${verb}` }] }];
-  return { hooks: { Notification: hook('notification'), Stop: hook('stop') } };
+  const hook = (verb: string) => [{ hooks: [{ type: 'command', command: `"${orchardAgent}" hook ${verb} --stdin` }] }];
+  return { hooks: { Notification: hook('needs-input'), Stop: hook('turn-end') } };
 }
 
 /** Writes .claude/settings.local.json into the worktree, merged with what is there; never committed. */
@@ -194,6 +203,8 @@ export interface WatchOptions {
   tokenHash?: string;
   /** Ticket/run ids for the host's display updates. */
   runId?: string;
+  /** The branch tip when the attempt began: a turn that ends above it (or with edits) did work. */
+  startHead?: string;
 }
 
 export class AgentLauncher implements AgentPort {
@@ -264,7 +275,7 @@ export class AgentLauncher implements AgentPort {
     if (profile.hooks === 'claude' && !cli?.prepare) installClaudeHooks(run.worktree, wrapper);
     this.opts.log.info(`${ticket.id}: starting ${profile.name} in ${run.worktree}`);
     const { pid } = await this.opts.host.launch(dir, [process.execPath, join(this.opts.distDir, 'runner.js'), dir], ticket, run);
-    return this.watch(dir, { pid, profile, worktree: run.worktree, tokenHash: sha256(token), runId: run.id });
+    return this.watch(dir, { pid, profile, worktree: run.worktree, tokenHash: sha256(token), runId: run.id, startHead: run.startHead });
   }
 
   /**
@@ -282,7 +293,7 @@ export class AgentLauncher implements AgentPort {
     } catch {
       profile = undefined;
     }
-    const common = { profile, worktree: run.worktree, runId: run.id };
+    const common = { profile, worktree: run.worktree, runId: run.id, startHead: run.startHead };
     if (existsSync(files.exit)) return this.watch(dir, common);
     const status = readJson<RunnerStatus>(files.status);
     if (!status) {
@@ -327,6 +338,51 @@ export class AgentLauncher implements AgentPort {
     const usageReports = new Emitter<Usage>();
     let problem: AgentExit['problem'];
     let stopRequested: ((reason: string) => void) | undefined;
+    const cli = profile ? cliOf(profile) : undefined;
+    // The completion model (README "When a run is finished"): the agent said done, or its CLI
+    // ended a turn that left work in the worktree. Either ends an interactive session.
+    let saidDone = false;
+    let ending = false;
+    let stoppedBy: string | undefined;
+    let doneTimer: ReturnType<typeof setTimeout> | undefined;
+    // One open question per waiting spell: idle reminders and further empty turns add none.
+    let openNotice: string | undefined;
+    const noticeIds = new Set<string>();
+    const fireNotice = (id: string, question: string, options: string[] = [], context?: string): void => {
+      if (openNotice) {
+        log.debug(`${runId}: already waiting for an answer to ${openNotice}; "${question.slice(0, 80)}" adds no question`);
+        return;
+      }
+      openNotice = id;
+      noticeIds.add(id);
+      host.update?.(runId, 'needs-input');
+      questions.fire({ id, question, options, trigger: 'input-needed', ...(context && { context }) });
+    };
+    const finishSession = (why: string): void => {
+      if (ending || !host.interactive) return;
+      ending = true;
+      if (doneTimer) clearTimeout(doneTimer);
+      log.info(`${runId}: ${why}; ending the agent's session`);
+      host.update?.(runId, 'done');
+      void (async () => {
+        const end = cli?.endSession;
+        if (end?.keys?.length && host.sendKeys) await host.sendKeys(runId, { keys: end.keys }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, end?.keys?.length ? (end.graceMs ?? 2000) : 0));
+        if (!existsSync(files.exit)) await stop('the agent finished its work', true);
+      })();
+    };
+    const onTurnEnded = (message: string | undefined): void => {
+      if (!host.interactive || ending) return;
+      if (saidDone || worktreeHasWork(w.worktree, w.startHead)) {
+        saidDone = true;
+        reports.fire({ progress: 100, message: message ? `turn ended: ${message.slice(0, 200)}` : 'turn ended with work done', done: true });
+        finishSession('its turn ended with work done');
+        return;
+      }
+      turnsWithoutWork++;
+      fireNotice(`turn-${turnsWithoutWork}`, message ? message.slice(0, 2000) : `${profile?.description ?? 'The agent'} ended its turn without changes and waits for you`);
+    };
+    let turnsWithoutWork = 0;
 
     let progressRead = 0;
     const readProgress = (): void => {
@@ -340,10 +396,20 @@ export class AgentLauncher implements AgentPort {
       for (const line of complete.slice(progressRead).split('\n')) {
         if (!line) continue;
         try {
-          const r = JSON.parse(line) as AgentReport & { token?: string };
+          const r = JSON.parse(line) as AgentReport & { token?: string; turnEnded?: boolean };
           if (!tokenOk(r.token)) {
             log.warn(`ignored a progress line in ${dir}: it does not carry this run's token`);
             continue;
+          }
+          if (r.turnEnded) {
+            onTurnEnded(r.message);
+            continue;
+          }
+          if (r.done) {
+            saidDone = true;
+            // The agent may still be finishing its turn (a last message): its turn end, or a
+            // few seconds, whichever comes first.
+            if (host.interactive && !ending) doneTimer ??= setTimeout(() => finishSession('it said done'), DONE_GRACE_MS);
           }
           const u = readUsage((r as { usage?: unknown }).usage);
           if (u) usageReports.fire(u);
@@ -388,6 +454,9 @@ export class AgentLauncher implements AgentPort {
         if (name.endsWith('.lock-request.json')) {
           const patterns = Array.isArray(req.patterns) ? req.patterns.map(String) : [];
           lockRequests.fire({ id: String(req.id), patterns });
+        } else if (name.endsWith('.notice.json')) {
+          // A CLI's "waiting for you" (hook): one question until it is answered.
+          fireNotice(String(req.id), String(req.question), Array.isArray(req.options) ? req.options.map(String) : [], typeof req.context === 'string' ? req.context : undefined);
         } else {
           host.update?.(runId, 'needs-input');
           questions.fire({
@@ -421,7 +490,7 @@ export class AgentLauncher implements AgentPort {
       if (profile.hooks) return;
       if (detectSignals({ ...profile, rateLimitPatterns: [] }, fresh).needsInput) {
         askedFromOutput++;
-        questions.fire({ id: `output-${askedFromOutput}`, question: `${profile.description} is waiting for input: ${lastLine(fresh)}`, options: [], trigger: 'input-needed' });
+        fireNotice(`output-${askedFromOutput}`, `${profile.description} is waiting for input: ${lastLine(fresh)}`);
       }
     };
 
@@ -461,6 +530,40 @@ export class AgentLauncher implements AgentPort {
       readStatusFile();
     }
 
+    // First-run screens on a terminal the host can read (tmux): answered by the CLI's rule, or
+    // one question whose options are sent as keys.
+    const screenAnswers = new Map<string, Record<string, string[]>>();
+    const answeredScreens = new Map<string, number>();
+    let screenBusy = false;
+    let lastScreenAt = 0;
+    const readScreen = (): void => {
+      if (!host.interactive || !host.readScreen || !cli?.screens?.length || screenBusy || ending || Date.now() - lastScreenAt < 700) return;
+      lastScreenAt = Date.now();
+      screenBusy = true;
+      void host
+        .readScreen(runId)
+        .then(async (screen) => {
+          if (!screen) return;
+          for (const rule of cli.screens ?? []) {
+            if (!new RegExp(rule.pattern, 'im').test(screen)) continue;
+            const last = answeredScreens.get(rule.name) ?? 0;
+            if (Date.now() - last < 3000) return;
+            answeredScreens.set(rule.name, Date.now());
+            if (rule.keys && host.sendKeys) {
+              log.info(`${runId}: answered ${profile?.description ?? 'the agent'}'s "${rule.name}" screen (${rule.keys.join(' ')})`);
+              await host.sendKeys(runId, { keys: rule.keys });
+            } else {
+              const id = `screen-${answeredScreens.size}-${Date.now().toString(36)}`;
+              screenAnswers.set(id, { Yes: ['Enter'], No: ['Escape'] });
+              fireNotice(id, `${profile?.description ?? 'The agent'} shows "${rule.name}"`, ['Yes', 'No'], lastLines(screen, 12));
+            }
+            return;
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => (screenBusy = false));
+    };
+
     const watchedAt = Date.now();
     const exited = new Promise<AgentExit>((resolve) => {
       let missing = 0;
@@ -475,14 +578,21 @@ export class AgentLauncher implements AgentPort {
             usageReports.fire({ usd: usage.costUsd, inputTokens: usage.inputTokens ?? (usage.outputTokens === undefined ? usage.tokens : undefined), outputTokens: usage.outputTokens });
           }
         }
-        host.update?.(runId, e.exitCode === 0 && !e.problem ? 'done' : 'failed');
-        resolve({ ...e, ...(usage && { usage: { costUsd: usage.costUsd, tokens: usage.tokens } }) });
+        if (doneTimer) clearTimeout(doneTimer);
+        host.update?.(runId, (e.exitCode === 0 || saidDone) && !e.problem ? 'done' : 'failed');
+        resolve({
+          ...e,
+          ...(usage && { usage: { costUsd: usage.costUsd, tokens: usage.tokens, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } }),
+          ...(saidDone && { saidDone: true }),
+          ...(stoppedBy && !saidDone && { stoppedByOrchard: stoppedBy }),
+        });
       };
       const tick = (): void => {
         readProgress();
         readRequests();
         readLog();
         readStatusFile();
+        readScreen();
         const exit = readJson<RunnerExit>(files.exit);
         if (exit) {
           const text = tail(files.log);
@@ -510,8 +620,9 @@ export class AgentLauncher implements AgentPort {
       setTimeout(tick, pollMs);
     });
 
-    const stop = async (reason: string): Promise<void> => {
-      host.update?.(runId, 'stopping');
+    const stop = async (reason: string, finished = false): Promise<void> => {
+      if (!finished) stoppedBy ??= reason;
+      if (!finished) host.update?.(runId, 'stopping');
       // The run folder may be gone (deleted with the repository): stopping goes on by signal.
       try {
         writeFileSync(files.stop, reason);
@@ -535,6 +646,15 @@ export class AgentLauncher implements AgentPort {
       onLockRequest: lockRequests.event,
       answer: (questionId, answer) => {
         host.update?.(runId, 'running');
+        if (openNotice === questionId) openNotice = undefined;
+        // A CLI that waits in its terminal (hook notice, empty turn, first-run screen) gets the
+        // answer typed in; `orchard-agent escalate` reads its answer file.
+        const screen = screenAnswers.get(questionId);
+        if (noticeIds.has(questionId) && host.interactive && host.sendKeys) {
+          const text = [answer.option, answer.guidance].filter(Boolean).join(' — ');
+          const input: TerminalInput = screen && answer.option && screen[answer.option] ? { keys: screen[answer.option] } : { text, keys: ['Enter'] };
+          void host.sendKeys(runId, input).catch((e) => log.warn(`${runId}: could not type the answer into the agent's terminal: ${(e as Error).message}`));
+        }
         writeJsonAtomic(join(dir, `${questionId}.answer.json`), answer);
       },
       answerLock: (requestId: string, answer: LockAnswer) => writeJsonAtomic(join(dir, `${requestId}.lock-answer.json`), answer),
@@ -544,6 +664,30 @@ export class AgentLauncher implements AgentPort {
       exited,
       stop,
     };
+  }
+}
+
+/** Done said mid-turn: the session ends at the turn's end, or after this long. */
+const DONE_GRACE_MS = 8000;
+
+function lastLines(text: string, n: number): string {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(-n)
+    .join('\n');
+}
+
+/** Whether a worktree holds work: commits above the attempt's start, or changed files. */
+export function worktreeHasWork(worktree: string | undefined, startHead: string | undefined): boolean {
+  if (!worktree) return false;
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', worktree, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (git('status', '--porcelain', '--untracked-files=normal')) return true;
+    return !!startHead && git('rev-parse', 'HEAD') !== startHead;
+  } catch {
+    return false;
   }
 }
 
