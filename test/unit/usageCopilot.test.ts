@@ -153,6 +153,27 @@ describe('Copilot CLI prepare()', () => {
     }
   });
 
+  it("agentStop: a sub-agent's message is not the agent's; a message in chunks is joined", () => {
+    const dir0 = base();
+    try {
+      const transcript = path.join(dir0, 'events.jsonl');
+      const lines = [
+        { type: 'assistant.message', data: { messageId: 'm1', content: 'Part one, ', chunkIndex: 0, chunkCount: 2 } },
+        { type: 'assistant.message', data: { messageId: 'm1', content: 'part two.', chunkIndex: 1, chunkCount: 2 } },
+        { type: 'assistant.message', agentId: 'sub-1', data: { messageId: 'm2', content: 'sub-agent report' } },
+      ];
+      fs.writeFileSync(transcript, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const { dir, argv } = relay('agentStop', { transcriptPath: transcript });
+      try {
+        assert.equal(JSON.parse(argv[2]!).last_assistant_message, 'Part one, part two.');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      fs.rmSync(dir0, { recursive: true, force: true });
+    }
+  });
+
   it('agentStop without a readable transcript or payload still reports the turn end', () => {
     const { dir, r, argv } = relay('agentStop', 'not json');
     try {

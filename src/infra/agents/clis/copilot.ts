@@ -56,13 +56,22 @@ const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 
 function lastAssistantMessage(file) {
   let lines;
   try { lines = fs.readFileSync(file, 'utf8').split('\\n'); } catch { return undefined; }
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (!lines[i].includes('"assistant.message"')) continue;
+  // The main agent's messages (a sub-agent's carry agentId); a long one may come in chunks.
+  const messages = [];
+  for (const line of lines) {
+    if (!line.includes('"assistant.message"')) continue;
     try {
-      const e = JSON.parse(lines[i]);
+      const e = JSON.parse(line);
       const d = e.data || {};
-      if (e.type === 'assistant.message' && !d.parentToolCallId && typeof d.content === 'string' && d.content.trim()) return d.content.trim();
+      if (e.type === 'assistant.message' && !e.agentId && !d.parentToolCallId && typeof d.content === 'string') messages.push(d);
     } catch {}
+  }
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const d = messages[i];
+    if (!d.content.trim()) continue;
+    if (!(d.chunkCount > 1)) return d.content.trim();
+    const parts = messages.filter((m) => m.messageId === d.messageId).sort((a, b) => (a.chunkIndex || 0) - (b.chunkIndex || 0));
+    return parts.map((m) => m.content).join('').trim();
   }
   return undefined;
 }
