@@ -47,7 +47,15 @@ async function main() {
   const server = await startScriptServer({
     adapter: anthropicAdapter,
     keepBodies: true,
-    script: { steps: [{ shell: 'orchard-agent progress 40 working' }, { shell: `printf 'hello\\n' > hello.txt && git add hello.txt && git commit -qm "add hello"` }, { text: 'Done.' }] },
+    script: {
+      steps: [
+        { shell: 'orchard-agent progress 40 working' },
+        // ASK=1: a command nothing allows, so a terminal session shows its permission dialog.
+        ...(process.env.ASK ? [{ shell: 'node -e "console.log(6*7)"' }] : []),
+        { shell: `printf 'hello\\n' > hello.txt && git add hello.txt && git commit -qm "add hello"` },
+        { text: 'Done.' },
+      ],
+    },
     faults: fault ? [{ kind: fault, times: Number(process.env.FAULT_TIMES ?? 1) }] : [],
   });
   const env: Record<string, string> = {
@@ -56,6 +64,7 @@ async function main() {
     LANG: 'C.UTF-8',
     PWD: repo,
     ...claudeConformance.configure(home, server.url),
+    ...(process.env.CLAUDE_CODE_MAX_RETRIES && { CLAUDE_CODE_MAX_RETRIES: process.env.CLAUDE_CODE_MAX_RETRIES }),
   };
   let extra: string[] = [];
   if (withOrchard) {
@@ -84,24 +93,37 @@ async function main() {
       const sock = `try-claude-${process.pid}`;
       const tmux = (...a: string[]) => execFileSync('tmux', ['-L', sock, ...a], { stdio: 'pipe', env }).toString();
       const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-      const cmd = [join(BIN, 'claude'), ...extra, prompt].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      const argv = claude.profile.interactiveArgv!.filter((a) => a !== '--model' && a !== '{model}').map((a) => (a === '{prompt}' ? prompt : a));
+      const cmd = [join(BIN, 'claude'), ...extra, ...argv.slice(1)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
       tmux('new-session', '-d', '-x', '200', '-y', '50', '-c', repo, ...envArgs, cmd);
       const screens: string[] = [];
       const snap = (label: string) => {
         const s = tmux('capture-pane', '-p');
         screens.push(`=== ${label}\n${s}`);
-        console.log(`=== ${label}\n${s.replace(/\n+$/, '')}`);
+        console.log(`=== ${label}\n${s.replace(/\n+$/, '').split('\n').filter((l) => l.trim()).slice(-14).join('\n')}`);
         return s;
       };
       try {
         const end = Date.now() + 90_000;
         let last = '';
+        let answered = false;
         while (Date.now() < end) {
           await new Promise((r) => setTimeout(r, 1000));
           const s = tmux('capture-pane', '-p');
           if (s !== last) {
             last = s;
             snap(`t+${Math.round((Date.now() - end + 90_000) / 1000)}s`);
+          }
+          // ANSWER_DIALOG='["1"]' (JSON list of send-keys arguments): how a permission dialog is answered.
+          if (process.env.ANSWER_DIALOG && /Do you want to proceed\?/.test(s) && !answered) {
+            answered = true;
+            const keys = JSON.parse(process.env.ANSWER_DIALOG) as string[][];
+            for (const k of keys) {
+              console.log(`--> dialog: send-keys ${JSON.stringify(k)}`);
+              tmux('send-keys', ...k);
+              await new Promise((r) => setTimeout(r, 300));
+            }
+            continue;
           }
           const rule = claude.screens?.find((r) => new RegExp(r.pattern, 'i').test(s));
           if (rule?.keys && process.env.ANSWER !== '0') {
