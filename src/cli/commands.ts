@@ -15,6 +15,9 @@ import { assertScopesInside } from '../infra/scopeCheck';
 import { formatStale } from '../infra/git/worktrees';
 import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 import { predict } from '../core/predict';
+import { TmuxRunnerHost } from '../infra/agents/tmuxHost';
+import type { RunnerHost } from '../infra/agents/launcher';
+import { answerOutcome, postAnswer } from '../infra/answerInbox';
 
 export class UsageError extends Error {
   readonly reason = 'usage';
@@ -33,7 +36,12 @@ usage:
   orchard init [--agents N] [--mode queue|locking|isolation] [--agent PROFILE] [--target BRANCH] [--test-command ARGV_JSON]
   orchard add --title TEXT [--id ID] [--prompt TEXT] [--priority P0..P3] [--depends ID,ID] [--files GLOB,GLOB] [--agent PROFILE] [--estimate MIN]
   orchard import FILE...            tickets.json or ws-*.json workstream files
-  orchard run [--agents N] [--mode M] [--agent PROFILE]
+  orchard run [--agents N] [--mode M] [--agent PROFILE] [--terminal tmux]
+                                    --terminal tmux: each agent's interactive UI in a tmux session
+                                    (tmux -L orchard attach -t orchard-T1); Ctrl-C stops the agents
+                                    within seconds, and the next "orchard run" resumes the batch
+  orchard escalations [--json]      the questions waiting for you
+  orchard answer ID (--option TEXT | --text TEXT)...   answers one (also while "orchard run" runs)
   orchard status [--json]
   orchard worktrees [--reclaim] [--confirm]   list worktrees/branches (disk shown); reclaim merged ones, --confirm also unmerged (commits archived)
   orchard report [--out FILE]
@@ -47,8 +55,8 @@ function requireWriter(s: Session): asserts s is Extract<Session, { role: 'write
   if (s.role !== 'writer') throw new UsageError(s.message);
 }
 
-async function withSession<T>(io: CliIo, config: Partial<OrchardConfig>, fn: (s: Extract<Session, { role: 'writer' }>) => Promise<T>): Promise<T> {
-  const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, config, log: consoleLogger(true) });
+async function withSession<T>(io: CliIo, config: Partial<OrchardConfig>, fn: (s: Extract<Session, { role: 'writer' }>) => Promise<T>, host?: RunnerHost): Promise<T> {
+  const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, config, log: consoleLogger(true), ...(host && { host }) });
   try {
     requireWriter(s);
     return await fn(s);
@@ -96,6 +104,7 @@ export function printEvents(o: Orchestrator, out: (s: string) => void): void {
         const icon = { running: '▶', done: '✔', failed: '✖', blocked: '⏸', escalated: '?', merging: '⇢', 'queued-for-merge': '…' }[e.to as string];
         if (icon) out(`${stamp()} ${icon} ${e.id.padEnd(6)} ${e.to.padEnd(16)} ${t.title}${e.reason ? ` — ${e.reason}` : ''}`);
         else if (e.to === 'ready' && e.reason?.startsWith('retry')) out(`${stamp()} ↻ ${e.id.padEnd(6)} ${e.reason}`);
+        else if (e.to === 'ready' && e.reason && /rate limited|interrupted/.test(e.reason)) out(`${stamp()} ⏸ ${e.id.padEnd(6)} ${e.reason}`);
       } else if (e.type === 'starts-paused') {
         out(`${stamp()} ${e.reason ? `⏸ ${e.reason}` : '▶ new starts resumed'}`);
       } else if (e.type === 'escalation-raised') {
@@ -206,24 +215,96 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       });
     }
     case 'run': {
-      const { values } = parseArgs({ args: rest, options: { agents: { type: 'string' }, mode: { type: 'string' }, agent: { type: 'string' }, quiet: { type: 'boolean' } } });
+      const { values } = parseArgs({ args: rest, options: { agents: { type: 'string' }, mode: { type: 'string' }, agent: { type: 'string' }, quiet: { type: 'boolean' }, terminal: { type: 'string' } } });
       const overrides: Partial<OrchardConfig> = {
         ...(values.agents !== undefined && { maxAgents: int('agents', values.agents, 1, 64) }),
         ...(values.mode !== undefined && { mode: mode(values.mode) }),
         ...(values.agent !== undefined && { defaultAgent: values.agent }),
       };
+      if (values.terminal !== undefined && values.terminal !== 'tmux') throw new UsageError(`--terminal takes "tmux", got "${values.terminal}"`);
+      if (values.terminal === 'tmux' && !TmuxRunnerHost.available()) throw new UsageError('--terminal tmux needs tmux on PATH (Debian/Ubuntu: apt-get install tmux)');
+      const tmux = values.terminal === 'tmux' ? new TmuxRunnerHost({ socket: process.env.ORCHARD_TMUX_SOCKET || 'orchard' }) : undefined;
       return withSession(io, overrides, async (s) => {
         const o = s.orchestrator;
         if (!values.quiet) printEvents(o, io.out);
-        const stop = () => void o.stopAll('interrupted (Ctrl-C)');
-        process.once('SIGINT', stop);
-        await o.start();
-        await o.whenIdle();
-        process.off('SIGINT', stop);
+        if (tmux) io.out(`agents run in tmux: tmux -L ${tmux.socket} ls, then tmux -L ${tmux.socket} attach -t <session>`);
+        // Ctrl-C: the agents are stopped (their work kept; the attempts count for nothing) and
+        // the command ends within seconds; pending retries wait for the next "orchard run".
+        let interrupted = false;
+        let stopped: Promise<void> | undefined;
+        const stop = () => {
+          if (interrupted) process.exit(130);
+          interrupted = true;
+          io.err('\nstopping the agents (Ctrl-C again to leave at once); "orchard run" resumes the batch');
+          stopped = o.stopAll('interrupted (Ctrl-C)');
+        };
+        process.on('SIGINT', stop);
+        try {
+          await o.start();
+          await Promise.race([o.whenIdle(), new Promise<void>((resolve) => process.once('SIGINT', () => void stopped?.then(() => resolve())))]);
+        } finally {
+          process.off('SIGINT', stop);
+        }
         const sum = summarize(o.snapshot, Date.now());
         io.out(`\n${sum.done}/${sum.tickets} tickets done, ${sum.failed} failed; wall ${formatDuration(sum.wallMs)}, agent time ${formatDuration(sum.agentMs)}, speedup ${sum.speedup.toFixed(2)}×`);
+        if (interrupted) {
+          io.out('interrupted: run "orchard run" again to resume the batch');
+          return 130;
+        }
         return sum.done === sum.tickets ? 0 : 1;
-      });
+      }, tmux);
+    }
+    case 'escalations': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
+      const state = await readStateReadOnly(io);
+      const open = Object.values(state.escalations).filter((e) => !e.answer);
+      if (values.json) {
+        io.out(JSON.stringify(open, null, 2));
+        return 0;
+      }
+      if (open.length === 0) io.out('No question is waiting for you.');
+      for (const e of open) {
+        io.out(`${e.id}  ${e.ticketId} [${e.trigger}] ${e.question}`);
+        if (e.context) io.out(`    ${e.context.split('\n').slice(0, 6).join('\n    ')}`);
+        if (e.options.length) io.out(`    options: ${e.options.map((x) => JSON.stringify(x)).join(', ')}`);
+        io.out(`    answer: orchard answer ${e.id} ${e.options.length ? `--option ${JSON.stringify(e.options[0])}` : '--text "…"'}`);
+      }
+      return 0;
+    }
+    case 'answer': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { option: { type: 'string' }, text: { type: 'string' } } });
+      const [id] = positionals;
+      if (!id || (values.option === undefined && values.text === undefined)) throw new UsageError('answer needs an escalation id and --option or --text: orchard answer T3-r1-esc-1 --option Postgres (see "orchard escalations")');
+      const state = await readStateReadOnly(io);
+      const e = state.escalations[id];
+      if (!e) throw new UsageError(`there is no escalation "${id}"; "orchard escalations" lists the open ones`);
+      if (e.answer) throw new UsageError(`${id} was already answered by ${e.answer.by}`);
+      if (values.option !== undefined && e.options.length && !e.options.includes(values.option))
+        throw new UsageError(`--option must be one of ${e.options.map((x) => JSON.stringify(x)).join(', ')} for ${id}; or answer in words with --text`);
+      const answer = { option: values.option, guidance: values.text };
+      const paths = await locateRepo(io.cwd);
+      const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, log: consoleLogger(true) });
+      try {
+        if (s.role === 'writer') {
+          await s.orchestrator.answer(id, { ...answer, by: 'human' });
+          io.out(`answered ${id}`);
+          return 0;
+        }
+      } finally {
+        await s.close();
+      }
+      // Another process is the writer (orchard run, a VS Code window): it takes the answer.
+      const file = postAnswer(paths.stateDir, { escalationId: id, ...answer });
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        const got = answerOutcome(file);
+        if (got?.ok) {
+          io.out(`answered ${id}`);
+          return 0;
+        }
+        if (got) throw new UsageError(got.error);
+      }
+      io.err(`the answer to ${id} is waiting in ${file}; the Orchard that runs the batch takes it when it next looks`);
+      return 1;
     }
     case 'worktrees': {
       const { values } = parseArgs({ args: rest, options: { reclaim: { type: 'boolean' }, confirm: { type: 'boolean' } } });

@@ -13,6 +13,7 @@ import { ConfigError, readConfig, type OrchardConfig } from './config';
 import { commonDir, currentBranch, repoRoot } from './git/git';
 import { GitWorkspace } from './git/workspace';
 import { GateRunner } from './gates/runner';
+import { watchInbox } from './answerInbox';
 import { FileStateStore, openState, type LeaseHolder, type WriterLease } from './store';
 
 export const systemClock: Clock = {
@@ -71,7 +72,7 @@ export interface SessionOptions {
   /** Extra environment for agents. */
   agentEnv?: Record<string, string>;
   /** Launcher limits (tests shrink them): output-loop size, TERM→KILL grace, poll interval. */
-  launcher?: Partial<Pick<LauncherOptions, 'maxLogBytes' | 'killGraceMs' | 'pollMs'>>;
+  launcher?: Partial<Pick<LauncherOptions, 'maxLogBytes' | 'killGraceMs' | 'pollMs' | 'trustWorktrees'>>;
 }
 
 export type Session =
@@ -159,12 +160,15 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     gates: new GateRunner({ stateDir: paths.stateDir, agents: launcher, log, clock: opts.clock ?? systemClock }),
   };
   const orchestrator = await Orchestrator.open(ports, config);
+  // `orchard answer` from another process reaches this writer through the inbox.
+  const inbox = watchInbox(paths.stateDir, (id, a) => orchestrator.answer(id, a), log);
   // Test hook for process-level tests (crash soak): shortens every retry backoff by this factor.
   const retryScale = Number(process.env.ORCHARD_TEST_RETRY_SCALE);
   if (retryScale > 0 && retryScale <= 1) orchestrator.retryScale = retryScale;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      inbox.dispose();
       await orchestrator.settled();
       orchestrator.dispose();
       await opened.store.flush().catch((e) => log.error(`Could not write the snapshot: ${String(e)}`));
