@@ -43,6 +43,12 @@ async function main() {
   writeFileSync(join(repo, 'README.md'), '# r\n');
   git('add', '.');
   git('commit', '-qm', 'init');
+  // WORKTREE=1: work in a linked worktree outside the repository, as Orchard does.
+  let cwd = repo;
+  if (process.env.WORKTREE) {
+    cwd = join(root, 'repo.orchard', 'worktrees', 'T1');
+    git('worktree', 'add', '-q', '-b', 'orchard/T1', cwd);
+  }
 
   const server = await startScriptServer({
     adapter: anthropicAdapter,
@@ -62,15 +68,22 @@ async function main() {
     PATH: `${bin}:${BIN}:${process.env.PATH}`,
     TERM: 'xterm-256color',
     LANG: 'C.UTF-8',
-    PWD: repo,
+    PWD: cwd,
     ...claudeConformance.configure(home, server.url),
     ...(process.env.CLAUDE_CODE_MAX_RETRIES && { CLAUDE_CODE_MAX_RETRIES: process.env.CLAUDE_CODE_MAX_RETRIES }),
   };
+  // NO_KEY_APPROVAL=1: a user who never answered Claude Code's custom-API-key question.
+  if (process.env.NO_KEY_APPROVAL) {
+    const f = join(home, '.claude.json');
+    const c = JSON.parse(readFileSync(f, 'utf8'));
+    delete c.customApiKeyResponses;
+    writeFileSync(f, JSON.stringify(c, null, 2));
+  }
   let extra: string[] = [];
   if (withOrchard) {
     const runDir = join(root, 'run');
     mkdirSync(runDir, { recursive: true });
-    const p = claude.prepare!({ worktree: repo, runDir, orchardAgent: stub, interactive: mode === 'tmux', env, trustWorktrees: true, log: (m) => console.log('[prepare]', m) });
+    const p = claude.prepare!({ worktree: cwd, runDir, orchardAgent: stub, interactive: mode === 'tmux', env, trustWorktrees: true, log: (m) => console.log('[prepare]', m) });
     extra = p.args ?? [];
     Object.assign(env, p.env);
   }
@@ -81,7 +94,7 @@ async function main() {
       const argv = [...extra, '-p', prompt, '--permission-mode', 'acceptEdits', '--output-format', 'json'];
       if (!withOrchard) argv.push('--allowedTools', 'Bash(orchard-agent:*)', 'Bash(git:*)', 'Bash(printf:*)');
       const t0 = Date.now();
-      const child = spawn(join(BIN, 'claude'), argv, { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(join(BIN, 'claude'), argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
@@ -95,7 +108,7 @@ async function main() {
       const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
       const argv = claude.profile.interactiveArgv!.filter((a) => a !== '--model' && a !== '{model}').map((a) => (a === '{prompt}' ? prompt : a));
       const cmd = [join(BIN, 'claude'), ...extra, ...argv.slice(1)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      tmux('new-session', '-d', '-x', '200', '-y', '50', '-c', repo, ...envArgs, cmd);
+      tmux('new-session', '-d', '-x', '200', '-y', '50', '-c', cwd, ...envArgs, cmd);
       const screens: string[] = [];
       const snap = (label: string) => {
         const s = tmux('capture-pane', '-p');
@@ -131,10 +144,23 @@ async function main() {
             for (const k of rule.keys) tmux('send-keys', k);
             continue;
           }
-          if (existsSync(join(repo, 'hello.txt')) && server.requests.some((r) => r.action?.kind === 'text')) break;
+          if (existsSync(join(cwd, 'hello.txt')) && server.requests.some((r) => r.action?.kind === 'text')) break;
         }
         await new Promise((r) => setTimeout(r, 3000));
         snap('after the turn');
+        // AFTER_KEYS='[["-l","text"],["Enter"]]': typed after the turn (how an answer reaches the TUI).
+        if (process.env.AFTER_KEYS) {
+          const before = server.requests.length;
+          for (const k of JSON.parse(process.env.AFTER_KEYS) as string[][]) {
+            tmux('send-keys', ...k);
+            await new Promise((r) => setTimeout(r, Number(process.env.AFTER_DELAY_MS ?? 300)));
+          }
+          await waitFor('a request after the typed answer', () => server.requests.slice(before).some((r) => r.kind === 'main'), 15_000).catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 2000));
+          snap('after typing');
+          const last = server.requests.slice(before).filter((r) => r.kind === 'main').pop();
+          console.log('--- the model got as the newest user text:', JSON.stringify(last && anthropicAdapter.inspect(last.body, last.path).lastUserText));
+        }
         if (process.env.EXIT_KEYS !== '0') {
           for (const k of claude.endSession?.keys ?? []) tmux('send-keys', k);
           await waitFor('the TUI to exit', () => {
@@ -158,7 +184,7 @@ async function main() {
   } finally {
     console.log('--- orchard-agent calls');
     console.log(existsSync(calls) ? readFileSync(calls, 'utf8') : '(none)');
-    console.log('--- git log', git('log', '--oneline'));
+    console.log('--- git log', git('log', '--oneline', '--all'));
     console.log('--- requests', server.requests.map((r) => `${r.method} ${r.path} ${r.kind}${r.step !== undefined ? ` step ${r.step}` : ''}${r.action ? ` ${r.action.kind}` : ''}`).join('\n'));
     writeFileSync(join(root, 'requests.json'), JSON.stringify(server.requests, null, 1));
     await server.close();
