@@ -171,8 +171,11 @@ export const claude: CliDefinition = {
     // The user's ANTHROPIC_API_KEY was never approved in Claude Code: the user's call.
     { name: 'Claude Code custom API key', pattern: 'Detected a custom API key|Do you want to use this API key' },
   ],
-  // `/exit` ends the session the way the user would (Ctrl-C twice also does).
-  endSession: { keys: ['/exit', 'Enter'], graceMs: 5000 },
+  // `/exit` ends the session the way the user would. Escape first: with a permission dialog
+  // open, Enter would pick its highlighted "1. Yes" (the command would run); Escape rejects it
+  // and leaves the prompt, and at an idle prompt it does nothing. Ctrl-C twice exits only at
+  // the prompt (not with a dialog open).
+  endSession: { keys: ['Escape', '/exit', 'Enter'], graceMs: 5000 },
   completion:
-    'Claude Code: a Stop hook (in the worktree\'s .claude/settings.local.json) runs `orchard-agent hook turn-end --stdin` at the end of every turn with `last_assistant_message` in its JSON payload; a turn that leaves changes (or follows `orchard-agent done`) is finished and Orchard types `/exit`, a turn with no changes is a question to the human. Its Notification hook (`hook needs-input --stdin`: "Claude needs your permission to use …", "Claude is waiting for your input") becomes an escalation. Headless, `claude -p` exits when the task is done and its JSON result carries the cost and per-model tokens.',
+    'Claude Code: a Stop hook (in the worktree\'s .claude/settings.local.json) runs `orchard-agent hook turn-end --stdin` at the end of every turn with `last_assistant_message` in its JSON payload; a turn that leaves changes (or follows `orchard-agent done`) is finished and Orchard types Escape, `/exit`, Enter, a turn with no changes is a question to the human. Its Notification hook (`hook needs-input --stdin`: "Claude needs your permission to use …", "Claude is waiting for your input") becomes an escalation. Headless, `claude -p` exits when the task is done and its JSON result carries the cost and per-model tokens.',
 };
