@@ -46,6 +46,10 @@ export const claudeConformance = {
       // Offline: no telemetry, auto-update, error reporting or feedback surveys.
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_AUTOUPDATER: '1',
+      // Tests stay short: Claude Code retries a 429 10 times by default (about 3 min with the
+      // server's retry-after: 1) before it gives up; 1 retry gives up in about 2 s. A 529 is given
+      // up after 3 in a row (about 8 s) whatever this says.
+      CLAUDE_CODE_MAX_RETRIES: '1',
     };
   },
 };

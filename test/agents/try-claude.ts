@@ -54,7 +54,8 @@ async function main() {
     adapter: anthropicAdapter,
     keepBodies: true,
     script: {
-      steps: [
+      // STEPS='[{"shell":"…"},…]': another script.
+      steps: process.env.STEPS ? (JSON.parse(process.env.STEPS) as Array<{ shell: string } | { text: string }>) : [
         { shell: 'orchard-agent progress 40 working' },
         // ASK=1: a command nothing allows, so a terminal session shows its permission dialog.
         ...(process.env.ASK ? [{ shell: 'node -e "console.log(6*7)"' }] : []),

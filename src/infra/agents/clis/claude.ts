@@ -21,13 +21,18 @@ const readJson = (file: string): Record<string, unknown> | undefined => {
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * Bash commands the agent runs with no approval prompt (headless `-p` would deny them, a
- * terminal would stop on a permission dialog): Orchard's own command, and staging/committing
- * in its worktree. Claude Code splits `a && b` and checks each part.
+ * Bash commands the agent runs with no approval prompt (headless `-p` denies what is not
+ * allowed, a terminal stops on a permission dialog). Orchard's agents work unattended in their
+ * own worktree, so the Bash tool is allowed there as a whole: narrower rules cannot admit
+ * everyday shell (`$(…)` command substitution always asks unless Bash itself is allowed), and
+ * a question per command would make every ticket an escalation. The explicit rules keep
+ * orchard-agent and committing allowed if a user narrows `Bash`. Pushing is Orchard's
+ * merge queue's job, never the agent's.
  */
 export function claudeAllowRules(orchardAgent: string): string[] {
-  return ['Bash(orchard-agent:*)', `Bash(${orchardAgent}:*)`, 'Bash(git add:*)', 'Bash(git commit:*)', 'Bash(git rm:*)', 'Bash(git mv:*)'];
+  return ['Bash', 'Bash(orchard-agent:*)', `Bash(${orchardAgent}:*)`, 'Bash(git add:*)', 'Bash(git commit:*)', 'Bash(git rm:*)', 'Bash(git mv:*)'];
 }
+export const CLAUDE_DENY_RULES = ['Bash(git push:*)'];
 
 /** The hooks: Stop (end of every turn, payload has last_assistant_message) and Notification. */
 export function claudeHooks(orchardAgent: string): Record<string, unknown[]> {
@@ -52,6 +57,8 @@ export function writeClaudeSettings(worktree: string, orchardAgent: string): str
   const permissions = { ...((existing.permissions as Record<string, unknown> | undefined) ?? {}) };
   const allow = Array.isArray(permissions.allow) ? (permissions.allow as string[]).filter((r) => !/orchard-agent/.test(r) || r === 'Bash(orchard-agent:*)') : [];
   permissions.allow = [...new Set([...allow, ...claudeAllowRules(orchardAgent)])];
+  const deny = Array.isArray(permissions.deny) ? (permissions.deny as string[]) : [];
+  permissions.deny = [...new Set([...deny, ...CLAUDE_DENY_RULES])];
   writeFileSync(file, JSON.stringify({ ...existing, permissions, hooks }, null, 2) + '\n');
   return file;
 }
