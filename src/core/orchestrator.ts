@@ -284,6 +284,8 @@ export class Orchestrator implements Disposable {
     this.active = false;
     await this.recordPause();
     await Promise.all([...this.handles.values()].map((h) => h.stop(reason)));
+    // Each stopped run's end is on record (work kept, ticket back to ready) before this resolves.
+    await Promise.all([...this.ending]);
   }
 
   /** Resolves once every event committed so far is durably appended. */
@@ -596,10 +598,13 @@ export class Orchestrator implements Disposable {
     });
     if (handle.pid !== undefined) await this.commit([{ type: 'run-progress', runId, pid: handle.pid }]);
     this.armTimeout(runId, handle, timeoutMs);
-    void handle.exited.then(
-      (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || this.timedOut.delete(runId) }),
-      (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
-    );
+    const ending = handle.exited
+      .then(
+        (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || this.timedOut.delete(runId) }),
+        (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
+      )
+      .finally(() => this.ending.delete(ending));
+    this.ending.add(ending);
   }
 
   /**
@@ -851,6 +856,9 @@ export class Orchestrator implements Disposable {
     });
     if (ref) await this.commit([{ type: 'run-progress', runId, message: `starts again from where attempt ${prev.attempt} began; its work is kept on ${ref}` }]);
   }
+
+  /** Runs whose exit is being processed (stopAll waits for them). */
+  private readonly ending = new Set<Promise<void>>();
 
   /** Multiplies retry backoff (tests and the demo shrink it). */
   retryScale = 1;
