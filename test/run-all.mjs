@@ -5,6 +5,7 @@
 //   3. integration  node test/host/runIntegration.mjs (mocha in code-server's extension host)
 //   4. e2e          node test/host/runE2e.mjs         (packaged .vsix, Chromium + code-server)
 //   5. reload       node --import tsx test/e2e/reload.mjs (window reloads mid-run, checks on disk)
+//   6. agents       node test/agents/run.mjs          (the real agent CLIs against scripted model servers)
 // Then a table (layer, result, passed, failed, skipped, duration) and a last line exactly
 // `N passed, N failed`. Exit code 1 when anything failed.
 //
@@ -66,6 +67,15 @@ const layers = [
     parse: (out) => ({
       passed: lastInt(out, /^reload: (\d+) passed/gm),
       failed: lastInt(out, /^reload: \d+ passed, (\d+) failed/gm),
+    }),
+  },
+  {
+    name: 'agents',
+    cmd: [process.execPath, 'test/agents/run.mjs'],
+    parse: (out) => ({
+      passed: lastInt(out, /^[#ℹ]\s*pass (\d+)/gm),
+      failed: lastInt(out, /^[#ℹ]\s*fail (\d+)/gm),
+      skipped: lastInt(out, /^[#ℹ]\s*skipped (\d+)/gm) ?? 0,
     }),
   },
 ];
