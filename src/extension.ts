@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Orchard', { log: true });
   const terminals = new TerminalRunnerHost();
-  const controller = new OrchardController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, terminals, log);
+  const controller = new OrchardController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, terminals, log, context.workspaceState);
   const eta = new EtaService(controller);
   const views = new OrchardViews(controller, eta);
   const statusBar = new OrchardStatusBar(controller);

@@ -16,6 +16,7 @@ import { formatStale } from '../infra/git/worktrees';
 import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 import { predict } from '../core/predict';
 import { TmuxRunnerHost } from '../infra/agents/tmuxHost';
+import { checkCliVersion } from '../infra/agents/versionCheck';
 import type { RunnerHost } from '../infra/agents/launcher';
 import { answerOutcome, postAnswer } from '../infra/answerInbox';
 
@@ -227,6 +228,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return withSession(io, overrides, async (s) => {
         const o = s.orchestrator;
         if (!values.quiet) printEvents(o, io.out);
+        // A CLI at another version than the tested one is worth a line before the batch starts.
+        const profiles = new Set(Object.values(o.snapshot.tickets).filter((t) => !['done', 'cancelled', 'failed'].includes(t.status)).map((t) => t.agent ?? s.config.defaultAgent));
+        for (const p of profiles) {
+          const v = await checkCliVersion(p);
+          if (v?.warning) io.err(`warning: ${v.warning}`);
+        }
         if (tmux) io.out(`agents run in tmux: tmux -L ${tmux.socket} ls, then tmux -L ${tmux.socket} attach -t <session>`);
         // Ctrl-C: the agents are stopped (their work kept; the attempts count for nothing) and
         // the command ends within seconds; pending retries wait for the next "orchard run".

@@ -19,6 +19,11 @@ export interface OrchardConfig extends Settings {
   worktreePool?: number;
   /** Custom agent profiles: name → { argv, interactiveArgv?, rateLimitPatterns?, needsInputPatterns?, donePatterns?, usage?, extends? }. */
   agentProfiles?: Record<string, unknown>;
+  /**
+   * The user agrees that agent CLIs may treat this repository's worktrees as trusted where only
+   * their own global config can say so (Claude Code's ~/.claude.json); Orchard logs each write.
+   */
+  trustWorktrees?: boolean;
 }
 
 export const CONFIG_FILE = 'config.json';
@@ -47,6 +52,7 @@ export function validateConfig(raw: Record<string, unknown>, where: string): Orc
   if (!(c.lockLeaseMinutes > 0)) bad('lockLeaseMinutes', 'use a positive number of minutes');
   if (!(c.runTimeoutMinutes > 0)) bad('runTimeoutMinutes', 'use a positive number of minutes');
   if (!Number.isInteger(c.maxRetries) || c.maxRetries < 0 || c.maxRetries > 10) bad('maxRetries', 'use a whole number from 0 to 10');
+  if (c.trustWorktrees !== undefined && typeof c.trustWorktrees !== 'boolean') bad('trustWorktrees', 'use true or false');
   if (typeof c.defaultAgent !== 'string' || !c.defaultAgent) bad('defaultAgent', 'name an agent profile such as claude or codex');
   if (!Array.isArray(c.testCommand) || c.testCommand.some((a) => typeof a !== 'string')) bad('testCommand', 'use an argv array such as ["npm", "test"]');
   const roleProblems = validateRoles(c.roles);

@@ -90,7 +90,7 @@ interface SessionBase extends Disposable {
 /** The agent launcher of a repository: built-in, fake and configured profiles. Needs no writer lease (the planner runs without one). */
 export function agentLauncher(
   paths: Pick<RepoPaths, 'stateDir'>,
-  config: Pick<OrchardConfig, 'defaultAgent' | 'agentProfiles'>,
+  config: Pick<OrchardConfig, 'defaultAgent' | 'agentProfiles' | 'trustWorktrees'>,
   opts: Pick<SessionOptions, 'distDir' | 'host' | 'profiles' | 'agentEnv' | 'launcher'> & { log: Logger },
 ): AgentLauncher {
   return new AgentLauncher({
@@ -101,6 +101,7 @@ export function agentLauncher(
     profiles: { fake: fakeProfile(opts.distDir), ...customProfiles(config.agentProfiles), ...opts.profiles },
     log: opts.log,
     env: opts.agentEnv,
+    trustWorktrees: config.trustWorktrees === true,
     ...opts.launcher,
   });
 }

@@ -9,6 +9,10 @@ import { openSession, type Session } from '../infra/session';
 import { configOverrides, customProfiles } from './settings';
 import type { TerminalRunnerHost } from './terminalHost';
 import { isSameProcess } from '../infra/process';
+import { checkCliVersion } from '../infra/agents/versionCheck';
+
+/** CLIs whose folder trust lives only in the user's own config (clis/<name>.ts uses ctx.trustWorktrees). */
+const TRUST_ASKING_CLIS = new Set(['claude']);
 
 export const UNTRUSTED =
   'Orchard is disabled in Restricted Mode: it starts agent processes and git commands in this repository. Trust the workspace to use it.';
@@ -32,6 +36,8 @@ export class OrchardController implements vscode.Disposable {
     private readonly distDir: string,
     private readonly host: TerminalRunnerHost,
     private readonly log: vscode.LogOutputChannel,
+    /** Per-workspace memory (the worktree-trust answer); absent in tests that build a controller bare. */
+    private readonly memory?: vscode.Memento,
   ) {}
 
   get current(): Session | undefined {
@@ -78,9 +84,50 @@ export class OrchardController implements vscode.Disposable {
   }
 
   /** Starts (or resumes) the batch; once nothing more can run, its end is recorded (batch-ended). */
-  async startBatch(s: WriterSession): Promise<void> {
+  async startBatch(s: WriterSession, interactive = true): Promise<void> {
+    if (interactive) await this.beforeAgents(s);
     await s.orchestrator.start();
     void s.orchestrator.whenIdle();
+  }
+
+  /**
+   * Before agents start: the agent CLIs the batch will use are checked against the versions
+   * Orchard is tested with (a warning per CLI and version, once), and the user is asked once
+   * per repository whether the CLIs may treat its worktrees as trusted where only their own
+   * config can say so (the folder is trusted in VS Code already).
+   */
+  private async beforeAgents(s: WriterSession): Promise<void> {
+    const st = s.orchestrator.snapshot;
+    const profiles = new Set(Object.values(st.tickets).filter((t) => !['done', 'cancelled', 'failed'].includes(t.status)).map((t) => t.agent ?? s.config.defaultAgent));
+    for (const p of profiles) {
+      void checkCliVersion(p)?.then((v) => {
+        if (!v.warning) return;
+        const key = `orchard.versionWarned.${p}.${v.installed ?? 'none'}`;
+        this.log.warn(v.warning);
+        if (this.memory?.get(key)) return;
+        void this.memory?.update(key, true);
+        void vscode.window.showWarningMessage(v.warning);
+      });
+    }
+    const key = `orchard.trustWorktrees.${s.paths.repo}`;
+    let trust = s.config.trustWorktrees ?? this.memory?.get<boolean>(key);
+    if (trust === undefined && [...profiles].some((p) => TRUST_ASKING_CLIS.has(p))) {
+      const yes = 'Trust Its Worktrees';
+      const pick = await vscode.window.showInformationMessage(
+        `Let the agent CLIs trust this repository's worktrees?`,
+        {
+          modal: true,
+          detail: `Each ticket runs in a new folder under ${s.workspace.worktrees.worktreesDir}. Agent CLIs ask to trust every new folder, which would block them. You trust this repository in VS Code already; with your consent Orchard answers for its worktrees, with flags where the CLI has one and, for Claude Code, by marking each worktree trusted in ~/.claude.json (every write is logged in Orchard's output). Asked once for this repository.`,
+        },
+        yes,
+        'Not Now',
+      );
+      if (pick !== undefined) {
+        trust = pick === yes;
+        await this.memory?.update(key, trust);
+      }
+    }
+    s.launcher.setTrustWorktrees(trust === true);
   }
 
   /** Opens the session for the first workspace folder (once). */
@@ -136,7 +183,7 @@ export class OrchardController implements vscode.Disposable {
         const b = s.orchestrator.snapshot.batch;
         if (b && b.endedAt === undefined && b.pausedAt === undefined) {
           this.log.info('Resuming the batch that was running when the window closed');
-          void this.startBatch(s).catch((e) => this.log.error(`Could not resume the batch: ${e instanceof Error ? e.message : String(e)}`));
+          void this.startBatch(s, false).catch((e) => this.log.error(`Could not resume the batch: ${e instanceof Error ? e.message : String(e)}`));
         }
       } else {
         this.subscriptions.push(s.onDidChange(() => this.changed.fire()));

@@ -5,7 +5,7 @@
 // the launcher adopts their runner again by its heartbeat.
 import * as vscode from 'vscode';
 import type { Run, Ticket } from '../core/model';
-import type { RunDisplayState, RunnerHost } from '../infra/agents/launcher';
+import type { RunDisplayState, RunnerHost, TerminalInput } from '../infra/agents/launcher';
 import { terminalName as nameWithMark } from '../shared/terminalName';
 
 const STATE_LOOK: Record<RunDisplayState | 'starting', { mark: string; icon: string; color: string }> = {
@@ -15,6 +15,22 @@ const STATE_LOOK: Record<RunDisplayState | 'starting', { mark: string; icon: str
   done: { mark: '✓', icon: 'check', color: 'terminal.ansiGreen' },
   failed: { mark: '✗', icon: 'error', color: 'terminal.ansiRed' },
   stopping: { mark: '■', icon: 'debug-stop', color: 'terminal.ansiMagenta' },
+};
+
+/** Named keys (as tmux names them) to the bytes a terminal sends for them. */
+const KEYS: Record<string, string> = {
+  Enter: '\r',
+  Escape: '\u001b',
+  Tab: '\t',
+  BTab: '\u001b[Z',
+  Up: '\u001b[A',
+  Down: '\u001b[B',
+  Right: '\u001b[C',
+  Left: '\u001b[D',
+  Space: ' ',
+  BSpace: '\u007f',
+  'C-c': '\u0003',
+  'C-d': '\u0004',
 };
 
 /** "Orchard ▶ T-12: Add login form" — the ticket and the state, in the terminal tab. */
@@ -76,6 +92,20 @@ export class TerminalRunnerHost implements RunnerHost, vscode.Disposable {
     const name = e.pendingName;
     e.pendingName = undefined;
     void vscode.commands.executeCommand('workbench.action.terminal.renameWithArg', { name });
+  }
+
+  /**
+   * Types into the agent's terminal (an answer, the CLI's exit command): the text, a pause (a
+   * key right after typed text is taken as part of it by some TUIs), then each key.
+   */
+  async sendKeys(runId: string, input: TerminalInput): Promise<void> {
+    const e = this.byRun.get(runId);
+    if (!e || !vscode.window.terminals.includes(e.terminal)) throw new Error(`the terminal of ${runId} is closed`);
+    if (input.text) e.terminal.sendText(input.text.includes('\n') ? `\u001b[200~${input.text}\u001b[201~` : input.text, false);
+    for (const [i, key] of (input.keys ?? []).entries()) {
+      if (input.text || i > 0) await new Promise((r) => setTimeout(r, 300));
+      e.terminal.sendText(KEYS[key] ?? key, false);
+    }
   }
 
   stateOf(ticketId: string): RunDisplayState | 'starting' | undefined {

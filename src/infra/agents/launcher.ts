@@ -210,6 +210,11 @@ export interface WatchOptions {
 export class AgentLauncher implements AgentPort {
   constructor(private readonly opts: LauncherOptions) {}
 
+  /** The user's answer to "may the CLIs treat this repository's worktrees as trusted?" (asked once per repository). */
+  setTrustWorktrees(value: boolean): void {
+    this.opts.trustWorktrees = value;
+  }
+
   runDir(runId: string): string {
     return join(this.opts.stateDir, 'runs', runId);
   }
