@@ -40,7 +40,8 @@ function workScripts(tag: string): Record<string, ModelScript> {
       steps: [
         { shell: 'orchard-agent progress 40 writing the greeting' },
         { shell: 'orchard-agent escalate "Which greeting?" --option hello --option hi > .answer.txt; cat .answer.txt' },
-        { shell: `printf '%s\\n' "$(head -n1 .answer.txt)" > greeting.txt && rm .answer.txt && git add greeting.txt && git commit -qm '${tag}-1: greeting'` },
+        // No $(…): Gemini CLI refuses command substitution in its shell tool.
+        { shell: `head -n1 .answer.txt > greeting.txt && rm .answer.txt && git add greeting.txt && git commit -qm '${tag}-1: greeting'` },
         { shell: 'orchard-agent done --summary "greeting written"' },
       ],
       finalText: 'The greeting is written and committed.',
