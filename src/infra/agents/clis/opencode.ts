@@ -1,24 +1,202 @@
-// OpenCode (npm opencode-ai).
-import type { CliDefinition } from './types';
-import { COMMON_NEEDS_INPUT, num, scaled } from './common';
+// OpenCode (npm opencode-ai; a compiled Bun binary).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AgentUsage } from '../profiles';
+import type { CliDefinition, PrepareContext, Prepared } from './types';
+import { COMMON_RATE_LIMIT_PATTERNS } from './common';
+
+/**
+ * Orchard's OpenCode plugin (an ES module OpenCode imports in its own process). OpenCode calls
+ * a plugin's `event` hook with every bus event of the session's directory; this one turns them
+ * into orchard-agent calls:
+ * - `session.idle` (the agent's turn is over, the TUI waits for the next prompt) of a top-level
+ *   session (subagent sessions have a parentID) → first `orchard-agent usage` (the sessions'
+ *   cumulative tokens and cost from `session.updated`), then `orchard-agent hook turn-end` with
+ *   `{"last_assistant_message": <the last text part of an assistant message>}`; a turn that
+ *   ended on an error (`session.error`: retries used up, a provider error) says so instead.
+ * - `permission.asked` (a tool call waits for approval) and `question.asked` (the question
+ *   tool) → `orchard-agent hook needs-input` with the permission / the questions.
+ * The payload is the last argument (JSON): nothing is read from stdin.
+ */
+export function opencodePluginSource(orchardAgent: string): string {
+  return `// Written by Orchard for one run: reports OpenCode's turn ends and questions to orchard-agent.
+import { execFile } from 'node:child_process';
+
+const AGENT = ${JSON.stringify(orchardAgent)};
+
+function call(args) {
+  return new Promise((resolve) => {
+    try {
+      execFile(AGENT, args, { timeout: 30000, stdio: ['ignore', 'ignore', 'ignore'] }, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+export const OrchardHooks = async () => {
+  const roles = new Map();
+  const lastText = new Map();
+  const children = new Set();
+  const usage = new Map();
+  const errors = new Map();
+  let queue = Promise.resolve();
+  const later = (f) => (queue = queue.then(f, f));
+  return {
+    event: async ({ event }) => {
+      const p = (event && event.properties) || {};
+      switch (event && event.type) {
+        case 'session.created':
+        case 'session.updated': {
+          const s = p.info || {};
+          if (s.parentID) children.add(s.id);
+          if (s.tokens) usage.set(s.id, { tokens: s.tokens, cost: typeof s.cost === 'number' ? s.cost : 0 });
+          break;
+        }
+        case 'message.updated': {
+          const m = p.info || {};
+          if (m.id) roles.set(m.id, m.role);
+          if (m.role === 'assistant' && m.error && m.sessionID) errors.set(m.sessionID, (m.error.data && m.error.data.message) || m.error.name || 'error');
+          break;
+        }
+        case 'message.part.updated': {
+          const part = p.part || {};
+          if (part.type === 'text' && !part.synthetic && !part.ignored && roles.get(part.messageID) === 'assistant' && typeof part.text === 'string' && part.text.trim()) {
+            lastText.set(part.sessionID, part.text.trim());
+            errors.delete(part.sessionID);
+          }
+          break;
+        }
+        case 'session.error': {
+          const e = p.error || {};
+          if (p.sessionID) errors.set(p.sessionID, (e.data && e.data.message) || e.name || 'error');
+          break;
+        }
+        case 'session.idle': {
+          const id = p.sessionID;
+          if (!id || children.has(id)) break;
+          let input = 0, output = 0, usd = 0;
+          for (const u of usage.values()) {
+            const t = u.tokens || {};
+            const cache = t.cache || {};
+            input += (t.input || 0) + (cache.read || 0) + (cache.write || 0);
+            output += (t.output || 0) + (t.reasoning || 0);
+            usd += u.cost || 0;
+          }
+          const error = errors.get(id);
+          errors.delete(id);
+          const message = error ? 'OpenCode stopped on an error: ' + error : lastText.get(id);
+          const payload = JSON.stringify({ hook_event_name: 'session.idle', session_id: id, ...(message && { last_assistant_message: message }) });
+          later(async () => {
+            if (input || output || usd) await call(['usage', '--input-tokens', String(input), '--output-tokens', String(output), '--usd', String(usd)]);
+            await call(['hook', 'turn-end', payload]);
+          });
+          break;
+        }
+        case 'permission.asked': {
+          const what = [p.permission, ...(Array.isArray(p.patterns) ? p.patterns : [])].filter(Boolean).join(' ');
+          later(() => call(['hook', 'needs-input', JSON.stringify({ hook_event_name: 'permission.asked', session_id: p.sessionID, message: 'OpenCode asks permission: ' + what })]));
+          break;
+        }
+        case 'question.asked': {
+          const qs = (Array.isArray(p.questions) ? p.questions : []).map((q) => q && (q.question || q.header)).filter(Boolean);
+          later(() => call(['hook', 'needs-input', JSON.stringify({ hook_event_name: 'question.asked', session_id: p.sessionID, message: qs.join('\\n') || 'OpenCode asks a question' })]));
+          break;
+        }
+      }
+    },
+  };
+};
+`;
+}
+
+/** The plugin list of an OPENCODE_CONFIG_CONTENT, ours added (the user's own content kept). */
+function configContent(existing: string | undefined, pluginSpec: string, log: (m: string) => void): string {
+  let config: Record<string, unknown> = {};
+  if (existing?.trim()) {
+    try {
+      const v = JSON.parse(existing) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) config = v as Record<string, unknown>;
+    } catch {
+      log('OPENCODE_CONFIG_CONTENT in the environment is not plain JSON; Orchard replaces it for this run with its plugin only');
+    }
+  }
+  const plugins = Array.isArray(config.plugin) ? (config.plugin as unknown[]).filter((p) => !(typeof p === 'string' && p.endsWith('/orchard-opencode-plugin.js'))) : [];
+  return JSON.stringify({ ...config, plugin: [...plugins, pluginSpec] });
+}
+
+/**
+ * Interactive runs: Orchard's plugin goes into the run folder (not the worktree: a `.opencode`
+ * folder there would be OpenCode's config folder, and OpenCode runs `npm install
+ * @opencode-ai/plugin` into every such folder — 64 MB of node_modules, a package.json and a
+ * .gitignore in the worktree) and is loaded through OPENCODE_CONFIG_CONTENT's `plugin` list,
+ * merged with the user's config. Headless runs end when `opencode run` exits: no plugin.
+ */
+function prepare(ctx: PrepareContext): Prepared {
+  if (!ctx.interactive) return {};
+  const dir = join(ctx.runDir, 'opencode');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'orchard-opencode-plugin.js');
+  const existed = existsSync(file);
+  writeFileSync(file, opencodePluginSource(ctx.orchardAgent));
+  if (!existed) ctx.log(`OpenCode plugin written to ${file} (turn ends and questions go to orchard-agent); loaded through OPENCODE_CONFIG_CONTENT for this run only`);
+  return { env: { OPENCODE_CONFIG_CONTENT: configContent(ctx.env.OPENCODE_CONFIG_CONTENT, pathToFileURL(file).href, ctx.log) } };
+}
+
+/**
+ * Tokens and cost from `opencode run --format json`: one JSON event a line; every model step
+ * ends with `{"type":"step_finish", "part":{"type":"step-finish", "tokens":{"total", "input",
+ * "output", "reasoning", "cache":{"read","write"}}, "cost"}}` — per step, so they are summed.
+ * Input counts the cache reads and writes; output counts the reasoning.
+ */
+export function parseUsage(text: string): AgentUsage | undefined {
+  let input = 0;
+  let output = 0;
+  let cost = 0;
+  let steps = 0;
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  for (const line of text.split('\n')) {
+    const l = line.trim();
+    if (!l.startsWith('{') || !l.includes('"step_finish"')) continue;
+    let e: { type?: string; part?: { tokens?: Record<string, unknown>; cost?: unknown } };
+    try {
+      e = JSON.parse(l) as typeof e;
+    } catch {
+      continue;
+    }
+    if (e.type !== 'step_finish' || !e.part?.tokens) continue;
+    const t = e.part.tokens;
+    const cache = (t.cache ?? {}) as Record<string, unknown>;
+    input += n(t.input) + n(cache.read) + n(cache.write);
+    output += n(t.output) + n(t.reasoning);
+    cost += n(e.part.cost);
+    steps++;
+  }
+  if (!steps) return undefined;
+  return { inputTokens: input, outputTokens: output, tokens: input + output, costUsd: Math.round(cost * 1e6) / 1e6 };
+}
 
 export const opencode: CliDefinition = {
   npmPackage: 'opencode-ai',
   testedVersion: '1.18.33',
   versionArgv: ['opencode', '--version'],
-  // `run [message..]` headless, --auto approves; `--prompt` for the TUI.
+  // `run [message..]` is headless; --format json prints one JSON event a line (step_start,
+  // tool_use, text, step_finish with tokens and cost, error). --auto approves every permission
+  // not explicitly denied (external_directory, doom_loop, ... would ask otherwise; the default
+  // for bash and edits is allow). The TUI (`opencode [project]`) takes --auto too and submits
+  // --prompt at start. OpenCode works in $PWD (set to the worktree by the launcher).
   profile: {
     name: 'opencode',
     description: 'OpenCode',
-    argv: ['opencode', 'run', '--auto', '--model', '{model}', '{prompt}'],
-    interactiveArgv: ['opencode', '--model', '{model}', '--prompt', '{prompt}'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'permission required'],
+    argv: ['opencode', 'run', '--auto', '--format', 'json', '--model', '{model}', '{prompt}'],
+    interactiveArgv: ['opencode', '--auto', '--model', '{model}', '--prompt', '{prompt}'],
+    rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS],
+    // Headless `opencode run --auto` never waits for input (the question tool is off in run
+    // mode, permissions are approved): in a terminal the plugin reports questions.
+    needsInputPatterns: [],
     usage: 'opencode',
   },
-  parseUsage(text) {
-    const m = /tokens?[:\s]+([\d,.]+)([kKmM]?)/i.exec(text);
-    const c = /cost[:\s]+\$([\d.]+)/i.exec(text);
-    if (!m && !c) return undefined;
-    return { tokens: m ? scaled(m[1], m[2]) : undefined, costUsd: c ? num(c[1]) : undefined };
-  },
+  prepare,
+  parseUsage,
 };

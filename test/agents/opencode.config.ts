@@ -1,0 +1,55 @@
+// OpenCode against the scripted server: what a user with a custom OpenAI-compatible provider
+// already has in $XDG_CONFIG_HOME/opencode/opencode.json. Nothing Orchard-specific here (that
+// comes from src/infra/agents/clis/opencode.ts).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chatCompletionsAdapter } from './protocols/chatCompletions';
+
+/** provider/model as OpenCode's --model takes it. */
+export const OPENCODE_PROVIDER = 'orchard-test';
+export const OPENCODE_MODEL_ID = 'gpt-4.1-orchard-test';
+export const OPENCODE_TEST_MODEL = `${OPENCODE_PROVIDER}/${OPENCODE_MODEL_ID}`;
+
+export function opencodeConfig(serverUrl: string): Record<string, unknown> {
+  return {
+    $schema: 'https://opencode.ai/config.json',
+    model: OPENCODE_TEST_MODEL,
+    // The title agent would otherwise look for a small model of another provider.
+    small_model: OPENCODE_TEST_MODEL,
+    // No update checks (offline like the test machine) and no session sharing.
+    autoupdate: false,
+    share: 'disabled',
+    provider: {
+      [OPENCODE_PROVIDER]: {
+        // Bundled in the binary: nothing is downloaded.
+        npm: '@ai-sdk/openai-compatible',
+        name: 'Orchard test server',
+        options: { baseURL: `${serverUrl}/v1`, apiKey: 'sk-orchard-test', includeUsage: true },
+        models: {
+          [OPENCODE_MODEL_ID]: { name: 'Orchard test model', tool_call: true, attachment: false, reasoning: false, temperature: true, limit: { context: 128000, output: 8192 } },
+        },
+      },
+    },
+  };
+}
+
+export const opencodeConformance = {
+  cli: 'opencode',
+  adapter: chatCompletionsAdapter,
+  configure(home: string, serverUrl: string): Record<string, string> {
+    const xdgConfig = join(home, '.config');
+    const dir = join(xdgConfig, 'opencode');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'opencode.json'), JSON.stringify(opencodeConfig(serverUrl), null, 2) + '\n');
+    return {
+      XDG_CONFIG_HOME: xdgConfig,
+      XDG_DATA_HOME: join(home, '.local/share'),
+      XDG_STATE_HOME: join(home, '.local/state'),
+      XDG_CACHE_HOME: join(home, '.cache'),
+      // Offline: no models.dev catalogue fetch, no LSP server downloads, no self-update.
+      OPENCODE_DISABLE_MODELS_FETCH: '1',
+      OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+    };
+  },
+};
