@@ -7,6 +7,7 @@
 //   node --import tsx test/agents/try-copilot.ts [--tmux] [--raw] [--fault rate-limit:2] [--keep]
 //        [--script progress-commit|ask|no-change|outside] [--base <dir>] [--dump]
 //        [--record <file>] (headless: the log) [--save-screen <file>] (tmux: the screen after endSession)
+//        [--escalate-delay <s>] (the stub's escalate answers after that long)
 //
 // --raw: without prepare()'s additions (shows what breaks without them). --tmux: the
 // interactive TUI in a tmux session; every new screen is printed; screen rules of the CLI's
@@ -50,6 +51,13 @@ const SCRIPTS: Record<string, ModelScript> = {
   // A turn that ends with a question and no change: "waiting for the human".
   ask: { steps: [{ text: 'Which greeting do you want in hello.txt?' }, { shell: `printf 'hello\\n' > hello.txt && git add hello.txt && git commit -qm "add hello"` }, { text: 'Done.' }] },
   'no-change': { steps: [{ shell: 'orchard-agent progress 10 looking' }, { text: 'Nothing to do.' }] },
+  // A question through orchard-agent escalate that blocks longer than the bash tool waits (30 s):
+  // run with --escalate-delay 40; the turn the agent ends meanwhile is not reported.
+  escalate: {
+    // When the command completes, Copilot wakes the agent with a system notification and adds a
+    // read_bash call of its own to the history: one more assistant message (step 2 is skipped).
+    steps: [{ shell: 'orchard-agent escalate "Which greeting?" --option hello > .answer.txt; cat .answer.txt' }, { text: 'Waiting for the answer.' }, { text: '(not played: the read_bash Copilot adds)' }, { shell: `printf '%s\\n' "$(cat .answer.txt)" > hello.txt && rm .answer.txt && git add hello.txt && git commit -qm "add hello"` }, { text: 'Done.' }],
+  },
   // A shell command naming a path outside the worktree (and the run folder): "Allow path access".
   outside: { steps: [{ shell: 'cat /etc/hostname' }, { shell: `printf 'hello\\n' > hello.txt && git add hello.txt && git commit -qm "add hello"` }, { text: 'Done.' }] },
 };
@@ -90,7 +98,7 @@ async function main(): Promise<number> {
   // The stub records every call; `hook ...` also records its stdin when --stdin is given.
   writeFileSync(
     stub,
-    `#!/bin/sh\nprintf '%s\\n' "$(date +%s.%N) token=\${ORCHARD_TOKEN:+set} $*" >> "${calls}"\ncase "$*" in *--stdin*) cat >> "${calls}"; echo >> "${calls}";; esac\ncase "$1" in escalate) echo "Say hello.";; esac\nexit 0\n`,
+    `#!/bin/sh\nprintf '%s\\n' "$(date +%s.%N) token=\${ORCHARD_TOKEN:+set} $*" >> "${calls}"\ncase "$*" in *--stdin*) cat >> "${calls}"; echo >> "${calls}";; esac\ncase "$1" in escalate) sleep ${Number(opt('--escalate-delay') ?? 0)}; echo "Say hello.";; esac\nexit 0\n`,
   );
   chmodSync(stub, 0o755);
 

@@ -13,7 +13,7 @@ import { ANSI } from '../../src/infra/agents/clis/common';
 import { detectSignals } from '../../src/infra/agents/profiles';
 
 const FIX = path.join(__dirname, '../fixtures/agent-output');
-const rec = (name: string) => fs.readFileSync(path.join(FIX, `copilot-1.0.102-${name}.txt`), 'utf8');
+const rec = (name: string) => fs.readFileSync(path.join(FIX, `copilot-1.0.102-${name}${name.startsWith('transcript') ? '.jsonl' : '.txt'}`), 'utf8');
 const parse = (text: string) => copilot.parseUsage!(text.replace(ANSI, ''));
 
 describe('Copilot CLI usage from its real output', () => {
@@ -172,6 +172,34 @@ describe('Copilot CLI prepare()', () => {
     } finally {
       fs.rmSync(dir0, { recursive: true, force: true });
     }
+  });
+
+  // A real transcript (events.jsonl of 1.0.102 in a terminal): the bash tool gave up waiting on
+  // `orchard-agent escalate` after 30 s, the agent ended its turn ("Waiting for it."), the CLI
+  // woke it when the command completed, and it ended with "Done.".
+  it('agentStop while an orchard-agent call still runs in the background is not reported; after it completes it is', () => {
+    const lines = rec('transcript-background-shell').split('\n').filter(Boolean);
+    const firstStop = lines.findIndex((l) => l.includes('"Waiting for it."')) + 2;
+    const check = (transcriptLines: string[], expect: string | undefined, edit = (l: string) => l) => {
+      const dir0 = base();
+      try {
+        const transcript = path.join(dir0, 'events.jsonl');
+        fs.writeFileSync(transcript, transcriptLines.map(edit).join('\n') + '\n');
+        const { dir, argv } = relay('agentStop', { transcriptPath: transcript, stopReason: 'end_turn' });
+        try {
+          if (expect === undefined) assert.deepEqual(argv, []);
+          else assert.equal(JSON.parse(argv[2]!).last_assistant_message, expect);
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      } finally {
+        fs.rmSync(dir0, { recursive: true, force: true });
+      }
+    };
+    check(lines.slice(0, firstStop), undefined);
+    check(lines, 'Done.');
+    // Any other command left running (a dev server, a slow build) does not hide a turn end.
+    check(lines.slice(0, firstStop), 'Waiting for it.', (l) => l.replace(/orchard-agent escalate \\"Which greeting\?\\" --option hello/g, 'npm run dev'));
   });
 
   it('agentStop without a readable transcript or payload still reports the turn end', () => {

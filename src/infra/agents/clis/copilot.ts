@@ -53,18 +53,44 @@ const fs = require('fs');
 const { spawnSync } = require('child_process');
 const [kind, orchardAgent] = process.argv.slice(2);
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-function lastAssistantMessage(file) {
+function readEvents(file) {
   let lines;
   try { lines = fs.readFileSync(file, 'utf8').split('\\n'); } catch { return undefined; }
+  const events = [];
+  for (const line of lines) {
+    try { if (line) events.push(JSON.parse(line)); } catch {}
+  }
+  return events;
+}
+const textOf = (r) => (typeof r === 'string' ? r : r && typeof r.content === 'string' ? r.content : '');
+// An orchard-agent call (escalate, lock) still running in a shell the bash tool gave up waiting
+// on (after its initial_wait, 30 s by default): the agent ended its turn to wait for it, and the
+// CLI wakes it when the command completes. That turn end is not a wait for the human.
+function waitsForOrchardAgent(events) {
+  const commands = new Map();
+  const running = new Map();
+  for (const e of events) {
+    const d = e.data || {};
+    if (e.agentId) continue;
+    if (e.type === 'tool.execution_start' && d.arguments && typeof d.arguments.command === 'string') commands.set(d.toolCallId, d.arguments.command);
+    if (e.type === 'tool.execution_complete') {
+      const t = textOf(d.result);
+      const still = /<command with shellId: (\\S+?) is still running/.exec(t);
+      if (still) running.set(still[1], commands.get(d.toolCallId) || '');
+      const done = /<shellId: (\\S+?) completed/.exec(t);
+      if (done) running.delete(done[1]);
+    }
+    if (e.type === 'system.notification' && d.kind && d.kind.shellId !== undefined && /complete|exit|fail|kill|stop/i.test(String(d.kind.type))) running.delete(String(d.kind.shellId));
+  }
+  return [...running.values()].some((c) => /(^|[\\s;&|(])orchard-agent\\s/.test(c));
+}
+function lastAssistantMessage(events) {
+  if (!events) return undefined;
   // The main agent's messages (a sub-agent's carry agentId); a long one may come in chunks.
   const messages = [];
-  for (const line of lines) {
-    if (!line.includes('"assistant.message"')) continue;
-    try {
-      const e = JSON.parse(line);
-      const d = e.data || {};
-      if (e.type === 'assistant.message' && !e.agentId && !d.parentToolCallId && typeof d.content === 'string') messages.push(d);
-    } catch {}
+  for (const e of events) {
+    const d = e.data || {};
+    if (e.type === 'assistant.message' && !e.agentId && !d.parentToolCallId && typeof d.content === 'string') messages.push(d);
   }
   for (let i = messages.length - 1; i >= 0; i--) {
     const d = messages[i];
@@ -79,7 +105,7 @@ try {
   let payload = {};
   try { payload = JSON.parse(fs.readFileSync(0, 'utf8') || '{}'); } catch {}
   const type = String(payload.notification_type || '');
-  const skip = kind === 'needs-input' && /complet|shell|idle/i.test(type);
+  let skip = kind === 'needs-input' && /complet|shell|idle/i.test(type);
   // Its permission dialog is a choice (2 is preselected): typed text is ignored and Enter allows.
   if (kind === 'needs-input' && /permission/i.test(type) && typeof payload.message === 'string') {
     payload.message += ' (Copilot CLI asks: answer 1 to allow once, 2 to allow for this session, 3 to refuse, which also cancels its turn)';
@@ -87,8 +113,10 @@ try {
   if (kind === 'turn-end' && !payload.last_assistant_message) {
     const file = payload.transcriptPath || payload.transcript_path;
     let message;
-    for (let i = 0; i < 10 && file && !message; i++) { message = lastAssistantMessage(file); if (!message) sleep(100); }
+    let events;
+    for (let i = 0; i < 10 && file && !message; i++) { events = readEvents(file); message = lastAssistantMessage(events); if (!message) sleep(100); }
     if (message) payload.last_assistant_message = message.slice(0, 8000);
+    if (events && waitsForOrchardAgent(events)) skip = true;
   }
   if (!skip) spawnSync(orchardAgent, ['hook', kind, JSON.stringify(payload)], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 20000 });
 } catch {}
