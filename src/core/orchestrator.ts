@@ -701,7 +701,12 @@ export class Orchestrator implements Disposable {
     if (failedRun && ws.saveWip) {
       wipRef = await ws.saveWip(run, `orchard: ${t.id} attempt ${run.attempt} stopped (${exit.timedOut ? 'timeout' : (exit.problem ?? `exit ${exit.exitCode ?? exit.signal}`)})`).catch(() => undefined);
     }
-    let problems: string[] = exit.problem === 'output-loop' ? ['the agent looped printing output'] : [];
+    let problems: string[] =
+      exit.problem === 'output-loop'
+        ? ['the agent looped printing output']
+        : exit.problem === 'outside-worktree'
+          ? [`the agent worked in your checkout (${exit.outsideAt ?? '?'}), outside its worktree, and was stopped; Orchard changed nothing there: check "git status" in your checkout`]
+          : [];
     if (ws.inspectRun) {
       try {
         const found = await ws.inspectRun(run);
@@ -783,7 +788,11 @@ export class Orchestrator implements Disposable {
             : outcome === 'no-changes'
             ? 'the agent exited without committing changes'
             : exitInWords(exit);
-      await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : outcome === 'no-changes' ? 'no-changes' : 'crash', why);
+      if (exit.problem === 'outside-worktree') {
+        // Retrying would let it write in the user's checkout again: the human decides.
+        await this.commit([{ type: 'lock-released', runId, reason: why }]);
+        if (this.ticket(t.id).status !== 'cancelled') await this.transition(t.id, 'failed', why);
+      } else await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : outcome === 'no-changes' ? 'no-changes' : 'crash', why);
     }
     this.requestPump();
   }

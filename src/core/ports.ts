@@ -126,7 +126,9 @@ export interface AgentExit {
   /** The agent's output said it hit a rate limit or a usage quota. */
   rateLimited?: boolean;
   /** Something Orchard noticed about the run beyond its exit code. */
-  problem?: 'worktree-deleted' | 'output-loop' | 'runner-vanished';
+  problem?: 'worktree-deleted' | 'output-loop' | 'runner-vanished' | 'outside-worktree';
+  /** Where the agent was caught working outside its worktree (problem outside-worktree). */
+  outsideAt?: string;
   /** Cost and tokens, where the agent CLI prints them. */
   usage?: { costUsd?: number; tokens?: number; inputTokens?: number; outputTokens?: number };
   /** The agent said it was done (orchard-agent done, or its CLI ended a turn with work): its exit code does not matter. */

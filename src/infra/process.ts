@@ -2,6 +2,7 @@
 // 32,768 and git spawns thousands of processes, so a killed Orchard's or runner's pid can
 // belong to someone else seconds later. On Linux a process's start time (field 22 of
 // /proc/<pid>/stat) tells the two apart; elsewhere only the pid is checked.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** process.kill(pid, 0): ESRCH means no such process; EPERM means it exists (another user). */
@@ -34,3 +35,30 @@ export function isSameProcess(pid: number | undefined, startToken?: string): boo
   const now = processStartToken(pid!);
   return now === undefined || now === startToken;
 }
+
+/** Every descendant of pid (children first found through `ps`), deepest last. */
+export function descendants(pid: number): number[] {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const line of out.split('\n')) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    if (!p || pp === undefined) continue;
+    if (!children.has(pp)) children.set(pp, []);
+    children.get(pp)!.push(p);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      found.push(c);
+      queue.push(c);
+    }
+  }
+  return found;
+}
+

@@ -205,6 +205,24 @@ describe('agents', { timeout: 60_000 }, () => {
     await w.close();
   });
 
+  it("an agent working in the user's checkout is caught within seconds, stopped and reported; nothing of the user's is touched", async () => {
+    const r = makeRepo();
+    fs.writeFileSync(path.join(r.repo, 'mine.txt'), 'my uncommitted work\n');
+    const w = await open(r.repo, {}, {}, { killGraceMs: 500 });
+    await w.o.addTickets([spec('O', { prompt: '@work-in-checkout' })]);
+    const t0 = Date.now();
+    await w.o.start();
+    await waitFor(() => !!ended(w.events, 'O-r1'), 15_000, 'the run to be stopped');
+    assert.ok(Date.now() - t0 < 15_000);
+    const t = w.o.ticket('O');
+    assert.equal(t.status, 'failed', 'not retried: a retry would work in the checkout again');
+    assert.match(t.reason ?? '', /worked in your checkout \(.*\), outside its worktree/);
+    // The user's files are as they were (Orchard neither reverts nor deletes anything there).
+    assert.equal(fs.readFileSync(path.join(r.repo, 'mine.txt'), 'utf8'), 'my uncommitted work\n');
+    assert.ok(fs.existsSync(path.join(r.repo, 'agent-in-checkout.txt')), "the agent's stray file is left for the user to see");
+    await w.close();
+  });
+
   it('timeout: the whole process tree is stopped, partial work kept on a WIP ref, worktree kept', async () => {
     const r = makeRepo();
     const w = await open(r.repo, {}, {}, { killGraceMs: 1000 });

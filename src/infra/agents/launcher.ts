@@ -14,6 +14,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   renameSync,
   statSync,
@@ -21,7 +22,7 @@ import {
   writeFileSync,
   type FSWatcher,
 } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, sep } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import type { Run, Ticket, Usage } from '../../core/model';
 import type { AgentTicketRequestMessage, TicketRequestAnswer } from '../../core/ports';
@@ -36,7 +37,7 @@ import { BUILTIN_CLIS, type CliDefinition } from './clis';
 export function cliOf(profile: AgentProfile): CliDefinition | undefined {
   return BUILTIN_CLIS[profile.name] ?? Object.values(BUILTIN_CLIS).find((c) => c.profile.argv[0] === profile.argv[0]);
 }
-import { isSameProcess, pidAlive } from '../process';
+import { descendants, isSameProcess, pidAlive } from '../process';
 
 /** Starts the runner for a run folder. */
 export interface RunnerHost {
@@ -569,6 +570,35 @@ export class AgentLauncher implements AgentPort {
         .finally(() => (screenBusy = false));
     };
 
+    // An agent works only in its worktree: a process of its tree whose working folder is the
+    // user's checkout (a CLI that followed an inherited $PWD, a `cd` out of the worktree) is
+    // caught within a second or two, stopped, and reported; nothing of the user's is touched.
+    const checkout = userCheckoutOf(this.opts.stateDir);
+    let lastCwdCheck = 0;
+    const checkWhereItWorks = (): void => {
+      if (!checkout || !w.worktree || problem || Date.now() - lastCwdCheck < 1000 || !existsSync('/proc')) return;
+      lastCwdCheck = Date.now();
+      const agentPid = readJson<RunnerStatus>(files.status)?.agentPid;
+      if (!agentPid) return;
+      const worktrees = dirname(w.worktree);
+      for (const pid of [agentPid, ...descendants(agentPid)]) {
+        let cwd: string;
+        try {
+          cwd = readlinkSync(`/proc/${pid}/cwd`);
+        } catch {
+          continue;
+        }
+        if (isInside(cwd, checkout) && !isInside(cwd, worktrees) && !isInside(cwd, this.opts.stateDir)) {
+          problem = 'outside-worktree';
+          outsideAt = cwd;
+          log.warn(`${runId}: the agent works in your checkout (${cwd}), not in its worktree ${w.worktree}; stopping it`);
+          stopRequested?.(`it worked in your checkout (${cwd})`);
+          return;
+        }
+      }
+    };
+    let outsideAt: string | undefined;
+
     const watchedAt = Date.now();
     const exited = new Promise<AgentExit>((resolve) => {
       let missing = 0;
@@ -589,7 +619,8 @@ export class AgentLauncher implements AgentPort {
           ...e,
           ...(usage && { usage: { costUsd: usage.costUsd, tokens: usage.tokens, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } }),
           ...(saidDone && { saidDone: true }),
-          ...(stoppedBy && !saidDone && { stoppedByOrchard: stoppedBy }),
+          ...(stoppedBy && !saidDone && problem === undefined && { stoppedByOrchard: stoppedBy }),
+          ...(outsideAt && { outsideAt }),
         });
       };
       const tick = (): void => {
@@ -598,6 +629,7 @@ export class AgentLauncher implements AgentPort {
         readLog();
         readStatusFile();
         readScreen();
+        checkWhereItWorks();
         const exit = readJson<RunnerExit>(files.exit);
         if (exit) {
           const text = tail(files.log);
@@ -671,6 +703,14 @@ export class AgentLauncher implements AgentPort {
     };
   }
 }
+
+/** The user's checkout of the repository whose state is in stateDir (`<checkout>/.git/orchard`); undefined for a bare or unusual layout. */
+function userCheckoutOf(stateDir: string): string | undefined {
+  const common = dirname(stateDir);
+  return common.endsWith(`${sep}.git`) ? dirname(common) : undefined;
+}
+
+const isInside = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
 
 /** Done said mid-turn: the session ends at the turn's end, or after this long. */
 const DONE_GRACE_MS = 8000;

@@ -15,6 +15,7 @@
 //   @subtask <title> delegate and wait for the merge   @cost <usd>  report usage
 //   @wait-for <path>  start working only once this file exists (a test's gate, not a clock)
 //   @flood <MB>  print that much output   @rewrite  reset below its base   @commit-in-checkout  commit in the user's checkout
+//   @work-in-checkout  write a file and run a command in the user's checkout (caught and stopped)
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -105,6 +106,13 @@ async function main(): Promise<void> {
     for (let n = 0; n < Number(arg('@flood')) * 1024 * 1024; n += chunk.length) writeSync(1, chunk);
   }
   if (has('@rewrite')) execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { stdio: 'ignore' });
+  if (has('@work-in-checkout')) {
+    // A CLI that followed an inherited $PWD: its shell works in the user's checkout.
+    const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { encoding: 'utf8' }).trim();
+    const user = dirname(common);
+    writeFileSync(join(user, 'agent-in-checkout.txt'), `${ticket.id} was here\n`);
+    execFileSync('sleep', ['20'], { cwd: user, stdio: 'ignore' });
+  }
   if (has('@commit-in-checkout')) {
     const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { encoding: 'utf8' }).trim();
     const user = dirname(common);

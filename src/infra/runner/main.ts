@@ -2,41 +2,15 @@
 // starts the agent with its own stdio (the terminal's pty, so interactive agents work; the
 // run's log file when headless), records pid and a heartbeat in the run folder, writes the
 // exit code, and exits with it. Stopping the runner stops the agent's whole process tree.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { HEARTBEAT_MS, runFiles, takeClaim, type RunSpec, type RunnerExit, type RunnerStatus } from './protocol';
-import { processStartToken } from '../process';
+import { descendants, processStartToken } from '../process';
 
 function writeJson(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(value));
   renameSync(tmp, path);
-}
-
-/** Every descendant of pid (children first found through `ps`), deepest last. */
-export function descendants(pid: number): number[] {
-  let out: string;
-  try {
-    out = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return [];
-  }
-  const children = new Map<number, number[]>();
-  for (const line of out.split('\n')) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    if (!p || pp === undefined) continue;
-    if (!children.has(pp)) children.set(pp, []);
-    children.get(pp)!.push(p);
-  }
-  const found: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    for (const c of children.get(queue.shift()!) ?? []) {
-      found.push(c);
-      queue.push(c);
-    }
-  }
-  return found;
 }
 
 function signalAll(pids: number[], sig: NodeJS.Signals): void {
