@@ -109,6 +109,16 @@ async function main() {
       const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
       const argv = claude.profile.interactiveArgv!.filter((a) => a !== '--model' && a !== '{model}').map((a) => (a === '{prompt}' ? prompt : a));
       const cmd = [join(BIN, 'claude'), ...extra, ...argv.slice(1)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      // A timeout or Ctrl-C must not leave the TUI running.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const)
+        process.once(sig, () => {
+          try {
+            tmux('kill-server');
+          } catch {
+            /* gone */
+          }
+          process.exit(1);
+        });
       tmux('new-session', '-d', '-x', '200', '-y', '50', '-c', cwd, ...envArgs, cmd);
       const screens: string[] = [];
       const snap = (label: string) => {
