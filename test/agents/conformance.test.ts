@@ -57,7 +57,9 @@ async function setUp(sb: Sandbox, cli: string, config: Record<string, unknown> =
   await orchardOk(sb, ['init', '--agents', '2', '--mode', 'isolation', '--agent', cli]);
   const file = join(sb.repo, '.git', 'orchard', 'config.json');
   const c = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...c, maxRetries: 0, runTimeoutMinutes: 6, ...config }, null, 2));
+  // trustWorktrees: the user's consent (asked once per repository in VS Code) that the CLIs
+  // may treat this repository's worktrees as trusted.
+  writeFileSync(file, JSON.stringify({ ...c, maxRetries: 0, runTimeoutMinutes: 6, trustWorktrees: true, ...config }, null, 2));
 }
 
 const addTicket = (sb: Sandbox, id: string, prompt: string, agent: string) => orchardOk(sb, ['add', '--id', id, '--title', `ticket ${id}`, '--prompt', prompt, '--agent', agent]);

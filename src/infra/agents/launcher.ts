@@ -461,8 +461,11 @@ export class AgentLauncher implements AgentPort {
           const patterns = Array.isArray(req.patterns) ? req.patterns.map(String) : [];
           lockRequests.fire({ id: String(req.id), patterns });
         } else if (name.endsWith('.notice.json')) {
-          // A CLI's "waiting for you" (hook): one question until it is answered.
-          fireNotice(String(req.id), String(req.question), Array.isArray(req.options) ? req.options.map(String) : [], typeof req.context === 'string' ? req.context : undefined);
+          // A CLI's "waiting for you" (hook): one question until it is answered; a dialog that
+          // takes keys (clis/<name>.ts notices) offers its options and gets its keys.
+          const rule = host.interactive ? cli?.notices?.find((n) => new RegExp(n.pattern, 'i').test(String(req.question))) : undefined;
+          if (rule && !openNotice) screenAnswers.set(String(req.id), rule.options);
+          fireNotice(String(req.id), String(req.question), rule ? Object.keys(rule.options) : Array.isArray(req.options) ? req.options.map(String) : [], typeof req.context === 'string' ? req.context : undefined);
         } else {
           host.update?.(runId, 'needs-input');
           questions.fire({
@@ -560,8 +563,9 @@ export class AgentLauncher implements AgentPort {
               await host.sendKeys(runId, { keys: rule.keys });
             } else {
               const id = `screen-${answeredScreens.size}-${Date.now().toString(36)}`;
-              screenAnswers.set(id, { Yes: ['Enter'], No: ['Escape'] });
-              fireNotice(id, `${profile?.description ?? 'The agent'} shows "${rule.name}"`, ['Yes', 'No'], lastLines(screen, 12));
+              const options = rule.options ?? { Yes: ['Enter'], No: ['Escape'] };
+              if (!openNotice) screenAnswers.set(id, options);
+              fireNotice(id, `${profile?.description ?? 'The agent'} shows "${rule.name}"`, Object.keys(options), lastLines(screen, 12));
             }
             return;
           }
@@ -689,8 +693,11 @@ export class AgentLauncher implements AgentPort {
         const screen = screenAnswers.get(questionId);
         if (noticeIds.has(questionId) && host.interactive && host.sendKeys) {
           const text = [answer.option, answer.guidance].filter(Boolean).join(' — ');
-          const input: TerminalInput = screen && answer.option && screen[answer.option] ? { keys: screen[answer.option] } : { text, keys: ['Enter'] };
-          void host.sendKeys(runId, input).catch((e) => log.warn(`${runId}: could not type the answer into the agent's terminal: ${(e as Error).message}`));
+          const keyed = screen && answer.option ? screen[answer.option] : undefined;
+          const typed = keyed
+            ? host.sendKeys(runId, { keys: keyed }).then(() => (answer.guidance ? host.sendKeys!(runId, { text: answer.guidance, keys: ['Enter'] }) : undefined))
+            : host.sendKeys(runId, { text, keys: ['Enter'] });
+          void typed.catch((e) => log.warn(`${runId}: could not type the answer into the agent's terminal: ${(e as Error).message}`));
         }
         writeJsonAtomic(join(dir, `${questionId}.answer.json`), answer);
       },

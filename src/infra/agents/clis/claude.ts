@@ -174,10 +174,13 @@ export const claude: CliDefinition = {
   },
   screens: [
     // Without the user's consent to trust worktrees (or a repository Claude Code already trusts).
-    { name: 'Claude Code folder trust', pattern: 'Is this a project you created or one you trust|Do you trust the files in this folder' },
-    // The user's ANTHROPIC_API_KEY was never approved in Claude Code: the user's call.
-    { name: 'Claude Code custom API key', pattern: 'Detected a custom API key|Do you want to use this API key' },
+    { name: 'Claude Code folder trust', pattern: 'Is this a project you created or one you trust|Do you trust the files in this folder', options: { 'Yes, I trust this folder': ['1'], 'No, exit': ['2'] } },
+    // The user's ANTHROPIC_API_KEY was never approved in Claude Code: the user's call (Enter picks "No").
+    { name: 'Claude Code custom API key', pattern: 'Detected a custom API key|Do you want to use this API key', options: { 'Yes, use this API key': ['1'], No: ['2'] } },
   ],
+  // Its permission dialog takes free text + Enter as "Yes" (the highlighted choice): the answer
+  // goes in as the choice's number; guidance after "No" is typed as what to do instead.
+  notices: [{ pattern: 'needs your permission', options: { Yes: ['1'], "Yes, and don't ask again": ['2'], 'No, and tell Claude what to do': ['3'] } }],
   // `/exit` ends the session the way the user would. Escape first: with a permission dialog
   // open, Enter would pick its highlighted "1. Yes" (the command would run); Escape rejects it
   // and leaves the prompt, and at an idle prompt it does nothing. Ctrl-C twice exits only at

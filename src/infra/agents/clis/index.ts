@@ -9,4 +9,4 @@ import { opencode } from './opencode';
 
 export const BUILTIN_CLIS: Record<string, CliDefinition> = { claude, codex, aider, gemini, copilot, opencode };
 
-export type { CliDefinition, PrepareContext, Prepared, ScreenRule } from './types';
+export type { CliDefinition, NoticeRule, PrepareContext, Prepared, ScreenRule } from './types';

@@ -43,6 +43,19 @@ export interface ScreenRule {
    * text, e.g. ['Enter'] or ['2', 'Enter']); absent: the screen becomes an escalation.
    */
   keys?: string[];
+  /** When it becomes a question: its options and the keys each sends (default Yes → Enter, No → Escape). */
+  options?: Record<string, string[]>;
+}
+
+/**
+ * A "waiting for you" notice of the CLI (a permission dialog) whose answer must be keys, not
+ * typed text (Claude Code's dialog takes free text + Enter as "Yes"): its options and keys.
+ * Guidance written with an answer is typed after the keys, then Enter.
+ */
+export interface NoticeRule {
+  /** Case-insensitive regular expression over the notice's message. */
+  pattern: string;
+  options: Record<string, string[]>;
 }
 
 export interface CliDefinition {
@@ -58,6 +71,8 @@ export interface CliDefinition {
   prepare?: (ctx: PrepareContext) => Prepared;
   /** First-run screens a terminal session may show. */
   screens?: ScreenRule[];
+  /** Notices (needs-input hooks) answered with keys. */
+  notices?: NoticeRule[];
   /**
    * How a finished interactive session is ended: keys typed into its terminal first (e.g. the
    * CLI's exit command), then SIGTERM after `graceMs` if it is still there.
