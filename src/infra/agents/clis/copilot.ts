@@ -26,6 +26,11 @@
 //   so orchard-agent's files never do. Its dialogs are choices: a digit picks an option, other
 //   typed text is ignored and Enter picks the preselected one ("2. Yes, and remember this path
 //   for this session"); "3. No" refuses and cancels the turn, and no hook follows.
+// - Its bash tool waits `initial_wait` (30 s by default) for a command, then tells the model it is
+//   still running and that it will be notified; the model ends its turn (agentStop fires) and
+//   the CLI wakes it with a system notification when the command completes (headless too: -p
+//   exits only after that). A blocking `orchard-agent escalate` answered after 30 s does this;
+//   the relay does not report such a turn end.
 // - Text typed into its prompt and then Enter is one message (no delay needed); a newline
 //   typed literally (tmux send-keys -l with \n) stays in the message, Enter sends it.
 // - 429: retried 5 times, honouring retry-after (about 6 s with retry-after: 1, about 60 s
