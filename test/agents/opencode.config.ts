@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { chatCompletionsAdapter } from './protocols/chatCompletions';
 
 /** provider/model as OpenCode's --model takes it. */
+export const OPENCODE_VERSION = '1.18.33';
 export const OPENCODE_PROVIDER = 'orchard-test';
 export const OPENCODE_MODEL_ID = 'gpt-4.1-orchard-test';
 export const OPENCODE_TEST_MODEL = `${OPENCODE_PROVIDER}/${OPENCODE_MODEL_ID}`;
@@ -41,6 +42,14 @@ export const opencodeConformance = {
     const dir = join(xdgConfig, 'opencode');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'opencode.json'), JSON.stringify(opencodeConfig(serverUrl), null, 2) + '\n');
+    // OpenCode npm-installs @opencode-ai/plugin (for plugins' type imports) into every config
+    // folder whose node_modules is missing or whose package-lock.json lacks it, and waits for that
+    // before it loads any plugin: a user's ~/.config/opencode has it since their first start.
+    // The same bookkeeping here (no network; Orchard's plugin imports nothing from it).
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    const deps = { '@opencode-ai/plugin': OPENCODE_VERSION };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ dependencies: deps }, null, 2) + '\n');
+    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'opencode', lockfileVersion: 3, requires: true, packages: { '': { dependencies: deps } } }, null, 2) + '\n');
     return {
       XDG_CONFIG_HOME: xdgConfig,
       XDG_DATA_HOME: join(home, '.local/share'),

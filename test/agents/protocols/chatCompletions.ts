@@ -69,8 +69,14 @@ export function lastUserText(body: any): string | undefined {
 export interface ChatCompletionsOptions {
   /** When to send the final `usage` chunk: as the API does ('requested'), or 'always'. */
   usageChunk?: 'requested' | 'always';
-  /** Model ids for `GET /v1/models` (default: none listed but the one asked for). */
+  /** Model ids for `GET /v1/models` (default: none). */
   models?: string[];
+  /**
+   * A `retry-after` header (seconds) on the 503 "overloaded" answer too. api.openai.com sends
+   * none there, so clients back off exponentially (OpenCode: 2 s × 2^n, 5 retries, about 70 s
+   * before it gives up); tests that exhaust the retries may shorten that with '1'.
+   */
+  overloadedRetryAfter?: string;
 }
 
 function usageOf(u: { input: number; output: number }) {
@@ -166,7 +172,7 @@ export function makeChatCompletionsAdapter(opts: ChatCompletionsOptions = {}): P
           { 'x-request-id': reqId, 'retry-after': '1', 'x-ratelimit-limit-tokens': '30000', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '2.4s' },
         );
       } else {
-        json(res, 503, { error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } }, { 'x-request-id': reqId });
+        json(res, 503, { error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } }, { 'x-request-id': reqId, ...(opts.overloadedRetryAfter && { 'retry-after': opts.overloadedRetryAfter }) });
       }
     },
     other(req, res, path) {

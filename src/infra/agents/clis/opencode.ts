@@ -11,8 +11,9 @@ import { COMMON_RATE_LIMIT_PATTERNS } from './common';
  * a plugin's `event` hook with every bus event of the session's directory; this one turns them
  * into orchard-agent calls:
  * - `session.idle` (the agent's turn is over, the TUI waits for the next prompt) of a top-level
- *   session (subagent sessions have a parentID) → first `orchard-agent usage` (the sessions'
- *   cumulative tokens and cost from `session.updated`), then `orchard-agent hook turn-end` with
+ *   session (subagent sessions have a parentID) → first `orchard-agent usage` (the tokens and
+ *   cost of every assistant message so far, subagents' included, from `message.updated`: the
+ *   session's own totals in `session.updated` come after `session.idle`), then `orchard-agent hook turn-end` with
  *   `{"last_assistant_message": <the last text part of an assistant message>}`; a turn that
  *   ended on an error (`session.error`: retries used up, a provider error) says so instead.
  * - `permission.asked` (a tool call waits for approval) and `question.asked` (the question
@@ -41,6 +42,8 @@ export const OrchardHooks = async () => {
   const children = new Set();
   const usage = new Map();
   const errors = new Map();
+  // session.idle can come twice for one turn (seen after an error): one report per busy spell.
+  const reported = new Set();
   let queue = Promise.resolve();
   const later = (f) => (queue = queue.then(f, f));
   return {
@@ -51,12 +54,13 @@ export const OrchardHooks = async () => {
         case 'session.updated': {
           const s = p.info || {};
           if (s.parentID) children.add(s.id);
-          if (s.tokens) usage.set(s.id, { tokens: s.tokens, cost: typeof s.cost === 'number' ? s.cost : 0 });
           break;
         }
         case 'message.updated': {
           const m = p.info || {};
           if (m.id) roles.set(m.id, m.role);
+          // Each assistant message is one model step; its last update has its final tokens.
+          if (m.role === 'assistant' && m.id && m.tokens) usage.set(m.id, { tokens: m.tokens, cost: typeof m.cost === 'number' ? m.cost : 0 });
           if (m.role === 'assistant' && m.error && m.sessionID) errors.set(m.sessionID, (m.error.data && m.error.data.message) || m.error.name || 'error');
           break;
         }
@@ -68,6 +72,10 @@ export const OrchardHooks = async () => {
           }
           break;
         }
+        case 'session.status': {
+          if (p.sessionID && p.status && p.status.type === 'busy') reported.delete(p.sessionID);
+          break;
+        }
         case 'session.error': {
           const e = p.error || {};
           if (p.sessionID) errors.set(p.sessionID, (e.data && e.data.message) || e.name || 'error');
@@ -75,7 +83,8 @@ export const OrchardHooks = async () => {
         }
         case 'session.idle': {
           const id = p.sessionID;
-          if (!id || children.has(id)) break;
+          if (!id || children.has(id) || reported.has(id)) break;
+          reported.add(id);
           let input = 0, output = 0, usd = 0;
           for (const u of usage.values()) {
             const t = u.tokens || {};
@@ -198,5 +207,6 @@ export const opencode: CliDefinition = {
     usage: 'opencode',
   },
   prepare,
+  endSession: { keys: ['C-c'], graceMs: 5000 },
   parseUsage,
 };

@@ -1,0 +1,124 @@
+// OpenCode 1.18.33: usage from its real headless output (`opencode run --format json`), recorded
+// against the scripted Chat Completions server (test/agents/try-opencode.ts), and Orchard's
+// OpenCode plugin (the turn-end / needs-input reports of interactive runs) driven with the
+// event shapes the real TUI sends.
+import { strict as assert } from 'node:assert';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it } from 'node:test';
+import { opencode, opencodePluginSource, parseUsage as parseOpencodeUsage } from '../../src/infra/agents/clis/opencode';
+import { detectSignals, expandArgv, parseUsage } from '../../src/infra/agents/profiles';
+
+const fixture = (what: string) => readFileSync(join(__dirname, '..', 'fixtures', 'agent-output', `opencode-1.18.33-${what}.txt`), 'utf8');
+
+describe('OpenCode usage (1.18.33 run --format json)', () => {
+  it('sums the step_finish tokens of a finished run (3 steps of 1200 in / 150 out)', () => {
+    assert.deepEqual(parseOpencodeUsage(fixture('headless-commit')), { inputTokens: 3600, outputTokens: 450, tokens: 4050, costUsd: 0 });
+  });
+  it('counts cache reads/writes as input, reasoning as output, and sums the cost', () => {
+    const step = (tokens: unknown, cost: number) => JSON.stringify({ type: 'step_finish', timestamp: 1, sessionID: 's', part: { type: 'step-finish', reason: 'stop', tokens, cost } });
+    const text = [
+      'some log line',
+      step({ total: 1500, input: 1000, output: 100, reasoning: 50, cache: { read: 300, write: 50 } }, 0.0125),
+      '{"type":"text","part":{"text":"step_finish in a text is not a step"}}',
+      step({ total: 230, input: 200, output: 30, reasoning: 0, cache: { read: 0, write: 0 } }, 0.0025),
+    ].join('\n');
+    assert.deepEqual(parseOpencodeUsage(text), { inputTokens: 1000 + 300 + 50 + 200, outputTokens: 150 + 30, tokens: 1730, costUsd: 0.015 });
+  });
+  it('no step at all (an error before the first answer): no usage', () => {
+    assert.equal(parseOpencodeUsage(fixture('headless-ratelimit')), undefined);
+    assert.equal(parseOpencodeUsage('plain text\n'), undefined);
+  });
+  it('the error event of exhausted retries is a rate limit (429, and 503 overloaded)', () => {
+    assert.equal(detectSignals(opencode.profile, fixture('headless-ratelimit')).rateLimited, true);
+    if (existsSync(join(__dirname, '..', 'fixtures', 'agent-output', 'opencode-1.18.33-headless-overloaded.txt'))) {
+      assert.equal(detectSignals(opencode.profile, fixture('headless-overloaded')).rateLimited, true);
+    }
+    assert.equal(detectSignals(opencode.profile, fixture('headless-commit')).rateLimited, false);
+    assert.equal(detectSignals(opencode.profile, fixture('headless-commit')).needsInput, false);
+  });
+  it('is the parser of the opencode format', () => {
+    assert.equal(parseUsage('opencode', fixture('headless-commit'))?.tokens, 4050);
+  });
+  it('headless argv: run --auto --format json, the prompt one element', () => {
+    const ticket = { id: 'T1', title: 't', prompt: 'p', priority: 'P2' as const, dependsOn: [], files: [], labels: [], status: 'running' as const, createdAt: 0, attempts: 1 };
+    const run = { id: 'T1-r1', ticketId: 'T1', slot: 1, attempt: 1, branch: 'orchard/T1', worktree: '/w', startedAt: 0 };
+    assert.deepEqual(expandArgv(opencode.profile.argv, ticket, run, '--help me', 'p/m'), ['opencode', 'run', '--auto', '--format', 'json', '--model', 'p/m', '--help me']);
+  });
+});
+
+describe("OpenCode: Orchard's plugin", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  async function withPlugin(f: (emit: (type: string, properties: Record<string, unknown>) => Promise<void>, calls: () => string[]) => Promise<void>): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'orchard-oc-plugin-'));
+    try {
+      const log = join(dir, 'calls.log');
+      const stub = join(dir, 'orchard agent');
+      // One line per call: the arguments joined by a tab.
+      writeFileSync(stub, `#!/bin/sh\n(IFS='\t'; printf '%s\\n' "$*") >> '${log}'\n`);
+      chmodSync(stub, 0o755);
+      const file = join(dir, 'orchard-opencode-plugin.js');
+      writeFileSync(file, opencodePluginSource(stub));
+      const mod = (await import(pathToFileURL(file).href)) as { OrchardHooks: () => Promise<{ event: (e: { event: unknown }) => Promise<void> }> };
+      const hooks = await mod.OrchardHooks();
+      let n = 0;
+      const emit = (type: string, properties: Record<string, unknown>) => hooks.event({ event: { id: `evt_${++n}`, type, properties } });
+      const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+      await f(emit, calls);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  async function until(what: string, f: () => boolean): Promise<void> {
+    const end = Date.now() + 10_000;
+    while (!f()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+  const S = 'ses_1';
+  const assistant = (id: string, tokens: Record<string, unknown>, cost = 0) => ({ sessionID: S, info: { id, sessionID: S, role: 'assistant', tokens, cost } });
+  const text = (messageID: string, t: string) => ({ sessionID: S, part: { id: `prt_${messageID}`, sessionID: S, messageID, type: 'text', text: t } });
+
+  it('a turn end reports the usage so far, then turn-end with the last assistant text; once per busy spell', async () => {
+    await withPlugin(async (emit, calls) => {
+      await emit('session.created', { sessionID: S, info: { id: S } });
+      await emit('message.updated', { sessionID: S, info: { id: 'msg_u', sessionID: S, role: 'user' } });
+      await emit('message.part.updated', text('msg_u', 'the prompt'));
+      await emit('session.status', { sessionID: S, status: { type: 'busy' } });
+      await emit('message.updated', assistant('msg_a1', { input: 1000, output: 100, reasoning: 20, cache: { read: 500, write: 0 } }, 0.01));
+      await emit('message.updated', assistant('msg_a2', { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } }));
+      await emit('message.part.updated', text('msg_a2', 'Which greeting do you want?'));
+      await emit('message.updated', assistant('msg_a2', { input: 1200, output: 150, reasoning: 0, cache: { read: 0, write: 0 } }, 0.02));
+      // A subagent's session going idle is not the agent's turn end.
+      await emit('session.created', { sessionID: 'ses_child', info: { id: 'ses_child', parentID: S } });
+      await emit('session.idle', { sessionID: 'ses_child' });
+      await emit('session.idle', { sessionID: S });
+      await emit('session.idle', { sessionID: S });
+      await until('turn-end', () => calls().some((c) => c.startsWith('hook\tturn-end')));
+      await sleep(200);
+      const c = calls();
+      assert.equal(c.length, 2, c.join('\n'));
+      assert.equal(c[0], 'usage\t--input-tokens\t2700\t--output-tokens\t270\t--usd\t0.03');
+      const [, , payload] = c[1]!.split('\t');
+      assert.deepEqual(JSON.parse(payload!), { hook_event_name: 'session.idle', session_id: S, last_assistant_message: 'Which greeting do you want?' });
+    });
+  });
+  it('a turn that ended on an error says so; permission and question asks are needs-input', async () => {
+    await withPlugin(async (emit, calls) => {
+      await emit('session.status', { sessionID: S, status: { type: 'busy' } });
+      await emit('permission.asked', { id: 'per_1', sessionID: S, permission: 'external_directory', patterns: ['/etc/*'], metadata: {}, always: [] });
+      await emit('question.asked', { id: 'que_1', sessionID: S, questions: [{ question: 'Which file?', header: 'File', options: [] }] });
+      await emit('session.error', { sessionID: S, error: { name: 'APIError', data: { message: 'Rate limit reached for gpt-4.1', statusCode: 429 } } });
+      await emit('session.idle', { sessionID: S });
+      await until('turn-end', () => calls().some((c) => c.startsWith('hook\tturn-end')));
+      const c = calls();
+      assert.equal(c.length, 3, c.join('\n'));
+      assert.deepEqual(JSON.parse(c[0]!.split('\t')[2]!).message, 'OpenCode asks permission: external_directory /etc/*');
+      assert.deepEqual(JSON.parse(c[1]!.split('\t')[2]!).message, 'Which file?');
+      assert.deepEqual(JSON.parse(c[2]!.split('\t')[2]!).last_assistant_message, 'OpenCode stopped on an error: Rate limit reached for gpt-4.1');
+    });
+  });
+});
