@@ -106,6 +106,22 @@ describe("OpenCode: Orchard's plugin", () => {
       assert.deepEqual(JSON.parse(payload!), { hook_event_name: 'session.idle', session_id: S, last_assistant_message: 'Which greeting do you want?' });
     });
   });
+  it('an aborted turn (Esc, or SIGTERM when Orchard stops the run) is no turn end; the next turn is', async () => {
+    await withPlugin(async (emit, calls) => {
+      await emit('session.status', { sessionID: S, status: { type: 'busy' } });
+      await emit('message.updated', assistant('msg_a1', { input: 1200, output: 150, reasoning: 0, cache: { read: 0, write: 0 } }));
+      await emit('session.error', { sessionID: S, error: { name: 'MessageAbortedError', data: { message: 'Aborted' } } });
+      await emit('session.idle', { sessionID: S });
+      await emit('session.status', { sessionID: S, status: { type: 'busy' } });
+      await emit('message.part.updated', text('msg_a1', 'Done.'));
+      await emit('session.idle', { sessionID: S });
+      await until('turn-end', () => calls().some((c) => c.startsWith('hook\tturn-end')));
+      await sleep(100);
+      const c = calls();
+      assert.deepEqual(c.map((l) => l.split('\t').slice(0, 2).join(' ')), ['usage --input-tokens', 'usage --input-tokens', 'hook turn-end'], c.join('\n'));
+      assert.equal(JSON.parse(c[2]!.split('\t')[2]!).last_assistant_message, 'Done.');
+    });
+  });
   it('a turn that ended on an error says so; permission and question asks are needs-input', async () => {
     await withPlugin(async (emit, calls) => {
       await emit('session.status', { sessionID: S, status: { type: 'busy' } });

@@ -15,7 +15,9 @@ import { COMMON_RATE_LIMIT_PATTERNS } from './common';
  *   cost of every assistant message so far, subagents' included, from `message.updated`: the
  *   session's own totals in `session.updated` come after `session.idle`), then `orchard-agent hook turn-end` with
  *   `{"last_assistant_message": <the last text part of an assistant message>}`; a turn that
- *   ended on an error (`session.error`: retries used up, a provider error) says so instead.
+ *   ended on an error (`session.error`: retries used up, a provider error) says so instead; an
+ *   aborted turn (MessageAbortedError: Esc in the TUI, or SIGTERM when Orchard stops the run)
+ *   reports no turn end (the work is not finished, and a stopped run must not look done).
  * - `permission.asked` (a tool call waits for approval) and `question.asked` (the question
  *   tool) → `orchard-agent hook needs-input` with the permission / the questions.
  * The payload is the last argument (JSON): nothing is read from stdin.
@@ -44,6 +46,9 @@ export const OrchardHooks = async () => {
   const errors = new Map();
   // session.idle can come twice for one turn (seen after an error): one report per busy spell.
   const reported = new Set();
+  // An aborted turn (Esc in the TUI, or SIGTERM: Orchard stopping the run) is no turn end.
+  const aborted = new Set();
+  const isAbort = (e) => !!e && (e.name === 'MessageAbortedError' || (e.data && e.data.message === 'Aborted'));
   let queue = Promise.resolve();
   const later = (f) => (queue = queue.then(f, f));
   return {
@@ -61,7 +66,8 @@ export const OrchardHooks = async () => {
           if (m.id) roles.set(m.id, m.role);
           // Each assistant message is one model step; its last update has its final tokens.
           if (m.role === 'assistant' && m.id && m.tokens) usage.set(m.id, { tokens: m.tokens, cost: typeof m.cost === 'number' ? m.cost : 0 });
-          if (m.role === 'assistant' && m.error && m.sessionID) errors.set(m.sessionID, (m.error.data && m.error.data.message) || m.error.name || 'error');
+          if (m.role === 'assistant' && isAbort(m.error) && m.sessionID) aborted.add(m.sessionID);
+          else if (m.role === 'assistant' && m.error && m.sessionID) errors.set(m.sessionID, (m.error.data && m.error.data.message) || m.error.name || 'error');
           break;
         }
         case 'message.part.updated': {
@@ -73,12 +79,16 @@ export const OrchardHooks = async () => {
           break;
         }
         case 'session.status': {
-          if (p.sessionID && p.status && p.status.type === 'busy') reported.delete(p.sessionID);
+          if (p.sessionID && p.status && p.status.type === 'busy') {
+            reported.delete(p.sessionID);
+            aborted.delete(p.sessionID);
+          }
           break;
         }
         case 'session.error': {
           const e = p.error || {};
-          if (p.sessionID) errors.set(p.sessionID, (e.data && e.data.message) || e.name || 'error');
+          if (p.sessionID && isAbort(e)) aborted.add(p.sessionID);
+          else if (p.sessionID) errors.set(p.sessionID, (e.data && e.data.message) || e.name || 'error');
           break;
         }
         case 'session.idle': {
@@ -97,9 +107,11 @@ export const OrchardHooks = async () => {
           errors.delete(id);
           const message = error ? 'OpenCode stopped on an error: ' + error : lastText.get(id);
           const payload = JSON.stringify({ hook_event_name: 'session.idle', session_id: id, ...(message && { last_assistant_message: message }) });
+          const wasAborted = aborted.has(id);
+          aborted.delete(id);
           later(async () => {
             if (input || output || usd) await call(['usage', '--input-tokens', String(input), '--output-tokens', String(output), '--usd', String(usd)]);
-            await call(['hook', 'turn-end', payload]);
+            if (!wasAborted) await call(['hook', 'turn-end', payload]);
           });
           break;
         }
