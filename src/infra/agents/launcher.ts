@@ -603,6 +603,7 @@ export class AgentLauncher implements AgentPort {
     };
     let outsideAt: string | undefined;
 
+    let screenSaved = false;
     const watchedAt = Date.now();
     const exited = new Promise<AgentExit>((resolve) => {
       let missing = 0;
@@ -635,6 +636,17 @@ export class AgentLauncher implements AgentPort {
         readScreen();
         checkWhereItWorks();
         const exit = readJson<RunnerExit>(files.exit);
+        if (exit && host.interactive && host.readScreen && !screenSaved) {
+          // A terminal session's last screen (the CLI's closing stats) goes to the run log,
+          // where its usage parser reads it, as it reads a headless run's output.
+          screenSaved = true;
+          void host
+            .readScreen(runId)
+            .then((screen) => screen && appendFileSync(files.log, `\n--- last screen of the terminal session ---\n${screen}\n`))
+            .catch(() => undefined)
+            .finally(() => setTimeout(tick, 0));
+          return;
+        }
         if (exit) {
           const text = tail(files.log);
           const rateLimited = exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited;

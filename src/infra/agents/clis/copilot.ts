@@ -111,10 +111,8 @@ try {
   try { payload = JSON.parse(fs.readFileSync(0, 'utf8') || '{}'); } catch {}
   const type = String(payload.notification_type || '');
   let skip = kind === 'needs-input' && /complet|shell|idle/i.test(type);
-  // Its permission dialog is a choice (2 is preselected): typed text is ignored and Enter allows.
-  if (kind === 'needs-input' && /permission/i.test(type) && typeof payload.message === 'string') {
-    payload.message += ' (Copilot CLI asks: answer 1 to allow once, 2 to allow for this session, 3 to refuse, which also cancels its turn)';
-  }
+  // Its permission dialog is a choice (2 is preselected): Orchard offers the choices as options
+  // and sends the number (clis/copilot.ts notices), never typed text.
   if (kind === 'turn-end' && !payload.last_assistant_message) {
     const file = payload.transcriptPath || payload.transcript_path;
     let message;
@@ -205,6 +203,14 @@ export const copilot: CliDefinition = {
     // folder for this session only, as the environment variable does; nothing is remembered.
     { name: 'Copilot CLI folder trust', pattern: 'Confirm folder trust[\\s\\S]*Do you trust the files in this folder\\?', keys: ['1'] },
   ],
+  // Its permission dialogs ("Allow path access") take typed text + Enter as the preselected
+  // "yes": the answer goes in as the choice's number; 3 refuses and ends the turn, so guidance
+  // written with "No" is typed as the next message.
+  notices: [{ pattern: 'permission needed|allow .* access|permission', options: { Yes: ['1'], 'Yes, for this session': ['2'], No: ['3'] } }],
+  // Its permission dialogs ("Allow path access") take typed text + Enter as the preselected
+  // yes: the answer goes in as the choice's number; 3 refuses and ends the turn, so guidance
+  // written with "No" is typed as the next message.
+  notices: [{ pattern: 'permission', options: { Yes: ['1'], 'Yes, for this session': ['2'], No: ['3'] } }],
   // `/exit` ends the session (its sessionEnd hook runs); typed as text, then Enter.
   endSession: { keys: ['/exit', 'Enter'], graceMs: 5000 },
   completion:
