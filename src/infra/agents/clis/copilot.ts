@@ -207,10 +207,6 @@ export const copilot: CliDefinition = {
   // "yes": the answer goes in as the choice's number; 3 refuses and ends the turn, so guidance
   // written with "No" is typed as the next message.
   notices: [{ pattern: 'permission needed|allow .* access|permission', options: { Yes: ['1'], 'Yes, for this session': ['2'], No: ['3'] } }],
-  // Its permission dialogs ("Allow path access") take typed text + Enter as the preselected
-  // yes: the answer goes in as the choice's number; 3 refuses and ends the turn, so guidance
-  // written with "No" is typed as the next message.
-  notices: [{ pattern: 'permission', options: { Yes: ['1'], 'Yes, for this session': ['2'], No: ['3'] } }],
   // `/exit` ends the session (its sessionEnd hook runs); typed as text, then Enter.
   endSession: { keys: ['/exit', 'Enter'], graceMs: 5000 },
   completion:
