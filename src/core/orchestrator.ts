@@ -787,7 +787,7 @@ export class Orchestrator implements Disposable {
             ? problems.join('; ')
             : outcome === 'no-changes'
             ? 'the agent exited without committing changes'
-            : exitInWords(exit);
+            : exit.explanation ?? exitInWords(exit);
       if (exit.problem === 'outside-worktree') {
         // Retrying would let it write in the user's checkout again: the human decides.
         await this.commit([{ type: 'lock-released', runId, reason: why }]);

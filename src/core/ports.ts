@@ -131,6 +131,8 @@ export interface AgentExit {
   outsideAt?: string;
   /** Cost and tokens, where the agent CLI prints them. */
   usage?: { costUsd?: number; tokens?: number; inputTokens?: number; outputTokens?: number };
+  /** The exit in the CLI's own words, where its definition knows its codes. */
+  explanation?: string;
   /** The agent said it was done (orchard-agent done, or its CLI ended a turn with work): its exit code does not matter. */
   saidDone?: boolean;
   /** Orchard stopped the agent before it said done (Stop All, cancel, timeout): its work is never merged. */

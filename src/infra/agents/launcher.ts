@@ -235,15 +235,30 @@ export class AgentLauncher implements AgentPort {
     // orchard-agent on the agent's PATH, bound to this run.
     const agentCli = join(this.opts.distDir, 'orchard-agent.js');
     const wrapper = join(files.bin, 'orchard-agent');
-    writeFileSync(wrapper, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec "${process.execPath}" "${agentCli}" "$@"\n`);
-    chmodSync(wrapper, 0o755);
+    // The token goes to the runner in a file it deletes, and into the run's own wrapper: a CLI
+    // that strips variables named like secrets from its tools' environment (Gemini CLI under
+    // GITHUB_SHA or with redaction on) loses ORCHARD_TOKEN and ORCHARD_RUN_DIR. The launcher
+    // keeps only its hash.
+    const token = randomBytes(24).toString('hex');
+    const sq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    writeFileSync(
+      wrapper,
+      [
+        '#!/bin/sh',
+        `[ -n "$ORCHARD_RUN_DIR" ] || ORCHARD_RUN_DIR=${sq(dir)}`,
+        `[ -n "$ORCHARD_TOKEN" ] || ORCHARD_TOKEN=${sq(token)}`,
+        'export ORCHARD_RUN_DIR ORCHARD_TOKEN',
+        `ELECTRON_RUN_AS_NODE=1 exec ${sq(process.execPath)} ${sq(agentCli)} "$@"`,
+        '',
+      ].join('\n'),
+      { mode: 0o700 },
+    );
+    chmodSync(wrapper, 0o700);
     writeFileSync(join(dir, 'ticket.json'), JSON.stringify(ticket, null, 2));
     const prompt = composePrompt(ticket, run, run.context);
     // The role's model (core/roles.ts), else the profile's: as an argv element ({model}) and in the environment.
     const model = run.model ?? profile.model;
     const template = this.opts.host.interactive && profile.interactiveArgv ? profile.interactiveArgv : profile.argv;
-    // The token goes to the runner in a file it deletes; the launcher keeps only its hash.
-    const token = randomBytes(24).toString('hex');
     writeFileSync(files.token, token, { mode: 0o600 });
     writeFileSync(files.tokenHash, sha256(token));
     const env: Record<string, string> = {
@@ -650,7 +665,8 @@ export class AgentLauncher implements AgentPort {
         if (exit) {
           const text = tail(files.log);
           const rateLimited = exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited;
-          finish({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error, rateLimited, ...(problem && { problem }) });
+          const explanation = exit.exitCode !== null && exit.exitCode !== 0 ? cli?.explainExit?.(exit.exitCode, text) : undefined;
+          finish({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error, rateLimited, ...(problem && { problem }), ...(explanation && { explanation }) });
           return;
         }
         if (w.worktree && !problem && !existsSync(w.worktree)) {

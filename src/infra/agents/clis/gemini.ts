@@ -168,6 +168,28 @@ export const gemini: CliDefinition = {
   ],
   // /quit ends the session (its SessionEnd hooks run, the chat is saved for --resume). The TUI
   // takes an Enter that follows a typed character within 30 ms as a newline, not a submission.
+  // Its exit codes (packages/cli exit codes; after an API error, the HTTP status mod 256).
+  explainExit(code, output) {
+    const said = /not running in a trusted directory[^\n]*/i.exec(output)?.[0];
+    switch (code) {
+      case 55:
+        return `Gemini CLI does not trust the worktree (exit 55)${said ? `: ${said.slice(0, 300)}` : ''}`;
+      case 41:
+        return 'Gemini CLI could not authenticate (exit 41): check GEMINI_API_KEY or its sign-in';
+      case 52:
+        return "Gemini CLI refused its settings (exit 52): check ~/.gemini/settings.json and the worktree's .gemini/settings.json";
+      case 53:
+        return 'Gemini CLI reached its turn limit (exit 53)';
+      case 173:
+        return 'the Gemini API rate-limited it (429)';
+      case 247:
+        return 'the Gemini API was overloaded (503)';
+      default:
+        return undefined;
+    }
+  },
+  completion:
+    'Gemini CLI: an `AfterAgent` hook in the worktree\'s `.gemini/settings.json` (kept out of git) runs `orchard-agent hook turn-end --stdin` at the end of every turn with `prompt_response` in its payload; a turn that leaves changes (or follows `orchard-agent done`) finishes the run and Orchard types `/quit`; a turn without changes is one question to the human, typed back in. Its `Notification` hook (tool permission) becomes an escalation. Headless, `gemini -p` exits when the task is done; `--output-format stream-json` ends with the token counts.',
   endSession: { keys: ['/quit', 'Enter'], graceMs: 5000 },
   parseUsage,
 };

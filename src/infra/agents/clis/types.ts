@@ -78,6 +78,8 @@ export interface CliDefinition {
    * CLI's exit command), then SIGTERM after `graceMs` if it is still there.
    */
   endSession?: { keys?: string[]; graceMs?: number };
+  /** A CLI's own exit code in words (Gemini CLI's 55 is "not a trusted folder"), from its code and output. */
+  explainExit?: (exitCode: number, output: string) => string | undefined;
   /** One paragraph for the README: how "turn ended with work done" differs from "waiting for the human". */
   completion?: string;
 }
