@@ -31,6 +31,7 @@ export class OrchardController implements vscode.Disposable {
   /** The events of each commit (writer window only): prompts react to what just happened. */
   readonly onDidCommit = this.committed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly notNow = new Map<string, boolean>();
 
   constructor(
     private readonly distDir: string,
@@ -99,33 +100,33 @@ export class OrchardController implements vscode.Disposable {
   private async beforeAgents(s: WriterSession): Promise<void> {
     const st = s.orchestrator.snapshot;
     const profiles = new Set(Object.values(st.tickets).filter((t) => !['done', 'cancelled', 'failed'].includes(t.status)).map((t) => t.agent ?? s.config.defaultAgent));
-    for (const p of profiles) {
-      void checkCliVersion(p)?.then((v) => {
-        if (!v.warning) return;
-        const key = `orchard.versionWarned.${p}.${v.installed ?? 'none'}`;
-        this.log.warn(v.warning);
-        if (this.memory?.get(key)) return;
-        void this.memory?.update(key, true);
-        void vscode.window.showWarningMessage(v.warning);
-      });
+    const checks = (await Promise.all([...profiles].map((p) => checkCliVersion(p)))).filter((v) => v !== undefined);
+    for (const v of checks) {
+      if (!v.warning) continue;
+      const key = `orchard.versionWarned.${v.profile}.${v.installed ?? 'none'}`;
+      this.log.warn(v.warning);
+      if (this.memory?.get(key)) continue;
+      void this.memory?.update(key, true);
+      void vscode.window.showWarningMessage(v.warning);
     }
+    const installed = new Set(checks.filter((v) => v.installed).map((v) => v.profile));
     const key = `orchard.trustWorktrees.${s.paths.repo}`;
-    let trust = s.config.trustWorktrees ?? this.memory?.get<boolean>(key);
-    if (trust === undefined && [...profiles].some((p) => TRUST_ASKING_CLIS.has(p))) {
+    let trust = s.config.trustWorktrees ?? this.memory?.get<boolean>(key) ?? this.notNow.get(key);
+    if (trust === undefined && [...installed].some((p) => TRUST_ASKING_CLIS.has(p))) {
       const yes = 'Trust Its Worktrees';
       const pick = await vscode.window.showInformationMessage(
         `Let the agent CLIs trust this repository's worktrees?`,
         {
           modal: true,
-          detail: `Each ticket runs in a new folder under ${s.workspace.worktrees.worktreesDir}. Agent CLIs ask to trust every new folder, which would block them. You trust this repository in VS Code already; with your consent Orchard answers for its worktrees, with flags where the CLI has one and, for Claude Code, by marking each worktree trusted in ~/.claude.json (every write is logged in Orchard's output). Asked once for this repository.`,
+          detail: `Each ticket runs in a new folder under ${s.workspace.worktrees.worktreesDir}. Agent CLIs ask to trust every new folder, which would block them. You trust this repository in VS Code already; with your consent Orchard answers for its worktrees, with flags where the CLI has one and, for Claude Code, by marking this repository trusted in ~/.claude.json, which its worktrees inherit (every write is logged in Orchard's output). Asked once for this repository; without it, each CLI's trust screen comes to you as a question.`,
         },
         yes,
         'Not Now',
       );
-      if (pick !== undefined) {
-        trust = pick === yes;
-        await this.memory?.update(key, trust);
-      }
+      trust = pick === yes;
+      // "Trust" is remembered for the repository; "Not Now" for this window only.
+      if (trust) await this.memory?.update(key, true);
+      else this.notNow.set(key, false);
     }
     s.launcher.setTrustWorktrees(trust === true);
   }
