@@ -4,7 +4,7 @@
 // src/infra/agents/clis/opencode.ts produces (profile + prepare()).
 //
 //   node --import tsx test/agents/try-opencode.ts [--tmux] [--raw] [--fault rate-limit:2] [--keep]
-//        [--script progress-commit|ask|no-change]
+//        [--script progress-commit|ask|no-change|approval] [--no-auto] [--answer paste]
 //
 // --raw: without prepare()'s additions (shows what breaks without them). --tmux: the
 // interactive TUI in a tmux session; every new screen is printed; screen rules of the CLI's
@@ -114,6 +114,8 @@ async function main(): Promise<number> {
     argv = [argv[0]!, ...(p.args ?? []), ...argv.slice(1)];
     Object.assign(env, p.env);
   }
+  // --no-auto: without --auto, so OpenCode's permission dialog shows (script approval).
+  if (flag('--no-auto')) argv = argv.filter((a) => a !== '--auto');
   console.log(`base: ${base}\nargv: ${JSON.stringify(argv)}`);
 
   let ok = false;
@@ -176,6 +178,20 @@ async function main(): Promise<number> {
             }
           }
           const c = existsSync(calls) ? readFileSync(calls, 'utf8') : '';
+          // approval: the permission dialog is answered with --perm-keys (comma-separated tmux
+          // keys, default Enter = "Allow once"), then --perm-text typed and Enter, if given.
+          if (scriptName === 'approval' && /hook needs-input/.test(c) && !answered.has('perm')) {
+            answered.set('perm', 1);
+            const keys = (opt('--perm-keys') ?? 'Enter').split(',');
+            console.log(`>>> needs-input: sending ${JSON.stringify(keys)}`);
+            await sleep(500);
+            for (const k of keys) tm('send-keys', '-t', '0', k);
+            if (opt('--perm-text')) {
+              await sleep(300);
+              tm('send-keys', '-t', '0', '-l', opt('--perm-text')!);
+              tm('send-keys', '-t', '0', 'Enter');
+            }
+          }
           if (scriptName === 'ask' && /hook turn-end/.test(c) && !answered.has('answer')) {
             answered.set('answer', 1);
             console.log('>>> turn ended without changes: typing the answer');
@@ -190,6 +206,10 @@ async function main(): Promise<number> {
           }
           const commits = git(wt, 'rev-list', '--count', 'main..HEAD');
           const turnEnds = (c.match(/hook turn-end/g) ?? []).length;
+          if (scriptName === 'approval' && turnEnds >= 1) {
+            ok = true;
+            break;
+          }
           if (commits !== '0' && turnEnds >= (scriptName === 'ask' ? 2 : 1)) {
             ok = true;
             break;

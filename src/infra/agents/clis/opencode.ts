@@ -219,6 +219,19 @@ export const opencode: CliDefinition = {
     usage: 'opencode',
   },
   prepare,
+  // No first-run screen: OpenCode has no folder trust or onboarding once a provider is
+  // configured (the user's own setup). With --auto no permission dialog shows; without it (a
+  // custom profile) the plugin reports the dialog (permission.asked → needs-input, see notices).
+  screens: [],
+  // OpenCode's permission dialog ("△ Permission required … Allow once  Allow always  Reject",
+  // checked with the external_directory permission in tmux): Enter picks the selected first
+  // option; Right moves; "Allow always" asks to confirm (Confirm selected: Enter); Escape
+  // rejects at once (the turn ends), so guidance typed after it becomes the next prompt.
+  notices: [{ pattern: '^OpenCode asks permission', options: { 'Allow once': ['Enter'], 'Allow always': ['Right', 'Enter', 'Enter'], Reject: ['Escape'] } }],
+  // Ctrl-C on an idle TUI with an empty prompt exits at once (exit 0, printing "Continue
+  // opencode -s <session>"); `/exit` + Enter typed at once leaves the command list open.
   endSession: { keys: ['C-c'], graceMs: 5000 },
   parseUsage,
+  completion:
+    "OpenCode: Orchard's plugin (written to the run folder and loaded for that run only through OPENCODE_CONFIG_CONTENT; nothing goes into the worktree) hears OpenCode's own `session.idle` event when the agent's turn ends, reports the tokens used so far and calls `orchard-agent hook turn-end` with the agent's last message. With changes in the worktree (or after `orchard-agent done`) the ticket is finished: Orchard presses Ctrl-C, which ends OpenCode, and merges. Without changes the agent is waiting for you: one question carrying its last message, and your answer is typed into its terminal. A turn that stopped on an error (its retries of a 429 or an overloaded provider used up) says so in that question; a turn you interrupt with Esc is not a turn end. Permission and question dialogs (`permission.asked`, `question.asked`) become a question too. Headless, `opencode run` exits when its turn ends (exit 0: finished).",
 };
