@@ -3,7 +3,7 @@
 // comes from src/infra/agents/clis/opencode.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chatCompletionsAdapter } from './protocols/chatCompletions';
+import { makeChatCompletionsAdapter } from './protocols/chatCompletions';
 
 /** provider/model as OpenCode's --model takes it. */
 export const OPENCODE_VERSION = '1.18.33';
@@ -36,7 +36,11 @@ export function opencodeConfig(serverUrl: string): Record<string, unknown> {
 
 export const opencodeConformance = {
   cli: 'opencode',
-  adapter: chatCompletionsAdapter,
+  // OpenCode retries a 429 or 5xx itself, 5 times (not configurable in 1.18.33: SessionRetry's
+  // RETRY_MAX_RETRIES), waiting what retry-after / retry-after-ms say, else 2 s × 2^n (about
+  // 70 s in all before `opencode run` exits 1). The 503 "overloaded" here carries
+  // `retry-after: 1` as the 429 does, so a test that uses the retries up takes seconds.
+  adapter: makeChatCompletionsAdapter({ overloadedRetryAfter: '1' }),
   configure(home: string, serverUrl: string): Record<string, string> {
     const xdgConfig = join(home, '.config');
     const dir = join(xdgConfig, 'opencode');

@@ -228,8 +228,9 @@ export const opencode: CliDefinition = {
   // option; Right moves; "Allow always" asks to confirm (Confirm selected: Enter); Escape
   // rejects at once (the turn ends), so guidance typed after it becomes the next prompt.
   notices: [{ pattern: '^OpenCode asks permission', options: { 'Allow once': ['Enter'], 'Allow always': ['Right', 'Enter', 'Enter'], Reject: ['Escape'] } }],
-  // Ctrl-C on an idle TUI with an empty prompt exits at once (exit 0, printing "Continue
-  // opencode -s <session>"); `/exit` + Enter typed at once leaves the command list open.
+  // Ctrl-C on an idle TUI with an empty prompt exits at once (about 0.3 s, printing "Continue
+  // opencode -s <session>"; SIGTERM does the same); `/exit` + Enter typed at once leaves the
+  // command list open. With text left in the prompt, Ctrl-C only clears it: SIGTERM after grace.
   endSession: { keys: ['C-c'], graceMs: 5000 },
   parseUsage,
   completion:
