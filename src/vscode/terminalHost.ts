@@ -48,6 +48,8 @@ interface Entry {
 
 export class TerminalRunnerHost implements RunnerHost, vscode.Disposable {
   readonly interactive = true;
+  /** VS Code closes a terminal whose process exits 0: the runner keeps it open for reading. */
+  readonly keepOpen = true;
   private readonly byTicket = new Map<string, Entry>();
   private readonly byRun = new Map<string, Entry>();
   private readonly subscriptions: vscode.Disposable[] = [];

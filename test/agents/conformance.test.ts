@@ -138,8 +138,13 @@ for (const conf of chosen) {
           const headBefore = sb.git('rev-parse', 'HEAD');
           const run = orchard(sb, ['run', ...(mode === 'tmux' ? ['--terminal', 'tmux'] : [])]);
           await answerWhenAsked(sb, 'T1', 'hello', server, 180_000);
-          const code = await Promise.race([run.exited, waitFor('orchard run to end', () => false, 300_000, diag(sb, server, run)).catch((e) => e as Error)]);
-          if (code instanceof Error) throw code;
+          let timer: NodeJS.Timeout | undefined;
+          const code = await Promise.race([run.exited, new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`orchard run did not end within 5 min\n${diag(sb, server, run)()}`)), 300_000)))]);
+          clearTimeout(timer);
+          if (code instanceof Error) {
+            run.child.kill('SIGKILL');
+            throw code;
+          }
           const ev = events(sb);
           assert.equal(code, 0, `orchard run exited ${code}\n${diag(sb, server, run)()}`);
           assert.deepEqual(statuses(ev), { T1: 'done', T2: 'done' });

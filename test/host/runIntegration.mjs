@@ -8,8 +8,8 @@
 // Prints the suite's output live, then `integration: N passing, N failing`; exits with
 // the suite's code. Screenshot: test-results/integration.png.
 // Env: ORCHARD_HOST_CACHE, ORCHARD_HOST_VERBOSE=1 (code-server output), ORCHARD_TEST_GREP.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildTests, indexJs } from './buildTests.mjs';
@@ -54,6 +54,34 @@ function tailer(file, write) {
   };
 }
 
+/** Codex (the fastest to start) behind its scripted server; undefined when it is not installed. */
+async function startAgentServer(home) {
+  const cli = process.env.ORCHARD_TEST_AGENT_CLI ?? 'codex';
+  if (cli === 'none') return undefined;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/agents/serve.ts', cli, home], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const line = await new Promise((res) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) res(out.split('\n')[0]);
+    });
+    child.on('close', () => res(undefined));
+  });
+  if (!line) {
+    log(`no real agent in the integration suite (${err.trim().split('\n').pop()})`);
+    return undefined;
+  }
+  const info = JSON.parse(line);
+  log(`real agent for the integration suite: ${cli} from ${info.bin}, model server ${info.url}`);
+  return {
+    env: { ...info.env, PATH: `${info.bin}:${process.env.PATH}`, ORCHARD_TEST_AGENT: cli },
+    bin: info.bin,
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
@@ -87,9 +115,22 @@ async function main() {
   mkdirSync(shotDir, { recursive: true });
 
   const env = { ORCHARD_TEST_RESULTS_DIR: resultsDir, ORCHARD_TEST_WORKSPACE: workspace };
+  // A real agent CLI in VS Code's terminal (test/integration/realAgent.test.ts) when the pinned
+  // CLI is installed (npm run test:agents:install): its scripted model server runs beside the host.
+  const agent = await startAgentServer(join(scratch, 'agent-home'));
+  if (agent) Object.assign(env, agent.env);
   const grep = opts.grep ?? process.env.ORCHARD_TEST_GREP;
   if (grep) env.ORCHARD_TEST_GREP = grep;
-  const host = await createHost({ env, keep: opts.keep, prefix: 'orchard-it-host-' });
+  // Terminals get their environment from a login shell, which resets PATH as a user's would:
+  // the agent's CLI and its settings go through the terminal settings too.
+  const settings = agent ? { 'terminal.integrated.env.linux': { ...agent.env, PATH: `${agent.bin}:\${env:PATH}` } } : {};
+  const host = await createHost({ env, settings, keep: opts.keep, prefix: 'orchard-it-host-' });
+  // As a user who installed the CLI has it: on the PATH of their login shell, from which VS
+  // Code takes the extension host's and the terminals' environment.
+  if (agent) {
+    const lines = Object.entries({ ...agent.env, PATH: `${agent.bin}:$PATH` }).map(([k, v]) => `export ${k}="${String(v).replace(/["\\$`]/g, (c) => (k === 'PATH' && c === '$' ? c : `\\${c}`))}"`);
+    for (const f of ['.profile', '.bashrc']) writeFileSync(join(host.root, 'home', f), `${lines.join('\n')}\n`);
+  }
   let browser = null;
   let stopTail = () => {};
   let exitCode = 1;
@@ -137,6 +178,7 @@ async function main() {
     console.error('[orchard-host] integration run failed:', e instanceof Error ? e.stack : e);
     exitCode = 1;
   } finally {
+    agent?.stop();
     stopTail();
     await browser?.close();
     await host.stop();

@@ -47,6 +47,8 @@ export interface RunnerHost {
   update?(runId: string, state: RunDisplayState): void;
   /** Types into the run's terminal: literal text, then named keys (Enter, Escape, Down, C-c…). */
   sendKeys?(runId: string, input: TerminalInput): Promise<void>;
+  /** The host's terminal closes when its process exits (VS Code): the runner keeps it open, readable. */
+  readonly keepOpen?: boolean;
   /** The visible text of the run's terminal, where the host can read it (tmux). */
   readScreen?(runId: string): Promise<string | undefined>;
 }
@@ -290,7 +292,16 @@ export class AgentLauncher implements AgentPort {
       argv = [argv[0]!, ...(prepared.args ?? []), ...argv.slice(1)];
       Object.assign(env, prepared.env);
     }
-    const spec: RunSpec = { runId: run.id, ticketId: ticket.id, argv, cwd: run.worktree, killGraceMs: this.opts.killGraceMs, env, ...(cli?.endSession && { endSession: cli.endSession }) };
+    const spec: RunSpec = {
+      runId: run.id,
+      ticketId: ticket.id,
+      argv,
+      cwd: run.worktree,
+      killGraceMs: this.opts.killGraceMs,
+      env,
+      ...(cli?.endSession && { endSession: cli.endSession }),
+      ...(this.opts.host.keepOpen && { keepOpen: true }),
+    };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2));
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: run.id, ticketId: ticket.id, profile: profile.name, worktree: run.worktree }));
     if (profile.hooks === 'claude' && !cli?.prepare) installClaudeHooks(run.worktree, wrapper);
@@ -393,7 +404,16 @@ export class AgentLauncher implements AgentPort {
       })();
     };
     const onTurnEnded = (message: string | undefined): void => {
-      if (!host.interactive || ending) return;
+      // A CLI being stopped aborts its turn and may report that as a turn end: not the agent's.
+      if (!host.interactive || ending || stoppedBy) return;
+      // A turn that ended on a rate limit or an overloaded service (the CLI gave up retrying):
+      // the profile pauses, no question for the human and no retry used.
+      if (message && profile && !worktreeHasWork(w.worktree, w.startHead) && detectSignals({ ...profile, needsInputPatterns: [] }, message).rateLimited) {
+        rateLimitedTurn = true;
+        log.warn(`${runId}: ${profile.description} stopped on a rate limit (${message.slice(0, 160)}); ending its session`);
+        finishSession('its turn ended on a rate limit');
+        return;
+      }
       if (saidDone || worktreeHasWork(w.worktree, w.startHead)) {
         saidDone = true;
         reports.fire({ progress: 100, message: message ? `turn ended: ${message.slice(0, 200)}` : 'turn ended with work done', done: true });
@@ -404,6 +424,7 @@ export class AgentLauncher implements AgentPort {
       fireNotice(`turn-${turnsWithoutWork}`, message ? message.slice(0, 2000) : `${profile?.description ?? 'The agent'} ended its turn without changes and waits for you`);
     };
     let turnsWithoutWork = 0;
+    let rateLimitedTurn = false;
 
     let progressRead = 0;
     const readProgress = (): void => {
@@ -664,8 +685,8 @@ export class AgentLauncher implements AgentPort {
         }
         if (exit) {
           const text = tail(files.log);
-          const rateLimited = exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited;
-          const explanation = exit.exitCode !== null && exit.exitCode !== 0 ? cli?.explainExit?.(exit.exitCode, text) : undefined;
+          const rateLimited = rateLimitedTurn || (exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited);
+          const explanation = exit.error ?? (exit.exitCode !== null && exit.exitCode !== 0 ? cli?.explainExit?.(exit.exitCode, text) : undefined);
           finish({ exitCode: exit.exitCode, signal: exit.signal ?? exit.error, rateLimited, ...(problem && { problem }), ...(explanation && { explanation }) });
           return;
         }

@@ -12,6 +12,8 @@ export interface RunSpec {
   env: Record<string, string>;
   /** Grace between SIGTERM and SIGKILL of the agent's process tree (ms). */
   killGraceMs?: number;
+  /** The runner keeps its terminal open (and readable) after the agent exits, until a key is pressed. */
+  keepOpen?: boolean;
   /** How a finished interactive session is ended (clis/types.ts CliDefinition.endSession). */
   endSession?: { keys?: string[]; graceMs?: number };
 }
