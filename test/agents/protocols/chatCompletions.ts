@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { json, sse, type Action, type FaultKind, type Inspected, type ProtocolAdapter, type ReplyContext } from '../scriptServer';
+import { openaiFault } from './openaiErrors';
 
 const id = (p: string) => `${p}-${randomBytes(12).toString('hex')}`;
 
@@ -154,26 +155,7 @@ export function makeChatCompletionsAdapter(opts: ChatCompletionsOptions = {}): P
       respond(res, req, ctx.body, { kind: 'text', text: 'Orchard scripted session' }, { input: 10, output: 2 }, opts);
     },
     fault(res: ServerResponse, kind: FaultKind) {
-      // As api.openai.com answers: 429 rate_limit_exceeded with its x-ratelimit headers; an
-      // overloaded engine is a 503 server_error ("The server is overloaded or not ready yet.").
-      const reqId = id('req');
-      if (kind === 'rate-limit') {
-        json(
-          res,
-          429,
-          {
-            error: {
-              message: 'Rate limit reached for gpt-4.1 in organization org-orchardtest on tokens per min (TPM): Limit 30000, Used 30000, Requested 1200. Please try again in 2.4s. Visit https://platform.openai.com/account/rate-limits to learn more.',
-              type: 'tokens',
-              param: null,
-              code: 'rate_limit_exceeded',
-            },
-          },
-          { 'x-request-id': reqId, 'retry-after': '1', 'x-ratelimit-limit-tokens': '30000', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '2.4s' },
-        );
-      } else {
-        json(res, 503, { error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } }, { 'x-request-id': reqId, ...(opts.overloadedRetryAfter && { 'retry-after': opts.overloadedRetryAfter }) });
-      }
+      openaiFault(res, kind, 'gpt-4.1', opts.overloadedRetryAfter);
     },
     other(req, res, path) {
       if (req.method === 'GET' && /^(\/v1)?\/models\/?$/.test(path)) {

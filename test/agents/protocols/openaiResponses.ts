@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { json, sse, type FaultKind, type Inspected, type ProtocolAdapter, type ReplyContext } from '../scriptServer';
+import { openaiFault } from './openaiErrors';
 
 const id = (p: string) => `${p}_${randomBytes(12).toString('hex')}`;
 
@@ -119,26 +120,7 @@ export const openaiResponsesAdapter: ProtocolAdapter = {
     respond(res, req, { ...ctx, usage: { input: 10, output: 2 } }, { type: 'message', id: id('msg'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'ok', annotations: [] }] });
   },
   fault(res: ServerResponse, kind: FaultKind) {
-    // As api.openai.com answers: 429 rate_limit_exceeded with its x-ratelimit headers; an
-    // overloaded engine is a 503 server_error ("The server is overloaded or not ready yet.").
-    const reqId = id('req');
-    if (kind === 'rate-limit') {
-      json(
-        res,
-        429,
-        {
-          error: {
-            message: 'Rate limit reached for gpt-5 in organization org-orchardtest on tokens per min (TPM): Limit 30000, Used 30000, Requested 1200. Please try again in 2.4s. Visit https://platform.openai.com/account/rate-limits to learn more.',
-            type: 'tokens',
-            param: null,
-            code: 'rate_limit_exceeded',
-          },
-        },
-        { 'x-request-id': reqId, 'retry-after': '1', 'x-ratelimit-limit-tokens': '30000', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '2.4s' },
-      );
-    } else {
-      json(res, 503, { error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } }, { 'x-request-id': reqId });
-    }
+    openaiFault(res, kind, 'gpt-5');
   },
   other(req, res, path) {
     // Model list (provider model discovery): nothing needed offline.
