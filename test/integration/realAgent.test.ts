@@ -31,6 +31,8 @@ describe(`a real agent CLI in VS Code's terminal (${cli ?? 'none installed'})`, 
     assert.equal(runs.length, 1, 'one attempt: nothing timed out or failed');
     assert.notEqual(runs[0]!.outcome, 'timeout');
     assert.ok(vscode.window.terminals.includes(terminal), 'the terminal stays, readable');
+    // Left in view for the launcher's closing screenshot (test-results/integration.png).
+    terminal.show();
     assert.equal(Object.values(state(a).escalations).filter((e) => e.ticketId === 'RA1').length, 1, 'still one question');
   });
 });
