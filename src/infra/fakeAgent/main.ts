@@ -16,6 +16,8 @@
 //   @wait-for <path>  start working only once this file exists (a test's gate, not a clock)
 //   @flood <MB>  print that much output   @rewrite  reset below its base   @commit-in-checkout  commit in the user's checkout
 //   @work-in-checkout  write a file and run a command in the user's checkout (caught and stopped)
+//   @tui  end with a turn-end hook and wait at the prompt (an interactive CLI)   @tui-ask <q>  ask in words, read the answer typed in
+//   @exit0-on-term  exit 0 on SIGTERM
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,6 +32,23 @@ interface TicketLike {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One line typed into the agent's terminal. */
+function readLine(): Promise<string> {
+  return new Promise((resolve) => {
+    let buf = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.search(/[\r\n]/);
+      if (nl >= 0) {
+        process.stdin.pause();
+        resolve(buf.slice(0, nl));
+      }
+    });
+    process.stdin.resume();
+  });
+}
 
 function report(...args: string[]): string {
   try {
@@ -67,6 +86,8 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`fake-agent: working on ${ticket.id} "${ticket.title}" (attempt ${attempt})`);
+  // Like OpenCode and Gemini CLI: SIGTERM ends it with exit 0.
+  if (has('@exit0-on-term')) process.on('SIGTERM', () => process.exit(0));
   if (has('@fail') || (has('@fail-once') && attempt === 1)) {
     console.log('fake-agent: told to fail');
     process.exit(1);
@@ -177,6 +198,14 @@ async function main(): Promise<void> {
     console.log(`fake-agent: the human said "${answer}"`);
     answers.push(answer.split('\n')[0] ?? '');
   }
+  // @tui-ask <question>: as an interactive CLI, end the turn asking in words (no changes), then
+  // take the next line typed into the terminal as the answer.
+  const tuiQuestion = arg('@tui-ask');
+  if (tuiQuestion) {
+    report('hook', 'turn-end', JSON.stringify({ last_assistant_message: tuiQuestion }));
+    answers.push(await readLine());
+    console.log(`fake-agent: read "${answers[answers.length - 1]}" from the terminal`);
+  }
   const answer = answers.join(', ');
   const asksVerdict = ticket.prompt.includes('VERDICT: APPROVE') && !has('@review-silent');
   const targets = ticket.files.filter((f) => !/[*?]/.test(f));
@@ -210,6 +239,11 @@ async function main(): Promise<void> {
     const verdict = reject ? `VERDICT: REJECT: ${arg('@review-reject') ?? arg('@review-reject-once') ?? 'add a test for the new code'}` : 'VERDICT: APPROVE';
     console.log(verdict);
     report('done', verdict);
+  } else if (has('@tui')) {
+    // An interactive CLI: its turn ends (its own hook), and it waits at its prompt until ended.
+    report('hook', 'turn-end', JSON.stringify({ last_assistant_message: `changed ${targets.join(', ')}` }));
+    console.log(`fake-agent: ${ticket.id} turn ended; waiting at the prompt`);
+    for (;;) await sleep(60_000);
   } else report('done', `changed ${targets.join(', ')}`);
   console.log(`fake-agent: ${ticket.id} done`);
 }

@@ -57,6 +57,8 @@ export interface TestSessionOptions {
   /** Launcher limits (pollMs defaults to 50 ms here). */
   launcher?: Record<string, unknown>;
   agentEnv?: Record<string, string>;
+  /** Where runners start (default: headless). */
+  host?: import('../../../src/infra/agents/launcher').RunnerHost;
 }
 
 /** A writer session with fast settings and the handles the agent-run tests use. */
@@ -71,6 +73,7 @@ export async function openTestSession(repo: string, opts: TestSessionOptions) {
     config: { defaultAgent: 'fake', maxAgents: 2, maxRetries: 0, ...opts.config },
     profiles: opts.profiles ?? {},
     launcher: { pollMs: 50, ...opts.launcher },
+    ...(opts.host && { host: opts.host }),
   })) as WriterSession;
   s.orchestrator.retryScale = 0.0001;
   const events = recordEvents(s.orchestrator);
