@@ -212,7 +212,11 @@ describe('agents', { timeout: 60_000 }, () => {
     await w.o.addTickets([spec('O', { prompt: '@work-in-checkout' })]);
     const t0 = Date.now();
     await w.o.start();
-    await waitFor(() => !!ended(w.events, 'O-r1'), 15_000, 'the run to be stopped');
+    try {
+      await waitFor(() => !!ended(w.events, 'O-r1') && w.o.ticket('O').status !== 'running', 15_000, 'the run to be stopped');
+    } finally {
+      await w.close();
+    }
     assert.ok(Date.now() - t0 < 15_000);
     const t = w.o.ticket('O');
     assert.equal(t.status, 'failed', 'not retried: a retry would work in the checkout again');
@@ -220,7 +224,6 @@ describe('agents', { timeout: 60_000 }, () => {
     // The user's files are as they were (Orchard neither reverts nor deletes anything there).
     assert.equal(fs.readFileSync(path.join(r.repo, 'mine.txt'), 'utf8'), 'my uncommitted work\n');
     assert.ok(fs.existsSync(path.join(r.repo, 'agent-in-checkout.txt')), "the agent's stray file is left for the user to see");
-    await w.close();
   });
 
   it('timeout: the whole process tree is stopped, partial work kept on a WIP ref, worktree kept', async () => {

@@ -101,7 +101,9 @@ describe('recovery', { timeout: 60_000 }, () => {
     const cli = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run', '--quiet'], { cwd: r.repo, env: { ...process.env, ORCHARD_FAKE_MS_PER_MINUTE: '5' }, stdio: 'ignore' });
     const cliExit = new Promise((res) => cli.on('exit', res));
     const events = path.join(stateDir, 'events.jsonl');
-    await waitFor(() => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"gate-started"'), 30_000, 'the gate to start');
+    // The gate's own mark, not only its event: on a loaded machine the kill could land between
+    // the event and the gate process's start, and the gate would then have run once, not twice.
+    await waitFor(() => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"gate-started"') && fs.existsSync(marker), 30_000, 'the gate to start');
     cli.kill('SIGKILL');
     await cliExit;
     const s = (await loadSrc().openSession({ cwd: r.repo, owner: 'second', distDir: DIST, log: quietLog(), agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: '5' }, config: { defaultAgent: 'fake', gates: [gate], maxAgents: 1 }, launcher: { pollMs: 50 } })) as WriterSession;
