@@ -43,3 +43,32 @@ describe('Claude Code usage (2.1.197 --output-format json)', () => {
     assert.equal(parseClaudeUsage('Error: Invalid API key · Please run /login\n'), undefined);
   });
 });
+
+describe('a terminal session: tokens from its transcript at each turn end', () => {
+  it("Claude Code's transcript: each message's usage counted once (its lines repeat it), cache tokens as input", async () => {
+    const { transcriptUsage } = await import('../../src/infra/agentCli/main');
+    const fsm = await import('node:fs');
+    const osm = await import('node:os');
+    const pathm = await import('node:path');
+    const dir = fsm.mkdtempSync(pathm.join(osm.tmpdir(), 'orchard-transcript-'));
+    const file = pathm.join(dir, 'session.jsonl');
+    const line = (id: string, u: Record<string, number>) => JSON.stringify({ type: 'assistant', message: { id, role: 'assistant', usage: u } });
+    fsm.writeFileSync(
+      file,
+      [
+        JSON.stringify({ type: 'user', message: { role: 'user', content: 'go' } }),
+        line('msg_1', { input_tokens: 100, cache_creation_input_tokens: 1000, cache_read_input_tokens: 0, output_tokens: 20 }),
+        line('msg_1', { input_tokens: 100, cache_creation_input_tokens: 1000, cache_read_input_tokens: 0, output_tokens: 50 }),
+        line('msg_2', { input_tokens: 10, cache_read_input_tokens: 1100, output_tokens: 30 }),
+        '{"type":"assistant","message":{"id":"msg_3","usage":',
+      ].join('\n'),
+    );
+    try {
+      assert.deepEqual(transcriptUsage(file), { inputTokens: 2210, outputTokens: 80, tokens: 2290 });
+      assert.equal(transcriptUsage(pathm.join(dir, 'missing.jsonl')), undefined);
+      assert.equal(transcriptUsage(undefined), undefined);
+    } finally {
+      fsm.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

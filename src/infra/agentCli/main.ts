@@ -115,6 +115,10 @@ async function main(): Promise<void> {
       const message = values.message ?? lastMessageOf(payload);
       const kind = rest[0];
       if (kind === 'turn-end' || kind === 'stop') {
+        // The session's tokens so far, where the CLI keeps a transcript with them (Claude Code):
+        // a terminal session prints no usage Orchard could read.
+        const usage = transcriptUsage(payload.transcript_path ?? payload.transcriptPath);
+        if (usage) appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, usage }) + '\n');
         appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, turnEnded: true, ...(message && { message: message.slice(0, 4000) }) }) + '\n');
       } else if (kind === 'needs-input' || kind === 'notification') {
         const nid = `notice-${id}`;
@@ -151,6 +155,42 @@ function hookPayload(words: string[], stdin: boolean): Record<string, unknown> {
     }
   }
   return {};
+}
+
+/**
+ * Tokens of a session from its JSONL transcript: each model message's `usage` (Anthropic
+ * shape: input, cache and output tokens), counted once per message id (a message's lines
+ * repeat its usage). Undefined when there is no such transcript.
+ */
+export function transcriptUsage(file: unknown): { inputTokens: number; outputTokens: number; tokens: number } | undefined {
+  if (typeof file !== 'string' || !file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const byId = new Map<string, { input: number; output: number }>();
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  for (const line of text.split('\n')) {
+    if (!line.includes('"usage"')) continue;
+    try {
+      const o = JSON.parse(line) as { message?: { id?: string; usage?: Record<string, unknown> } };
+      const u = o.message?.usage;
+      if (!u || !o.message?.id) continue;
+      byId.set(o.message.id, { input: n(u.input_tokens) + n(u.cache_creation_input_tokens) + n(u.cache_read_input_tokens), output: n(u.output_tokens) });
+    } catch {
+      /* a line being written */
+    }
+  }
+  if (byId.size === 0) return undefined;
+  let input = 0;
+  let output = 0;
+  for (const v of byId.values()) {
+    input += v.input;
+    output += v.output;
+  }
+  return { inputTokens: input, outputTokens: output, tokens: input + output };
 }
 
 /** The agent's last words in a hook payload, under the names the CLIs use. */
