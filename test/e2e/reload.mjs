@@ -387,9 +387,21 @@ async function main() {
       const tree = ws.git('rev-parse', 'main^{tree}');
       // Exactly (as the crash test): an interrupted attempt restarts from where it began, so no line is written twice.
       check(tag("main's tree equals the undisturbed run's"), tree === refTree ? [] : [`tree ${tree} vs reference ${refTree}${redone.length ? `; written twice: ${redone.join(' ')}` : ''}`]);
+      // A runner whose agent has ended (exit.json written, its agent gone) only holds its terminal
+      // open for reading until a key is pressed: it runs nothing.
+      const runsDir = join(H.stateDir(ws.repo), 'runs');
+      const working = (p) => {
+        const run = Object.values(state.runs).find((r) => r.pid === p);
+        if (!run || !existsSync(join(runsDir, run.id, 'exit.json'))) return R.pidAlive(p);
+        let agentPid;
+        try {
+          agentPid = JSON.parse(readFileSync(join(runsDir, run.id, 'status.json'), 'utf8')).agentPid;
+        } catch {}
+        return !!agentPid && R.pidAlive(agentPid);
+      };
       const alive = H.livePids(state);
-      for (let w = 0; w < 50 && alive.some(R.pidAlive); w++) await sleep(100);
-      check(tag('no agent or runner left running'), alive.filter(R.pidAlive).map((p) => `pid ${p}`));
+      for (let w = 0; w < 50 && alive.some(working); w++) await sleep(100);
+      check(tag('no agent or runner left running'), alive.filter(working).map((p) => `pid ${p}`));
       check(tag('the writer lease is released when the window closes'), existsSync(leaseFile) ? [`${leaseFile}: ${readFileSync(leaseFile, 'utf8').slice(0, 200)}`] : []);
 
       // What became of the runs alive at each reload: adopted again (their agent went on) or interrupted and retried.
