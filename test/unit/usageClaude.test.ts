@@ -4,6 +4,10 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { transcriptUsage } from '../../src/infra/agentCli/main';
 import { claude, parseClaudeUsage } from '../../src/infra/agents/clis/claude';
 import { detectSignals, parseUsage } from '../../src/infra/agents/profiles';
 
@@ -45,15 +49,11 @@ describe('Claude Code usage (2.1.197 --output-format json)', () => {
 });
 
 describe('a terminal session: tokens from its transcript at each turn end', () => {
-  it("Claude Code's transcript: each message's usage counted once (its lines repeat it), cache tokens as input", async () => {
-    const { transcriptUsage } = await import('../../src/infra/agentCli/main');
-    const fsm = await import('node:fs');
-    const osm = await import('node:os');
-    const pathm = await import('node:path');
-    const dir = fsm.mkdtempSync(pathm.join(osm.tmpdir(), 'orchard-transcript-'));
-    const file = pathm.join(dir, 'session.jsonl');
+  it("Claude Code's transcript: each message's usage counted once (its lines repeat it), cache tokens as input", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchard-transcript-'));
+    const file = path.join(dir, 'session.jsonl');
     const line = (id: string, u: Record<string, number>) => JSON.stringify({ type: 'assistant', message: { id, role: 'assistant', usage: u } });
-    fsm.writeFileSync(
+    fs.writeFileSync(
       file,
       [
         JSON.stringify({ type: 'user', message: { role: 'user', content: 'go' } }),
@@ -65,10 +65,10 @@ describe('a terminal session: tokens from its transcript at each turn end', () =
     );
     try {
       assert.deepEqual(transcriptUsage(file), { inputTokens: 2210, outputTokens: 80, tokens: 2290 });
-      assert.equal(transcriptUsage(pathm.join(dir, 'missing.jsonl')), undefined);
+      assert.equal(transcriptUsage(path.join(dir, 'missing.jsonl')), undefined);
       assert.equal(transcriptUsage(undefined), undefined);
     } finally {
-      fsm.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
