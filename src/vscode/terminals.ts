@@ -23,6 +23,10 @@ export class TerminalWatcher extends Disposable {
     const t = s.orchestrator.snapshot.tickets[id];
     // Only a close by the user while the agent works; the runner exiting on its own is normal.
     if (!t || (t.status !== 'running' && t.status !== 'escalated') || terminal.exitStatus?.reason !== vscode.TerminalExitReason.User) return;
+    // An earlier attempt's terminal, kept open for reading, is not the live agent's.
+    const live = Object.values(s.orchestrator.snapshot.runs).find((r) => r.ticketId === id && r.endedAt === undefined);
+    const pid = await terminal.processId;
+    if (!live || (live.pid !== undefined && pid !== undefined && pid !== live.pid)) return;
     const STOP = 'Stop the Ticket';
     const AGAIN = 'Run It Again';
     const pick = await vscode.window.showWarningMessage(
