@@ -1,6 +1,8 @@
 // OpenCode against the scripted server: what a user with a custom OpenAI-compatible provider
 // already has in $XDG_CONFIG_HOME/opencode/opencode.json. Nothing Orchard-specific here (that
 // comes from src/infra/agents/clis/opencode.ts).
+import { execFileSync } from 'node:child_process';
+import { cliBinDir } from './harness';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeChatCompletionsAdapter } from './protocols/chatCompletions';
@@ -54,7 +56,7 @@ export const opencodeConformance = {
     const deps = { '@opencode-ai/plugin': OPENCODE_VERSION };
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ dependencies: deps }, null, 2) + '\n');
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'opencode', lockfileVersion: 3, requires: true, packages: { '': { dependencies: deps } } }, null, 2) + '\n');
-    return {
+    const env = {
       XDG_CONFIG_HOME: xdgConfig,
       XDG_DATA_HOME: join(home, '.local/share'),
       XDG_STATE_HOME: join(home, '.local/state'),
@@ -64,5 +66,10 @@ export const opencodeConformance = {
       OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
       OPENCODE_DISABLE_AUTOUPDATE: '1',
     };
+    // A user who has run OpenCode has its database. Two first-ever starts at the same moment race
+    // on creating it (1.18.33: one fails on "CREATE TABLE workspace"), as two tickets starting
+    // together would in a fresh HOME: create it once, as the first use would (about 2 s).
+    execFileSync(join(cliBinDir('opencode'), 'opencode'), ['session', 'list'], { env: { ...process.env, HOME: home, ...env }, stdio: 'ignore', timeout: 60_000 });
+    return env;
   },
 };

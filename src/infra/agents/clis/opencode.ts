@@ -232,6 +232,12 @@ export const opencode: CliDefinition = {
   // opencode -s <session>"; SIGTERM does the same); `/exit` + Enter typed at once leaves the
   // command list open. With text left in the prompt, Ctrl-C only clears it: SIGTERM after grace.
   endSession: { keys: ['C-c'], graceMs: 5000 },
+  explainExit(code, output) {
+    // Two OpenCode processes started at the same moment on a machine where it never ran race on
+    // creating its database: one fails; its retry finds the database made.
+    if (/Failed query:[\s\S]*CREATE TABLE/i.test(output)) return `OpenCode could not create its database (exit ${code}): another OpenCode was creating it at the same moment (its first use on this machine); a retry finds it made`;
+    return undefined;
+  },
   parseUsage,
   completion:
     "OpenCode: Orchard's plugin (written to the run folder and loaded for that run only through OPENCODE_CONFIG_CONTENT; nothing goes into the worktree) hears OpenCode's own `session.idle` event when the agent's turn ends, reports the tokens used so far and calls `orchard-agent hook turn-end` with the agent's last message. With changes in the worktree (or after `orchard-agent done`) the ticket is finished: Orchard presses Ctrl-C, which ends OpenCode, and merges. Without changes the agent is waiting for you: one question carrying its last message, and your answer is typed into its terminal. A turn that stopped on an error (its retries of a 429 or an overloaded provider used up) says so in that question; a turn you interrupt with Esc is not a turn end. Permission and question dialogs (`permission.asked`, `question.asked`) become a question too. Headless, `opencode run` exits when its turn ends (exit 0: finished).",
