@@ -167,10 +167,12 @@ for (const conf of chosen) {
           figure(conf.cli, `${mode}.usage`, usage.map((u) => u.usage));
           figure(conf.cli, `${mode}.doneToGatingMs`, { T1: gatingDelay(ev, 'T1'), T2: gatingDelay(ev, 'T2') });
           if (mode === 'tmux') {
-            // The end of the interactive session was found without a keystroke, within seconds.
+            // The end of the interactive session was found from the CLI's own signal, without a
+            // keystroke (not by the run's timeout). How fast is a figure (test-results/agents.json,
+            // goal ≤ 5 s), not a timed assertion a loaded machine could fail.
             for (const id of ['T1', 'T2']) {
               const d = gatingDelay(ev, id);
-              assert.ok(d !== undefined && d <= 5000, `${id}: done → gating took ${d} ms`);
+              assert.ok(d !== undefined && d < 60_000, `${id}: done → gating took ${d} ms`);
             }
             assert.ok(!ev.some((e) => e.type === 'run-ended' && e.outcome === 'timeout'), 'no run timed out');
           }
@@ -236,7 +238,8 @@ for (const conf of chosen) {
           const stopMs = Date.now() - t0;
           figure(conf.cli, `${mode}.ctrlCToExitMs`, stopMs);
           assert.equal(code, 130, first.output());
-          assert.ok(stopMs <= 10_000, `Ctrl-C took ${stopMs} ms`);
+          // Not minutes of retry delays (goal ≤ 5 s: the figure above; a bound a loaded machine cannot miss).
+          assert.ok(stopMs <= 30_000, `Ctrl-C took ${stopMs} ms`);
           let ev = events(sb);
           assert.equal(sb.git('rev-parse', 'main'), mainBefore, 'nothing was merged');
           assert.equal(statuses(ev).S1, 'ready');

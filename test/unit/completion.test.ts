@@ -48,7 +48,8 @@ describe('completion model in a terminal (tmux)', { skip: !hasTmux && 'tmux is n
     assert.match(r.git('show', 'main:src/C1.txt'), /C1: ticket C1/);
     const turnEnd = of(w.events, 'run-progress').find((e) => e.progress === 100)!;
     const gating = of(w.events, 'ticket-status').find((e) => e.id === 'C1' && e.to === 'gating')!;
-    assert.ok(gating.at - turnEnd.at <= 5000, `the turn's end → gating took ${gating.at - turnEnd.at} ms`);
+    // From the turn's end, not the run's timeout (how fast is a figure of the conformance suite).
+    assert.ok(gating.at - turnEnd.at < 60_000, `the turn's end → gating took ${gating.at - turnEnd.at} ms`);
     assert.equal(of(w.events, 'run-started').length, 1, 'one attempt: no timeout, no retry');
     assert.equal(of(w.events, 'escalation-raised').length, 0);
     // Orchard ended the session (SIGTERM: not exit 0), and the tmux session is still there to read.

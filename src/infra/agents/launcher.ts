@@ -398,6 +398,8 @@ export class AgentLauncher implements AgentPort {
       host.update?.(runId, 'done');
       void (async () => {
         const end = cli?.endSession;
+        // The CLI may still be closing its turn (its hook just returned): a moment before typing.
+        if (end?.keys?.length && host.sendKeys) await new Promise((r) => setTimeout(r, SESSION_SETTLE_MS));
         if (end?.keys?.length && host.sendKeys) await host.sendKeys(runId, { keys: end.keys }).catch(() => undefined);
         await new Promise((r) => setTimeout(r, end?.keys?.length ? (end.graceMs ?? 2000) : 0));
         if (!existsSync(files.exit)) await stop('the agent finished its work', true);
@@ -767,6 +769,9 @@ function userCheckoutOf(stateDir: string): string | undefined {
 }
 
 const isInside = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
+
+/** Pause between a turn's end and typing the CLI's exit command. */
+const SESSION_SETTLE_MS = 400;
 
 /** Done said mid-turn: the session ends at the turn's end, or after this long. */
 const DONE_GRACE_MS = 8000;

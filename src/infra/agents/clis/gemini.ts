@@ -190,6 +190,8 @@ export const gemini: CliDefinition = {
   },
   completion:
     'Gemini CLI: an `AfterAgent` hook in the worktree\'s `.gemini/settings.json` (kept out of git) runs `orchard-agent hook turn-end --stdin` at the end of every turn with `prompt_response` in its payload; a turn that leaves changes (or follows `orchard-agent done`) finishes the run and Orchard types `/quit`; a turn without changes is one question to the human, typed back in. Its `Notification` hook (tool permission) becomes an escalation. Headless, `gemini -p` exits when the task is done; `--output-format stream-json` ends with the token counts.',
-  endSession: { keys: ['/quit', 'Enter'], graceMs: 5000 },
+  // /quit usually ends it within a second; when the TUI is still busy it is ended by signal
+  // (its whole process tree: its parent ignores SIGTERM) after a short grace.
+  endSession: { keys: ['/quit', 'Enter'], graceMs: 2500 },
   parseUsage,
 };
