@@ -623,6 +623,9 @@ export class AgentLauncher implements AgentPort {
       const agentPid = readJson<RunnerStatus>(files.status)?.agentPid;
       if (!agentPid) return;
       const worktrees = dirname(w.worktree);
+      // Seen there at two checks in a row: a CLI's brief look at the main repository (OpenCode
+      // runs git there to know its project) is not work in the checkout.
+      const seenNow = new Set<string>();
       for (const pid of [agentPid, ...descendants(agentPid)]) {
         let cwd: string;
         try {
@@ -631,6 +634,8 @@ export class AgentLauncher implements AgentPort {
           continue;
         }
         if (isInside(cwd, checkout) && !isInside(cwd, worktrees) && !isInside(cwd, this.opts.stateDir)) {
+          seenNow.add(`${pid}:${cwd}`);
+          if (!seenOutside.has(`${pid}:${cwd}`)) continue;
           problem = 'outside-worktree';
           outsideAt = cwd;
           log.warn(`${runId}: the agent works in your checkout (${cwd}), not in its worktree ${w.worktree}; stopping it`);
@@ -638,8 +643,10 @@ export class AgentLauncher implements AgentPort {
           return;
         }
       }
+      seenOutside = seenNow;
     };
     let outsideAt: string | undefined;
+    let seenOutside = new Set<string>();
 
     let screenSaved = false;
     const watchedAt = Date.now();
