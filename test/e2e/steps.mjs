@@ -13,19 +13,28 @@ const ticketsHeader = (page) => sidebar(page).locator('.pane-header', { hasText:
 
 /** Runs a command through the command palette (F1, falling back to Ctrl+Shift+P). */
 export async function runCommand(page, label) {
-  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+  // The palette can lose focus and close under the test's hands (an agent terminal or a
+  // view taking focus as a batch starts); it is then reopened, as a user would. Nothing is
+  // retried once Enter ran the command.
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await page.keyboard.press('F1');
-  try {
-    await input.waitFor({ state: 'visible', timeout: 3_000 });
-  } catch {
-    await page.keyboard.press('Control+Shift+P');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-  }
-  await input.fill(`>${label}`);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
-  await row.waitFor({ state: 'visible', timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  let last;
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    try {
+      await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+      await page.keyboard.press(attempt % 2 ? 'F1' : 'Control+Shift+P');
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(`>${label}`, { timeout: 5_000 });
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (e) {
+      last = e;
+      await page.keyboard.press('Escape').catch(() => {});
+    }
+  }
+  const dialog = await page.locator('.monaco-dialog-box').innerText({ timeout: 500 }).catch(() => '');
+  throw new Error(`the command palette did not run "${label}" in 4 attempts${dialog ? ` (a dialog is open: ${dialog.replace(/\s+/g, ' ').slice(0, 200)})` : ''}: ${last?.message?.split('\n')[0]}`);
 }
 
 /** Text of the error/warning notification toasts currently shown. */
