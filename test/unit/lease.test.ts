@@ -130,6 +130,31 @@ describe('WriterLease', () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, 'orchard')), ['writer.lock'], 'no temp or takeover files left');
   });
 
+  it('a writer killed while taking over a dead lease (its takeover mutex left behind) does not block the restart', () => {
+    // Seed 4242 of the crash soak: the restart right after the kill was told "Orchard is already
+    // running in pid <the killed one>" because the dead contender's mutex made every takeover fail.
+    const dir = tmp();
+    const pid = deadPid();
+    writeLock(dir, { pid, owner: 'orchard CLI', token: 'killed-writer' });
+    fs.writeFileSync(`${lockFile(dir)}.takeover`, JSON.stringify({ pid, hostname: os.hostname(), at: Date.now(), token: 'killed-writer' }));
+    const l = lease(dir, 'orchard CLI');
+    const r = l.acquire();
+    assert.equal(r.role, 'writer', r.role === 'follower' ? r.message : '');
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'orchard')), ['writer.lock'], 'the dead mutex is gone, nothing else left');
+  });
+
+  it('a live contender\'s takeover mutex is left alone; with the lease still stale the error names the file, never a dead pid as running', () => {
+    const dir = tmp();
+    const pid = deadPid();
+    writeLock(dir, { pid, owner: 'orchard CLI' });
+    // This very process stands in for a live contender that keeps the mutex.
+    const mutex = `${lockFile(dir)}.takeover`;
+    fs.writeFileSync(mutex, JSON.stringify({ pid: process.pid, hostname: os.hostname(), at: Date.now(), token: 'live' }));
+    const l = lease(dir, 'orchard CLI');
+    assert.throws(() => l.acquire(), (e: Error) => /could not be taken over/.test(e.message) && e.message.includes('writer.lock.takeover') && !/already running/.test(e.message));
+    assert.equal(fs.existsSync(mutex), true, 'a live contender keeps its mutex');
+  });
+
   it('a lease whose pid now belongs to another process (pid reuse: its start time differs) is stale; the same process is not', { skip: !fs.existsSync('/proc/self/stat') }, () => {
     const dir = tmp();
     // A live process stands in for "whoever has the dead holder's pid now".

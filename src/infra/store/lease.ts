@@ -73,7 +73,8 @@ export class WriterLease implements Disposable {
   acquire(): LeaseResult {
     if (this.mine) return { role: 'writer', holder: this.mine };
     fs.mkdirSync(this.dir, { recursive: true });
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      if (attempt >= 3) sleepSync(Math.min(50, 5 * attempt)); // a live contender holds the takeover mutex for a moment
       const t = this.now();
       const pidStart = processStartToken(process.pid);
       const me: LeaseHolder = { pid: process.pid, hostname: os.hostname(), startedAt: t, heartbeatAt: t, owner: this.owner, token: crypto.randomUUID(), ...(pidStart && { pidStart }) };
@@ -87,8 +88,9 @@ export class WriterLease implements Disposable {
       if (typeof now === 'object' && now.token !== me.token && !this.isStale(now)) return follower(now);
     }
     const h = readLease(this.file);
-    if (typeof h === 'object') return follower(h);
-    throw new Error(`${this.file}: could not acquire or read the writer lease`);
+    if (typeof h === 'object' && !this.isStale(h)) return follower(h);
+    // Never a follower of a dead writer: that would tell the user a stopped Orchard is running.
+    throw new Error(`${this.file}: the writer lease${typeof h === 'object' ? ` of pid ${h.pid} (not running)` : ''} could not be taken over: another process kept taking it over. Try again; if it persists, delete ${this.file}.takeover when no Orchard is running.`);
   }
 
   /** Who holds the lease now (undefined when nobody does). */
@@ -169,15 +171,57 @@ export class WriterLease implements Disposable {
     }
   }
 
+  /**
+   * Removes a takeover mutex whose holder is dead (same host, its pid gone or reused) or that
+   * is older than 10 s. Renamed aside and checked to be the very mutex judged, so a new
+   * contender's mutex is never removed by mistake.
+   */
+  private clearDeadMutex(mutex: string): void {
+    let text: string;
+    let mtimeMs: number;
+    try {
+      text = fs.readFileSync(mutex, 'utf8');
+      mtimeMs = fs.statSync(mutex).mtimeMs;
+    } catch {
+      return; // gone: the caller tries again
+    }
+    let holder: { pid?: unknown; hostname?: unknown; pidStart?: unknown } = {};
+    try {
+      holder = JSON.parse(text) as typeof holder;
+    } catch {
+      /* garbled: only its age counts */
+    }
+    const dead = typeof holder.pid === 'number' && (holder.hostname === undefined || holder.hostname === os.hostname()) && !isSameProcess(holder.pid, typeof holder.pidStart === 'string' ? holder.pidStart : undefined);
+    if (!dead && this.now() - mtimeMs <= 10_000) return;
+    const aside = `${mutex}.dead-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      fs.renameSync(mutex, aside);
+    } catch {
+      return;
+    }
+    let moved = '';
+    try {
+      moved = fs.readFileSync(aside, 'utf8');
+    } catch {
+      /* unreadable: treated as not the one judged */
+    }
+    if (moved !== text) {
+      try {
+        fs.linkSync(aside, mutex); // a new contender's mutex: put it back
+      } catch {
+        /* another one exists now; it wins */
+      }
+    }
+    fs.rmSync(aside, { force: true });
+  }
+
   private takeOver(judged: LeaseHolder | 'unreadable', me: LeaseHolder): boolean {
     const mutex = `${this.file}.takeover`;
-    if (!linkNew(mutex, JSON.stringify({ pid: process.pid, at: this.now() }), me.token)) {
-      // Someone else is taking over. A mutex left by a crash mid-takeover is cleared after 10 s.
-      try {
-        if (this.now() - fs.statSync(mutex).mtimeMs > 10_000) fs.unlinkSync(mutex);
-      } catch {
-        /* gone */
-      }
+    const mine = { pid: me.pid, hostname: me.hostname, at: this.now(), token: me.token, ...(me.pidStart && { pidStart: me.pidStart }) };
+    if (!linkNew(mutex, JSON.stringify(mine), me.token)) {
+      // Someone else is taking over, or was killed while taking over: its mutex is cleared at
+      // once when its process is gone (the caller then tries again), after 10 s otherwise.
+      this.clearDeadMutex(mutex);
       return false;
     }
     try {
@@ -209,6 +253,11 @@ export class WriterLease implements Disposable {
       fs.rmSync(mutex, { force: true });
     }
   }
+}
+
+/** Blocks this thread for ms (acquire() is synchronous; the waits are a few ms each). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function follower(h: LeaseHolder): LeaseResult {
