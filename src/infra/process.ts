@@ -10,30 +10,39 @@ export function pidAlive(pid: number | undefined): boolean {
   if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A zombie has exited; only its parent has not reaped it (an init that never reaps keeps it forever).
+  return procStat(pid)?.state !== 'Z';
 }
 
 /** The process's start time in clock ticks since boot, as a string; undefined where /proc is not there. */
 export function processStartToken(pid: number): string | undefined {
+  return procStat(pid)?.start;
+}
+
+/**
+ * The pid is alive and, where a start token was recorded and can be read, still the same
+ * process. A zombie (exited, not yet reaped: containers whose init never reaps) is not alive.
+ */
+export function isSameProcess(pid: number | undefined, startToken?: string): boolean {
+  if (!pidAlive(pid)) return false;
+  if (!startToken) return true;
+  const stat = procStat(pid!);
+  return stat === undefined || stat.start === startToken;
+}
+
+/** State letter and start time of a process from /proc/<pid>/stat; undefined where there is no /proc. */
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // "pid (comm) state ppid …": comm may hold spaces and parentheses; the fields follow the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
+    return { state: fields[0] ?? '', start: fields[19] ?? '' };
   } catch {
     return undefined;
   }
-}
-
-/** The pid is alive and, where a start token was recorded and can be read, still the same process. */
-export function isSameProcess(pid: number | undefined, startToken?: string): boolean {
-  if (!pidAlive(pid)) return false;
-  if (!startToken) return true;
-  const now = processStartToken(pid!);
-  return now === undefined || now === startToken;
 }
 
 /** Every descendant of pid (children first found through `ps`), deepest last. */

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { after, it } from 'node:test';
 import type { Ticket } from '../../src/core/model';
 import { WorktreeManager } from '../../src/infra/git/worktrees';
+import { isSameProcess } from '../../src/infra/process';
+import { orphanGit } from './helpers/orphanGit';
 import { cleanupRepos, makeRepo, quietLog, type TempRepo } from './helpers/repo';
 
 after(() => cleanupRepos());
@@ -81,17 +83,13 @@ it("a git worktree add of the ticket's folder left running by a killed Orchard i
   const r = makeRepo();
   const m = manager(r);
   const wtPath = path.join(r.root, 'repo.orchard', 'worktrees', 'K');
-  // Its first step, `git branch`, had run; the rest of it stands in below as a process whose argv
-  // is what Orchard looks for: `… worktree add <path> …`.
+  // Its first step, `git branch`, had run; the rest of it stands in below as a real orphan git
+  // with the folder on its command line, as `git worktree add <path>` has.
   r.git('branch', 'orchard/K');
-  const { spawn } = await import('node:child_process');
-  const stray = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)', 'worktree', 'add', wtPath, 'x'], { stdio: 'ignore' });
-  let strayExited = false;
-  stray.on('exit', () => (strayExited = true));
-  await new Promise((res) => setTimeout(res, 100));
-  assert.equal(strayExited, false);
+  const stray = await orphanGit(r.repo, 2, ['worktree-add', wtPath]);
+  assert.equal(isSameProcess(stray), true);
   const wt = await m.prepareWorktree(ticket, 1);
-  assert.equal(strayExited, true, 'prepared only after the stray worktree add ended');
+  assert.equal(isSameProcess(stray), false, 'prepared only after the stray worktree add ended');
   assert.equal(wt.path, wtPath);
 });
 
@@ -134,4 +132,22 @@ it('a worktree whose .git file points at a registration that is gone (worktree a
   const again = await m.prepareWorktree(ticket, 2);
   assert.equal(r.git('-C', again.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
   assert.equal(fs.readdirSync(path.dirname(wt.path)).filter((n) => n.startsWith('K.interrupted-')).length, 1);
+});
+
+it("a worktree add killed before it unlocked its registration ('initializing'), its folder set aside: the lock is removed and the worktree made again on the branch", async () => {
+  // A soak seed failed a ticket after 10 tries on "… is a missing but locked worktree".
+  const r = makeRepo();
+  const m = manager(r);
+  const wt = await m.prepareWorktree(ticket, 1);
+  fs.writeFileSync(path.join(wt.path, 'src-K.txt'), 'work\n');
+  r.git('-C', wt.path, 'add', '-A');
+  r.git('-C', wt.path, 'commit', '-q', '-m', 'K work');
+  const gitdir = path.resolve(wt.path, r.git('-C', wt.path, 'rev-parse', '--git-dir'));
+  fs.writeFileSync(path.join(gitdir, 'locked'), 'initializing\n');
+  fs.renameSync(wt.path, `${wt.path}.interrupted-1`);
+  const log = quietLog();
+  const again = await new WorktreeManager({ ...(m as unknown as { opts: ConstructorParameters<typeof WorktreeManager>[0] }).opts, log }).prepareWorktree(ticket, 2);
+  assert.equal(again.path, wt.path);
+  assert.equal(fs.readFileSync(path.join(again.path, 'src-K.txt'), 'utf8'), 'work\n', 'the branch and its work are kept');
+  assert.match(log.lines.join('\n'), /unlocked its registration .* \(locked "initializing" by a git worktree add that was interrupted\)/);
 });

@@ -12,7 +12,8 @@ import { execa } from 'execa';
 import type { MergeStrategy, Run, Ticket } from '../../core/model';
 import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
 import { git, isClean, listWorktrees, ORCHARD_IDENTITY, revParse } from './git';
-import { removeStaleLocks, worktreeLocks } from './worktrees';
+import { clearStaleLocks, waitForStrayGit } from './strayGit';
+import { worktreeLocks } from './worktrees';
 
 export interface MergerOptions {
   repo: string;
@@ -56,7 +57,7 @@ async function gitx(cwd: string, args: string[], env: Record<string, string> = {
 
 const isAncestor = async (cwd: string, a: string, b: string): Promise<boolean> => (await gitx(cwd, ['merge-base', '--is-ancestor', a, b])).ok;
 
-type Applied = { kind: 'applied'; head: string } | { kind: 'nothing' } | { kind: 'conflict'; files: string[] };
+type Applied = { kind: 'applied'; head: string } | { kind: 'nothing' } | { kind: 'conflict'; files: string[] } | { kind: 'unexpected-tree'; tree: string; expected: string };
 
 export class Merger {
   /** Post-merge test runs so far (benchmarks and the report count them). */
@@ -85,10 +86,13 @@ export class Merger {
         await g.raw(['worktree', 'prune']).catch(() => undefined);
         await g.raw(['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
       } else if (!this.readHold()) {
-        // First use by this process, which holds the writer lease: nobody else runs git in the
-        // integration worktree, so a lock file there was left by a killed Orchard.
+        // First use by this process, which holds the writer lease: only a git left running by a
+        // killed Orchard can work in the integration worktree. It is waited for (a merge built
+        // beside it got the right parents and the wrong tree), then its lock files are stale.
+        const scope = { dirs: [this.opts.integrationDir] };
+        await waitForStrayGit(scope, this.opts.log);
         const gitdir = (await execa('git', ['rev-parse', '--absolute-git-dir'], { cwd: this.opts.integrationDir, reject: false })).stdout.trim();
-        if (gitdir) removeStaleLocks(worktreeLocks(gitdir), this.opts.integrationDir, this.opts.log);
+        if (gitdir) await clearStaleLocks(worktreeLocks(gitdir), scope, this.opts.log);
       }
       this.integrationReady = true;
     }
@@ -189,6 +193,15 @@ export class Merger {
           : (await isAncestor(this.opts.integrationDir, prev, head)) &&
             (await ig.raw(['rev-list', '--merges', '--count', `${prev}..${head}`])).trim() === '0';
     if (!ok) throw new Error(`bringing ${branchTip.slice(0, 8)} onto the target with ${strategy} did not give the expected commit (HEAD ${head.slice(0, 8)}); the branch is kept, try Merge Now again.`);
+    // The right parents are not enough: a merge written beside another git (one a killed Orchard
+    // left running) once had them and lacked the branch's change. Its tree must be the one
+    // `git merge-tree` computes from the two commits alone (rebase replays commit by commit).
+    if (strategy !== 'rebase') {
+      const expected = await execa('git', ['merge-tree', '--write-tree', '--no-messages', prev, branchTip], { cwd: this.opts.repo, reject: false });
+      const tree = (await ig.raw(['rev-parse', `${head}^{tree}`])).trim();
+      const want = expected.exitCode === 0 ? String(expected.stdout).split('\n')[0]!.trim() : '';
+      if (want && tree !== want) return { kind: 'unexpected-tree', tree, expected: want };
+    }
     return { kind: 'applied', head };
   }
 
@@ -237,20 +250,37 @@ export class Merger {
   async mergeBatch(items: readonly BatchItem[], options: MergeOptions = {}): Promise<BatchMergeResult> {
     const strategy = options.strategy ?? 'merge';
     const target = this.opts.targetBranch;
+    const unexpected = new Map<string, string>();
     for (let attempt = 0; attempt < 5; attempt++) {
       const tip = await this.targetTip();
       const dir = await this.integrationWorktree(tip);
       const commits: Record<string, string> = {};
       let head = tip;
+      let redo = false;
       for (const { ticket, run } of items) {
         const a = await this.apply(strategy, head, run.branch, Merger.message(ticket));
         if (a.kind === 'conflict') {
           await this.cleanIntegration();
           return { kind: 'conflict', ticketId: ticket.id, files: a.files };
         }
+        if (a.kind === 'unexpected-tree') {
+          // Merged again from scratch; the same tree twice is what this repository's merge
+          // gives (a merge driver of its .gitattributes), not a merge that went wrong.
+          const key = `${head}:${run.branch}`;
+          if (unexpected.get(key) !== a.tree) {
+            unexpected.set(key, a.tree);
+            this.opts.log.warn(`${ticket.id}: the merge gave tree ${a.tree.slice(0, 8)}, not ${a.expected.slice(0, 8)} as git merge-tree computes; merging again from scratch`);
+            redo = true;
+            break;
+          }
+          head = (await git(this.opts.integrationDir).raw(['rev-parse', 'HEAD'])).trim();
+          commits[ticket.id] = head;
+          continue;
+        }
         commits[ticket.id] = a.kind === 'applied' ? a.head : '';
         if (a.kind === 'applied') head = a.head;
       }
+      if (redo) continue;
       if (head === tip) return { kind: 'merged', commits, top: tip };
       const tests = await this.runTests(dir);
       if (!tests.ok) return { kind: 'test-failed', output: tests.output };
@@ -437,11 +467,14 @@ export class Merger {
     }
     rmSync(file, { force: true });
     if (intent.checkout !== checkout || intent.target !== target) return;
+    // The killed Orchard's `git merge --ff-only` may still be running: it finishes the job itself.
+    const scope = { dirs: [checkout], mention: [target, `refs/heads/${target}`] };
+    await waitForStrayGit(scope, this.opts.log);
     if ((await revParse(checkout, 'HEAD')) !== intent.from) return;
     const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
     const gitdir = (await run(['rev-parse', '--absolute-git-dir'])).stdout.trim();
     const common = (await run(['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
-    if (gitdir) removeStaleLocks([...worktreeLocks(gitdir), ...(common ? [join(common, 'refs', 'heads', `${target}.lock`)] : [])], checkout, this.opts.log);
+    if (gitdir) await clearStaleLocks([...worktreeLocks(gitdir), ...(common ? [join(common, 'refs', 'heads', `${target}.lock`)] : [])], scope, this.opts.log);
     if (!(await this.onlyHalfWritten(checkout, intent.from, intent.to))) return;
     const moved = await run(['update-ref', '-m', 'orchard: merge (finishing an interrupted fast-forward)', `refs/heads/${target}`, intent.to, intent.from]);
     if (moved.exitCode !== 0 || (await revParse(checkout, 'HEAD')) !== intent.to) return;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
 import type { ChangeSummary, Logger, RunInspection, WorktreeInfo } from '../../core/ports';
 import { ORCHARD_IDENTITY } from './git';
+import { clearStaleLocks, waitForStrayGit } from './strayGit';
 
 /** How a directory of the main checkout (node_modules, .venv) reaches a worktree. */
 export type ShareMode = 'copy' | 'hardlink' | 'symlink';
@@ -280,28 +281,37 @@ export class WorktreeManager {
     this.opts.log.warn(`${path}: its .git file was cut short (an interrupted worktree setup); moved it to ${aside} and setting the worktree up again`);
   }
 
-  private commonDir(): string {
-    return this.opts.commonDir ?? join(this.opts.repo, '.git');
+  /**
+   * `git worktree add` locks the new registration ("initializing") until the checkout is done.
+   * Killed before that, the lock stays: prune keeps the entry and every later add of the folder
+   * fails ("a missing but locked worktree"; a soak seed's ticket failed after 10 tries). This
+   * folder is Orchard's own, gone or set aside, and no git works there any more (waited for
+   * above): the lock is the killed add's, and it is removed.
+   */
+  private unlockInterruptedAdd(path: string): void {
+    if (existsSync(path)) return;
+    const dir = join(this.commonDir(), 'worktrees');
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const locked = join(dir, name, 'locked');
+      try {
+        if (!existsSync(locked) || readFileSync(join(dir, name, 'gitdir'), 'utf8').trim() !== join(path, '.git')) continue;
+        const reason = readFileSync(locked, 'utf8').trim();
+        rmSync(locked, { force: true });
+        this.opts.log.warn(`${path}: unlocked its registration .git/worktrees/${name} (locked "${reason}" by a git worktree add that was interrupted) so it can be set up again`);
+      } catch {
+        /* not a whole registration: prune handles it */
+      }
+    }
   }
 
-  /**
-   * A `git worktree add` of this folder still running: an Orchard killed on its own (its
-   * process group spared) leaves it going, with its `git reset --hard` child writing the
-   * files and the index. Preparing the folder at the same time raced it (a retry's agent
-   * once committed a file as deleted that the checkout had not written yet). Wait for it,
-   * up to a minute; on systems without `ps` there is nothing to wait for.
-   */
-  private async waitForStrayWorktreeAdd(path: string): Promise<void> {
-    const end = Date.now() + 60_000;
-    let told = false;
-    while (Date.now() < end) {
-      const ps = await new Promise<string>((resolve) => execFile('ps', ['-eo', 'pid=,args='], { maxBuffer: 16 * 1024 * 1024 }, (err, out) => resolve(err ? '' : String(out))));
-      const stray = ps.split('\n').find((l) => l.includes(' worktree add ') && (l.endsWith(` ${path}`) || l.includes(` ${path} `)));
-      if (!stray) return;
-      if (!told) this.opts.log.warn(`${path}: waiting for a git worktree add left running by an earlier Orchard (${stray.trim().split(/\s+/)[0]})`);
-      told = true;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  private commonDir(): string {
+    return this.opts.commonDir ?? join(this.opts.repo, '.git');
   }
 
   /**
@@ -310,7 +320,7 @@ export class WorktreeManager {
    */
   private async clearStaleLocks(path: string, branch: string, gitdir?: string): Promise<void> {
     gitdir ??= (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
-    if (gitdir) removeStaleLocks([...worktreeLocks(gitdir), this.refLock(branch)], path, this.opts.log);
+    if (gitdir) await clearStaleLocks([...worktreeLocks(gitdir), this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
   }
 
   private refLock(branch: string): string {
@@ -353,7 +363,10 @@ export class WorktreeManager {
     const base = await this.targetTip();
     const branchTip = await rev(repo, `refs/heads/${branch}`);
     // A first attempt has neither: nothing earlier can still be setting it up.
-    if (branchTip || existsSync(path)) await this.waitForStrayWorktreeAdd(path);
+    // A `git worktree add` of this folder left running by a killed Orchard (its `git reset --hard`
+    // child still writing files and index) raced the preparation: a retry's agent once committed
+    // a file as deleted that the checkout had not written yet. Wait for it.
+    if (branchTip || existsSync(path)) await waitForStrayGit({ dirs: [path] }, this.opts.log);
     this.setAsideBrokenWorktree(path);
     if (existsSync(join(path, '.git'))) {
       await this.repairHead(path, branch, base);
@@ -362,6 +375,7 @@ export class WorktreeManager {
       return { path, branch, base: mb || base, head: await rev(repo, `refs/heads/${branch}`) };
     }
     // Registered but its folder is gone (deleted by an agent or a user): forget it, keep the branch.
+    this.unlockInterruptedAdd(path);
     await gitRun(repo, ['worktree', 'prune']);
     try {
       mkdirSync(this.opts.worktreesDir, { recursive: true });
@@ -382,7 +396,7 @@ export class WorktreeManager {
       checkoutMs = Date.now() - t0;
     } else {
       // A ref lock left by a killed `git branch` (worktree add's first step) would fail the add.
-      removeStaleLocks([this.refLock(branch)], repo, this.opts.log);
+      await clearStaleLocks([this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
       const args = branchTip ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch] : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
       await g(repo, args);
       if (sparse) await this.sparseCheckout(path, ticket.files);
@@ -830,16 +844,4 @@ export function formatStale(items: readonly StaleWorktree[]): string {
 /** Lock files git keeps in a worktree's own git dir while it writes the index or moves HEAD. */
 export function worktreeLocks(gitdir: string): string[] {
   return ['index.lock', 'HEAD.lock', 'ORIG_HEAD.lock'].map((f) => join(gitdir, f));
-}
-
-/**
- * Removes lock files the caller knows are stale (no git process of its own or anyone's can be
- * working there: a killed Orchard left them), saying so in the log.
- */
-export function removeStaleLocks(locks: string[], where: string, log: Logger): void {
-  for (const lock of locks) {
-    if (!existsSync(lock)) continue;
-    log.warn(`${where}: removing a stale ${lock.slice(lock.lastIndexOf('/') + 1)} left by an interrupted git command`);
-    rmSync(lock, { force: true });
-  }
 }

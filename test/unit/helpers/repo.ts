@@ -141,14 +141,8 @@ export function recordEvents(o: Orchestrator): OrchardEvent[] {
   return seen;
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Alive, and not a zombie (this machine's init never reaps orphans). */
+export { pidAlive } from '../../../src/infra/process';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
