@@ -172,8 +172,8 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       inbox.dispose();
       await orchestrator.settled();
       orchestrator.dispose();
-      await opened.store.flush().catch((e) => log.error(`Could not write the snapshot: ${String(e)}`));
-      opened.store.dispose();
+      // Everything is on disk before the lease goes: the next writer reads it whole.
+      await opened.store.close().catch((e) => log.error(`Could not write the snapshot: ${String(e)}`));
       opened.lease.dispose();
     })());
   return {

@@ -12,7 +12,7 @@ import type { OrchardConfig } from '../../src/infra/config';
 import type { AgentProfile } from '../../src/infra/agents/profiles';
 import { LIMITS, parseWebviewMessage } from '../../src/shared/protocol';
 import { loadSrc } from '../unit/helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, sleep, waitFor, within } from '../unit/helpers/repo';
+import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, waitFor, within } from '../unit/helpers/repo';
 import { openTestSession, spec } from '../unit/helpers/session';
 import { cliSync, count, printFigures, rng, stateDir } from './helpers';
 
@@ -60,7 +60,9 @@ describe('security', { timeout: 120_000 }, () => {
     await w.o.addTickets([spec('A', { prompt: '@hang' }), spec('B', { agent: 'hostile' } as never)]);
     await w.o.start();
     await waitFor(() => fs.existsSync(path.join(w.runDir('B-r1'), 'hostile.done')), 30_000, 'the hostile agent');
-    await sleep(500);
+    // What is awaited: the refusal in B's log and the launcher's; then nothing forged may have landed.
+    await waitFor(() => /lock refused: .*does not carry this run's token/.test(fs.readFileSync(path.join(w.runDir('B-r1'), 'agent.log'), 'utf8')), 30_000, "the lock refusal in B's agent.log");
+    await waitFor(() => w.log.lines.some((l) => /ignored .* in .*A-r1: it does not carry this run's token/.test(l)), 30_000, 'the launcher logging the forged requests as ignored');
     const aEvents = w.events.filter((e) => (e as { runId?: string }).runId === 'A-r1');
     assert.ok(!aEvents.some((e) => e.type === 'run-progress' && /stolen/.test(JSON.stringify(e))), 'no forged progress on A');
     assert.ok(!w.o.snapshot.locks.some((l) => l.pattern === 'secret/**'), 'no lock taken for A');

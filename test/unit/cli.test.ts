@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadSrc } from './helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo, sleep } from './helpers/repo';
+import { buildDist, cleanupRepos, DIST, makeRepo } from './helpers/repo';
 
 before(() => buildDist());
 after(() => cleanupRepos());
@@ -14,12 +14,10 @@ async function cli(cwd: string, ...argv: string[]): Promise<{ code: number | und
   const out: string[] = [];
   const io = { out: (s: string) => void out.push(s), err: (s: string) => void out.push(s), cwd, distDir: DIST };
   try {
+    // The session is closed (state on disk, writer lease released) when runCli returns.
     const code = await loadSrc().runCli(argv, io);
-    // withSession releases the writer lease after an async flush; let it land before the next command.
-    await sleep(30);
     return { code, out: out.join('\n') };
   } catch (e) {
-    await sleep(30);
     return { code: undefined, out: out.join('\n'), error: e as Error };
   }
 }
