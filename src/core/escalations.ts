@@ -14,6 +14,7 @@
 //
 // Repeated escalations: a ticket with `threshold` (3) or more escalations is flagged complex
 // and requires the human (trigger "repeated-escalation").
+import { labelsOf, type WayOut } from './waysOut';
 import { OrchardError } from './errors';
 import { priorityRank, type Priority } from './model';
 
@@ -51,6 +52,8 @@ export interface Escalation {
   context: string;
   /** Proposed solutions to choose from. */
   options: string[];
+  /** Orchard's own questions: the way out each option stands for, in the same order (core/waysOut.ts). */
+  ways?: WayOut[];
   createdAt: number;
   answeredAt?: number;
   answer?: EscalationAnswer;
@@ -84,6 +87,8 @@ export interface NewEscalation {
   question: string;
   context?: string;
   options?: readonly string[];
+  /** Orchard's own questions: the ways out, whose labels become the options. */
+  ways?: readonly WayOut[];
   requiresHuman?: boolean;
 }
 
@@ -98,7 +103,8 @@ export function createEscalation(input: NewEscalation, id: string, now: number):
   const context = input.context ?? '';
   if (context.length > ESCALATION_LIMITS.maxContextChars) problems.push(`context is longer than ${ESCALATION_LIMITS.maxContextChars} characters`);
   const options: string[] = [];
-  for (const o of input.options ?? []) {
+  if (input.ways && (input.askedBy !== undefined || input.options?.length)) problems.push('ways are for questions Orchard asks itself, without options of their own');
+  for (const o of input.ways ? labelsOf(input.ways) : (input.options ?? [])) {
     const t = typeof o === 'string' ? o.trim() : '';
     if (!t) problems.push('an option is empty');
     else if (t.length > ESCALATION_LIMITS.maxOptionChars) problems.push(`option "${t.slice(0, 30)}…" is longer than ${ESCALATION_LIMITS.maxOptionChars} characters`);
@@ -111,6 +117,7 @@ export function createEscalation(input: NewEscalation, id: string, now: number):
   if (input.runId !== undefined) e.runId = input.runId;
   if (input.askedBy !== undefined) e.askedBy = input.askedBy;
   if (input.requiresHuman) e.requiresHuman = true;
+  if (input.ways) e.ways = [...input.ways];
   return e;
 }
 

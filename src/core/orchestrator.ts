@@ -44,6 +44,7 @@ import { parentOf, planSubtask } from './workflows/agentTickets';
 import { loopStopOnApproval, UNTIL_APPROVED_LABEL } from './workflows/loops';
 import type { AgentTicketRequestMessage } from './ports';
 import type { Lock, Usage } from './model';
+import { CONFLICT_WAYS, DIRTY_WAYS, GATE_WAYS, labelsOf, MERGE_ERROR_WAYS, WAY_OUT_LABELS, wayOutOf, type WayOut } from './waysOut';
 
 export interface ChangeEvent {
   events: readonly OrchardEvent[];
@@ -259,6 +260,12 @@ export class Orchestrator implements Disposable {
     const e = this.state.escalations[escalationId];
     if (!e) throw new OrchestratorError('not-allowed', `There is no escalation "${escalationId}".`);
     if (e.answer) throw new OrchestratorError('not-allowed', `Escalation ${escalationId} was already answered by ${e.answer.by}.`);
+    const way = wayOutOf(e, answer.option);
+    if (way) {
+      // Orchard's own question: the answer is the way out it names, from whichever UI it came.
+      await this.takeWayOut(e.ticketId, way, answer.guidance);
+      return;
+    }
     const answered = answerEscalation(e, answer, this.ports.clock.now());
     await this.commit([{ type: 'escalation-answered', id: e.id, answer: answered.answer! }]);
     const run = e.runId ? this.state.runs[e.runId] : undefined;
@@ -1093,7 +1100,7 @@ export class Orchestrator implements Disposable {
 
   private async escalateGates(ticketId: string, runId: string, why: string, context: string, trigger: EscalationTrigger): Promise<void> {
     const e = createEscalation(
-      { ticketId, runId, trigger, question: `${ticketId} cannot merge: ${why}`, context, options: ['Merge now', 'Send back to the agent', 'Discard'] },
+      { ticketId, runId, trigger, question: `${ticketId} cannot merge: ${why}`, context, ways: GATE_WAYS },
       `${runId}-gates-${this.state.seq}`,
       this.ports.clock.now(),
     );
@@ -1217,7 +1224,7 @@ export class Orchestrator implements Disposable {
     } catch (err) {
       await this.recordMerge(id, run.id, { result: 'error', output: errorText(err) }, started);
       await this.transition(id, 'queued-for-merge', `merge could not finish: ${errorText(err)}`);
-      await this.escalateMerge(id, run.id, `the merge could not finish: ${errorText(err)}`, errorText(err), ['Merge now', 'Keep the branch for later', 'Discard']);
+      await this.escalateMerge(id, run.id, `the merge could not finish: ${errorText(err)}`, errorText(err), MERGE_ERROR_WAYS);
       return;
     }
     this.stashNext.delete(id);
@@ -1259,7 +1266,7 @@ export class Orchestrator implements Disposable {
         runId,
         `merge conflict in ${result.files.join(', ') || 'the branch'}${predicted ? ' (predicted by git merge-tree)' : ''}`,
         `Merging ${this.currentRun(id)?.branch} into ${this.settings.targetBranch} conflicts in:\n${result.files.map((f) => `- ${f}`).join('\n')}`,
-        [...CONFLICT_OPTIONS],
+        CONFLICT_WAYS,
         'conflict',
       );
     } else if (result.kind === 'target-dirty') {
@@ -1269,7 +1276,7 @@ export class Orchestrator implements Disposable {
         runId,
         `${this.settings.targetBranch} is checked out with uncommitted changes in ${result.checkout}; the merge waits (stash and update, or later)`,
         `The merged and tested result is ready, but ${result.checkout} has uncommitted changes, so ${this.settings.targetBranch} was not moved.`,
-        [...DIRTY_OPTIONS],
+        DIRTY_WAYS,
       );
     } else {
       await this.recordMerge(id, runId, { result: 'test-failed', output: result.output, ...extra }, started);
@@ -1290,8 +1297,8 @@ export class Orchestrator implements Disposable {
     await this.afterFailure(id, runId, 'test-failed-after-merge', `tests failed after merge: ${lastLines(output, 3)}`, output);
   }
 
-  private async escalateMerge(id: string, runId: string, why: string, context: string, options: string[], trigger: EscalationTrigger = 'conflict'): Promise<void> {
-    const e = createEscalation({ ticketId: id, runId, trigger, question: `${id}: ${why}`, context: context.slice(-20_000), options }, `${runId}-merge-${this.state.seq}`, this.ports.clock.now());
+  private async escalateMerge(id: string, runId: string, why: string, context: string, ways: readonly WayOut[], trigger: EscalationTrigger = 'conflict'): Promise<void> {
+    const e = createEscalation({ ticketId: id, runId, trigger, question: `${id}: ${why}`, context: context.slice(-20_000), ways }, `${runId}-merge-${this.state.seq}`, this.ports.clock.now());
     // The question and the ticket's move to "escalated" are one commit: nobody sees one without the other.
     const status = this.ticket(id).status;
     const moves: OrchardEventBody[] = [];
@@ -1371,12 +1378,41 @@ export class Orchestrator implements Disposable {
     return run;
   }
 
-  private async closeMergeEscalations(id: string, option: string): Promise<void> {
+  /**
+   * Takes a way out of a stopped merge (the answer to Orchard's own question, or a command).
+   * Choosing Discard is the confirmation (the branch is kept under refs/orchard/discarded/);
+   * "Later" leaves the question open.
+   */
+  async takeWayOut(id: string, way: WayOut, guidance?: string): Promise<void> {
+    switch (way) {
+      case 'merge-now':
+        return this.mergeNow(id);
+      case 'open-conflicts':
+        await this.openConflict(id);
+        return;
+      case 'send-back':
+        return this.sendBack(id, guidance);
+      case 'keep-for-later':
+        return this.keepForLater(id);
+      case 'discard':
+        await this.discard(id, true);
+        return;
+      case 'stash-and-update':
+        return this.stashAndUpdate(id);
+      case 'later':
+        return;
+    }
+  }
+
+  /** Closes Orchard's own open questions about the ticket, answered with the way out taken. */
+  private async closeMergeEscalations(id: string, way: WayOut): Promise<void> {
     const now = this.ports.clock.now();
     const bodies: OrchardEventBody[] = [];
+    const label = WAY_OUT_LABELS[way];
     for (const e of Object.values(this.state.escalations)) {
       if (e.ticketId !== id || e.answer || e.askedBy) continue;
-      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option: e.options.includes(option) ? option : undefined, guidance: option, by: 'human' }, now).answer! } });
+      const option = e.options.find((o) => wayOutOf(e, o) === way);
+      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option, guidance: label, by: 'human' }, now).answer! } });
     }
     await this.commit(bodies);
   }
@@ -1402,7 +1438,7 @@ export class Orchestrator implements Disposable {
       ...(t.conflict ? [] : [{ type: 'merge-conflict' as const, id, runId: run.id, files: r.files }]),
       { type: 'merge-conflict-handled', id, how: 'resolving' },
     ]);
-    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[0]);
+    await this.closeMergeEscalations(id, 'open-conflicts');
     return { dir: r.dir, files: r.files.map((f) => `${r.dir.replace(/\/$/, '')}/${f}`) };
   }
 
@@ -1463,7 +1499,7 @@ export class Orchestrator implements Disposable {
       ...(conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'sent-back' as const }] : []),
       ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'sent back to its agent' }] : []),
     ]);
-    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[1]);
+    await this.closeMergeEscalations(id, 'send-back');
     this.mergeQueue = this.mergeQueue.filter((x) => x !== id);
     await this.transition(id, 'ready', `sent back to its agent${conflict ? ` with the conflict in ${conflict.files.join(', ')}` : ''}`);
     this.requestPump();
@@ -1481,7 +1517,7 @@ export class Orchestrator implements Disposable {
       ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'kept' as const }] : []),
       ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'kept for later' }] : []),
     ]);
-    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[2]);
+    await this.closeMergeEscalations(id, 'keep-for-later');
     if (t.status === 'queued-for-merge') await this.transition(id, 'escalated', `kept for later: branch ${run?.branch ?? `orchard/${id}`}`);
     this.requestPump();
   }
@@ -1504,7 +1540,7 @@ export class Orchestrator implements Disposable {
       ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'discarded' as const }] : []),
       ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'discarded' }] : []),
     ]);
-    await this.closeMergeEscalations(id, CONFLICT_OPTIONS[3]);
+    await this.closeMergeEscalations(id, 'discard');
     if (this.ticket(id).status !== 'cancelled') await this.transition(id, 'cancelled', `discarded${ref ? `; its work is kept at ${ref}` : ''}`);
     this.requestPump();
     return ref ? { ref } : {};
@@ -1518,7 +1554,7 @@ export class Orchestrator implements Disposable {
       if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
     });
     if (t.conflict) await this.commit([{ type: 'merge-conflict-handled', id, how: 'merge-now' }]);
-    await this.closeMergeEscalations(id, 'Merge now');
+    await this.closeMergeEscalations(id, 'merge-now');
     if (t.status === 'escalated') await this.transition(id, 'queued-for-merge', 'merge now (asked by the human)');
     this.enqueue(id, true);
     await this.drainMergeQueue();
@@ -1559,10 +1595,10 @@ export class Orchestrator implements Disposable {
   }
 }
 
-/** The four ways out of a merge conflict, as offered to the human. */
-export const CONFLICT_OPTIONS = ['Open the conflicted files', 'Send back to the agent', 'Keep the branch for later', 'Discard'] as const;
-/** The choices when the target is checked out with uncommitted changes. */
-export const DIRTY_OPTIONS = ['Stash and update', 'Later'] as const;
+/** The four ways out of a merge conflict, as labelled for the human. */
+export const CONFLICT_OPTIONS = labelsOf(CONFLICT_WAYS);
+/** The choices when the target is checked out with uncommitted changes, as labelled. */
+export const DIRTY_OPTIONS = labelsOf(DIRTY_WAYS);
 
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join(' ⏎ ').slice(-400);

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { Escalation } from '../core/escalations';
 import type { TicketSpec } from '../core/model';
-import { CONFLICT_OPTIONS, DIRTY_OPTIONS } from '../core/orchestrator';
+import { wayOutOf, type WayOut } from '../core/waysOut';
 import { preflight, type PreflightResult } from '../core/preflight';
 import type { OrchardController } from './controller';
 import { Disposable } from './lifecycle';
@@ -94,12 +94,19 @@ async function mergePrompt(e: Escalation): Promise<void> {
   if (pick) await vscode.commands.executeCommand('orchard.answerEscalation', e.id, { option: pick });
 }
 
-/** For Orchard's own merge questions: the command of the option picked ('' for "Later"). */
+/** The command of each way out ('' for "Later": the question stays open). */
+const WAY_OUT_COMMANDS: Readonly<Record<WayOut, string>> = {
+  'open-conflicts': 'orchard.openConflicts',
+  'send-back': 'orchard.sendBack',
+  'keep-for-later': 'orchard.keepForLater',
+  discard: 'orchard.discard',
+  'merge-now': 'orchard.mergeNow',
+  'stash-and-update': 'orchard.stashAndUpdate',
+  later: '',
+};
+
+/** For Orchard's own questions: the command of the option picked ('' for "Later"). */
 export function mergeWayOut(e: Escalation, option: string): string | undefined {
-  if (e.askedBy) return undefined;
-  const conflict = CONFLICT_OPTIONS.indexOf(option as (typeof CONFLICT_OPTIONS)[number]);
-  if (conflict >= 0 && e.options.includes(option)) return ['orchard.openConflicts', 'orchard.sendBack', 'orchard.keepForLater', 'orchard.discard'][conflict];
-  const dirty = DIRTY_OPTIONS.indexOf(option as (typeof DIRTY_OPTIONS)[number]);
-  if (dirty >= 0 && e.options.includes(option)) return ['orchard.stashAndUpdate', ''][dirty];
-  return undefined;
+  const way = wayOutOf(e, option);
+  return way === undefined ? undefined : WAY_OUT_COMMANDS[way];
 }

@@ -13,7 +13,7 @@ const tooltip = (item: vscode.TreeItem): string =>
 const IDS = ['ETA1', 'ETA2', 'ETA3', 'ETA4'];
 
 describe('predicted completion (ETA)', function () {
-  this.timeout(60_000);
+  this.timeout(240_000);
   let wasActive = false;
   before(async () => {
     const a = await api();

@@ -57,8 +57,12 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
 }
 
-/** Polls `probe` until it returns a truthy value or `timeoutMs` passes. */
+/**
+ * Polls `probe` until it returns a truthy value or `timeoutMs` passes (at least a minute: limits
+ * are for hangs, and a loaded 2-core machine runs the host several times slower).
+ */
 export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 100): Promise<NonNullable<T>> {
+  timeoutMs = Math.max(timeoutMs, 60_000);
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -79,7 +79,7 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({
     ui: 'bdd',
     color: false,
-    timeout: Number(process.env.ORCHARD_TEST_TIMEOUT) || 30_000,
+    timeout: Number(process.env.ORCHARD_TEST_TIMEOUT) || 240_000,
     slow: 5_000,
   });
   mocha.reporter(makeReporter(logFile, jsonFile) as unknown as typeof Mocha.reporters.Base);

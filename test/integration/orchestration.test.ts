@@ -9,7 +9,7 @@ import { git, orchardApi as api, orchardState as state, waitFor, waitForTerminal
 
 
 describe('orchestration in the extension host', function () {
-  this.timeout(60_000);
+  this.timeout(240_000);
 
   it('Add Ticket with arguments adds it; bad input is refused naming the field', async () => {
     const a = await api();

@@ -25,7 +25,7 @@ async function agentsIdle(a: { controller: { state(): { runs: Record<string, { e
 }
 
 describe('the VS Code experience', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let wasActive = false;
   before(async () => {
     wasActive = (await api()).controller.isActive();

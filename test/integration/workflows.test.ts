@@ -16,7 +16,7 @@ describe('workflows and the planner', () => {
   });
 
   it('Plan with Agent: scripted planner → proposal accepted → started → merged', async function () {
-    this.timeout(120_000);
+    this.timeout(240_000);
     const api = (await activatedExtension()).exports as Api;
     const added = await vscode.commands.executeCommand<Array<{ id: string; role?: string }>>('orchard.planWithAgent', 'Add a changelog page\n@plan', 'fake', true);
     assert.ok(added, 'the command returned the added tickets');

@@ -73,7 +73,7 @@ describe('bad input corpus: every file rejected, naming file, ticket and field',
   }
 });
 
-describe('bad input through the real CLI: nothing half-imported', { timeout: 300_000 }, () => {
+describe('bad input through the real CLI: nothing half-imported', { timeout: 600_000 }, () => {
   it('a sample of the corpus: exit 2, the file named on stderr, no event written', () => {
     const r = makeRepo('orchard-badinput-');
     assert.equal(cliSync(r.repo, ['init', '--agent', 'fake']).code, 0);

@@ -76,7 +76,7 @@ const SCRIPT_GIT = `const fs = require('fs'); const cp = require('child_process'
 const git = (...a) => cp.execFileSync('git', ['-c', 'user.name=agent', '-c', 'user.email=agent@localhost', ...a], { stdio: 'ignore' });
 const attempt = process.env.ORCHARD_ATTEMPT;`;
 
-describe('faults', { timeout: 120_000 }, () => {
+describe('faults', { timeout: 600_000 }, () => {
   it('an agent printing 100 MB: stopped as looping at the 50 MB default cap, orchestrator memory bounded, the other ticket merges', async () => {
     const r = makeRepo();
     const mine = userCommit(r, 'user.txt', 'mine\n');

@@ -28,7 +28,7 @@ function open(repo: string, config: Partial<OrchardConfig> = {}, profiles: Recor
 
 const nodeProfile = (name: string, script: string): AgentProfile => ({ name, description: name, argv: [process.execPath, '-e', script, '{prompt}'] });
 
-describe('security', { timeout: 120_000 }, () => {
+describe('security', { timeout: 600_000 }, () => {
   it("a run cannot answer its own escalation; a human can, and the agent resumes", async () => {
     const r = makeRepo();
     const w = await open(r.repo);

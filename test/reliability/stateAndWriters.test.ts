@@ -24,7 +24,7 @@ function seeded(n = 3) {
   return r;
 }
 
-describe('damaged state files through the CLI', { timeout: 300_000 }, () => {
+describe('damaged state files through the CLI', { timeout: 600_000 }, () => {
   const damage: Array<[string, (dir: string) => void, 'recovered' | 'error', RegExp?]> = [
     ['truncated snapshot', (d) => fs.writeFileSync(path.join(d, 'state.json'), fs.readFileSync(path.join(d, 'state.json'), 'utf8').slice(0, 40)), 'recovered'],
     ['invalid JSON snapshot', (d) => fs.writeFileSync(path.join(d, 'state.json'), '{ this is not json'), 'recovered'],
@@ -98,7 +98,7 @@ describe('two writer processes on one repository', { timeout: 60 * 60_000 }, () 
   });
 });
 
-describe('secrets in the environment never reach logs or reports', { timeout: 300_000 }, () => {
+describe('secrets in the environment never reach logs or reports', { timeout: 600_000 }, () => {
   it('a fake key in the environment is nowhere in the state folder, run logs, status or report', () => {
     const canary = 'sk-orchard-canary-7f3a9c1e0b5d4e2f';
     const env = { OPENAI_API_KEY: canary, ANTHROPIC_API_KEY: canary, GITHUB_TOKEN: canary };

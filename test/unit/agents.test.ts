@@ -45,7 +45,7 @@ const nodeProfile = (name: string, script: string, extra: Partial<AgentProfile> 
   ...extra,
 });
 
-describe('agents', { timeout: 60_000 }, () => {
+describe('agents', { timeout: 600_000 }, () => {
   it('orchard-agent progress: 0..1 is a fraction, above 1 a percentage', () => {
     assert.equal(progressPercent('0.25'), 25);
     assert.equal(progressPercent('1'), 100);

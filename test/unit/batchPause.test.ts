@@ -11,7 +11,7 @@ before(() => buildDist());
 after(() => cleanupRepos());
 
 describe('batch pause across a restart', () => {
-  it('pause and stop are in the log; a restart sees the batch paused; start and the batch end clear it', { timeout: 60_000 }, async () => {
+  it('pause and stop are in the log; a restart sees the batch paused; start and the batch end clear it', { timeout: 240_000 }, async () => {
     const r = makeRepo('orchard-pause-');
     const w = await openWriter(r.repo);
     const o = w.s.orchestrator;

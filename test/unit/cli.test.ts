@@ -37,7 +37,7 @@ function findNamed(dir: string, names: Set<string>, depth = 0, found: string[] =
   return found;
 }
 
-describe('orchard CLI (runCli)', { timeout: 60_000 }, () => {
+describe('orchard CLI (runCli)', { timeout: 600_000 }, () => {
   it('init writes the config; status on an empty repo says there are no tickets', async () => {
     const r = makeRepo();
     const init = await cli(r.repo, 'init', '--agents', '2', '--mode', 'isolation', '--agent', 'fake');

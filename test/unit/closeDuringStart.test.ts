@@ -11,7 +11,7 @@ before(() => buildDist());
 after(() => cleanupRepos());
 
 describe('close during an agent start', () => {
-  it('never runs the agent outside its worktree', { timeout: 120_000 }, async () => {
+  it('never runs the agent outside its worktree', { timeout: 240_000 }, async () => {
     const guard = makeRepo('orchard-guard-');
     const r = makeRepo('orchard-close-start-');
     const cwd = process.cwd();

@@ -71,7 +71,7 @@ describe('gates (pure)', () => {
   });
 });
 
-describe('gates through the orchestrator (fake agent)', { timeout: 60_000 }, () => {
+describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, () => {
   before(() => buildDist());
   const open: OpenedWriter[] = [];
   afterEach(async () => {
@@ -146,6 +146,26 @@ describe('gates through the orchestrator (fake agent)', { timeout: 60_000 }, () 
     assert.match(t.reason ?? '', /rejected the work 2 times \(1 round allowed\)/);
     assert.equal(t.attempts, 2);
     assert.ok(o.openEscalations().some((e) => e.ticketId === 'N' && /never good/.test(e.context)));
+  });
+
+  it('gates that stopped a ticket: the human answering "Merge now" (as the CLI and every UI do) merges it; the question is closed', async () => {
+    // The option was once only a label no UI acted on: answering it left the ticket escalated.
+    const r = makeRepo();
+    const w = await openWriter(r.repo, { maxAgents: 1, reviewerRounds: 1, gates: [{ name: 'review', kind: 'reviewer' }] });
+    open.push(w);
+    const o = w.s.orchestrator;
+    await o.addTickets([spec('MN', { estimate: 2, prompt: 'do MN\n@review-reject never good' })]);
+    await o.start();
+    await within(o.whenIdle(), 30_000, 'the batch');
+    const e = o.openEscalations().find((x) => x.ticketId === 'MN')!;
+    assert.deepEqual(e.ways, ['merge-now', 'send-back', 'discard']);
+    assert.deepEqual(e.options, ['Merge now', 'Send back to the agent', 'Discard']);
+    await o.answer(e.id, { option: 'Merge now', by: 'human' });
+    await within(o.whenIdle(), 30_000, 'the merge');
+    assert.equal(o.snapshot.tickets.MN!.status, 'done');
+    assert.equal(r.git('show', 'main:src/MN.txt').includes('MN'), true, 'its work is on main');
+    assert.equal(o.snapshot.escalations[e.id]!.answer?.option, 'Merge now');
+    assert.equal(o.openEscalations().length, 0);
   });
 
   it('a required gate for a label: applied even when its filter does not match; missing → escalated, never skipped', async () => {

@@ -38,7 +38,7 @@ async function workOn(w: GitWorkspace, id: string, files: Record<string, string>
 
 const parents = (r: TempRepo, rev: string) => r.git('rev-list', '--parents', '-n', '1', rev).split(' ').slice(1);
 
-describe('merge strategies (real git)', { timeout: 30_000 }, () => {
+describe('merge strategies (real git)', { timeout: 600_000 }, () => {
   for (const strategy of ['merge', 'rebase', 'squash'] as MergeStrategy[]) {
     it(`${strategy}: the branch lands on main, the checkout is fast-forwarded, the ticket branch is untouched`, async () => {
       const r = makeRepo();
@@ -93,7 +93,7 @@ describe('merge strategies (real git)', { timeout: 30_000 }, () => {
   });
 });
 
-describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 30_000 }, () => {
+describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 600_000 }, () => {
   it('git merge-tree predicts the conflict (files) without touching any worktree', async () => {
     const r = makeRepo();
     const w = ws(r);
@@ -208,7 +208,7 @@ describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 30
   });
 });
 
-describe('the four ways out of a conflict (orchestrator, fake agent)', { timeout: 60_000 }, () => {
+describe('the four ways out of a conflict (orchestrator, fake agent)', { timeout: 600_000 }, () => {
   before(() => buildDist());
   const open: OpenedWriter[] = [];
   afterEach(async () => {

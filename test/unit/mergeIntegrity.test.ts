@@ -68,3 +68,23 @@ it('the integration worktree waits for a git a killed Orchard left running there
   assert.equal(r.git('show', 'main:b.txt'), 'B');
   assert.match(log.lines.join('\n'), /waiting for git left running by an earlier Orchard/);
 });
+
+it('an integration worktree whose .git file a killed worktree add cut short is set aside and made again; merges go on', async () => {
+  // Crash soak seed 8: every merge after the restart failed on "invalid gitfile format" and escalated.
+  const r = makeRepo();
+  const first = ws(r);
+  const a = await workOn(first, 'A', 'a.txt');
+  assert.equal((await first.merge(ticket('A'), a, { strategy: 'merge' })).kind, 'merged');
+  const b = await workOn(first, 'B', 'b.txt');
+  fs.writeFileSync(path.join(first.integrationDir, '.git'), '');
+  const gitdirs = path.join(r.repo, '.git', 'worktrees');
+  const reg = fs.readdirSync(gitdirs).find((n) => fs.readFileSync(path.join(gitdirs, n, 'gitdir'), 'utf8').trim() === path.join(first.integrationDir, '.git'))!;
+  fs.writeFileSync(path.join(gitdirs, reg, 'locked'), 'initializing\n');
+  const log = quietLog();
+  const next = ws(r, log);
+  assert.equal((await next.merge(ticket('B'), b, { strategy: 'merge' })).kind, 'merged');
+  assert.equal(r.git('show', 'main:b.txt'), 'B');
+  const aside = fs.readdirSync(path.dirname(first.integrationDir)).filter((n) => n.startsWith('integration.interrupted-'));
+  assert.equal(aside.length, 1, 'the broken folder is kept aside, not deleted');
+  assert.match(log.lines.join('\n'), /its \.git file was cut short/);
+});

@@ -66,7 +66,7 @@ function overlapped(events: OrchardEvent[], a: string, b: string): boolean {
   return false;
 }
 
-describe('orchestrator end to end (openSession, fake agent)', { timeout: 60_000 }, () => {
+describe('orchestrator end to end (openSession, fake agent)', { timeout: 600_000 }, () => {
   it('runs a DAG (chain + fan-in) to done, each ticket merged once, in dependency order, within maxAgents', async () => {
     const r = makeRepo();
     const w = await writer(r.repo, { maxAgents: 2 });
@@ -186,7 +186,7 @@ describe('orchestrator end to end (openSession, fake agent)', { timeout: 60_000 
   );
 });
 
-describe('failure, retry and timeout', { timeout: 60_000 }, () => {
+describe('failure, retry and timeout', { timeout: 600_000 }, () => {
   it('@fail-once succeeds on attempt 2; @fail fails after maxRetries+1 attempts and blocks its dependents', async () => {
     const r = makeRepo();
     const w = await writer(r.repo, { maxAgents: 2, maxRetries: 2 });
@@ -262,7 +262,7 @@ describe('failure, retry and timeout', { timeout: 60_000 }, () => {
   });
 });
 
-describe('persistence and the writer lease', { timeout: 60_000 }, () => {
+describe('persistence and the writer lease', { timeout: 600_000 }, () => {
   it('a new session on the same repo loads the same tickets and runs', async () => {
     const r = makeRepo();
     const w = await writer(r.repo);
@@ -304,7 +304,7 @@ describe('persistence and the writer lease', { timeout: 60_000 }, () => {
   });
 });
 
-describe('merge safety', { timeout: 60_000 }, () => {
+describe('merge safety', { timeout: 600_000 }, () => {
   it('a dirty main checkout: ticket escalated (target-dirty), main not moved, the uncommitted file untouched', async () => {
     const r = makeRepo();
     r.write('README.md', '# local edit, not committed\n');

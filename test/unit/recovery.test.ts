@@ -15,7 +15,7 @@ after(() => cleanupRepos());
 
 const readJson = (p: string) => JSON.parse(fs.readFileSync(p, 'utf8'));
 
-describe('recovery', { timeout: 60_000 }, () => {
+describe('recovery', { timeout: 600_000 }, () => {
   it('orchestrator killed (SIGKILL): the live runner is adopted, the dead one is interrupted, saved and retried', async () => {
     const r = makeRepo();
     const runs = path.join(r.repo, '.git', 'orchard', 'runs');

@@ -24,7 +24,7 @@ function startRunner(dir: string) {
 }
 const readJson = (p: string) => JSON.parse(fs.readFileSync(p, 'utf8'));
 
-describe('runner', { timeout: 30_000 }, () => {
+describe('runner', { timeout: 600_000 }, () => {
   it('records the agent exit code in exit.json and exits with it', async () => {
     const d = runDir([process.execPath, '-e', 'process.exit(7)']);
     const { exited } = startRunner(d);

@@ -43,7 +43,7 @@ async function workOn(w: GitWorkspace, r: TempRepo, id: string, files: Record<st
   return { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0 };
 }
 
-describe('GitWorkspace', { timeout: 30_000 }, () => {
+describe('GitWorkspace', { timeout: 600_000 }, () => {
   it('creates the worktree outside the repo on orchard/<id> from the target tip, and reuses it on retry', async () => {
     const r = makeRepo();
     const w = ws(r);

@@ -50,7 +50,7 @@ const runOf = (id: string, wt: { path: string; branch: string; base: string }, a
 const gitIn = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@l', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
-describe('worktrees', { timeout: 60_000 }, () => {
+describe('worktrees', { timeout: 600_000 }, () => {
   it('lives outside the repository, on orchard/<id> from the target tip; a retry reuses it', async () => {
     const r = makeRepo();
     const m = manager(r);

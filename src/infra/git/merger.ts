@@ -13,7 +13,7 @@ import type { MergeStrategy, Run, Ticket } from '../../core/model';
 import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
 import { git, isClean, listWorktrees, ORCHARD_IDENTITY, revParse } from './git';
 import { clearStaleLocks, waitForStrayGit } from './strayGit';
-import { worktreeLocks } from './worktrees';
+import { setAsideBrokenWorktree, unlockInterruptedAdd, worktreeLocks } from './worktrees';
 
 export interface MergerOptions {
   repo: string;
@@ -80,17 +80,21 @@ export class Merger {
     const g = git(this.opts.repo);
     // Checked once per Merger (and again whenever the folder is gone).
     if (!this.integrationReady || !existsSync(this.opts.integrationDir)) {
-      const registered = (await listWorktrees(this.opts.repo)).some((w) => w.path === this.opts.integrationDir);
+      // First use by this process, which holds the writer lease: only a git left running by a
+      // killed Orchard can work in the integration worktree. It is waited for (a merge built
+      // beside it got the right parents and the wrong tree), then its lock files are stale.
+      const scope = { dirs: [this.opts.integrationDir] };
+      await waitForStrayGit(scope, this.opts.log);
+      // A `worktree add` of it killed half-way: its .git file cut short (every merge failed on
+      // "invalid gitfile format" and escalated) or its registration still locked.
+      setAsideBrokenWorktree(this.opts.integrationDir, this.opts.log);
+      unlockInterruptedAdd(await this.commonDir(), this.opts.integrationDir, this.opts.log);
+      const registered = existsSync(this.opts.integrationDir) && (await listWorktrees(this.opts.repo)).some((w) => w.path === this.opts.integrationDir);
       if (!registered) {
         mkdirSync(dirname(this.opts.integrationDir), { recursive: true });
         await g.raw(['worktree', 'prune']).catch(() => undefined);
         await g.raw(['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
       } else if (!this.readHold()) {
-        // First use by this process, which holds the writer lease: only a git left running by a
-        // killed Orchard can work in the integration worktree. It is waited for (a merge built
-        // beside it got the right parents and the wrong tree), then its lock files are stale.
-        const scope = { dirs: [this.opts.integrationDir] };
-        await waitForStrayGit(scope, this.opts.log);
         const gitdir = (await execa('git', ['rev-parse', '--absolute-git-dir'], { cwd: this.opts.integrationDir, reject: false })).stdout.trim();
         if (gitdir) await clearStaleLocks(worktreeLocks(gitdir), scope, this.opts.log);
       }
@@ -124,6 +128,11 @@ export class Merger {
       return !!p && existsSync(isAbsolute(p) ? p : join(dir, p));
     };
     return { merge: has(0), rebase: has(1) || has(2), cherryPick: has(3) };
+  }
+
+  private async commonDir(): Promise<string> {
+    const r = await execa('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: this.opts.repo, reject: false });
+    return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : join(this.opts.repo, '.git');
   }
 
   private holdFile(): string {

@@ -257,59 +257,6 @@ export class WorktreeManager {
     return this.opts.targetTip();
   }
 
-  /**
-   * A `git worktree add` killed at its very start leaves a folder with no .git file yet, or
-   * one empty or cut short: git refuses every command there. Nothing of an agent's can be in
-   * it (the agent starts only once the worktree is ready), but it is moved aside, not deleted.
-   */
-  private setAsideBrokenWorktree(path: string): void {
-    if (!existsSync(path)) return;
-    const dotGit = join(path, '.git');
-    let text = '';
-    try {
-      if (lstatSync(dotGit).isDirectory()) return; // a repository of its own: not ours to move
-      text = readFileSync(dotGit, 'utf8');
-    } catch {
-      /* no .git at all */
-    }
-    const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
-    // Its registration under .git/worktrees/ must be whole too (a kill between the two, or a
-    // later prune of the half-made entry, leaves the .git file pointing at nothing).
-    if (gitdir && ['HEAD', 'commondir'].every((f) => existsSync(join(isAbsolute(gitdir) ? gitdir : join(path, gitdir), f)))) return;
-    const aside = `${path}.interrupted-${Date.now()}`;
-    renameSync(path, aside);
-    this.opts.log.warn(`${path}: its .git file was cut short (an interrupted worktree setup); moved it to ${aside} and setting the worktree up again`);
-  }
-
-  /**
-   * `git worktree add` locks the new registration ("initializing") until the checkout is done.
-   * Killed before that, the lock stays: prune keeps the entry and every later add of the folder
-   * fails ("a missing but locked worktree"; a soak seed's ticket failed after 10 tries). This
-   * folder is Orchard's own, gone or set aside, and no git works there any more (waited for
-   * above): the lock is the killed add's, and it is removed.
-   */
-  private unlockInterruptedAdd(path: string): void {
-    if (existsSync(path)) return;
-    const dir = join(this.commonDir(), 'worktrees');
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const locked = join(dir, name, 'locked');
-      try {
-        if (!existsSync(locked) || readFileSync(join(dir, name, 'gitdir'), 'utf8').trim() !== join(path, '.git')) continue;
-        const reason = readFileSync(locked, 'utf8').trim();
-        rmSync(locked, { force: true });
-        this.opts.log.warn(`${path}: unlocked its registration .git/worktrees/${name} (locked "${reason}" by a git worktree add that was interrupted) so it can be set up again`);
-      } catch {
-        /* not a whole registration: prune handles it */
-      }
-    }
-  }
-
   private commonDir(): string {
     return this.opts.commonDir ?? join(this.opts.repo, '.git');
   }
@@ -367,7 +314,7 @@ export class WorktreeManager {
     // child still writing files and index) raced the preparation: a retry's agent once committed
     // a file as deleted that the checkout had not written yet. Wait for it.
     if (branchTip || existsSync(path)) await waitForStrayGit({ dirs: [path] }, this.opts.log);
-    this.setAsideBrokenWorktree(path);
+    setAsideBrokenWorktree(path, this.opts.log);
     if (existsSync(join(path, '.git'))) {
       await this.repairHead(path, branch, base);
       // A retry continues in the same worktree, on the same branch, keeping earlier work.
@@ -375,7 +322,7 @@ export class WorktreeManager {
       return { path, branch, base: mb || base, head: await rev(repo, `refs/heads/${branch}`) };
     }
     // Registered but its folder is gone (deleted by an agent or a user): forget it, keep the branch.
-    this.unlockInterruptedAdd(path);
+    unlockInterruptedAdd(this.commonDir(), path, this.opts.log);
     await gitRun(repo, ['worktree', 'prune']);
     try {
       mkdirSync(this.opts.worktreesDir, { recursive: true });
@@ -839,6 +786,60 @@ export function formatStale(items: readonly StaleWorktree[]): string {
   });
   const total = items.reduce((a, i) => a + i.bytes, 0);
   return [...rows, `total ${formatBytes(total)}`].join('\n');
+}
+
+/**
+ * A `git worktree add` killed at its very start leaves a folder with no .git file yet, or
+ * one empty or cut short: git refuses every command there. Nothing of an agent's can be in
+ * it (the agent starts only once the worktree is ready), but it is moved aside, not deleted.
+ */
+export function setAsideBrokenWorktree(path: string, log: Logger): boolean {
+  if (!existsSync(path)) return false;
+  const dotGit = join(path, '.git');
+  let text = '';
+  try {
+    if (lstatSync(dotGit).isDirectory()) return false; // a repository of its own: not ours to move
+    text = readFileSync(dotGit, 'utf8');
+  } catch {
+    /* no .git at all */
+  }
+  const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
+  // Its registration under .git/worktrees/ must be whole too (a kill between the two, or a
+  // later prune of the half-made entry, leaves the .git file pointing at nothing).
+  if (gitdir && ['HEAD', 'commondir'].every((f) => existsSync(join(isAbsolute(gitdir) ? gitdir : join(path, gitdir), f)))) return false;
+  const aside = `${path}.interrupted-${Date.now()}`;
+  renameSync(path, aside);
+  log.warn(`${path}: its .git file was cut short (an interrupted worktree setup); moved it to ${aside} and setting the worktree up again`);
+  return true;
+}
+
+/**
+ * `git worktree add` locks the new registration ("initializing") until the checkout is done.
+ * Killed before that, the lock stays: prune keeps the entry and every later add of the folder
+ * fails ("a missing but locked worktree"; a soak seed's ticket failed after 10 tries). This
+ * folder is Orchard's own, gone or set aside, and no git works there any more (waited for
+ * above): the lock is the killed add's, and it is removed.
+ */
+export function unlockInterruptedAdd(commonDir: string, path: string, log: Logger): void {
+  if (existsSync(path)) return;
+  const dir = join(commonDir, 'worktrees');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const locked = join(dir, name, 'locked');
+    try {
+      if (!existsSync(locked) || readFileSync(join(dir, name, 'gitdir'), 'utf8').trim() !== join(path, '.git')) continue;
+      const reason = readFileSync(locked, 'utf8').trim();
+      rmSync(locked, { force: true });
+      log.warn(`${path}: unlocked its registration .git/worktrees/${name} (locked "${reason}" by a git worktree add that was interrupted) so it can be set up again`);
+    } catch {
+      /* not a whole registration: prune handles it */
+    }
+  }
 }
 
 /** Lock files git keeps in a worktree's own git dir while it writes the index or moves HEAD. */

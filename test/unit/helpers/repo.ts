@@ -147,15 +147,22 @@ export { pidAlive } from '../../../src/infra/process';
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
+  const end = Date.now() + Math.max(ms, MIN_WAIT_MS);
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
 }
 
-/** Rejects if p does not settle within ms (so a hung orchestrator fails the test instead of the run). */
+/**
+ * Test limits are for hangs, not for speed: a loaded 2-core machine (two busy loops beside the
+ * suite) runs a batch several times slower, so every wait gets at least this much.
+ */
+const MIN_WAIT_MS = 120_000;
+
+/** Rejects if p does not settle within ms (at least MIN_WAIT_MS; so a hung orchestrator fails the test instead of the run). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  ms = Math.max(ms, MIN_WAIT_MS);
   let t: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(t)),
