@@ -44,6 +44,7 @@ console.log(`soak seeds: ${seeds.length} seeds (${seeds[0]}…${seeds[seeds.leng
 
 const failed = [];
 const t0 = Date.now();
+let referenceTree;
 for (const [i, seed] of seeds.entries()) {
   const dir = join(keepRoot, `seed-${seed}`);
   mkdirSync(dir, { recursive: true });
@@ -52,13 +53,15 @@ for (const [i, seed] of seeds.entries()) {
     let out = '';
     const c = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', 'test/reliability/crash.test.ts'], {
       cwd: root,
-      env: { ...env, ORCHARD_SOAK_SEED: String(seed), TMPDIR: dir },
+      env: { ...env, ORCHARD_SOAK_SEED: String(seed), TMPDIR: dir, ...(referenceTree && { ORCHARD_SOAK_REFERENCE_TREE: referenceTree }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (out += d));
     c.on('close', (code) => resolve({ code, out }));
   });
+  // The undisturbed reference run is the same for every seed: the first one's tree serves the rest.
+  referenceTree ??= /\[reliability\] reference tree ([0-9a-f]{40})/.exec(out)?.[1];
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   if (code === 0) {
     rmSync(dir, { recursive: true, force: true });
