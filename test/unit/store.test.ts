@@ -280,7 +280,7 @@ describe('FileStateStore', () => {
 
   it('coalesces 100 snapshot() calls into at most 2 writes', async () => {
     const dir = tmp();
-    const a = open(dir, { debounceMs: 50, maxWaitMs: 1000 });
+    const a = open(dir, { debounceMs: 1000, maxWaitMs: 10_000 }); // a burst, even on a loaded machine that stalls it for a moment
     const s = await a.load();
     for (let i = 1; i <= 100; i++) await commit(a, s, [added(i)]);
     // Waits for the debounced write to land (its state, not a guess at how long it takes).
