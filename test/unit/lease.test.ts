@@ -171,6 +171,25 @@ describe('WriterLease', () => {
     }
   });
 
+  it('a live writer on this host that missed its heartbeats (a loaded or just-resumed machine) keeps its lease', { skip: !fs.existsSync('/proc/self/stat') }, async () => {
+    const dir = tmp();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+    try {
+      const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now() - 10 * 60_000, pidStart: start });
+      const r = lease(dir, 'orchard CLI', { staleMs: 1000 }).acquire();
+      assert.equal(r.role, 'follower', 'taking a live writer\'s lease would make two writers');
+      const gone = new Promise((res) => other.once('exit', res));
+      other.kill('SIGKILL');
+      await gone;
+      // Dead now: taken over at once, no heartbeat wait.
+      assert.equal(lease(dir, 'orchard CLI').acquire().role, 'writer');
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
   it('takes over a lease whose heartbeat is too old, but not a fresh one from another host', () => {
     const dir = tmp();
     writeLock(dir, { pid: 999_999, hostname: 'elsewhere', heartbeatAt: Date.now() });

@@ -140,8 +140,18 @@ export class WriterLease implements Disposable {
     return true;
   }
 
+  /**
+   * On this host the process itself answers: dead (or its pid reused) is stale at once, and a
+   * holder known to be the very process that took the lease (its start time matches) is live
+   * however old its heartbeat (a machine under load, or just back from sleep, misses beats;
+   * taking its lease would make two writers). Elsewhere, and where start times cannot be read,
+   * the heartbeat's age decides.
+   */
   isStale(h: LeaseHolder): boolean {
-    if (h.hostname === os.hostname() && !isSameProcess(h.pid, h.pidStart)) return true;
+    if (h.hostname === os.hostname()) {
+      if (!isSameProcess(h.pid, h.pidStart)) return true;
+      if (h.pidStart !== undefined && processStartToken(h.pid) === h.pidStart) return false;
+    }
     return this.now() - h.heartbeatAt > this.staleMs;
   }
 
