@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm test`: every test layer in order, never stopping early:
 //   1. typecheck    npx tsc --noEmit
-//   2. unit         node test/unit/run.mjs            (Node's test runner: `# pass N` / `ℹ pass N`)
-//   3. integration  node test/host/runIntegration.mjs (mocha in code-server's extension host)
-//   4. e2e          node test/host/runE2e.mjs         (packaged .vsix, Chromium + code-server)
-//   5. reload       node --import tsx test/e2e/reload.mjs (window reloads mid-run, checks on disk)
-//   6. agents       node test/agents/run.mjs          (the real agent CLIs against scripted model servers)
+//   2. lint         npx eslint src                    (eslint.config.mjs: src/core stays pure)
+//   3. unit         node test/unit/run.mjs            (Node's test runner: `# pass N` / `ℹ pass N`)
+//   4. integration  node test/host/runIntegration.mjs (mocha in code-server's extension host)
+//   5. e2e          node test/host/runE2e.mjs         (packaged .vsix, Chromium + code-server)
+//   6. reload       node --import tsx test/e2e/reload.mjs (window reloads mid-run, checks on disk)
+//   7. agents       node test/agents/run.mjs          (the real agent CLIs against scripted model servers)
 // Then a table (layer, result, passed, failed, skipped, duration) and a last line exactly
 // `N passed, N failed`. Exit code 1 when anything failed.
 //
@@ -32,6 +33,15 @@ const layers = [
     parse: (out, code) => {
       const errors = (out.match(/error TS\d+/g) ?? []).length;
       return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: Math.max(errors, 1), note: `${errors} type errors` };
+    },
+  },
+  {
+    // ESLint: src/core's purity (no vscode, Node I/O, infra, wall clock) and a few correctness rules.
+    name: 'lint',
+    cmd: [npx, 'eslint', 'src'],
+    parse: (out, code) => {
+      const problems = Number(/✖ (\d+) problems?/.exec(out)?.[1] ?? 0);
+      return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: Math.max(problems, 1), note: `${problems} lint problems` };
     },
   },
   {

@@ -1216,7 +1216,7 @@ export class Orchestrator implements Disposable {
   private async mergeOne(id: string, predicted = false): Promise<void> {
     const t = this.ticket(id);
     const run = this.currentRun(id)!;
-    const started = Date.now();
+    const started = this.ports.clock.now();
     const options = this.mergeOptions(id);
     let result: MergeResult;
     try {
@@ -1232,7 +1232,7 @@ export class Orchestrator implements Disposable {
   }
 
   private async recordMerge(id: string, runId: string, a: Omit<MergeAttempt, 'at' | 'durationMs' | 'strategy'>, started: number): Promise<void> {
-    const attempt: MergeAttempt = { at: this.ports.clock.now(), durationMs: Date.now() - started, strategy: this.settings.mergeStrategy ?? 'merge', ...a };
+    const attempt: MergeAttempt = { at: this.ports.clock.now(), durationMs: this.ports.clock.now() - started, strategy: this.settings.mergeStrategy ?? 'merge', ...a };
     if (attempt.output) attempt.output = attempt.output.slice(-2000);
     await this.commit([{ type: 'merge-attempted', id, runId, attempt }]);
   }
@@ -1313,7 +1313,7 @@ export class Orchestrator implements Disposable {
   private async mergeBatchBisecting(ids: string[]): Promise<void> {
     const b = new BatchBisector(ids);
     const lastFailure = new Map<string, string>();
-    const started = Date.now();
+    const started = this.ports.clock.now();
     for (;;) {
       const step = b.next();
       if (step.kind === 'done') {
@@ -1449,7 +1449,7 @@ export class Orchestrator implements Disposable {
     if (!t.conflict?.resolving || !this.ports.workspace.continueMerge) {
       throw new OrchestratorError('not-allowed', `${id} has no conflict open in the integration worktree; choose "Open the conflicted files" first.`);
     }
-    const started = Date.now();
+    const started = this.ports.clock.now();
     const result = await this.withMergeLock(async () => {
       const r = await this.ports.workspace.continueMerge!(t, run, this.mergeOptions(id));
       if (r.kind === 'conflict') return r; // still unresolved: nothing changes, the human goes on

@@ -32,6 +32,7 @@ import { Emitter } from '../../core/emitter';
 import { HEARTBEAT_STALE_MS, runFiles, takeClaim, type RunSpec, type RunnerExit, type RunnerStatus } from '../runner/protocol';
 import { composePrompt, detectSignals, expandArgv, resolveProfile, type AgentProfile } from './profiles';
 import { BUILTIN_CLIS, type CliDefinition } from './clis';
+import { ANSI } from './clis/common';
 
 /** The built-in CLI a profile is (or extends, by its command), if any. */
 export function cliOf(profile: AgentProfile): CliDefinition | undefined {
@@ -807,7 +808,7 @@ export function worktreeHasWork(worktree: string | undefined, startHead: string 
 function lastLine(text: string): string {
   return (
     text
-      .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
+      .replace(ANSI, '')
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean)

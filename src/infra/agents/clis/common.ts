@@ -14,6 +14,8 @@ export const COMMON_RATE_LIMIT_PATTERNS = [
 ];
 export const COMMON_NEEDS_INPUT = ['\\(y/n\\)', '\\[y/n\\]', 'do you want to proceed\\?', 'waiting for (your )?input'];
 
+// Terminal escape sequences (CSI and OSC) are control characters by definition.
+// eslint-disable-next-line no-control-regex
 export const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
 
 export const num = (s: string | undefined): number | undefined => {
