@@ -239,6 +239,8 @@ describe('agents', { timeout: 600_000 }, () => {
     await waitFor(() => !pidAlive(grandchild), 5000, 'the grandchild to be gone');
     assert.ok(r.git('rev-parse', 'refs/orchard/wip/T/1'));
     assert.ok(fs.existsSync(w.s.workspace.worktreePath('T')), 'the worktree is kept');
+    // The ticket's move (and its reason) is committed after the run's end: awaited, not assumed.
+    await waitFor(() => w.o.ticket('T').status !== 'running', 15_000, "the ticket's move after the timeout");
     assert.match(w.o.ticket('T').reason ?? '', /timed out.*refs\/orchard\/wip\/T\/1/);
     await w.close();
   });

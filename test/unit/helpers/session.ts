@@ -4,8 +4,26 @@ import type { TicketSpec } from '../../../src/core/model';
 import type { AgentProfile } from '../../../src/infra/agents/profiles';
 import type { OrchardConfig } from '../../../src/infra/config';
 import type { Session } from '../../../src/infra/session';
+import { after } from 'node:test';
 import { loadSrc } from './bundle';
 import { DIST, quietLog, recordEvents, type CapturedLog } from './repo';
+
+/**
+ * Sessions a test opened and did not close (it failed before its close()): closed after the
+ * file's tests, so their agents and timers cannot keep the file from exiting (a failed
+ * assertion once made a whole file time out).
+ */
+const stillOpen = new Set<() => Promise<void>>();
+after(async () => {
+  for (const close of [...stillOpen]) await close().catch(() => undefined);
+});
+
+function tracked(close: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const once = () => (done ??= close().finally(() => stillOpen.delete(once)));
+  stillOpen.add(once);
+  return once;
+}
 
 export type WriterSession = Extract<Session, { role: 'writer' }>;
 
@@ -39,10 +57,10 @@ export async function openWriter(
     s,
     events,
     log,
-    async close() {
+    close: tracked(async () => {
       await s.orchestrator.stopAll('test over').catch(() => undefined);
       await s.close();
-    },
+    }),
   };
 }
 
@@ -83,9 +101,9 @@ export async function openTestSession(repo: string, opts: TestSessionOptions) {
     events,
     log,
     runDir: (runId: string) => s.launcher.runDir(runId),
-    close: async () => {
+    close: tracked(async () => {
       await s.orchestrator.stopAll('test over').catch(() => undefined);
       await s.close();
-    },
+    }),
   };
 }
