@@ -27,10 +27,14 @@ if (chosen.length === 0) {
   console.error(`no unit test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+// Each file (and each test) may take up to 10 minutes: limits are for hangs, and a loaded
+// machine runs the slowest files (faults, workflows) several times slower.
+// Three files at a time: most of a file's time is spent waiting on agents, git and timers,
+// not on the CPU, so a 2-core machine runs three side by side faster than two.
 // --test-force-exit is not used: it can end the run before every file's results are reported.
 // A file that never exits (a leaked handle) is caught by this whole-layer limit instead.
 const LAYER_LIMIT_MS = Number(process.env.ORCHARD_UNIT_LIMIT_MS ?? 30 * 60_000);
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=240000', ...chosen], {
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=3', '--test-timeout=600000', ...chosen], {
   stdio: 'inherit',
   timeout: LAYER_LIMIT_MS,
   killSignal: 'SIGKILL',
