@@ -1,0 +1,183 @@
+// Fake ports for the pure core: a virtual clock, in-memory state, and a scripted workspace,
+// agents and gates. An Orchestrator built on them runs whole batches in milliseconds, with no
+// git, no processes and no bundle: orchestration behaviour is tested here; the process-backed
+// tests check that the real adapters behave like these fakes.
+import type { Disposable } from '../../../src/core/emitter';
+import { Emitter } from '../../../src/core/emitter';
+import type { OrchardEvent } from '../../../src/core/events';
+import { emptyState, type OrchardState, type Run, type Settings, type Ticket } from '../../../src/core/model';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import type { AgentExit, AgentHandle, AgentQuestion, ChangeSummary, Clock, MergeResult, Ports, StatePort, WorkspacePort } from '../../../src/core/ports';
+import { reduce } from '../../../src/core/reduce';
+
+/** A clock that moves only when told: timers fire in time order as it advances. */
+export class VirtualClock implements Clock {
+  private t: number;
+  private timers: { at: number; seq: number; fn: () => void }[] = [];
+  private seq = 0;
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.t = start;
+  }
+  now(): number {
+    return this.t;
+  }
+  setTimer(ms: number, fn: () => void): Disposable {
+    const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return { dispose: () => void (this.timers = this.timers.filter((x) => x !== timer)) };
+  }
+  /** Moves time forward by ms, firing due timers in order (and letting promises settle between them). */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await settle();
+      const next = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+    await settle();
+  }
+  get pending(): number {
+    return this.timers.length;
+  }
+}
+
+/** Lets every queued promise callback run (the fakes resolve through microtasks and immediates). */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** The event log and snapshot in memory; reopening an Orchestrator on it is a restart. */
+export class MemoryState implements StatePort {
+  readonly events: OrchardEvent[] = [];
+  async load(): Promise<OrchardState> {
+    const s = emptyState();
+    for (const e of this.events) reduce(s, structuredClone(e));
+    return s;
+  }
+  async append(events: readonly OrchardEvent[]): Promise<void> {
+    this.events.push(...events.map((e) => structuredClone(e)));
+  }
+  snapshot(): void {}
+  async flush(): Promise<void> {}
+}
+
+/** What one attempt of a ticket's agent does. */
+export interface AgentScript {
+  /** Files it changes (committed by collectChanges); none means a run with nothing to merge. */
+  files?: string[];
+  /** How it ends (default: exit 0). */
+  exit?: Partial<AgentExit>;
+  /** Virtual ms it works before it ends (default 1000). */
+  ms?: number;
+  /** A question it asks first; it ends only once answered. */
+  ask?: Omit<AgentQuestion, 'id'>;
+  /** Never ends on its own (a hang): only stop() or the run timeout ends it. */
+  hang?: boolean;
+}
+
+export interface FakeWorld {
+  clock: VirtualClock;
+  state: MemoryState;
+  ports: Ports;
+  /** Per ticket, the script of each attempt (the last one repeats). */
+  scripts: Record<string, AgentScript[]>;
+  /** Per ticket, what its next merges return (in order; default merged). */
+  merges: Record<string, MergeResult['kind'][]>;
+  /** The target branch's history: ticket ids in merge order. */
+  target: string[];
+  /** Agents started, in order: `<ticket>#<attempt>`. */
+  started: string[];
+  log: string[];
+  open(settings?: Partial<Settings>): Promise<Orchestrator>;
+}
+
+export function fakeWorld(): FakeWorld {
+  const clock = new VirtualClock();
+  const state = new MemoryState();
+  const scripts: Record<string, AgentScript[]> = {};
+  const merges: Record<string, MergeResult['kind'][]> = {};
+  const target: string[] = [];
+  const started: string[] = [];
+  const log: string[] = [];
+  const changed = new Map<string, string[]>(); // run id → files its agent changed
+  let ids = 0;
+  const scriptOf = (t: Ticket, attempt: number): AgentScript => {
+    const list = scripts[t.id] ?? [{ files: [`src/${t.id}.txt`] }];
+    return list[Math.min(attempt - 1, list.length - 1)] ?? {};
+  };
+  const workspace: WorkspacePort = {
+    async prepareWorktree(t) {
+      return { path: `/wt/${t.id}`, branch: `orchard/${t.id}`, base: `base-${target.length}` };
+    },
+    async collectChanges(run): Promise<ChangeSummary> {
+      const files = changed.get(run.id) ?? [];
+      return { files, commits: files.length ? 1 : 0 };
+    },
+    async merge(t: Ticket): Promise<MergeResult> {
+      const kind = merges[t.id]?.shift() ?? 'merged';
+      if (kind === 'merged') {
+        target.push(t.id);
+        return { kind, commit: `c${target.length}-${t.id}` };
+      }
+      if (kind === 'conflict') return { kind, files: [`src/${t.id}.txt`] };
+      if (kind === 'test-failed') return { kind, output: `tests failed with ${t.id}` };
+      if (kind === 'target-dirty') return { kind, checkout: '/checkout' };
+      return { kind: 'nothing-to-merge' };
+    },
+  };
+  const agents = {
+    async start(t: Ticket, run: Run): Promise<AgentHandle> {
+      started.push(`${t.id}#${run.attempt}`);
+      const script = scriptOf(t, run.attempt);
+      const question = new Emitter<AgentQuestion>();
+      let finish!: (e: AgentExit) => void;
+      const exited = new Promise<AgentExit>((r) => (finish = r));
+      let ended = false;
+      const end = (e: AgentExit) => {
+        if (ended) return;
+        ended = true;
+        finish(e);
+      };
+      const work = () => {
+        if (script.hang) return;
+        clock.setTimer(script.ms ?? 1000, () => {
+          changed.set(run.id, script.files ?? []);
+          end({ exitCode: 0, ...script.exit });
+        });
+      };
+      if (script.ask) clock.setTimer(10, () => question.fire({ id: 'q1', ...script.ask! }));
+      else work();
+      return {
+        onQuestion: question.event,
+        answer: () => work(),
+        exited,
+        async stop(reason: string) {
+          end({ exitCode: null, signal: 'SIGTERM', stoppedByOrchard: reason });
+        },
+      };
+    },
+  };
+  const ports: Ports = {
+    clock,
+    ids: { next: (p) => `${p}-${++ids}` },
+    log: { debug: () => {}, info: (m) => void log.push(m), warn: (m) => void log.push(`warn: ${m}`), error: (m) => void log.push(`error: ${m}`) },
+    state,
+    workspace,
+    agents,
+  };
+  const defaults: Settings = { maxAgents: 2, mode: 'locking', overlapThreshold: 0, targetBranch: 'main', lockLeaseMinutes: 30, runTimeoutMinutes: 30, maxRetries: 2, defaultAgent: 'fake', predictConflicts: false };
+  return { clock, state, ports, scripts, merges, target, started, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
+}
+
+/** Advances the virtual clock until the orchestrator is idle (or throws after `limitMs` of virtual time). */
+export async function runUntilIdle(w: FakeWorld, o: Orchestrator, limitMs = 60 * 60_000, stepMs = 1000): Promise<void> {
+  let idle = false;
+  void o.whenIdle().then(() => (idle = true));
+  for (let t = 0; t < limitMs && !idle; t += stepMs) await w.clock.advance(stepMs);
+  await settle();
+  if (!idle) throw new Error(`not idle after ${limitMs / 60_000} virtual minutes: ${Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`).join(', ')}`);
+}
