@@ -1,4 +1,5 @@
 // The headless `orchard` command: init, add, import, run, status, simulate, report.
+import { errorText } from '../core/errors';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -421,5 +422,5 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 export function describeError(e: unknown): string {
   if (ImportError.is(e)) return e.message;
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }

@@ -1,4 +1,4 @@
-// A circuit breaker per agent profile (seed 004: CLOSED → OPEN after a failure threshold →
+// A circuit breaker per agent profile (the classic pattern: CLOSED → OPEN after a failure threshold →
 // HALF_OPEN after a timeout). Used to pause a profile that is rate limited or keeps crashing
 // while the other profiles keep going. Pure: breakers are plain data, time is passed in.
 //

@@ -10,6 +10,11 @@ export type OrchardErrorReason =
   | 'invalid-argument'
   | (string & {});
 
+/** The message of anything thrown (an Error's message, or the value as text). */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 export class OrchardError extends Error {
   constructor(
     readonly reason: OrchardErrorReason,

@@ -1,4 +1,4 @@
-// Escalations: questions for the human (seed 000 "Escalation Queue Fields"). Pure: ids and
+// Escalations: questions for the human (who asks, why, the options, when, the answer). Pure: ids and
 // time are passed in.
 //
 // Queue priority (higher = more urgent), in minutes-equivalent:

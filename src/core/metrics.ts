@@ -1,4 +1,4 @@
-// Metrics from state, runs and escalations, with seed 000's targets and alert thresholds:
+// Metrics from state, runs and escalations, with the default targets and alert thresholds:
 //
 //   metric                    target            alert
 //   tickets in progress       < 2 × agents      > 3 × agents

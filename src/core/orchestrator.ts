@@ -1,6 +1,7 @@
 // The orchestrator: owns the state, turns commands and run outcomes into events (through
 // the transition gate), and drives runs and merges through the ports. It holds no I/O of
 // its own, so the same code runs in VS Code, in the CLI and in tests.
+import { errorText, OrchardError } from './errors';
 import { Emitter, type Disposable, type Event } from './emitter';
 import type { OrchardEvent, OrchardEventBody } from './events';
 import {
@@ -51,15 +52,15 @@ export interface ChangeEvent {
   state: Readonly<OrchardState>;
 }
 
-export class OrchestratorError extends Error {
+export class OrchestratorError extends OrchardError {
   constructor(
-    readonly reason: 'unknown-ticket' | 'invalid-graph' | 'duplicate-ticket' | 'not-allowed',
+    override readonly reason: 'unknown-ticket' | 'invalid-graph' | 'duplicate-ticket' | 'not-allowed',
     message: string,
   ) {
-    super(message);
+    super(reason, message);
     this.name = 'OrchestratorError';
   }
-  static is(e: unknown): e is OrchestratorError {
+  static override is(e: unknown): e is OrchestratorError {
     return e instanceof OrchestratorError;
   }
 }
@@ -1604,9 +1605,6 @@ function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join(' ⏎ ').slice(-400);
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** How an agent process ended: "exited with code 1", "was killed by SIGKILL" (not "exited with code SIGKILL"). */
 function exitInWords(exit: AgentExit): string {

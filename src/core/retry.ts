@@ -1,4 +1,4 @@
-// Retry policy (seed 000: MAX_RETRIES = 3, BACKOFF = [1, 5, 15] min, then the human queue as
+// Retry policy (defaults: 3 retries, BACKOFF = [1, 5, 15] min, then the human queue as
 // "agent-failed"). Pure: randomness for jitter is passed in.
 //
 // - attemptsSoFar counts the retries already made for the ticket (0 on its first failure),

@@ -1,6 +1,6 @@
 // A virtual-clock simulation of a batch: the real scheduler (Scheduler.plan) decides, each
 // ticket takes exactly its estimate, and every slot that frees up is refilled at once.
-// Baselines for comparison: 'wave' (seed 002's barrier loop: start the ready set, wait for
+// Baselines for comparison: 'wave' (a barrier loop: start the ready set, wait for
 // all of it, recompute) and 'fifo' (id order, no priorities, no barriers, deps respected).
 // Times are minutes from the start of the batch.
 import { buildGraphIndex, compareIds, criticalPath, DEFAULT_ESTIMATE_MINUTES, executionWaves, type CriticalPath } from './dag';
@@ -10,7 +10,7 @@ import { Scheduler, type RunningTicket, type SlotState } from './scheduler';
 
 /**
  * orchard: the real scheduler. fifo: the real scheduler with id order only.
- * wave: seed 002's loop as written — take the ready tickets (id order) for the idle agents
+ * wave: the barrier loop many orchestrators use — take the ready tickets (id order) for the idle agents
  *   (at most K), start them, await all of them (asyncio.gather), recompute, repeat.
  * wave-list: a kinder barrier baseline — the whole ready set (one DAG level) is list-
  *   scheduled on K agents, and the next level starts when the whole level is done.

@@ -1,5 +1,6 @@
 // The one gate every ticket status change goes through.
 import type { TicketStatus } from './model';
+import { OrchardError } from './errors';
 
 const LEGAL: Record<TicketStatus, readonly TicketStatus[]> = {
   backlog: ['ready', 'blocked', 'cancelled'],
@@ -15,18 +16,17 @@ const LEGAL: Record<TicketStatus, readonly TicketStatus[]> = {
   done: [],
 };
 
-export class IllegalTransitionError extends Error {
-  readonly reason = 'illegal-transition';
+export class IllegalTransitionError extends OrchardError {
   constructor(
     readonly ticketId: string,
     readonly from: TicketStatus,
     readonly to: TicketStatus,
   ) {
     const allowed = LEGAL[from].length ? LEGAL[from].join(', ') : 'nothing (it is final)';
-    super(`Ticket ${ticketId} cannot go from ${from} to ${to}; from ${from} it may go to ${allowed}.`);
+    super('illegal-transition', `Ticket ${ticketId} cannot go from ${from} to ${to}; from ${from} it may go to ${allowed}.`);
     this.name = 'IllegalTransitionError';
   }
-  static is(e: unknown): e is IllegalTransitionError {
+  static override is(e: unknown): e is IllegalTransitionError {
     return e instanceof IllegalTransitionError;
   }
 }

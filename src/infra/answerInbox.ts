@@ -2,6 +2,7 @@
 // holds the writer lease drops the answer in `<state dir>/inbox/`; the writer takes it, answers
 // through the orchestrator, and leaves the outcome next to it (`.done` or `.error`) for the
 // command to print. Only the writer changes state, so nothing races.
+import { errorText } from '../core/errors';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EscalationAnswer } from '../core/escalations';
@@ -49,7 +50,7 @@ export function watchInbox(stateDir: string, answer: (id: string, a: EscalationA
           writeFileSync(`${file}.done`, '');
           log.info(`answered ${a.escalationId} (from orchard answer)`);
         } catch (e) {
-          writeFileSync(`${file}.error`, e instanceof Error ? e.message : String(e));
+          writeFileSync(`${file}.error`, errorText(e));
         }
       }
     } finally {

@@ -1,6 +1,7 @@
 // The commands of the palette (category "Orchard"), typed with their arguments. Every
 // command has an argument form that asks nothing (tests, other extensions, tree items);
 // called from the palette without arguments it asks through quick picks and input boxes.
+import { errorText } from '../core/errors';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeReportFiles } from '../infra/reportFiles';
@@ -340,7 +341,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
           started.push(t.id);
         } catch (e) {
           if (tickets.length === 1) throw e;
-          void vscode.window.showWarningMessage(`Orchard: ${e instanceof Error ? e.message : String(e)}`);
+          void vscode.window.showWarningMessage(`Orchard: ${errorText(e)}`);
         }
       }
       return started;
@@ -540,7 +541,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
           log.info(`${x.path}: ${await removeWorktree(s.paths.repo, x)}`);
           removed++;
         } catch (e) {
-          log.warn(`Could not remove ${x.path}: ${e instanceof Error ? e.message : String(e)}`);
+          log.warn(`Could not remove ${x.path}: ${errorText(e)}`);
         }
       }
       if (!opts) void vscode.window.showInformationMessage(`Orchard: removed ${removed} worktree(s); see Orchard: Show Log.`);
@@ -558,7 +559,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       try {
         return await (handlers[id] as (...a: unknown[]) => Promise<unknown>)(...args);
       } catch (e) {
-        const message = ImportError.is(e) ? e.message : e instanceof Error ? e.message : String(e);
+        const message = ImportError.is(e) ? e.message : errorText(e);
         log.error(`${id}: ${message}`);
         void vscode.window.showErrorMessage(`Orchard: ${message}`);
         // Callers from code (tests, other extensions) get the error too.

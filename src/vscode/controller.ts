@@ -1,5 +1,6 @@
 // Holds the Orchard session of the workspace's repository and tells the views when state
 // changes. Opening is lazy: the first view or command that needs it opens it.
+import { errorText } from '../core/errors';
 import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import { escalationQueue, type Escalation } from '../core/escalations';
@@ -184,7 +185,7 @@ export class OrchardController implements vscode.Disposable {
         const b = s.orchestrator.snapshot.batch;
         if (b && b.endedAt === undefined && b.pausedAt === undefined) {
           this.log.info('Resuming the batch that was running when the window closed');
-          void this.startBatch(s, false).catch((e) => this.log.error(`Could not resume the batch: ${e instanceof Error ? e.message : String(e)}`));
+          void this.startBatch(s, false).catch((e) => this.log.error(`Could not resume the batch: ${errorText(e)}`));
         }
       } else {
         this.subscriptions.push(s.onDidChange(() => this.changed.fire()));
@@ -196,7 +197,7 @@ export class OrchardController implements vscode.Disposable {
       return s;
     } catch (e) {
       this.opening = undefined;
-      this.log.error(`Could not open Orchard: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.error(`Could not open Orchard: ${errorText(e)}`);
       return undefined;
     }
   }

@@ -7,6 +7,7 @@
 // - actions run through VS Code commands; a command another part has not shipped yet is
 //   answered with a message, and cancel/retry fall back to the orchestrator itself.
 // The webview keeps its own state (setState), so no retainContextWhenHidden.
+import { errorText } from '../core/errors';
 import * as vscode from 'vscode';
 import { buildDashboardView } from '../core/dashboardModel';
 import { DASHBOARD_CSS } from '../shared/dashboardCss';
@@ -202,7 +203,7 @@ class DashboardConnection implements vscode.Disposable {
       case 'request':
         void this.actions.run(m.request).then(
           (message) => this.post({ type: 'response', id: m.id, ok: true, ...(message ? { message } : {}) }),
-          (e: unknown) => this.post({ type: 'response', id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) }),
+          (e: unknown) => this.post({ type: 'response', id: m.id, ok: false, message: errorText(e) }),
         );
         return;
     }

@@ -64,7 +64,7 @@ export function customProfiles(): Record<string, AgentProfile> {
   return out;
 }
 
-/** Alert thresholds of the status bar (seed 000's alerts unless changed). */
+/** Alert thresholds of the status bar (the default alerts unless changed). */
 export interface MetricThresholds {
   ticketsInProgressPerAgent: number;
   averageCompletionMinutes: number;

@@ -2,7 +2,7 @@
 // (the proposal as an editable JSON document; the workflow as a tree and a mermaid graph)
 // and add nothing until the user accepts. Nothing starts without a second, explicit Start.
 import * as vscode from 'vscode';
-import { formatImportIssue, ImportError } from '../core/errors';
+import { formatImportIssue, ImportError, errorText as errorOf } from '../core/errors';
 import type { TicketSpec } from '../core/model';
 import { predict, formatEta } from '../core/predict';
 import { BUILTIN_ROLES } from '../core/roles';
@@ -14,7 +14,7 @@ import { acceptProposal, describeProposal, rejectProposal, runPlanner } from '..
 import { loadTemplates } from '../infra/workflowFiles';
 import type { OrchardController } from './controller';
 
-const errorText = (e: unknown): string => (ImportError.is(e) ? e.issues.map(formatImportIssue).join('\n') : e instanceof Error ? e.message : String(e));
+const errorText = (e: unknown): string => (ImportError.is(e) ? e.issues.map(formatImportIssue).join('\n') : errorOf(e));
 
 async function offerStart(controller: OrchardController, added: readonly TicketSpec[]): Promise<void> {
   const s = await controller.writer();

@@ -23,7 +23,7 @@ function fail(b: Breaker, times: number[]): Breaker {
 }
 
 describe('circuit breaker', () => {
-  test('defaults follow seed 004 (5 failures, 60 s)', () => {
+  test('defaults: 5 failures, 60 s', () => {
     assert.equal(DEFAULT_BREAKER_CONFIG.failureThreshold, 5);
     assert.equal(DEFAULT_BREAKER_CONFIG.cooldownMs, 60_000);
   });

@@ -22,7 +22,7 @@ const esc = (over: Partial<Parameters<typeof createEscalation>[0]> = {}, at = 0)
   createEscalation({ ticketId: 'T1', runId: 'run-1', askedBy: 'run-1', trigger: 'architecture', question: 'Which DB?', options: ['Postgres', 'SQLite'], ...over }, `e${++n}`, at);
 
 describe('createEscalation', () => {
-  test('has the seed 000 fields', () => {
+  test('has the escalation queue fields', () => {
     const e = esc({ context: 'tried both' }, 5);
     assert.deepEqual(e, {
       id: e.id,

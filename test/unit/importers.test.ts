@@ -297,7 +297,7 @@ describe('graph', () => {
   });
 });
 
-describe('workstream files (seed 002)', () => {
+describe('workstream files', () => {
   const ws = (id: string, extra: Record<string, unknown> = {}) => file(`${id}.json`, { id, depends_on: [], files_scope: [], tasks: [], tool: 'aider', ...extra });
 
   test('maps a workstream to a ticket', () => {

@@ -50,7 +50,7 @@ describe('computeMetrics', () => {
     assert.deepEqual(m.alerts, []);
   });
 
-  test('thresholds come from seed 000', () => {
+  test('the default thresholds', () => {
     const m = computeMetrics(emptyState(), [], 0, 4);
     assert.deepEqual(m.metrics.ticketsInProgress.target, { op: '<', value: 8 });
     assert.deepEqual(m.metrics.ticketsInProgress.alertAt, { op: '>', value: 12 });

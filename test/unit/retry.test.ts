@@ -6,7 +6,7 @@ const MIN = 60_000;
 const noJitter = { jitter: 0 };
 
 describe('retryDecision', () => {
-  test('seed 000 policy: 3 retries with 1, 5, 15 minutes, then agent-failed', () => {
+  test('the default policy: 3 retries with 1, 5, 15 minutes, then agent-failed', () => {
     assert.equal(DEFAULT_RETRY_POLICY.maxRetries, 3);
     const delays = [0, 1, 2].map((n) => {
       const d = retryDecision('crash', n, noJitter);

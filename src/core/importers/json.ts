@@ -1,5 +1,6 @@
 // JSON parsing that reports where a syntax error is (line and column), for people who edit
 // ticket files by hand.
+import { errorText } from '../errors';
 import type { ImportIssue } from '../errors';
 import { IMPORT_LIMITS } from './validate';
 
@@ -31,7 +32,7 @@ export function parseJsonFile(name: string, text: string): ParsedFile {
   try {
     return { ok: true, value: JSON.parse(body) as unknown };
   } catch (e) {
-    const raw = e instanceof Error ? e.message : String(e);
+    const raw = errorText(e);
     const m = /at position (\d+)/.exec(raw);
     const offset = m ? Number(m[1]) : body.length;
     const { line, column } = lineColumn(body, offset);

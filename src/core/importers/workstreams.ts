@@ -1,4 +1,4 @@
-// Workstream files (seed 002): one `ws-*.json` per workstream, e.g.
+// Workstream files: one `ws-*.json` per workstream, e.g.
 //   { "id": "ws-07", "name": "Section refactor", "depends_on": ["ws-03"],
 //     "files_scope": ["src/sections/**"], "tasks": ["Split …", { "title": "…", "description": "…" }],
 //     "tool": "aider", "effort": "2h", "priority": "high" }

@@ -2,7 +2,7 @@
 // agent's delegated work (`orchard-agent subtask`). Both go through the importer's checks;
 // a proposal is pending (not a ticket) until the user accepts it; a subtask becomes a
 // ticket at once, within limits on depth and count so agents cannot spawn without end.
-import { ImportError, formatImportIssue, type ImportIssue } from '../errors';
+import { ImportError, formatImportIssue, type ImportIssue, errorText } from '../errors';
 import { importTickets } from '../importers';
 import type { OrchardState, Settings, TicketSpec } from '../model';
 
@@ -45,7 +45,7 @@ const toRaw = (r: AgentTicketRequest, id: string, extraLabels: string[] = []): R
   ...(r.estimate !== undefined && { estimate: r.estimate }),
 });
 
-const problemsOf = (e: unknown): string[] => (ImportError.is(e) ? e.issues.map((i: ImportIssue) => formatImportIssue(i)) : [e instanceof Error ? e.message : String(e)]);
+const problemsOf = (e: unknown): string[] => (ImportError.is(e) ? e.issues.map((i: ImportIssue) => formatImportIssue(i)) : [errorText(e)]);
 
 /**
  * Adds one planner request to a proposal: validated with the proposal's tickets so far and

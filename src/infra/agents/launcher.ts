@@ -146,7 +146,7 @@ export { pidAlive } from '../process';
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-/** seed 001's status file, written by agents told to: read, never trusted for the files changed. */
+/** The agent's own status file (agent-status.json), written by agents told to: read, never trusted for the files changed. */
 export interface AgentStatusFile {
   status?: string;
   progress?: number;
@@ -542,7 +542,7 @@ export class AgentLauncher implements AgentPort {
       }
     };
 
-    // seed 001's status file, read through a file watcher.
+    // The agent's status file (agent-status.json), read through a file watcher.
     let statusWatcher: FSWatcher | undefined;
     let lastStatus = '';
     const readStatusFile = (): void => {

@@ -18,6 +18,7 @@
 //   @work-in-checkout  write a file and run a command in the user's checkout (caught and stopped)
 //   @tui  end with a turn-end hook and wait at the prompt (an interactive CLI)   @tui-ask <q>  ask in words, read the answer typed in
 //   @exit0-on-term  exit 0 on SIGTERM
+import { errorText } from '../../core/errors';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -249,6 +250,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(`fake-agent: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`fake-agent: ${errorText(e)}`);
   process.exit(3);
 });

@@ -2,6 +2,7 @@
 // a timeout; reviewer gates start a reviewer agent through the AgentLauncher with a review
 // prompt and read its verdict. Every gate's full output is kept under
 // <stateDir>/runs/<run>/gates/<gate>.log; the result carries its last lines.
+import { errorText } from '../../core/errors';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -49,7 +50,7 @@ export class GateRunner implements GatePort {
     try {
       return gate.kind === 'reviewer' ? await this.review(gate, ticket, run, round) : await this.command(gate, run);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       const outputFile = this.outputFile(run.id, gate.name);
       writeFileSync(outputFile, `${gate.name} could not run: ${msg}\n`);
       return { name: gate.name, kind: gate.kind, passed: false, status: 'error', required: gate.required, startedAt: this.now(), durationMs: 0, outputFile, output: msg };
