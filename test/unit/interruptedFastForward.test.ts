@@ -6,23 +6,15 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, it } from 'node:test';
-import type { Run, Ticket } from '../../src/core/model';
+import type { Run } from '../../src/core/model';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { loadSrc } from './helpers/bundle';
+import { ticketOf, workOn } from './helpers/ticketWork';
 import { cleanupRepos, GIT_ENV, makeRepo, quietLog } from './helpers/repo';
 
 after(() => cleanupRepos());
 
-const ticket = (id: string): Ticket => ({ id, title: `t ${id}`, prompt: 'p', priority: 'P2', dependsOn: [], files: [], labels: [], status: 'queued-for-merge', createdAt: 0, attempts: 1 });
-
-async function workOn(w: GitWorkspace, id: string, file: string): Promise<Run> {
-  const info = await w.prepareWorktree(ticket(id));
-  fs.writeFileSync(path.join(info.path, file), `${id}\n`);
-  const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
-  g('add', '-A');
-  g('commit', '-q', '-m', `${id} work`);
-  return { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0, outcome: 'succeeded' };
-}
+const ticket = (id: string) => ticketOf(id, 'queued-for-merge');
 
 it('a fast-forward of the checkout cut short by a crash is finished by the next merge; nothing is taken for user edits', async () => {
   const r = makeRepo();

@@ -8,28 +8,19 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, it } from 'node:test';
-import type { Run, Ticket } from '../../src/core/model';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { isSameProcess } from '../../src/infra/process';
 import { loadSrc } from './helpers/bundle';
+import { ticketOf, workOn } from './helpers/ticketWork';
 import { orphanGit } from './helpers/orphanGit';
-import { cleanupRepos, GIT_ENV, makeRepo, quietLog, type CapturedLog, type TempRepo } from './helpers/repo';
+import { cleanupRepos, makeRepo, quietLog, type CapturedLog, type TempRepo } from './helpers/repo';
 
 after(() => cleanupRepos());
 
-const ticket = (id: string): Ticket => ({ id, title: `ticket ${id}`, prompt: 'p', priority: 'P2', dependsOn: [], files: [], labels: [], status: 'merging', createdAt: 0, attempts: 1 });
+const ticket = (id: string) => ticketOf(id);
 
 function ws(r: TempRepo, log: CapturedLog = quietLog()): GitWorkspace {
   return new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', testCommand: [], log }) as GitWorkspace;
-}
-
-async function workOn(w: GitWorkspace, id: string, file: string): Promise<Run> {
-  const info = await w.prepareWorktree(ticket(id));
-  fs.writeFileSync(path.join(info.path, file), `${id}\n`);
-  const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
-  g('add', '-A');
-  g('commit', '-q', '-m', `${id} work`);
-  return { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0, outcome: 'succeeded' };
 }
 
 it('a merge commit with the right parents but without the branch\'s change is not recorded: it is merged again from scratch', async () => {
