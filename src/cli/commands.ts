@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importTickets, ImportError } from '../core/importers';
+import { newTicketSpec } from '../core/newTicket';
 import { MODES, PRIORITIES, type Mode, type OrchardState, type TicketSpec } from '../core/model';
 import { markdownReport, summarize, formatDuration } from '../core/report';
 import { simulate } from '../core/simulate';
@@ -87,14 +88,6 @@ async function readStateReadOnly(io: CliIo): Promise<OrchardState> {
   return new FileStateStore(paths.stateDir, { readOnly: true }).load();
 }
 
-function nextId(existing: Iterable<string>): string {
-  let max = 0;
-  for (const id of existing) {
-    const m = /^T(\d+)$/.exec(id);
-    if (m) max = Math.max(max, Number(m[1]));
-  }
-  return `T${max + 1}`;
-}
 
 export function printEvents(o: Orchestrator, out: (s: string) => void): void {
   const t0 = Date.now();
@@ -183,21 +176,23 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (!values.title) throw new UsageError('add needs --title TEXT');
       if (values.priority && !PRIORITIES.includes(values.priority as never)) throw new UsageError(`--priority must be one of ${PRIORITIES.join(', ')}`);
       return withSession(io, {}, async (s) => {
-        const existing = Object.keys(s.orchestrator.snapshot.tickets);
-        const raw = {
-          id: values.id ?? nextId(existing),
-          title: values.title,
-          prompt: values.prompt ?? values.title,
-          priority: values.priority ?? 'P2',
-          dependsOn: list(values.depends),
-          files: list(values.files),
-          labels: list(values.labels),
-          ...(values.agent && { agent: values.agent }),
-          ...(values.estimate && { estimate: Number(values.estimate) }),
-        };
-        const [ticket] = importTickets([{ name: 'orchard add', text: JSON.stringify({ tickets: [raw] }) }], { existingIds: existing });
-        await s.orchestrator.addTickets([ticket!]);
-        io.out(`added ${ticket!.id}: ${ticket!.title}`);
+        const ticket = newTicketSpec(
+          {
+            ...(values.id && { id: values.id }),
+            title: values.title!,
+            ...(values.prompt && { prompt: values.prompt }),
+            ...(values.priority && { priority: values.priority }),
+            dependsOn: list(values.depends),
+            files: list(values.files),
+            labels: list(values.labels),
+            ...(values.agent && { agent: values.agent }),
+            ...(values.estimate && { estimate: Number(values.estimate) }),
+          },
+          Object.keys(s.orchestrator.snapshot.tickets),
+          'orchard add',
+        );
+        await s.orchestrator.addTickets([ticket]);
+        io.out(`added ${ticket.id}: ${ticket.title}`);
         return 0;
       });
     }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeReportFiles } from '../infra/reportFiles';
 import { importTickets, ImportError } from '../core/importers';
+import { newTicketSpec } from '../core/newTicket';
 import { assertScopesInside } from '../infra/scopeCheck';
 import type { Escalation } from '../core/escalations';
 import { FINAL_STATUSES, PRIORITIES, type Priority, type Ticket, type TicketSpec, type TicketStatus } from '../core/model';
@@ -116,14 +117,6 @@ export async function askForAnswer(e: Escalation): Promise<Answer | undefined> {
   return guidance ? { guidance } : undefined;
 }
 
-function nextId(existing: string[]): string {
-  let max = 0;
-  for (const id of existing) {
-    const m = /^T(\d+)$/.exec(id);
-    if (m) max = Math.max(max, Number(m[1]));
-  }
-  return `T${max + 1}`;
-}
 
 const splitList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -266,11 +259,10 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       const existing = Object.values(s.orchestrator.snapshot.tickets);
       const input = args ?? (await askForTicket(existing));
       if (!input) return undefined;
-      const raw = Object.fromEntries(Object.entries({ ...input, id: input.id ?? nextId(existing.map((t) => t.id)), prompt: input.prompt ?? input.title }).filter(([, v]) => v !== undefined));
-      const tickets = importTickets([{ name: 'Add Ticket', text: JSON.stringify({ tickets: [raw] }) }], { existingIds: existing.map((t) => t.id) });
-      await s.orchestrator.addTickets(tickets);
-      if (!args) void vscode.window.showInformationMessage(`Added ticket ${tickets[0]!.id}: ${tickets[0]!.title}`);
-      return tickets[0]!.id;
+      const ticket = newTicketSpec(input, existing.map((t) => t.id), 'Add Ticket');
+      await s.orchestrator.addTickets([ticket]);
+      if (!args) void vscode.window.showInformationMessage(`Added ticket ${ticket.id}: ${ticket.title}`);
+      return ticket.id;
     },
     'orchard.editTicket': async (arg, patch) => {
       const s = await w();
