@@ -174,9 +174,9 @@ test('compareIds is natural', () => {
   assert.deepEqual(['ws-10', 'ws-2', 'ws-01', 'a', 'T-100', 'T-99'].sort(compareIds), ['T-99', 'T-100', 'a', 'ws-01', 'ws-2', 'ws-10']);
 });
 
-test('10,000 tickets: all graph functions run in linear-ish time', () => {
+// How fast is bench/scale.ts's job (ratios in one run); a timed assertion here failed on a loaded machine.
+test('10,000 tickets: every graph function handles them', () => {
   const t = randomDag(new Rng(1), { shape: 'layered', size: 10_000 });
-  const t0 = performance.now();
   assert.deepEqual(validateGraph(t), []);
   assert.equal(topologicalOrder(t).length, 10_000);
   assert.ok(executionWaves(t).length >= 3);
@@ -184,8 +184,6 @@ test('10,000 tickets: all graph functions run in linear-ish time', () => {
   assert.ok(criticalPath(t).length > 0);
   const statuses = t.map((s, i) => ({ ...s, status: (i % 97 === 0 ? 'failed' : 'backlog') as TicketStatus, createdAt: 0, attempts: 0 }));
   assert.ok(blockedByFinal(statuses).size > 0);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 2000, `took ${ms} ms`);
 });
 
 test('a 10,000-long chain does not overflow the stack (iterative algorithms)', () => {
