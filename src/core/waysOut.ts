@@ -36,5 +36,8 @@ export function wayOutOf(e: Pick<Escalation, 'askedBy' | 'options' | 'ways'>, op
   const i = e.options.indexOf(option);
   if (i < 0) return undefined;
   if (e.ways) return e.ways[i];
-  return WAYS_OUT.find((w) => WAY_OUT_LABELS[w].toLowerCase() === option.toLowerCase());
+  // Recorded before ways had ids: only a question whose every option is a way out's label is
+  // Orchard's merge question (a first-run screen's "Later" is not).
+  const byLabel = (o: string) => WAYS_OUT.find((w) => WAY_OUT_LABELS[w] === o);
+  return e.options.every((o) => byLabel(o) !== undefined) ? byLabel(option) : undefined;
 }
