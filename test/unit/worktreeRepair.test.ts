@@ -151,3 +151,23 @@ it("a worktree add killed before it unlocked its registration ('initializing'), 
   assert.equal(fs.readFileSync(path.join(again.path, 'src-K.txt'), 'utf8'), 'work\n', 'the branch and its work are kept');
   assert.match(log.lines.join('\n'), /unlocked its registration .* \(locked "initializing" by a git worktree add that was interrupted\)/);
 });
+
+it("a worktree add killed while it wrote its registration (commondir empty): the registration and the folder are set aside, and every other ticket's worktree can still be added", async () => {
+  // Crash soak seed 38: one half-written registration made every later `worktree add` fail
+  // ("failed to read .git/worktrees/T13/commondir") and six tickets failed.
+  const r = makeRepo();
+  const m = manager(r);
+  const broken: Ticket = { ...ticket, id: 'B13' };
+  const wt = await m.prepareWorktree(broken, 1);
+  const reg = path.resolve(wt.path, r.git('-C', wt.path, 'rev-parse', '--git-dir'));
+  fs.writeFileSync(path.join(reg, 'commondir'), '');
+  fs.writeFileSync(path.join(reg, 'locked'), 'initializing\n');
+  const log = quietLog();
+  const next = new WorktreeManager({ ...(m as unknown as { opts: ConstructorParameters<typeof WorktreeManager>[0] }).opts, log });
+  const other = await next.prepareWorktree({ ...ticket, id: 'O1' }, 1);
+  assert.equal(r.git('-C', other.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/O1');
+  const again = await next.prepareWorktree(broken, 2);
+  assert.equal(r.git('-C', again.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/B13');
+  assert.match(log.lines.join('\n'), /\.git\/worktrees\/B13: left half-written by an interrupted git worktree add/);
+  assert.equal(fs.readdirSync(path.join(r.repo, '.git', 'orchard-broken-worktrees')).length, 1, 'kept aside, not deleted');
+});

@@ -13,7 +13,7 @@ import type { MergeStrategy, Run, Ticket } from '../../core/model';
 import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
 import { git, isClean, listWorktrees, ORCHARD_IDENTITY, revParse } from './git';
 import { clearStaleLocks, waitForStrayGit } from './strayGit';
-import { setAsideBrokenWorktree, unlockInterruptedAdd, worktreeLocks } from './worktrees';
+import { setAsideBrokenRegistrations, setAsideBrokenWorktree, unlockInterruptedAdd, worktreeLocks } from './worktrees';
 
 export interface MergerOptions {
   repo: string;
@@ -88,7 +88,9 @@ export class Merger {
       // A `worktree add` of it killed half-way: its .git file cut short (every merge failed on
       // "invalid gitfile format" and escalated) or its registration still locked.
       setAsideBrokenWorktree(this.opts.integrationDir, this.opts.log);
-      unlockInterruptedAdd(await this.commonDir(), this.opts.integrationDir, this.opts.log);
+      const common = await this.commonDir();
+      unlockInterruptedAdd(common, this.opts.integrationDir, this.opts.log);
+      await setAsideBrokenRegistrations(common, [this.opts.integrationDir], this.opts.log);
       const registered = existsSync(this.opts.integrationDir) && (await listWorktrees(this.opts.repo)).some((w) => w.path === this.opts.integrationDir);
       if (!registered) {
         mkdirSync(dirname(this.opts.integrationDir), { recursive: true });

@@ -25,9 +25,9 @@ export interface StrayGitScope {
   mention?: readonly string[];
 }
 
-/** Running git processes that are not this process's own (nor its descendants'). */
-export async function strayGitProcesses(): Promise<GitProcess[]> {
-  if (existsSync('/proc/self/stat')) return fromProc();
+/** Running git processes that are not this process's own (nor its descendants'); with includeOwn, every one. */
+export async function strayGitProcesses(opts: { includeOwn?: boolean } = {}): Promise<GitProcess[]> {
+  if (existsSync('/proc/self/stat')) return fromProc(opts.includeOwn === true);
   const out = await new Promise<string>((resolve) => execFile('ps', ['-eo', 'pid=,ppid=,args='], { maxBuffer: 16 * 1024 * 1024 }, (err, o) => resolve(err ? '' : String(o))));
   const rows = out
     .split('\n')
@@ -35,10 +35,10 @@ export async function strayGitProcesses(): Promise<GitProcess[]> {
     .filter((m): m is RegExpExecArray => !!m)
     .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), argv: m[3]!.split(' ') }));
   const parent = new Map(rows.map((r) => [r.pid, r.ppid]));
-  return rows.filter((r) => isGit(r.argv[0] ?? '') && !ours(r.pid, parent)).map(({ pid, argv }) => ({ pid, argv }));
+  return rows.filter((r) => isGit(r.argv[0] ?? '') && (opts.includeOwn || !ours(r.pid, parent))).map(({ pid, argv }) => ({ pid, argv }));
 }
 
-function fromProc(): GitProcess[] {
+function fromProc(includeOwn: boolean): GitProcess[] {
   const parent = new Map<number, number>();
   const found: GitProcess[] = [];
   for (const name of readdirSync('/proc')) {
@@ -62,7 +62,7 @@ function fromProc(): GitProcess[] {
       /* gone meanwhile */
     }
   }
-  return found.filter((p) => !ours(p.pid, parent));
+  return includeOwn ? found : found.filter((p) => !ours(p.pid, parent));
 }
 
 function isGit(argv0: string): boolean {
@@ -78,7 +78,7 @@ function ours(pid: number, parent: Map<number, number>): boolean {
   return false;
 }
 
-const within = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+export const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
 /** Working in one of the directories, or naming one of them (or a mentioned word) as an argument. */
 function inScope(p: GitProcess, scope: StrayGitScope): boolean {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
 import type { ChangeSummary, Logger, RunInspection, WorktreeInfo } from '../../core/ports';
 import { ORCHARD_IDENTITY } from './git';
-import { clearStaleLocks, waitForStrayGit } from './strayGit';
+import { clearStaleLocks, strayGitProcesses, waitForStrayGit, within } from './strayGit';
 
 /** How a directory of the main checkout (node_modules, .venv) reaches a worktree. */
 export type ShareMode = 'copy' | 'hardlink' | 'symlink';
@@ -323,6 +323,7 @@ export class WorktreeManager {
     }
     // Registered but its folder is gone (deleted by an agent or a user): forget it, keep the branch.
     unlockInterruptedAdd(this.commonDir(), path, this.opts.log);
+    await setAsideBrokenRegistrations(this.commonDir(), [this.opts.worktreesDir], this.opts.log);
     await gitRun(repo, ['worktree', 'prune']);
     try {
       mkdirSync(this.opts.worktreesDir, { recursive: true });
@@ -806,7 +807,7 @@ export function setAsideBrokenWorktree(path: string, log: Logger): boolean {
   const gitdir = /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
   // Its registration under .git/worktrees/ must be whole too (a kill between the two, or a
   // later prune of the half-made entry, leaves the .git file pointing at nothing).
-  if (gitdir && ['HEAD', 'commondir'].every((f) => existsSync(join(isAbsolute(gitdir) ? gitdir : join(path, gitdir), f)))) return false;
+  if (gitdir && ['HEAD', 'commondir'].every((f) => written(join(isAbsolute(gitdir) ? gitdir : join(path, gitdir), f)))) return false;
   const aside = `${path}.interrupted-${Date.now()}`;
   renameSync(path, aside);
   log.warn(`${path}: its .git file was cut short (an interrupted worktree setup); moved it to ${aside} and setting the worktree up again`);
@@ -838,6 +839,55 @@ export function unlockInterruptedAdd(commonDir: string, path: string, log: Logge
       log.warn(`${path}: unlocked its registration .git/worktrees/${name} (locked "${reason}" by a git worktree add that was interrupted) so it can be set up again`);
     } catch {
       /* not a whole registration: prune handles it */
+    }
+  }
+}
+
+/** The file exists and is not empty (a kill while git wrote it leaves it empty). */
+function written(file: string): boolean {
+  try {
+    return statSync(file).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `git worktree add` killed while it wrote its registration (.git/worktrees/<name>) leaves
+ * it without `commondir`, `gitdir` or `HEAD`, or with one of them empty, and then every later `worktree add` of the
+ * repository fails ("failed to read .git/worktrees/T13/commondir"; a soak seed failed six
+ * tickets on it). A registration like that, of one of Orchard's own folders (`owned`), that no
+ * git (this process's included) is still writing, is moved to .git/orchard-broken-worktrees/
+ * (it holds only git's bookkeeping: the work is on the branch and in the folder, set aside).
+ */
+export async function setAsideBrokenRegistrations(commonDir: string, owned: readonly string[], log: Logger): Promise<void> {
+  const dir = join(commonDir, 'worktrees');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const reg = join(dir, name);
+    if (['commondir', 'gitdir', 'HEAD'].every((f) => written(join(reg, f)))) continue;
+    let folder: string | undefined;
+    try {
+      folder = dirname(readFileSync(join(reg, 'gitdir'), 'utf8').trim()) || undefined;
+    } catch {
+      /* not written yet, or never */
+    }
+    if (folder && !owned.some((o) => within(folder!, o))) continue; // the user's: not ours to touch
+    const gits = await strayGitProcesses({ includeOwn: true });
+    const writing = gits.some((p) => (folder ? p.argv.some((a) => within(a, folder!)) || (!!p.cwd && within(p.cwd, folder)) : p.argv.includes('worktree') && p.argv.includes('add')));
+    if (writing) continue;
+    const aside = join(commonDir, 'orchard-broken-worktrees', `${name}-${Date.now()}`);
+    try {
+      mkdirSync(dirname(aside), { recursive: true });
+      renameSync(reg, aside);
+      log.warn(`.git/worktrees/${name}: left half-written by an interrupted git worktree add${folder ? ` of ${folder}` : ''}; moved to ${aside} so worktrees can be added again`);
+    } catch {
+      /* gone meanwhile */
     }
   }
 }
