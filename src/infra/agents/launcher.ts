@@ -36,7 +36,8 @@ import { ANSI } from './clis/common';
 
 /** The built-in CLI a profile is (or extends, by its command), if any. */
 export function cliOf(profile: AgentProfile): CliDefinition | undefined {
-  return BUILTIN_CLIS[profile.name] ?? Object.values(BUILTIN_CLIS).find((c) => c.profile.argv[0] === profile.argv[0]);
+  // A custom profile with `hooks: 'claude'` (a wrapper around Claude Code) is prepared as Claude Code is.
+  return BUILTIN_CLIS[profile.name] ?? Object.values(BUILTIN_CLIS).find((c) => c.profile.argv[0] === profile.argv[0]) ?? (profile.hooks === 'claude' ? BUILTIN_CLIS.claude : undefined);
 }
 import { descendants, isSameProcess, pidAlive } from '../process';
 
@@ -178,26 +179,6 @@ export function parseAgentStatus(text: string): { ok: true; status: AgentStatusF
   return { ok: true, status: o as AgentStatusFile };
 }
 
-/** Claude Code hook settings: needs-input (Notification) and stop (Stop) go to orchard-agent. */
-export function claudeHookSettings(orchardAgent: string): Record<string, unknown> {
-  const hook = (verb: string) => [{ hooks: [{ type: 'command', command: `"${orchardAgent}" hook ${verb} --stdin` }] }];
-  return { hooks: { Notification: hook('needs-input'), Stop: hook('turn-end') } };
-}
-
-/** Writes .claude/settings.local.json into the worktree, merged with what is there; never committed. */
-export function installClaudeHooks(worktree: string, orchardAgent: string): void {
-  const file = join(worktree, '.claude', 'settings.local.json');
-  mkdirSync(dirname(file), { recursive: true });
-  const existing = readJson<Record<string, unknown>>(file) ?? {};
-  const ours = claudeHookSettings(orchardAgent).hooks as Record<string, unknown[]>;
-  const hooks = { ...((existing.hooks as Record<string, unknown[]>) ?? {}) };
-  for (const [k, v] of Object.entries(ours)) {
-    const kept = (hooks[k] ?? []).filter((h) => !JSON.stringify(h).includes(' hook '));
-    hooks[k] = [...kept, ...v];
-  }
-  writeFileSync(file, JSON.stringify({ ...existing, hooks }, null, 2) + '\n');
-}
-
 export interface WatchOptions {
   pid?: number;
   profile?: AgentProfile;
@@ -305,7 +286,6 @@ export class AgentLauncher implements AgentPort {
     };
     writeFileSync(files.spec, JSON.stringify(spec, null, 2));
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ runId: run.id, ticketId: ticket.id, profile: profile.name, worktree: run.worktree }));
-    if (profile.hooks === 'claude' && !cli?.prepare) installClaudeHooks(run.worktree, wrapper);
     this.opts.log.info(`${ticket.id}: starting ${profile.name} in ${run.worktree}`);
     const { pid } = await this.opts.host.launch(dir, [process.execPath, join(this.opts.distDir, 'runner.js'), dir], ticket, run);
     return this.watch(dir, { pid, profile, worktree: run.worktree, tokenHash: sha256(token), runId: run.id, startHead: run.startHead });

@@ -35,7 +35,7 @@ export interface AgentProfile {
   donePatterns?: string[];
   /** How to read cost/tokens from the output. */
   usage?: UsageParser;
-  /** Claude Code: Orchard writes Notification/Stop hooks into the worktree. */
+  /** A wrapper around Claude Code: prepared as Claude Code is (its Stop/Notification hooks, allow rules and trust, clis/claude.ts). */
   hooks?: 'claude';
   /** Model when the ticket's role names none ({model} in the argv, ORCHARD_MODEL in the environment). */
   model?: string;
