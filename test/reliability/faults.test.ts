@@ -341,7 +341,8 @@ describe('faults', { timeout: 600_000 }, () => {
       setInterval(() => {}, 1000);`,
     );
     const w = await open(r.repo, { maxRetries: 1 }, { killGraceMs: 500 }, { hanger });
-    await w.o.addTickets([spec('H', { agent: 'hanger', timeoutMinutes: 0.02 }), spec('OK', { prompt: '@sleep 50' })]);
+    // 7 s: long enough for the agent to start, commit and spawn its child on a loaded machine (1.2 s was not).
+    await w.o.addTickets([spec('H', { agent: 'hanger', timeoutMinutes: 0.12 }), spec('OK', { prompt: '@sleep 50' })]);
     await w.o.start();
     const tree: number[] = [];
     for (let n = 1; n <= 2; n++) {

@@ -229,7 +229,8 @@ describe('agents', { timeout: 600_000 }, () => {
   it('timeout: the whole process tree is stopped, partial work kept on a WIP ref, worktree kept', async () => {
     const r = makeRepo();
     const w = await open(r.repo, {}, {}, { killGraceMs: 1000 });
-    await w.o.addTickets([spec('T', { prompt: '@spawn-child\n@write partial.txt\n@hang', timeoutMinutes: 0.03 } as never)]);
+    // 7 s: long enough for the agent to start and spawn its child on a loaded machine.
+    await w.o.addTickets([spec('T', { prompt: '@spawn-child\n@write partial.txt\n@hang', timeoutMinutes: 0.12 } as never)]);
     await w.o.start();
     await waitFor(() => fs.existsSync(path.join(w.runDir('T-r1'), 'grandchild.pid')), 10_000, 'the grandchild');
     const grandchild = Number(fs.readFileSync(path.join(w.runDir('T-r1'), 'grandchild.pid'), 'utf8'));
