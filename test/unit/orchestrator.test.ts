@@ -240,7 +240,8 @@ describe('failure, retry and timeout', { timeout: 600_000 }, () => {
 
   it('@hang with a tiny runTimeoutMinutes: the run is stopped (timeout), the agent process is gone', async () => {
     const r = makeRepo();
-    const w = await writer(r.repo, { maxAgents: 1, maxRetries: 0, runTimeoutMinutes: 0.02 });
+    // 6 s: the runner must have started the agent before the timeout, even on a loaded machine.
+    const w = await writer(r.repo, { maxAgents: 1, maxRetries: 0, runTimeoutMinutes: 0.1 });
     const o = w.s.orchestrator;
     await o.addTickets([spec('HANG', { prompt: 'hang\n@hang' })]);
     await o.start();
