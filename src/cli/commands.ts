@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importTickets, ImportError } from '../core/importers';
 import { newTicketSpec } from '../core/newTicket';
+import { wayOutOf } from '../core/waysOut';
 import { MODES, PRIORITIES, type Mode, type OrchardState, type TicketSpec } from '../core/model';
 import { markdownReport, summarize, formatDuration } from '../core/report';
 import { simulate } from '../core/simulate';
@@ -285,6 +286,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (values.option !== undefined && e.options.length && !e.options.includes(values.option))
         throw new UsageError(`--option must be one of ${e.options.map((x) => JSON.stringify(x)).join(', ')} for ${id}; or answer in words with --text`);
       const answer = { option: values.option, guidance: values.text };
+      if (wayOutOf(e, values.option) === 'later') {
+        io.out(`${id} stays open: ${e.ticketId} waits until you choose another way out (orchard resolve ${e.ticketId} merge-now|stash-and-update|…)`);
+        return 0;
+      }
       const paths = await locateRepo(io.cwd);
       const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, log: consoleLogger(true) });
       try {
