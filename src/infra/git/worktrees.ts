@@ -823,23 +823,26 @@ export function setAsideBrokenWorktree(path: string, log: Logger): boolean {
  */
 export function unlockInterruptedAdd(commonDir: string, path: string, log: Logger): void {
   if (existsSync(path)) return;
-  const dir = join(commonDir, 'worktrees');
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const locked = join(dir, name, 'locked');
+  for (const { name, dir: reg } of registrations(commonDir)) {
+    const locked = join(reg, 'locked');
     try {
-      if (!existsSync(locked) || readFileSync(join(dir, name, 'gitdir'), 'utf8').trim() !== join(path, '.git')) continue;
+      if (!existsSync(locked) || readFileSync(join(reg, 'gitdir'), 'utf8').trim() !== join(path, '.git')) continue;
       const reason = readFileSync(locked, 'utf8').trim();
       rmSync(locked, { force: true });
       log.warn(`${path}: unlocked its registration .git/worktrees/${name} (locked "${reason}" by a git worktree add that was interrupted) so it can be set up again`);
     } catch {
       /* not a whole registration: prune handles it */
     }
+  }
+}
+
+/** The linked worktrees' registrations (.git/worktrees/<name>). */
+function registrations(commonDir: string): { name: string; dir: string }[] {
+  const dir = join(commonDir, 'worktrees');
+  try {
+    return readdirSync(dir).map((name) => ({ name, dir: join(dir, name) }));
+  } catch {
+    return [];
   }
 }
 
@@ -854,22 +857,14 @@ function written(file: string): boolean {
 
 /**
  * A `git worktree add` killed while it wrote its registration (.git/worktrees/<name>) leaves
- * it without `commondir`, `gitdir` or `HEAD`, or with one of them empty, and then every later `worktree add` of the
- * repository fails ("failed to read .git/worktrees/T13/commondir"; a soak seed failed six
+ * it without `commondir`, `gitdir` or `HEAD`, or with one of them empty, and then every
+ * later `worktree add` of the repository fails ("failed to read .git/worktrees/T13/commondir"; a soak seed failed six
  * tickets on it). A registration like that, of one of Orchard's own folders (`owned`), that no
  * git (this process's included) is still writing, is moved to .git/orchard-broken-worktrees/
  * (it holds only git's bookkeeping: the work is on the branch and in the folder, set aside).
  */
 export async function setAsideBrokenRegistrations(commonDir: string, owned: readonly string[], log: Logger): Promise<void> {
-  const dir = join(commonDir, 'worktrees');
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const reg = join(dir, name);
+  for (const { name, dir: reg } of registrations(commonDir)) {
     if (['commondir', 'gitdir', 'HEAD'].every((f) => written(join(reg, f)))) continue;
     let folder: string | undefined;
     try {
