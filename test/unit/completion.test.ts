@@ -95,6 +95,26 @@ describe('failure classes', () => {
     await w.close();
   });
 
+  it('Stop All: an agent that says done after it was stopped is not merged; its ticket is ready again', async () => {
+    const r = makeRepo();
+    const before = r.git('rev-parse', 'main');
+    const w = await openTestSession(r.repo, { owner: 'failure classes', launcher: { killGraceMs: 500 } });
+    // Commits, then waits at its prompt; SIGTERM makes it say done (as a real CLI whose cut
+    // `orchard-agent escalate` lets its script go on to `orchard-agent done`).
+    await w.o.addTickets([spec('D', { prompt: '@done-on-term\n@tui' })]);
+    await w.o.start();
+    await waitFor(() => fs.existsSync(path.join(w.runDir('D-r1'), 'status.json')), 10_000, 'the agent');
+    await waitFor(() => /report|turn/.test(fs.existsSync(path.join(w.runDir('D-r1'), 'progress.jsonl')) ? fs.readFileSync(path.join(w.runDir('D-r1'), 'progress.jsonl'), 'utf8') : ''), 20_000, 'its turn end');
+    await within(w.o.stopAll('stopped by the user'), 15_000, 'Stop All');
+    const progress = fs.readFileSync(path.join(w.runDir('D-r1'), 'progress.jsonl'), 'utf8');
+    assert.match(progress, /finished after all/, 'the agent did say done after the stop');
+    const ended = of(w.events, 'run-ended').find((e) => e.runId === 'D-r1')!;
+    assert.match(ended.message ?? '', /^interrupted: stopped by Orchard/);
+    assert.equal(w.o.ticket('D').status, 'ready', w.o.ticket('D').reason);
+    assert.equal(r.git('rev-parse', 'main'), before, 'nothing merged');
+    await w.close();
+  });
+
   it('a rate-limited attempt uses no retry: with maxRetries 0 the ticket is still merged after the pause', async () => {
     const r = makeRepo();
     const w = await openTestSession(r.repo, { owner: 'failure classes', config: { maxRetries: 0 } });

@@ -357,6 +357,9 @@ export class AgentLauncher implements AgentPort {
     let saidDone = false;
     let ending = false;
     let stoppedBy: string | undefined;
+    // When Orchard asked the run to stop: a "done" the agent says after that (its wait for an
+    // answer was cut, and its script went on) does not make a stopped run a finished one.
+    let stoppedAt = Number.POSITIVE_INFINITY;
     let doneTimer: ReturnType<typeof setTimeout> | undefined;
     // One open question per waiting spell: idle reminders and further empty turns add none.
     let openNotice: string | undefined;
@@ -421,13 +424,17 @@ export class AgentLauncher implements AgentPort {
       for (const line of complete.slice(progressRead).split('\n')) {
         if (!line) continue;
         try {
-          const r = JSON.parse(line) as AgentReport & { token?: string; turnEnded?: boolean };
+          const r = JSON.parse(line) as AgentReport & { token?: string; turnEnded?: boolean; at?: number };
           if (!tokenOk(r.token)) {
             log.warn(`ignored a progress line in ${dir}: it does not carry this run's token`);
             continue;
           }
           if (r.turnEnded) {
             onTurnEnded(r.message);
+            continue;
+          }
+          if (r.done && (typeof r.at === 'number' ? r.at >= stoppedAt : stoppedBy !== undefined)) {
+            log.info(`${runId}: said done after Orchard stopped it (${stoppedBy}); the run stays stopped`);
             continue;
           }
           if (r.done) {
@@ -701,7 +708,10 @@ export class AgentLauncher implements AgentPort {
     });
 
     const stop = async (reason: string, finished = false): Promise<void> => {
-      if (!finished) stoppedBy ??= reason;
+      if (!finished && stoppedBy === undefined) {
+        stoppedBy = reason;
+        stoppedAt = Date.now();
+      }
       if (!finished) host.update?.(runId, 'stopping');
       // The run folder may be gone (deleted with the repository): stopping goes on by signal.
       try {

@@ -17,7 +17,8 @@
 //   @flood <MB>  print that much output   @rewrite  reset below its base   @commit-in-checkout  commit in the user's checkout
 //   @work-in-checkout  write a file and run a command in the user's checkout (caught and stopped)
 //   @tui  end with a turn-end hook and wait at the prompt (an interactive CLI)   @tui-ask <q>  ask in words, read the answer typed in
-//   @exit0-on-term  exit 0 on SIGTERM
+//   @exit0-on-term  exit 0 on SIGTERM   @done-on-term  on SIGTERM say done, then exit 0 (a CLI whose
+//                   cut wait for an answer lets its turn go on to `orchard-agent done`)
 import { errorText } from '../../core/errors';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -89,6 +90,11 @@ async function main(): Promise<void> {
   console.log(`fake-agent: working on ${ticket.id} "${ticket.title}" (attempt ${attempt})`);
   // Like OpenCode and Gemini CLI: SIGTERM ends it with exit 0.
   if (has('@exit0-on-term')) process.on('SIGTERM', () => process.exit(0));
+  if (has('@done-on-term'))
+    process.on('SIGTERM', () => {
+      report('done', '--summary', 'finished after all');
+      process.exit(0);
+    });
   if (has('@fail') || (has('@fail-once') && attempt === 1)) {
     console.log('fake-agent: told to fail');
     process.exit(1);
