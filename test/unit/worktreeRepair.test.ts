@@ -45,6 +45,42 @@ it('an interrupted worktree setup (placeholder HEAD, files missing) is repaired 
   assert.match(r.git('-C', wt.path, 'status', '--porcelain'), /M a\.txt/);
 });
 
+it('a worktree add killed during its checkout (registration still locked "initializing", a file cut short): tracked files are set back before an agent sees them', async () => {
+  const r = makeRepo();
+  r.write('README.md', '# A readme\nwith two lines\n');
+  r.write('b.txt', 'B\n');
+  r.commitAll('two files');
+  const m = manager(r);
+  const wt = await m.prepareWorktree(ticket, 1);
+  const gitdir = r.git('-C', wt.path, 'rev-parse', '--absolute-git-dir');
+  // What a SIGKILL while `git worktree add` checks out leaves: its lock, a file half-written, one not yet.
+  fs.writeFileSync(path.join(gitdir, 'locked'), 'initializing');
+  fs.writeFileSync(path.join(wt.path, 'README.md'), '');
+  fs.rmSync(path.join(wt.path, 'b.txt'));
+  await m.prepareWorktree(ticket, 2);
+  assert.equal(fs.readFileSync(path.join(wt.path, 'README.md'), 'utf8'), '# A readme\nwith two lines\n', 'the file cut short is whole again');
+  assert.equal(fs.readFileSync(path.join(wt.path, 'b.txt'), 'utf8'), 'B\n');
+  // `git add -A && git commit` would find nothing to commit.
+  assert.equal(r.git('-C', wt.path, 'status', '--porcelain'), '');
+  assert.equal(fs.existsSync(path.join(gitdir, 'locked')), false, 'the registration is unlocked');
+  // What differed is kept on a ref, not thrown away.
+  const kept = r.git('for-each-ref', '--format=%(refname)', 'refs/orchard/setup-kept/');
+  assert.match(kept, /^refs\/orchard\/setup-kept\/orchard\/K\/\d+$/);
+});
+
+it('a worktree locked by its user (git worktree lock) is not taken for an interrupted setup', async () => {
+  const r = makeRepo();
+  r.write('a.txt', 'A\n');
+  r.commitAll('a file');
+  const m = manager(r);
+  const wt = await m.prepareWorktree(ticket, 1);
+  r.git('worktree', 'lock', '--reason', 'on a USB disk', wt.path);
+  fs.writeFileSync(path.join(wt.path, 'a.txt'), 'A changed\n');
+  await m.prepareWorktree(ticket, 2);
+  assert.equal(fs.readFileSync(path.join(wt.path, 'a.txt'), 'utf8'), 'A changed\n');
+  assert.match(r.git('worktree', 'list', '--porcelain'), /locked on a USB disk/);
+});
+
 it('a worktree whose checkout stopped half-way (HEAD fine, index gone, files missing) gets them back before the next attempt', async () => {
   const r = makeRepo();
   for (const f of ['a.txt', 'b.txt', 'c.txt']) r.write(f, `${f}\n`);

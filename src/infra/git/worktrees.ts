@@ -60,6 +60,9 @@ export interface WorktreeOptions {
   log: Logger;
 }
 
+/** What `git worktree add` writes to its registration's lock file until the checkout is whole (C locale). */
+const ADD_LOCK_REASON = 'initializing';
+
 export interface GitResult {
   stdout: string;
   stderr: string;
@@ -295,11 +298,41 @@ export class WorktreeManager {
       await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
       resetIndex = true;
     }
+    if (gitdir && (await this.finishInterruptedAdd(path, branch, gitdir))) return;
     // A missing index shows every file as deleted: rebuild it from HEAD (the files stay as they are).
     if (resetIndex) await g(path, ['reset', '--mixed', '--quiet']);
     const missing = (await gitRun(path, ['ls-files', '--deleted', '-z'])).stdout.split('\0').filter(Boolean);
     if (missing.length) this.opts.log.warn(`${path}: ${missing.length} tracked file(s) missing (an interrupted checkout); restoring them`);
     for (let i = 0; i < missing.length; i += 500) await g(path, ['checkout', '--', ...missing.slice(i, i + 500)]);
+  }
+
+  /**
+   * `git worktree add` locks its registration ("initializing") before it writes a file and
+   * unlocks it once the checkout is whole. Found locked, the add was killed: every file in the
+   * folder came from that checkout, and one was being written (a soak seed's agent then
+   * committed README.md cut short, and the merge put it on main). Tracked files are set back to
+   * the branch tip and the lock removed. No agent ever ran there; should an older Orchard have
+   * let one, whatever differs is kept on refs/orchard/setup-kept/ first.
+   */
+  private async finishInterruptedAdd(path: string, branch: string, gitdir: string): Promise<boolean> {
+    const locked = join(gitdir, 'locked');
+    let reason: string;
+    try {
+      reason = readFileSync(locked, 'utf8').trim();
+    } catch {
+      return false;
+    }
+    if (reason !== ADD_LOCK_REASON) return false;
+    const changed = (await gitRun(path, ['stash', 'create', `orchard: ${branch} files found after an interrupted worktree setup`])).stdout.trim();
+    if (changed) {
+      const ref = `refs/orchard/setup-kept/${branch}/${Date.now()}`;
+      await g(this.opts.repo, ['update-ref', ref, changed]);
+      this.opts.log.warn(`${path}: files that differed from ${branch} after an interrupted setup are kept on ${ref}`);
+    }
+    await g(path, ['reset', '--hard', '--quiet']);
+    rmSync(locked, { force: true });
+    this.opts.log.warn(`${path}: its setup (git worktree add) was interrupted; tracked files set back to ${branch}`);
+    return true;
   }
 
   async prepareWorktree(ticket: Ticket, _attempt = 1): Promise<WorktreeInfo> {
@@ -346,7 +379,8 @@ export class WorktreeManager {
       // A ref lock left by a killed `git branch` (worktree add's first step) would fail the add.
       await clearStaleLocks([this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
       const args = branchTip ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch] : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
-      await g(repo, args);
+      // In the C locale the add's lock reads "initializing" (finishInterruptedAdd knows it by that word).
+      await g(repo, args, { LC_ALL: 'C' });
       if (sparse) await this.sparseCheckout(path, ticket.files);
       checkoutMs = Date.now() - t0;
       const s0 = Date.now();
@@ -434,7 +468,7 @@ export class WorktreeManager {
         while (this.pool.length < want) {
           const path = join(this.poolDir, `p${process.pid}-${Date.now().toString(36)}-${this.poolSeq++}`);
           const tip = await this.targetTip();
-          await g(this.opts.repo, ['worktree', 'add', '--detach', path, tip]);
+          await g(this.opts.repo, ['worktree', 'add', '--detach', path, tip], { LC_ALL: 'C' });
           await this.runSetup(path);
           this.pool.push(path);
         }
