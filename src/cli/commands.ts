@@ -21,7 +21,8 @@ import { predict } from '../core/predict';
 import { TmuxRunnerHost } from '../infra/agents/tmuxHost';
 import { checkCliVersion } from '../infra/agents/versionCheck';
 import type { RunnerHost } from '../infra/agents/launcher';
-import { answerOutcome, postAnswer } from '../infra/answerInbox';
+import { asWriterOrInbox } from './writerRequest';
+import { REVIEW_HELP, runReviewCli } from './reviewCommands';
 
 export class UsageError extends Error {
   readonly reason = 'usage';
@@ -52,6 +53,7 @@ usage:
   orchard resolve TICKET open|continue|send-back|keep|discard|merge-now|stash-and-update [--yes]
                                     the ways out of a conflict or a dirty checkout
   orchard simulate FILE --agents K [--mode M] [--policy orchard|wave|fifo] [--json]
+${REVIEW_HELP}
 ${WORKFLOW_HELP}
 `;
 
@@ -97,8 +99,10 @@ export function printEvents(o: Orchestrator, out: (s: string) => void): void {
     for (const e of events) {
       if (e.type === 'ticket-status') {
         const t = state.tickets[e.id]!;
-        const icon = { running: '▶', done: '✔', failed: '✖', blocked: '⏸', escalated: '?', merging: '⇢', 'queued-for-merge': '…' }[e.to as string];
+        const icon = { running: '▶', done: '✔', failed: '✖', blocked: '⏸', escalated: '?', 'in-review': '👁', merging: '⇢', 'queued-for-merge': '…' }[e.to as string];
         if (icon) out(`${stamp()} ${icon} ${e.id.padEnd(6)} ${e.to.padEnd(16)} ${t.title}${e.reason ? ` — ${e.reason}` : ''}`);
+        if (e.to === 'in-review') out(`         review it: orchard review show ${e.id}, then orchard review approve ${e.id} (or request-changes / discard)`);
+        else if (e.to === 'ready' && e.reason?.startsWith('changes requested')) out(`${stamp()} ↩ ${e.id.padEnd(6)} ${e.reason}`);
         else if (e.to === 'ready' && e.reason?.startsWith('retry')) out(`${stamp()} ↻ ${e.id.padEnd(6)} ${e.reason}`);
         else if (e.to === 'ready' && e.reason && /rate limited|interrupted/.test(e.reason)) out(`${stamp()} ⏸ ${e.id.padEnd(6)} ${e.reason}`);
       } else if (e.type === 'starts-paused') {
@@ -290,29 +294,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.out(`${id} stays open: ${e.ticketId} waits until you choose another way out (orchard resolve ${e.ticketId} merge-now|stash-and-update|…)`);
         return 0;
       }
-      const paths = await locateRepo(io.cwd);
-      const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, log: consoleLogger(true) });
-      try {
-        if (s.role === 'writer') {
-          await s.orchestrator.answer(id, { ...answer, by: 'human' });
-          io.out(`answered ${id}`);
-          return 0;
-        }
-      } finally {
-        await s.close();
-      }
-      // Another process is the writer (orchard run, a VS Code window): it takes the answer.
-      const file = postAnswer(paths.stateDir, { escalationId: id, ...answer });
-      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        const got = answerOutcome(file);
-        if (got?.ok) {
-          io.out(`answered ${id}`);
-          return 0;
-        }
-        if (got) throw new UsageError(got.error);
-      }
-      io.err(`the answer to ${id} is waiting in ${file}; the Orchard that runs the batch takes it when it next looks`);
-      return 1;
+      return asWriterOrInbox(io, { kind: 'answer', escalationId: id, ...answer }, (o) => o.answer(id, { ...answer, by: 'human' }), `answered ${id}`);
     }
     case 'worktrees': {
       const { values } = parseArgs({ args: rest, options: { reclaim: { type: 'boolean' }, confirm: { type: 'boolean' } } });
@@ -410,6 +392,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       return 0;
     }
+    case 'review':
+      return runReviewCli(rest, io);
     case 'workflow':
     case 'plan':
     case 'proposal':

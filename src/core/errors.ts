@@ -31,6 +31,20 @@ export class OrchardError extends Error {
   }
 }
 
+/** A command of the orchestrator that cannot be carried out as asked (the message says why and what to do). */
+export class OrchestratorError extends OrchardError {
+  constructor(
+    override readonly reason: 'unknown-ticket' | 'invalid-graph' | 'duplicate-ticket' | 'not-allowed' | 'bad-input',
+    message: string,
+  ) {
+    super(reason, message);
+    this.name = 'OrchestratorError';
+  }
+  static override is(e: unknown): e is OrchestratorError {
+    return e instanceof OrchestratorError;
+  }
+}
+
 /** One problem found while importing tickets. */
 export interface ImportIssue {
   /** The file the problem is in, as the caller named it (e.g. "ws-07.json"). */

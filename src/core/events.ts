@@ -50,6 +50,8 @@ export type OrchardEventBody =
   /** The human picked a way out of a conflict. */
   | { type: 'merge-conflict-handled'; id: string; how: 'resolving' | 'resolved' | 'sent-back' | 'kept' | 'discarded' | 'merge-now' }
   | { type: 'ticket-discarded'; id: string; ref?: string }
+  /** A person reviewed a ticket waiting for review (core/review.ts). */
+  | { type: 'review-decided'; id: string; runId: string; decision: import('./review').ReviewDecision; by: string; summary?: string; comments?: import('./review').ReviewComment[] }
   /** The agent's verdict on what it reviewed (a review step of a workflow loop). */
   | { type: 'run-verdict'; runId: string; verdict: 'approve' | 'reject' }
   /** A running ticket delegated a subtask (`orchard-agent subtask`); with wait, its run waits until the subtask is merged. */

@@ -79,7 +79,7 @@ export interface Metrics {
   counts: { tickets: number; done: number; started: number; inProgress: number; runs: number; escalated: number };
 }
 
-const IN_PROGRESS: ReadonlySet<TicketStatus> = new Set(['running', 'gating', 'queued-for-merge', 'merging', 'escalated']);
+const IN_PROGRESS: ReadonlySet<TicketStatus> = new Set(['running', 'gating', 'in-review', 'queued-for-merge', 'merging', 'escalated']);
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

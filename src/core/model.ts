@@ -10,6 +10,7 @@ export const TICKET_STATUSES = [
   'ready',
   'running',
   'gating',
+  'in-review',
   'queued-for-merge',
   'merging',
   'done',
@@ -63,6 +64,10 @@ export interface Ticket extends TicketSpec {
   mergedAs?: string;
   /** Reviewer rejections so far (each sends the ticket back to its developer agent). */
   reviewRounds?: number;
+  /** When it last started waiting for a person's review (status in-review). */
+  reviewSince?: number;
+  /** How many times a person's review sent it back with changes asked for. */
+  humanReviewRounds?: number;
   /** Text handed to the next run's prompt (reviewer feedback, conflict, failing output); cleared when a run starts. */
   handoff?: string;
   /** The last merge conflict, until one of the ways out is taken. */
@@ -218,6 +223,8 @@ export interface Settings {
    * of that partial work ('continue').
    */
   afterInterruption?: 'restart' | 'continue';
+  /** Which tickets wait for a person after their gates (see core/review.ts; default auto). */
+  review?: import('./review').ReviewPolicy;
 }
 
 export const MERGE_STRATEGIES = ['merge', 'rebase', 'squash'] as const;

@@ -1,7 +1,9 @@
 // The orchestrator: owns the state, turns commands and run outcomes into events (through
 // the transition gate), and drives runs and merges through the ports. It holds no I/O of
 // its own, so the same code runs in VS Code, in the CLI and in tests.
-import { errorText, OrchardError } from './errors';
+import { errorText, OrchestratorError } from './errors';
+/** Kept here too: callers import it with the orchestrator. */
+export { OrchestratorError } from './errors';
 import { Emitter, type Disposable, type Event } from './emitter';
 import type { OrchardEvent, OrchardEventBody } from './events';
 import {
@@ -45,24 +47,13 @@ import { parentOf, planSubtask } from './workflows/agentTickets';
 import { loopStopOnApproval, UNTIL_APPROVED_LABEL } from './workflows/loops';
 import type { AgentTicketRequestMessage } from './ports';
 import type { Lock, Usage } from './model';
+import { ReviewDesk } from './reviewDesk';
+import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
 import { CONFLICT_WAYS, DIRTY_WAYS, GATE_WAYS, labelsOf, MERGE_ERROR_WAYS, WAY_OUT_LABELS, wayOutOf, type WayOut } from './waysOut';
 
 export interface ChangeEvent {
   events: readonly OrchardEvent[];
   state: Readonly<OrchardState>;
-}
-
-export class OrchestratorError extends OrchardError {
-  constructor(
-    override readonly reason: 'unknown-ticket' | 'invalid-graph' | 'duplicate-ticket' | 'not-allowed',
-    message: string,
-  ) {
-    super(reason, message);
-    this.name = 'OrchestratorError';
-  }
-  static override is(e: unknown): e is OrchestratorError {
-    return e instanceof OrchestratorError;
-  }
 }
 
 export class Orchestrator implements Disposable {
@@ -87,6 +78,7 @@ export class Orchestrator implements Disposable {
   private breakers: BreakerBoard = {};
   private renewTimer: Disposable | undefined;
   private readonly scheduler: Scheduler;
+  private readonly reviews: ReviewDesk;
 
   private constructor(
     private readonly ports: Ports,
@@ -94,6 +86,15 @@ export class Orchestrator implements Disposable {
     public settings: Settings,
   ) {
     this.scheduler = new Scheduler(Object.values(state.tickets));
+    this.reviews = new ReviewDesk({
+      state: () => this.state,
+      settings: () => this.settings,
+      commit: (events) => this.commit(events),
+      transition: (id, to, reason) => this.transition(id, to, reason),
+      currentRun: (id) => this.currentRun(id),
+      enqueueForMerge: (id) => this.enqueue(id),
+      requestPump: () => this.requestPump(),
+    });
   }
 
   static async open(ports: Ports, settings: Settings): Promise<Orchestrator> {
@@ -385,7 +386,7 @@ export class Orchestrator implements Disposable {
     const live = new Set(adopted.map((a) => a.run.id));
     // Finished work waiting to merge keeps its locks until the merge (its agent has exited);
     // only locks of runs whose ticket is no longer on its way to the target are orphans.
-    const heldUntilMerge = new Set<TicketStatus>(['gating', 'queued-for-merge', 'merging', 'escalated']);
+    const heldUntilMerge = new Set<TicketStatus>(['gating', 'in-review', 'queued-for-merge', 'merging', 'escalated']);
     const orphanLocks = [
       ...new Set(
         this.state.locks
@@ -1082,6 +1083,7 @@ export class Orchestrator implements Disposable {
     if (this.state.tickets[ticketId]?.status !== 'gating') return;
     const d = decideGates(results, t.reviewRounds ?? 0, maxRounds);
     if (d.kind === 'pass') {
+      if (await this.reviews.sendToReviewIfNeeded(this.ticket(ticketId), this.state.runs[runId]!)) return;
       await this.transition(ticketId, 'queued-for-merge', results.length ? `gates passed: ${results.map((r) => r.name).join(', ')}` : 'no gates apply');
       this.enqueue(ticketId);
     } else if (d.kind === 'failed') {
@@ -1528,7 +1530,7 @@ export class Orchestrator implements Disposable {
    * then the branch is kept under refs/orchard/discarded/<ticket>/<time>.
    */
   async discard(id: string, confirmed = false): Promise<{ ref?: string }> {
-    const t = this.requireStatus(id, ['escalated', 'queued-for-merge', 'failed', 'ready', 'backlog', 'blocked', 'cancelled'], 'Discard');
+    const t = this.requireStatus(id, ['escalated', 'in-review', 'queued-for-merge', 'failed', 'ready', 'backlog', 'blocked', 'cancelled'], 'Discard');
     if (!confirmed) throw new OrchestratorError('not-allowed', `Discarding ${id} needs confirmation (nothing was deleted); its branch would be kept under refs/orchard/discarded/${id}/.`);
     const run = this.currentRun(id);
     const ref = await this.withMergeLock(async () => {
@@ -1545,6 +1547,35 @@ export class Orchestrator implements Disposable {
     if (this.ticket(id).status !== 'cancelled') await this.transition(id, 'cancelled', `discarded${ref ? `; its work is kept at ${ref}` : ''}`);
     this.requestPump();
     return ref ? { ref } : {};
+  }
+
+  // ---- review (core/reviewDesk.ts) ----------------------------------------------------
+
+  /** Tickets waiting for a person's review, oldest first. */
+  reviewQueue(): ReviewItem[] {
+    return this.reviews.queue();
+  }
+
+  /** Approves tickets waiting for review (all or none); they go to the merge queue. */
+  approve(ids: readonly string[], by = 'human'): Promise<void> {
+    return this.reviews.approve(ids, by);
+  }
+
+  /** Sends a ticket waiting for review back to its agent with the summary and line comments as feedback. */
+  requestChanges(id: string, feedback: { summary?: string; comments?: readonly ReviewComment[] }, by = 'human'): Promise<void> {
+    return this.reviews.requestChanges(id, feedback, by);
+  }
+
+  /** One decision on tickets waiting for review, as every UI and the CLI take it. Discard is confirmed by choosing it (the branch is kept). */
+  async review(decision: ReviewDecision, ids: readonly string[], feedback: { summary?: string; comments?: readonly ReviewComment[] } = {}, by = 'human'): Promise<void> {
+    if (!ids.length) throw new OrchestratorError('bad-input', `${decision} needs at least one ticket id.`);
+    if (decision === 'approve') return this.approve(ids, by);
+    if (decision === 'request-changes') {
+      if (ids.length > 1) throw new OrchestratorError('bad-input', 'Request changes is for one ticket at a time (its comments are its own).');
+      return this.requestChanges(ids[0]!, feedback, by);
+    }
+    for (const id of ids) this.requireStatus(id, ['in-review'], 'Discard from the review queue');
+    for (const id of ids) await this.discard(id, true);
   }
 
   /** Puts a finished ticket (kept, escalated after its merge) at the front of the merge queue and merges it. */
@@ -1580,6 +1611,8 @@ export class Orchestrator implements Disposable {
     for (const t of Object.values(this.state.tickets)) {
       if (ACTIVE_STATUSES.has(t.status) || (t.status === 'queued-for-merge' && !held)) return false;
       if (this.active && t.status === 'ready' && !this.state.startsPaused) return false;
+      // A started batch goes on while a person reviews: approved work still merges.
+      if (this.active && t.status === 'in-review') return false;
     }
     return true;
   }

@@ -153,7 +153,7 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
     if (unreachable.has(t.id)) continue;
     const full = overheadMs + est(t) * msPerMinute;
     const r = currentRun(state, t.id);
-    const inFlight = t.status === 'running' || t.status === 'gating' || t.status === 'queued-for-merge' || t.status === 'merging' || t.status === 'escalated';
+    const inFlight = t.status === 'running' || t.status === 'gating' || t.status === 'in-review' || t.status === 'queued-for-merge' || t.status === 'merging' || t.status === 'escalated';
     if (inFlight && r && taken.size < K) {
       const elapsed = Math.max(0, (r.endedAt ?? now) - r.startedAt);
       let remaining: number;

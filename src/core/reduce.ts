@@ -21,6 +21,7 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       t.status = e.to;
       t.reason = e.reason;
       if (e.to === 'ready') t.readyAt = e.at;
+      if (e.to === 'in-review') t.reviewSince = e.at;
       t.notBefore = e.notBefore;
       break;
     }
@@ -113,6 +114,11 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
     case 'review-rejected': {
       const t = state.tickets[e.id];
       if (t) t.reviewRounds = Math.max(t.reviewRounds ?? 0, e.round);
+      break;
+    }
+    case 'review-decided': {
+      const t = state.tickets[e.id];
+      if (t && e.decision === 'request-changes') t.humanReviewRounds = (t.humanReviewRounds ?? 0) + 1;
       break;
     }
     case 'ticket-handoff': {

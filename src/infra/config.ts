@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_SETTINGS, MERGE_STRATEGIES, MODES, type Mode, type Settings } from '../core/model';
 import { validateGates } from '../core/gates';
 import { validateRoles } from '../core/roles';
+import { validateReviewPolicy } from '../core/review';
 
 export interface OrchardConfig extends Settings {
   /** Profile for tickets that name none. */
@@ -65,6 +66,8 @@ export function validateConfig(raw: Record<string, unknown>, where: string): Orc
   if (c.batchMerge !== undefined && typeof c.batchMerge !== 'boolean') bad('batchMerge', 'use true or false');
   if (c.maxBatch !== undefined && (!Number.isInteger(c.maxBatch) || c.maxBatch < 2 || c.maxBatch > 64)) bad('maxBatch', 'use a whole number from 2 to 64');
   if (c.reviewerRounds !== undefined && (!Number.isInteger(c.reviewerRounds) || c.reviewerRounds < 0 || c.reviewerRounds > 10)) bad('reviewerRounds', 'use a whole number from 0 to 10');
+  const reviewProblems = validateReviewPolicy(c.review);
+  if (reviewProblems.length) throw new ConfigError(`${where}: ${reviewProblems.join('; ')}`);
   if (c.predictConflicts !== undefined && typeof c.predictConflicts !== 'boolean') bad('predictConflicts', 'use true or false');
   if (c.afterInterruption !== undefined && c.afterInterruption !== 'restart' && c.afterInterruption !== 'continue') bad('afterInterruption', 'use "restart" (start again from where the attempt began) or "continue" (build on its partial work)');
   return c;

@@ -13,7 +13,7 @@ import { ConfigError, readConfig, type OrchardConfig } from './config';
 import { commonDir, currentBranch, repoRoot } from './git/git';
 import { GitWorkspace } from './git/workspace';
 import { GateRunner } from './gates/runner';
-import { watchInbox } from './answerInbox';
+import { watchInbox } from './inbox';
 import { FileStateStore, openState, type LeaseHolder, type WriterLease } from './store';
 
 export const systemClock: Clock = {
@@ -161,8 +161,8 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     gates: new GateRunner({ stateDir: paths.stateDir, agents: launcher, log, clock: opts.clock ?? systemClock }),
   };
   const orchestrator = await Orchestrator.open(ports, config);
-  // `orchard answer` from another process reaches this writer through the inbox.
-  const inbox = watchInbox(paths.stateDir, (id, a) => orchestrator.answer(id, a), log);
+  // `orchard answer` and `orchard review` from another process reach this writer through the inbox.
+  const inbox = watchInbox(paths.stateDir, { answer: (id, a) => orchestrator.answer(id, a), review: (r) => orchestrator.review(r.decision, r.ids, r) }, log);
   // Test hook for process-level tests (crash soak): shortens every retry backoff by this factor.
   const retryScale = Number(process.env.ORCHARD_TEST_RETRY_SCALE);
   if (retryScale > 0 && retryScale <= 1) orchestrator.retryScale = retryScale;

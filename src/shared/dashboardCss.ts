@@ -56,7 +56,7 @@ svg.graph .node.selected rect { stroke: var(--vscode-focusBorder); stroke-width:
 svg.graph .node:focus { outline: none; } svg.graph .node:focus rect { stroke: var(--vscode-focusBorder); stroke-width: 3; }
 .st-backlog { --c: var(--muted); } .st-ready { --c: var(--vscode-foreground); } .st-running { --c: var(--run); }
 .st-gating, .st-queued-for-merge, .st-merging { --c: var(--merge); } .st-done { --c: var(--ok); } .st-blocked { --c: var(--warn); }
-.st-escalated { --c: var(--esc); } .st-failed { --c: var(--bad); } .st-cancelled { --c: var(--vscode-disabledForeground, #888); }
+.st-escalated, .st-in-review { --c: var(--esc); } .st-failed { --c: var(--bad); } .st-cancelled { --c: var(--vscode-disabledForeground, #888); }
 svg.graph .node rect { fill: color-mix(in srgb, var(--c, var(--muted)) 14%, var(--vscode-editor-background, transparent)); }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 12px; margin: 4px 0; color: var(--muted); font-size: .9em; }
 .legend .sw { display: inline-block; width: 10px; height: 10px; border-radius: 2px; border: 2px solid var(--c); margin-right: 4px; vertical-align: -1px; }

@@ -10,6 +10,7 @@ export type StatusName =
   | 'ready'
   | 'running'
   | 'gating'
+  | 'in-review'
   | 'queued-for-merge'
   | 'merging'
   | 'done'

@@ -13,6 +13,7 @@ export const STATUS_LABEL: Record<string, string> = {
   ready: 'ready',
   running: 'running',
   gating: 'gating',
+  'in-review': 'waiting for review',
   'queued-for-merge': 'queued for merge',
   merging: 'merging',
   done: 'done',

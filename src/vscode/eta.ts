@@ -13,7 +13,7 @@ import { Disposable, interval } from './lifecycle';
 
 export const PREDICT_INTERVAL_MS = 3_000;
 const REFRESH_MS = 10_000;
-const IN_FLIGHT = new Set(['running', 'gating', 'queued-for-merge', 'merging', 'escalated']);
+const IN_FLIGHT = new Set(['running', 'gating', 'in-review', 'queued-for-merge', 'merging', 'escalated']);
 
 export class EtaService extends Disposable {
   private readonly changed = this._register(new vscode.EventEmitter<void>());

@@ -21,6 +21,7 @@ const SETTING_TO_CONFIG: Record<string, string> = {
   worktreeLocation: 'worktreeRoot',
   'merge.strategy': 'mergeStrategy',
   gates: 'gates',
+  review: 'review',
   roles: 'roles',
   budgetUsd: 'budgetUsd',
   subtasks: 'subtasks',

@@ -76,7 +76,7 @@ function skeleton(): void {
 </div>
 <div id="toast" class="toast" role="status" hidden></div>`;
   $('#legend').innerHTML =
-    ['backlog', 'ready', 'running', 'queued-for-merge', 'done', 'escalated', 'blocked', 'failed', 'cancelled']
+    ['backlog', 'ready', 'running', 'in-review', 'queued-for-merge', 'done', 'escalated', 'blocked', 'failed', 'cancelled']
       .map((s) => `<span class="st-${s}"><span class="sw"></span>${esc(STATUS_LABEL[s] ?? s)}</span>`)
       .join('') + '<span><span class="cp"></span>critical path</span>';
 }

@@ -91,6 +91,8 @@ export interface FakeWorld {
   target: string[];
   /** Agents started, in order: `<ticket>#<attempt>`. */
   started: string[];
+  /** What each attempt was handed in its prompt (the previous attempt's feedback), by `<ticket>#<attempt>`. */
+  handedOver: Record<string, string | undefined>;
   log: string[];
   open(settings?: Partial<Settings>): Promise<Orchestrator>;
 }
@@ -102,6 +104,7 @@ export function fakeWorld(): FakeWorld {
   const merges: Record<string, MergeResult['kind'][]> = {};
   const target: string[] = [];
   const started: string[] = [];
+  const handedOver: Record<string, string | undefined> = {};
   const log: string[] = [];
   const changed = new Map<string, string[]>(); // run id → files its agent changed
   let ids = 0;
@@ -132,6 +135,7 @@ export function fakeWorld(): FakeWorld {
   const agents = {
     async start(t: Ticket, run: Run): Promise<AgentHandle> {
       started.push(`${t.id}#${run.attempt}`);
+      handedOver[`${t.id}#${run.attempt}`] = run.context;
       const script = scriptOf(t, run.attempt);
       const question = new Emitter<AgentQuestion>();
       let finish!: (e: AgentExit) => void;
@@ -170,7 +174,14 @@ export function fakeWorld(): FakeWorld {
     agents,
   };
   const defaults: Settings = { maxAgents: 2, mode: 'locking', overlapThreshold: 0, targetBranch: 'main', lockLeaseMinutes: 30, runTimeoutMinutes: 30, maxRetries: 2, defaultAgent: 'fake', predictConflicts: false };
-  return { clock, state, ports, scripts, merges, target, started, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
+  return { clock, state, ports, scripts, merges, target, started, handedOver, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
+}
+
+/** Advances the virtual clock until `done` holds (or throws after `limitMs` of virtual time, naming `what`). */
+export async function advanceUntil(w: FakeWorld, done: () => boolean, what: string, limitMs = 60 * 60_000, stepMs = 1000): Promise<void> {
+  for (let t = 0; t < limitMs && !done(); t += stepMs) await w.clock.advance(stepMs);
+  await settle();
+  if (!done()) throw new Error(`${what}: not reached after ${limitMs / 60_000} virtual minutes`);
 }
 
 /** Advances the virtual clock until the orchestrator is idle (or throws after `limitMs` of virtual time). */
