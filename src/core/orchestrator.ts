@@ -612,7 +612,10 @@ export class Orchestrator implements Disposable {
         (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || this.timedOut.delete(runId) }),
         (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
       )
-      .finally(() => this.ending.delete(ending));
+      .finally(() => {
+        this.ending.delete(ending);
+        this.checkIdle();
+      });
     this.ending.add(ending);
   }
 
@@ -1607,7 +1610,10 @@ export class Orchestrator implements Disposable {
   private isSettled(): boolean {
     // While the human resolves a conflict in the integration worktree, the queue waits on them.
     const held = this.heldBy() !== undefined;
-    if (this.pumping || this.merging || this.inFlight > 0 || (this.mergeQueue.length && !held)) return false;
+    // A run's end still being recorded is not idle: between its ticket's move to "failed" and the
+    // pump that blocks its dependents, a merge finishing elsewhere once found the batch "idle"
+    // with a dependent still in the backlog.
+    if (this.pumping || this.merging || this.inFlight > 0 || this.ending.size > 0 || (this.mergeQueue.length && !held)) return false;
     for (const t of Object.values(this.state.tickets)) {
       if (ACTIVE_STATUSES.has(t.status) || (t.status === 'queued-for-merge' && !held)) return false;
       if (this.active && t.status === 'ready' && !this.state.startsPaused) return false;
