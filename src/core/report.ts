@@ -105,6 +105,17 @@ export function gatesAndMergesReportLines(state: OrchardState): string[] {
       out.push(`| ${cell(r.ticketId)} | ${cell(r.id)} | ${m.strategy} | ${m.result} | ${m.commit?.slice(0, 8) ?? ''} | ${formatDuration(m.durationMs)} | ${m.batch && m.batch.length > 1 ? cell(m.batch.join(' ')) : ''} | ${cell(detail.slice(0, 160))} |`);
     }
   }
+  const reviewed = Object.values(state.tickets).filter((t) => t.reviews?.length || t.status === 'in-review');
+  if (reviewed.length) {
+    const waiting = reviewed.filter((t) => t.status === 'in-review').length;
+    const asked = reviewed.reduce((n, t) => n + (t.humanReviewRounds ?? 0), 0);
+    out.push('', '## Reviews', '', `${reviewed.length} ticket${reviewed.length === 1 ? '' : 's'} reviewed by a person, ${waiting} waiting; changes asked ${asked} time${asked === 1 ? '' : 's'}.`, '');
+    out.push('| ticket | decisions | status |', '|---|---|---|');
+    for (const t of reviewed.sort((a, b) => a.id.localeCompare(b.id))) {
+      const decisions = (t.reviews ?? []).map((r) => `${r.decision} by ${r.by}${r.comments ? ` (${r.comments} comment${r.comments === 1 ? '' : 's'})` : ''}`).join('; ');
+      out.push(`| ${cell(t.id)} | ${cell(decisions || '—')} | ${t.status} |`);
+    }
+  }
   if (escalations.length) {
     const open = escalations.filter((e) => !e.answer);
     out.push('', '## Escalations', '', `${escalations.length} raised, ${open.length} open.`, '');

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { TicketSpec } from '../../src/core/model';
 import { checkComments, parseCommentArg, reviewFeedbackContext, reviewReason, validateReviewPolicy } from '../../src/core/review';
 import { canTransition } from '../../src/core/transitions';
+import { markdownReport } from '../../src/core/report';
 import { advanceUntil, fakeWorld, runUntilIdle } from './helpers/fakePorts';
 
 const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
@@ -106,6 +107,9 @@ describe('review desk on fake ports', () => {
     await runUntilIdle(w, o);
     assert.deepEqual(w.target, ['C']);
     assert.equal(o.ticket('C').status, 'done', 'changes asked for use no retry: maxRetries is not spent');
+    const report = markdownReport(o.snapshot, w.clock.now());
+    assert.match(report, /## Reviews\n\n1 ticket reviewed by a person, 0 waiting; changes asked 1 time\./);
+    assert.match(report, /\| C \| request-changes by human \(1 comment\); approve by human \| done \|/);
   });
 
   it('discard from review cancels the ticket (its branch kept by the workspace), and dependents block', async () => {
