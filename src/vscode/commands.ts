@@ -459,7 +459,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       const where = await mergeOp(s, 'openConflict')(t.id);
       await openConflictedFiles(where.dir, where.files, t.id, log);
       void vscode.window
-        .showInformationMessage(`Resolve the conflicts of ${t.id} in the merge editor (${where.files.length} file(s)), save the results, then run Continue Merge.`, 'Continue Merge')
+        .showInformationMessage(`Resolve the conflicts of ${t.id} in the merge editor (${where.files.length} file(s)); Complete Merge in each, then run Continue Merge.`, 'Continue Merge')
         .then((c) => c && vscode.commands.executeCommand('orchard.continueMerge', t.id));
       return where.files.length;
     },

@@ -74,6 +74,8 @@ export class WaitSignals extends Disposable {
   readonly announced: string[] = [];
   /** Sounds played (one per update that brought new waits). */
   sounds = 0;
+  /** Whether the status-bar item is shown. */
+  visible = false;
 
   constructor(
     private readonly controller: OrchardController,
@@ -117,7 +119,8 @@ export class WaitSignals extends Disposable {
     const on = notifySettings();
     const tooltip = this.waits.map((w) => w.label).join('\n');
     this.badgeView.badge = on.badge && n ? { value: n, tooltip: `${waitingText(n)}\n${tooltip}` } : undefined;
-    if (!on.statusBar || n === 0) {
+    this.visible = on.statusBar && n > 0;
+    if (!this.visible) {
       this.item.hide();
       return;
     }
