@@ -8,6 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitWorkspace } from '../host/codeServer.mjs';
 import { runCommand } from './steps.mjs';
+import { until } from './treeSteps.mjs';
 
 const BOARD = 20;
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -25,17 +26,6 @@ async function visibleTicketRows(page) {
     }),
   );
   return rows.filter((r) => r.level === 2 && r.height > 0 && r.top >= body.y - 0.5 && r.bottom <= body.y + body.height + 0.5);
-}
-
-async function until(page, what, probe, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await probe().catch((e) => `error: ${e.message}`);
-    if (last === true) return;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
 export const sidebarSteps = [
