@@ -12,7 +12,9 @@ import { configOverrides } from './vscode/settings';
 import { OrchardStatusBar } from './vscode/statusBar';
 import { TerminalRunnerHost } from './vscode/terminalHost';
 import { TerminalWatcher } from './vscode/terminals';
+import { TicketFilterControl } from './vscode/ticketFilterCommands';
 import { OrchardViews } from './vscode/views';
+import { WaitSignals } from './vscode/waitSignals';
 import { registerWorkflowCommands } from './vscode/workflowCommands';
 
 /** What the extension exports (used by the integration tests and other extensions). */
@@ -24,6 +26,10 @@ export interface OrchardApi {
   eta: EtaService;
   statusBar: OrchardStatusBar;
   notifier: EscalationNotifier;
+  /** The Tickets view's filter. */
+  ticketFilter: TicketFilterControl;
+  /** Badge, status-bar item and sound while something waits for the human. */
+  waits: WaitSignals;
   /** Time spent in activate() (ms). */
   activationMs: number;
 }
@@ -37,7 +43,9 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   const terminals = new TerminalRunnerHost();
   const controller = new OrchardController(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, terminals, log, context.workspaceState);
   const eta = new EtaService(controller);
-  const views = new OrchardViews(controller, eta);
+  const ticketFilter = new TicketFilterControl(controller, context.workspaceState);
+  const views = new OrchardViews(controller, eta, ticketFilter);
+  const waits = new WaitSignals(controller, views.ticketsView);
   const statusBar = new OrchardStatusBar(controller);
   const notifier = new EscalationNotifier(controller);
   // Eager: it registers the side-bar view provider and the panel serializer.
@@ -51,7 +59,9 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     terminals,
     controller,
     eta,
+    ticketFilter,
     views,
+    waits,
     statusBar,
     notifier,
     new TerminalWatcher(controller),
@@ -68,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   closeSession = () => controller.close();
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { controller, terminals, views, eta, statusBar, notifier, activationMs };
+  return { controller, terminals, views, eta, statusBar, notifier, ticketFilter, waits, activationMs };
 }
 
 /** A window reload or close: the session is closed before the extension host ends, not left to a stale lease. */

@@ -15,6 +15,7 @@ import { BUILTIN_PROFILES } from '../infra/agents/profiles';
 import type { OrchardController, WriterSession } from './controller';
 import type { DashboardPanel } from './dashboard';
 import { removeWorktree, showRunDiff, staleWorktrees } from './git';
+import { openConflictedFiles } from './mergeEditor';
 import { askOverlap, mergeWayOut, overlaps, type OverlapChoice } from './prompts';
 import type { TerminalRunnerHost } from './terminalHost';
 import { lastRunOf } from './treeNodes/nodes';
@@ -456,9 +457,9 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       const t = await pickTicket(s, arg, 'Open Conflicted Files', (x) => !!(x as Ticket & { conflict?: unknown }).conflict);
       if (!t) return 0;
       const where = await mergeOp(s, 'openConflict')(t.id);
-      for (const f of where.files) await vscode.window.showTextDocument(vscode.Uri.file(path.isAbsolute(f) ? f : path.join(where.dir, f)), { preview: false });
+      await openConflictedFiles(where.dir, where.files, t.id, log);
       void vscode.window
-        .showInformationMessage(`Resolve the conflicts of ${t.id} in ${where.files.length} file(s), save them, then run Continue Merge.`, 'Continue Merge')
+        .showInformationMessage(`Resolve the conflicts of ${t.id} in the merge editor (${where.files.length} file(s)); Complete Merge in each, then run Continue Merge.`, 'Continue Merge')
         .then((c) => c && vscode.commands.executeCommand('orchard.continueMerge', t.id));
       return where.files.length;
     },

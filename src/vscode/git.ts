@@ -10,7 +10,7 @@ export const GIT_SCHEME = 'orchard-git';
 
 interface GitQuery {
   repo: string;
-  /** Commit or branch; empty: the file did not exist there. */
+  /** Commit or branch, or an index stage (`:1` base, `:2` ours, `:3` theirs); empty: the file did not exist there. */
   ref: string;
   path: string;
 }
@@ -23,8 +23,10 @@ export class GitContentProvider implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const q = JSON.parse(uri.query) as GitQuery;
     if (!q.ref) return '';
+    // As a buffer: the text output is trimmed, which would drop the file's last newline.
     return git(q.repo)
-      .raw(['show', `${q.ref}:${q.path}`])
+      .showBuffer([`${q.ref}:${q.path}`])
+      .then((b) => b.toString('utf8'))
       .catch(() => '');
   }
 }

@@ -5,6 +5,7 @@ import { computeMetrics } from '../core/metrics';
 import type { OrchardController } from './controller';
 import { Disposable } from './lifecycle';
 import { metricThresholds } from './settings';
+import { notifySettings } from './waitSignals';
 
 export class OrchardStatusBar extends Disposable {
   readonly item = this._register(vscode.window.createStatusBarItem('orchard.status', vscode.StatusBarAlignment.Left, 50));
@@ -37,7 +38,9 @@ export class OrchardStatusBar extends Disposable {
     const running = Object.values(s.runs).filter((r) => r.endedAt === undefined).length;
     const waiting = this.controller.openEscalations().length;
     this.alerts = this.computeAlerts(slots);
-    this.item.text = `$(organization) ${running}/${slots}${waiting ? ` $(bell-dot) ${waiting}` : ''}${this.alerts.length ? ' $(warning)' : ''}`;
+    // The waiting count has its own item (waitSignals.ts) unless that is turned off.
+    const bell = waiting && !notifySettings().statusBar ? ` $(bell-dot) ${waiting}` : '';
+    this.item.text = `$(organization) ${running}/${slots}${bell}${this.alerts.length ? ' $(warning)' : ''}`;
     const md = new vscode.MarkdownString(`**Orchard** — ${running} of ${slots} agents working${this.controller.isActive() ? '' : ' (not scheduling)'}`, true);
     if (waiting) md.appendMarkdown(`\n\n$(bell-dot) ${waiting} question${waiting === 1 ? '' : 's'} waiting for you`);
     for (const a of this.alerts) md.appendMarkdown('\n\n$(warning) ').appendText(a);

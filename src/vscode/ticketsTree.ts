@@ -6,6 +6,7 @@ import { compareIds } from '../core/dag';
 import { batchEta, type LivePrediction } from '../core/etaView';
 import { priorityRank, type OrchardState } from '../core/model';
 import { StateTreeProvider, type TreeModel } from './stateTree';
+import { matchesFilter, type TicketFilter } from './ticketFilter';
 import { dependencyItem, etaItem, gateItem, gatesOf, groupItem, lastRunOf, runItem, runsOf, STATUS_ORDER, ticketItem, type Node } from './treeNodes/nodes';
 
 export interface TicketsModelOptions {
@@ -13,11 +14,14 @@ export interface TicketsModelOptions {
   prediction?: () => LivePrediction | undefined;
   /** Slots in the pool (for the ETA's tooltip). */
   agents?: () => number;
+  /** The view's filter (ticketFilterCommands.ts); tickets it leaves out are not listed. */
+  filter?: () => TicketFilter | undefined;
 }
 
-function groupsOf(s: OrchardState): Node[] {
+function groupsOf(s: OrchardState, filter: TicketFilter | undefined): Node[] {
   const groups = new Map<string, string[]>();
   for (const t of Object.values(s.tickets)) {
+    if (!matchesFilter(t, filter)) continue;
     const g = groups.get(t.status);
     if (g) g.push(t.id);
     else groups.set(t.status, [t.id]);
@@ -34,7 +38,7 @@ export function ticketsTreeModel(o: TicketsModelOptions = {}): TreeModel<Node> {
     children(s: OrchardState, node: Node | undefined): Node[] {
       if (!node) {
         const lp = prediction();
-        return [...(lp && batchEta(lp, s) ? [{ kind: 'eta' } as const] : []), ...groupsOf(s)];
+        return [...(lp && batchEta(lp, s) ? [{ kind: 'eta' } as const] : []), ...groupsOf(s, o.filter?.())];
       }
       if (node.kind === 'group') return node.ids.filter((id) => s.tickets[id]).map((id) => ({ kind: 'ticket', id }));
       if (node.kind === 'ticket') {

@@ -1,5 +1,7 @@
-// The Orchard side bar: Tickets, Agents, Locks, Escalations (with a badge count) and the
-// Merge queue, each a StateTreeProvider over the controller's state.
+// The Orchard side bar: Tickets (filtered by ticketFilterCommands.ts), Escalations, Agents,
+// the Merge queue and Locks, each a StateTreeProvider over the controller's state. Views
+// with nothing to show are hidden (viewVisibility.ts); the Tickets view's badge counts what
+// waits for the human (waitSignals.ts).
 import * as vscode from 'vscode';
 import { batchEta, batchEtaLabel } from '../core/etaView';
 import type { OrchardState } from '../core/model';
@@ -7,12 +9,14 @@ import type { OrchardController } from './controller';
 import type { EtaService } from './eta';
 import { Disposable, interval } from './lifecycle';
 import { StateTreeProvider, type TreeModel } from './stateTree';
+import type { TicketFilterControl } from './ticketFilterCommands';
 import { TicketsTreeProvider } from './ticketsTree';
 import { agentItem, slotViews, type AgentNode } from './treeNodes/agents';
 import { escalationItem, type EscalationNode } from './treeNodes/escalations';
 import { lockItem, type LockNode } from './treeNodes/locks';
 import { mergeItem, mergeNodes, type MergeNode } from './treeNodes/mergeQueue';
 import type { Node } from './treeNodes/nodes';
+import { ViewVisibility } from './viewVisibility';
 
 export function agentsModel(controller: OrchardController): TreeModel<AgentNode> {
   const views = (s: OrchardState) => slotViews(s, controller.maxAgents(), controller.isActive(), controller.defaultAgent());
@@ -60,24 +64,41 @@ export class OrchardViews extends Disposable {
   readonly mergeQueue: StateTreeProvider<MergeNode>;
   readonly ticketsView: vscode.TreeView<Node>;
   readonly escalationsView: vscode.TreeView<EscalationNode>;
+  readonly agentsView: vscode.TreeView<AgentNode>;
+  readonly mergeQueueView: vscode.TreeView<MergeNode>;
+  readonly locksView: vscode.TreeView<LockNode>;
+  readonly visibility: ViewVisibility;
 
   constructor(
     private readonly controller: OrchardController,
     private readonly eta?: EtaService,
+    private readonly filter?: TicketFilterControl,
   ) {
     super();
     const state = () => controller.state();
-    this.tickets = this._register(new TicketsTreeProvider(state, { prediction: () => eta?.current(), agents: () => controller.maxAgents() }));
+    this.tickets = this._register(
+      new TicketsTreeProvider(state, { prediction: () => eta?.current(), agents: () => controller.maxAgents(), filter: () => filter?.current }),
+    );
     this.agents = this._register(new StateTreeProvider(state, agentsModel(controller)));
     this.locks = this._register(new StateTreeProvider(state, locksModel));
     this.escalations = this._register(new StateTreeProvider(state, escalationsModel(controller)));
     this.mergeQueue = this._register(new StateTreeProvider(state, mergeQueueModel));
     this.ticketsView = this._register(vscode.window.createTreeView('orchard.tickets', { treeDataProvider: this.tickets, showCollapseAll: true, canSelectMany: true }));
-    this._register(vscode.window.createTreeView('orchard.agents', { treeDataProvider: this.agents }));
-    this._register(vscode.window.createTreeView('orchard.locks', { treeDataProvider: this.locks }));
+    this.agentsView = this._register(vscode.window.createTreeView('orchard.agents', { treeDataProvider: this.agents }));
+    this.locksView = this._register(vscode.window.createTreeView('orchard.locks', { treeDataProvider: this.locks }));
     this.escalationsView = this._register(vscode.window.createTreeView('orchard.escalations', { treeDataProvider: this.escalations }));
-    this._register(vscode.window.createTreeView('orchard.mergeQueue', { treeDataProvider: this.mergeQueue }));
+    this.mergeQueueView = this._register(vscode.window.createTreeView('orchard.mergeQueue', { treeDataProvider: this.mergeQueue }));
+    this.visibility = new ViewVisibility(controller, { escalations: this.escalationsView, agents: this.agentsView, mergeQueue: this.mergeQueueView, locks: this.locksView });
     this._register(controller.onDidChangeState(() => this.refresh()));
+    if (filter) {
+      this._register(
+        filter.onDidChange(() => {
+          this.tickets.refresh();
+          this.ticketsView.message = filter.message();
+        }),
+      );
+      this.ticketsView.message = filter.message();
+    }
     if (eta) {
       this._register(
         eta.onDidChange(() => {
@@ -103,9 +124,8 @@ export class OrchardViews extends Disposable {
 
   refresh(): void {
     for (const p of [this.tickets, this.agents, this.locks, this.escalations, this.mergeQueue]) p.refresh();
-    const waiting = this.controller.openEscalations().length;
-    this.escalationsView.badge = waiting ? { value: waiting, tooltip: `${waiting} question${waiting === 1 ? '' : 's'} waiting for you` } : undefined;
-    this.escalationsView.description = waiting ? String(waiting) : undefined;
+    this.visibility.update();
+    if (this.filter?.current) this.ticketsView.message = this.filter.message();
     const s = this.controller.state();
     void vscode.commands.executeCommand('setContext', 'orchard.hasTickets', !!s && Object.keys(s.tickets).length > 0);
     void vscode.commands.executeCommand('setContext', 'orchard.active', this.controller.isActive());

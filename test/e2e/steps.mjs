@@ -5,6 +5,7 @@
 // To add a check, append a step here.
 
 import { join } from 'node:path';
+import { sidebarSteps } from './sidebarSteps.mjs';
 import { treeSteps } from './treeSteps.mjs';
 
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -292,4 +293,6 @@ export const steps = [
       if (errs.length) throw new Error(`error notifications: ${errs.join(' | ')}`);
     },
   },
+  // A second repository with a 20-ticket board: the side bar's room and the ticket filter.
+  ...sidebarSteps,
 ];

@@ -135,11 +135,11 @@ describe('the VS Code experience', function () {
     await vscode.commands.executeCommand('orchard.addTicket', { id: 'UQ1', title: 'Asks through the prompt', prompt: 'Do it.\n@ask Use tabs?', files: ['ui/uq1.txt'], agent: 'fake', estimate: 2 });
     await vscode.commands.executeCommand('orchard.startTicket', 'UQ1');
     await waitFor(() => state(a).tickets.UQ1?.status === 'escalated', 'UQ1 to ask', 30_000);
-    // The views count it: Escalations badge, status bar, agent waiting for input.
-    await waitFor(() => a.views.escalationsView.badge?.value === a.controller.openEscalations().length && a.controller.openEscalations().length > 0, 'the badge');
+    // The views count it: the waits badge (Tickets view), the status-bar item, agent waiting for input.
+    await waitFor(() => a.views.ticketsView.badge?.value === a.controller.openEscalations().length && a.controller.openEscalations().length > 0, 'the badge');
     const esc = a.controller.openEscalations().find((e) => e.ticketId === 'UQ1')!;
     assert.ok(a.views.escalations.getChildren().some((n) => n.id === esc.id));
-    await waitFor(() => /\$\(bell-dot\) \d/.test(a.statusBar.item.text), `the status bar to count it (${a.statusBar.item.text})`);
+    await waitFor(() => /\$\(bell-dot\) Orchard: \d+ waiting for you/.test(a.waits.item.text), `the status bar to count it (${a.waits.item.text})`);
     const agent = a.views.agents.getChildren().map((n) => a.views.agents.getTreeItem(n)).find((i) => /UQ1/.test(String(i.description)));
     assert.match(String(agent?.description), /waiting for input/);
     // The prompt: the agent's options ("yes", "no") plus "Write guidance…"; the first is accepted.
@@ -155,7 +155,7 @@ describe('the VS Code experience', function () {
     assert.equal(state(a).escalations[esc.id]?.answer?.option, 'yes');
     await waitFor(() => state(a).tickets.UQ1?.status === 'done', 'UQ1 merged after the answer', 40_000);
     assert.match(git(root, 'show', 'main:ui/uq1.txt'), /answer: yes/);
-    assert.equal(a.views.escalationsView.badge?.value ?? 0, a.controller.openEscalations().length);
+    await waitFor(() => (a.views.ticketsView.badge?.value ?? 0) === a.controller.openEscalations().length, 'the badge to follow the answer');
   });
 
   it('every command runs through its argument form', async function () {
