@@ -31,16 +31,15 @@ import {
 import { reduce } from './reduce';
 import { assertTransition } from './transitions';
 import { validateGraph } from './dag';
-import { acquireEvents, checkGeneration, locksOf, tryAcquire } from './locks';
+import { acquireEvents, locksOf, tryAcquire } from './locks';
 import { matchesPath } from './paths';
 import { breakerOf, canStart, recordFailure, recordSuccess, withBreaker, type BreakerBoard } from './circuitBreaker';
 import { retryDecision, type FailureKind } from './retry';
 import { Scheduler, type SlotState } from './scheduler';
 import { decideGates, DEFAULT_REVIEWER_ROUNDS, describeGate, feedbackContext, gatesFor, missingRequiredGates, parseVerdict } from './gates';
-import { BatchBisector, orderQueue, planBatch, type QueueEntry } from './mergeQueue';
+import type { QueueEntry } from './mergeQueue';
 import { failureContext } from './retry';
-import type { MergeAttempt } from './model';
-import type { BatchMergeResult, MergeOptions, MergeResult } from './ports';
+import type { MergeResult } from './ports';
 import { chooseProfile, failuresByProfile, type ProfileChoice, type ProfileDecision } from './roles';
 import { checkBudget, mergeRunUsage } from './budget';
 import { parentOf, planSubtask } from './workflows/agentTickets';
@@ -48,8 +47,9 @@ import { loopStopOnApproval, UNTIL_APPROVED_LABEL } from './workflows/loops';
 import type { AgentTicketRequestMessage } from './ports';
 import type { Lock, Usage } from './model';
 import { ReviewDesk } from './reviewDesk';
+import { MergeDesk } from './mergeDesk';
 import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
-import { CONFLICT_WAYS, DIRTY_WAYS, GATE_WAYS, labelsOf, MERGE_ERROR_WAYS, WAY_OUT_LABELS, wayOutOf, type WayOut } from './waysOut';
+import { CONFLICT_WAYS, DIRTY_WAYS, GATE_WAYS, labelsOf, WAY_OUT_LABELS, wayOutOf, type WayOut } from './waysOut';
 
 export interface ChangeEvent {
   events: readonly OrchardEvent[];
@@ -64,8 +64,6 @@ export class Orchestrator implements Disposable {
   private readonly handles = new Map<string, AgentHandle>();
   private readonly timers = new Map<string, Disposable>();
   private readonly timedOut = new Set<string>();
-  private mergeQueue: string[] = [];
-  private merging = false;
   private active = false;
   private persist: Promise<void> = Promise.resolve();
   private wakeTimer: Disposable | undefined;
@@ -79,6 +77,7 @@ export class Orchestrator implements Disposable {
   private renewTimer: Disposable | undefined;
   private readonly scheduler: Scheduler;
   private readonly reviews: ReviewDesk;
+  private readonly merges: MergeDesk;
 
   private constructor(
     private readonly ports: Ports,
@@ -86,13 +85,27 @@ export class Orchestrator implements Disposable {
     public settings: Settings,
   ) {
     this.scheduler = new Scheduler(Object.values(state.tickets));
+    this.merges = new MergeDesk({
+      state: () => this.state,
+      settings: () => this.settings,
+      ports: this.ports,
+      commit: (events) => this.commit(events),
+      transition: (id, to, reason) => this.transition(id, to, reason),
+      ticket: (id) => this.ticket(id),
+      currentRun: (id) => this.currentRun(id),
+      afterFailure: (id, runId, kind, why, output) => this.afterFailure(id, runId, kind, why, output),
+      loopStopEvents: (id) => this.loopStopEvents(id),
+      requestPump: () => this.requestPump(),
+      checkIdle: () => this.checkIdle(),
+      disposed: () => this.disposed,
+    });
     this.reviews = new ReviewDesk({
       state: () => this.state,
       settings: () => this.settings,
       commit: (events) => this.commit(events),
       transition: (id, to, reason) => this.transition(id, to, reason),
       currentRun: (id) => this.currentRun(id),
-      enqueueForMerge: (id) => this.enqueue(id),
+      enqueueForMerge: (id) => this.merges.enqueue(id),
       requestPump: () => this.requestPump(),
     });
   }
@@ -237,7 +250,7 @@ export class Orchestrator implements Disposable {
       await h?.stop(reason);
       return;
     }
-    this.mergeQueue = this.mergeQueue.filter((id) => id !== ticketId);
+    this.merges.remove(ticketId);
     await this.transition(ticketId, 'cancelled', reason);
     if (run) await this.commit([{ type: 'lock-released', runId: run.id, reason }]);
     this.requestPump();
@@ -411,6 +424,9 @@ export class Orchestrator implements Disposable {
     const regate: Run[] = [];
     for (const t of Object.values(this.state.tickets)) {
       const last = this.currentRun(t.id);
+      // An adopted run's end is handled by its own exit (it may already have ended meanwhile:
+      // gating it here too once moved the ticket to gating twice and stopped Orchard; soak seed 33).
+      if (last && live.has(last.id)) continue;
       if ((t.status === 'gating' || t.status === 'running') && last?.endedAt !== undefined && last.outcome === 'succeeded') {
         // The agent had finished (Orchard stopped before or while its gates ran): the gates run
         // (again); the agent does not redo its work.
@@ -425,7 +441,7 @@ export class Orchestrator implements Disposable {
       } else if (t.status === 'merging') {
         await this.transition(t.id, 'queued-for-merge', 'interrupted during merge');
       }
-      if (this.state.tickets[t.id]!.status === 'queued-for-merge') this.mergeQueue.push(t.id);
+      if (this.state.tickets[t.id]!.status === 'queued-for-merge') this.merges.restore(t.id);
     }
     for (const run of regate) {
       this.ports.log.info(`${run.ticketId}: Orchard stopped while its gates ran; running them again`);
@@ -454,7 +470,7 @@ export class Orchestrator implements Disposable {
 
   private async pump(): Promise<void> {
     await this.promoteAndBlock();
-    void this.drainMergeQueue();
+    void this.merges.drain();
     if (!this.active) return;
     const now = this.ports.clock.now();
     const plan = this.scheduler.plan({
@@ -612,6 +628,8 @@ export class Orchestrator implements Disposable {
         (exit) => this.onRunExit(runId, { ...exit, timedOut: exit.timedOut || this.timedOut.delete(runId) }),
         (err) => this.onRunExit(runId, { exitCode: null, signal: String(err) }),
       )
+      // A bug while recording a run's end must not stop Orchard (and every other run with it).
+      .catch((err) => this.ports.log.error(`${runId}: recording its end failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`))
       .finally(() => {
         this.ending.delete(ending);
         this.checkIdle();
@@ -1088,7 +1106,7 @@ export class Orchestrator implements Disposable {
     if (d.kind === 'pass') {
       if (await this.reviews.sendToReviewIfNeeded(this.ticket(ticketId), this.state.runs[runId]!)) return;
       await this.transition(ticketId, 'queued-for-merge', results.length ? `gates passed: ${results.map((r) => r.name).join(', ')}` : 'no gates apply');
-      this.enqueue(ticketId);
+      this.merges.enqueue(ticketId);
     } else if (d.kind === 'failed') {
       await this.commit([{ type: 'ticket-handoff', id: ticketId, context: failureContext({ kind: 'gate-failed', message: `gate ${d.gate} ${d.output.split('\n')[0]}`, output: d.output }, run.attempt) }]);
       await this.afterFailure(ticketId, runId, 'gate-failed', `gate ${d.gate} ${d.output.split('\n')[0]}`, d.output);
@@ -1114,260 +1132,9 @@ export class Orchestrator implements Disposable {
     await this.transition(ticketId, 'escalated', why);
   }
 
-  // ---- merge queue ------------------------------------------------------------------
-
-  /** When each queued ticket entered the queue (for its order). */
-  private readonly queuedAt = new Map<string, number>();
-  /** Tickets whose next merge may stash the user's dirty checkout of the target. */
-  private readonly stashNext = new Set<string>();
-  private mergeLock: Promise<unknown> = Promise.resolve();
-  private draining: Promise<void> | undefined;
-
-  private enqueue(ticketId: string, front = false): void {
-    this.mergeQueue = this.mergeQueue.filter((id) => id !== ticketId);
-    if (front) this.mergeQueue.unshift(ticketId);
-    else this.mergeQueue.push(ticketId);
-    if (!this.queuedAt.has(ticketId) || front) this.queuedAt.set(ticketId, front ? -Infinity : this.ports.clock.now());
-  }
-
-  /** Serialises everything that uses the integration worktree. */
-  private withMergeLock<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.mergeLock.then(fn, fn);
-    this.mergeLock = next.catch(() => undefined);
-    return next;
-  }
-
-  /** The ticket whose conflict the human is resolving in the integration worktree (the queue waits for it). */
-  private heldBy(): string | undefined {
-    for (const t of Object.values(this.state.tickets)) if (t.conflict?.resolving && t.status === 'escalated') return t.id;
-    return undefined;
-  }
-
-  private mergeOptions(ticketId: string): MergeOptions {
-    return { strategy: this.settings.mergeStrategy ?? 'merge', ...(this.stashNext.has(ticketId) && { stashDirty: true }) };
-  }
-
   /** The merge queue in merge order, with merge-tree predictions against the current tip. */
-  async mergeOrder(): Promise<QueueEntry[]> {
-    const entries: QueueEntry[] = [];
-    for (const id of this.mergeQueue) {
-      const t = this.state.tickets[id];
-      if (!t || t.status !== 'queued-for-merge') continue;
-      let predictedConflict = false;
-      const run = this.currentRun(id);
-      if (run && this.settings.predictConflicts !== false && this.ports.workspace.predictConflict && this.mergeQueue.length > 1) {
-        predictedConflict = ((await this.ports.workspace.predictConflict(run.branch).catch(() => undefined)) ?? undefined) !== undefined;
-      }
-      entries.push({ ticketId: id, priority: t.priority, queuedAt: this.queuedAt.get(id) ?? 0, predictedConflict });
-    }
-    return orderQueue(entries);
-  }
-
-  private drainMergeQueue(): Promise<void> {
-    if (this.draining) return this.draining;
-    if (this.mergeQueue.length === 0) return Promise.resolve();
-    this.merging = true;
-    this.draining = (async () => {
-      // Yield first: the finally below must run after this.draining is assigned.
-      await Promise.resolve();
-      try {
-        // A conflict left open for a ticket that was cancelled meanwhile must not block the queue.
-        for (const t of Object.values(this.state.tickets)) {
-          if (!t.conflict?.resolving || t.status === 'escalated') continue;
-          await this.withMergeLock(async () => this.ports.workspace.abandonConflict?.(t.id));
-          await this.commit([{ type: 'merge-conflict-handled', id: t.id, how: 'resolved' }]);
-        }
-        while (this.mergeQueue.length && !this.heldBy() && !this.disposed) {
-          const order = await this.mergeOrder();
-          if (order.length === 0) {
-            this.mergeQueue = [];
-            break;
-          }
-          const batch = this.settings.batchMerge && this.ports.workspace.mergeBatch ? planBatch(order, this.settings.maxBatch ?? 8) : [order[0]!.ticketId];
-          const predicted = new Set(order.filter((e) => e.predictedConflict).map((e) => e.ticketId));
-          this.mergeQueue = this.mergeQueue.filter((id) => !batch.includes(id));
-          const ready: string[] = [];
-          for (const id of batch) if (await this.readyToMerge(id)) ready.push(id);
-          if (ready.length === 0) continue;
-          if (ready.length === 1) await this.withMergeLock(() => this.mergeOne(ready[0]!, predicted.has(ready[0]!)));
-          else await this.withMergeLock(() => this.mergeBatchBisecting(ready));
-          this.requestPump();
-        }
-      } finally {
-        this.merging = false;
-        this.draining = undefined;
-        this.checkIdle();
-      }
-    })();
-    return this.draining;
-  }
-
-  /** Checks the ticket may still merge (its locks were not taken over) and moves it to merging. */
-  private async readyToMerge(id: string): Promise<boolean> {
-    const t = this.state.tickets[id];
-    if (!t || t.status !== 'queued-for-merge') return false;
-    const run = this.currentRun(id)!;
-    if (run.lockGenerations && this.settings.mode !== 'isolation') {
-      const held = checkGeneration(this.state.locks, run.id, run.lockGenerations);
-      if (!held.ok) {
-        const lost = held.lost[0]!;
-        await this.afterFailure(id, run.id, 'gate-failed', `lost its lock on ${lost.pattern} (${lost.why}${lost.now ? ` by ${lost.now.ticketId}` : ''}); redoing it on the new work`);
-        return false;
-      }
-    }
-    await this.transition(id, 'merging');
-    return true;
-  }
-
-  private async mergeOne(id: string, predicted = false): Promise<void> {
-    const t = this.ticket(id);
-    const run = this.currentRun(id)!;
-    const started = this.ports.clock.now();
-    const options = this.mergeOptions(id);
-    let result: MergeResult;
-    try {
-      result = await this.ports.workspace.merge(t, run, options);
-    } catch (err) {
-      await this.recordMerge(id, run.id, { result: 'error', output: errorText(err) }, started);
-      await this.transition(id, 'queued-for-merge', `merge could not finish: ${errorText(err)}`);
-      await this.escalateMerge(id, run.id, `the merge could not finish: ${errorText(err)}`, errorText(err), MERGE_ERROR_WAYS);
-      return;
-    }
-    this.stashNext.delete(id);
-    await this.applyMergeResult(id, run.id, result, started, predicted);
-  }
-
-  private async recordMerge(id: string, runId: string, a: Omit<MergeAttempt, 'at' | 'durationMs' | 'strategy'>, started: number): Promise<void> {
-    const attempt: MergeAttempt = { at: this.ports.clock.now(), durationMs: this.ports.clock.now() - started, strategy: this.settings.mergeStrategy ?? 'merge', ...a };
-    if (attempt.output) attempt.output = attempt.output.slice(-2000);
-    await this.commit([{ type: 'merge-attempted', id, runId, attempt }]);
-  }
-
-  private async applyMergeResult(id: string, runId: string, result: MergeResult, started: number, predicted = false, extra: Partial<MergeAttempt> = {}): Promise<void> {
-    const status = this.ticket(id).status;
-    if (result.kind === 'merged') {
-      await this.recordMerge(id, runId, { result: 'merged', commit: result.commit, ...extra, ...(result.note && { output: result.note }) }, started);
-      await this.commit([
-        { type: 'ticket-merged', id, commit: result.commit },
-        { type: 'ticket-status', id, from: status, to: 'done', reason: `merged as ${result.commit.slice(0, 8)}${result.note ? `; ${result.note}` : ''}` },
-        { type: 'lock-released', runId, reason: 'merged' },
-        ...(this.ticket(id).conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'resolved' as const }] : []),
-        ...this.loopStopEvents(id),
-      ]);
-    } else if (result.kind === 'nothing-to-merge') {
-      await this.recordMerge(id, runId, { result: 'nothing-to-merge', ...extra }, started);
-      // Merged before a crash but not yet recorded: record it now, once, as contained in the target.
-      const containedIn = result.containedIn && !this.ticket(id).mergedAs ? result.containedIn : undefined;
-      await this.commit([
-        ...(containedIn ? [{ type: 'ticket-merged' as const, id, commit: containedIn }] : []),
-        { type: 'ticket-status', id, from: status, to: 'done', reason: 'nothing to merge: the target already has these changes' },
-        { type: 'lock-released', runId, reason: 'merged' },
-        ...this.loopStopEvents(id),
-      ]);
-    } else if (result.kind === 'conflict') {
-      await this.recordMerge(id, runId, { result: 'conflict', files: result.files, ...extra }, started);
-      await this.commit([{ type: 'merge-conflict', id, runId, files: result.files, ...(predicted && { predicted: true }) }]);
-      await this.escalateMerge(
-        id,
-        runId,
-        `merge conflict in ${result.files.join(', ') || 'the branch'}${predicted ? ' (predicted by git merge-tree)' : ''}`,
-        `Merging ${this.currentRun(id)?.branch} into ${this.settings.targetBranch} conflicts in:\n${result.files.map((f) => `- ${f}`).join('\n')}`,
-        CONFLICT_WAYS,
-        'conflict',
-      );
-    } else if (result.kind === 'target-dirty') {
-      await this.recordMerge(id, runId, { result: 'target-dirty', ...extra }, started);
-      await this.escalateMerge(
-        id,
-        runId,
-        `${this.settings.targetBranch} is checked out with uncommitted changes in ${result.checkout}; the merge waits (stash and update, or later)`,
-        `The merged and tested result is ready, but ${result.checkout} has uncommitted changes, so ${this.settings.targetBranch} was not moved.`,
-        DIRTY_WAYS,
-      );
-    } else {
-      await this.recordMerge(id, runId, { result: 'test-failed', output: result.output, ...extra }, started);
-      await this.sendBackAfterTests(id, runId, result.output);
-    }
-  }
-
-  /** A failure after merge: the target did not move; the ticket goes back (rebased) with the failing output. */
-  private async sendBackAfterTests(id: string, runId: string, output: string): Promise<void> {
-    const run = this.state.runs[runId]!;
-    let note = '';
-    if (this.ports.workspace.bringUpToDate) {
-      const r = await this.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
-      note = r.kind === 'rebased' ? `\nYour branch was rebased onto the latest ${this.settings.targetBranch}.` : r.kind === 'conflict' ? `\nThe latest ${this.settings.targetBranch} is merged into your worktree with conflicts in ${r.files.join(', ')}; resolve them.` : '';
-    }
-    await this.commit([{ type: 'ticket-handoff', id, context: failureContext({ kind: 'test-failed-after-merge', message: 'the post-merge test command failed', output }, run.attempt) + note }]);
-    // merging → ready (retry, with the handoff above as its context) or → failed when retries are used up.
-    await this.afterFailure(id, runId, 'test-failed-after-merge', `tests failed after merge: ${lastLines(output, 3)}`, output);
-  }
-
-  private async escalateMerge(id: string, runId: string, why: string, context: string, ways: readonly WayOut[], trigger: EscalationTrigger = 'conflict'): Promise<void> {
-    const e = createEscalation({ ticketId: id, runId, trigger, question: `${id}: ${why}`, context: context.slice(-20_000), ways }, `${runId}-merge-${this.state.seq}`, this.ports.clock.now());
-    // The question and the ticket's move to "escalated" are one commit: nobody sees one without the other.
-    const status = this.ticket(id).status;
-    const moves: OrchardEventBody[] = [];
-    if (status !== 'escalated') {
-      assertTransition(id, status, 'escalated');
-      moves.push({ type: 'ticket-status', id, from: status, to: 'escalated', reason: why });
-    }
-    await this.commit([{ type: 'escalation-raised', escalation: e }, ...moves]);
-  }
-
-  /** Batch mode: merge several together, test once; bisect on failure (see core/mergeQueue.ts). */
-  private async mergeBatchBisecting(ids: string[]): Promise<void> {
-    const b = new BatchBisector(ids);
-    const lastFailure = new Map<string, string>();
-    const started = this.ports.clock.now();
-    for (;;) {
-      const step = b.next();
-      if (step.kind === 'done') {
-        for (const id of [...step.requeue].reverse()) {
-          if (this.ticket(id).status === 'merging') await this.transition(id, 'queued-for-merge', 'back in the queue after the batch found a culprit');
-          this.enqueue(id, true);
-        }
-        return;
-      }
-      if (step.kind === 'culprit') {
-        const run = this.currentRun(step.id)!;
-        const output = lastFailure.get(step.id) ?? 'the batch that contained it failed its tests';
-        await this.recordMerge(step.id, run.id, { result: 'test-failed', output, batch: ids }, started);
-        await this.sendBackAfterTests(step.id, run.id, output);
-        b.culprit();
-        continue;
-      }
-      const items = step.ids.map((id) => ({ ticket: this.ticket(id), run: this.currentRun(id)! }));
-      let r: BatchMergeResult;
-      try {
-        r = await this.ports.workspace.mergeBatch!(items, { strategy: this.settings.mergeStrategy ?? 'merge' });
-      } catch (err) {
-        r = { kind: 'test-failed', output: `the batch merge could not finish: ${errorText(err)}` };
-      }
-      if (r.kind === 'merged') {
-        for (const id of step.ids) {
-          const commit = r.commits[id];
-          await this.applyMergeResult(id, this.currentRun(id)!.id, commit ? { kind: 'merged', commit } : { kind: 'nothing-to-merge' }, started, false, { batch: step.ids });
-        }
-        b.report(true);
-      } else if (r.kind === 'test-failed') {
-        for (const id of step.ids) lastFailure.set(id, r.output);
-        b.report(false);
-      } else if (r.kind === 'conflict') {
-        await this.applyMergeResult(r.ticketId, this.currentRun(r.ticketId)!.id, { kind: 'conflict', files: r.files }, started, false, { batch: step.ids });
-        b.drop(r.ticketId);
-      } else {
-        // The user's checkout is dirty: this step waits for the human (stash and update, or later);
-        // the rest of the batch goes back to the queue.
-        for (const id of step.ids) await this.applyMergeResult(id, this.currentRun(id)!.id, r, started, false, { batch: step.ids });
-        for (const id of ids) {
-          if (this.ticket(id).status !== 'merging') continue;
-          await this.transition(id, 'queued-for-merge', 'back in the queue: the target checkout is dirty');
-          this.enqueue(id, true);
-        }
-        return;
-      }
-    }
+  mergeOrder(): Promise<QueueEntry[]> {
+    return this.merges.order();
   }
 
   // ---- the ways out (conflicts, dirty checkout, parked tickets) -----------------------
@@ -1432,9 +1199,9 @@ export class Orchestrator implements Disposable {
     const t = this.requireStatus(id, ['escalated'], 'Open the conflicted files');
     const run = this.mergeableRun(id);
     if (!this.ports.workspace.openConflict) throw new OrchestratorError('not-allowed', 'This workspace cannot open conflicts.');
-    const held = this.heldBy();
+    const held = this.merges.heldBy();
     if (held && held !== id) throw new OrchestratorError('not-allowed', `The integration worktree holds the conflict of ${held}; finish it first (Continue Merge, send back, keep or discard).`);
-    const r = await this.withMergeLock(() => this.ports.workspace.openConflict!(t, run, this.mergeOptions(id)));
+    const r = await this.merges.withLock(() => this.ports.workspace.openConflict!(t, run, this.merges.options(id)));
     if (r.files.length === 0) {
       // It merges cleanly now: straight to the queue.
       await this.mergeNow(id);
@@ -1456,8 +1223,8 @@ export class Orchestrator implements Disposable {
       throw new OrchestratorError('not-allowed', `${id} has no conflict open in the integration worktree; choose "Open the conflicted files" first.`);
     }
     const started = this.ports.clock.now();
-    const result = await this.withMergeLock(async () => {
-      const r = await this.ports.workspace.continueMerge!(t, run, this.mergeOptions(id));
+    const result = await this.merges.withLock(async () => {
+      const r = await this.ports.workspace.continueMerge!(t, run, this.merges.options(id));
       if (r.kind === 'conflict') return r; // still unresolved: nothing changes, the human goes on
       await this.transition(id, 'queued-for-merge', 'conflict resolved by the human');
       await this.transition(id, 'merging');
@@ -1465,8 +1232,8 @@ export class Orchestrator implements Disposable {
         await this.ports.workspace.abandonConflict?.(id);
         await this.commit([{ type: 'merge-conflict-handled', id, how: 'resolved' }]);
       }
-      this.stashNext.delete(id);
-      await this.applyMergeResult(id, run.id, r, started);
+      this.merges.stashUsed(id);
+      await this.merges.applyResult(id, run.id, r, started);
       return r;
     });
     this.requestPump();
@@ -1477,7 +1244,7 @@ export class Orchestrator implements Disposable {
   async sendBack(id: string, guidance?: string): Promise<void> {
     const t = this.requireStatus(id, ['escalated', 'queued-for-merge', 'failed'], 'Send back to the agent');
     const run = this.currentRun(id);
-    await this.withMergeLock(async () => {
+    await this.merges.withLock(async () => {
       if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
     });
     let note = '';
@@ -1506,7 +1273,7 @@ export class Orchestrator implements Disposable {
       ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'sent back to its agent' }] : []),
     ]);
     await this.closeMergeEscalations(id, 'send-back');
-    this.mergeQueue = this.mergeQueue.filter((x) => x !== id);
+    this.merges.remove(id);
     await this.transition(id, 'ready', `sent back to its agent${conflict ? ` with the conflict in ${conflict.files.join(', ')}` : ''}`);
     this.requestPump();
   }
@@ -1514,11 +1281,11 @@ export class Orchestrator implements Disposable {
   /** Keeps the branch for later: the ticket waits (escalated) until Merge Now, Send Back or Discard. */
   async keepForLater(id: string): Promise<void> {
     const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Keep the branch for later');
-    await this.withMergeLock(async () => {
+    await this.merges.withLock(async () => {
       if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
     });
     const run = this.currentRun(id);
-    this.mergeQueue = this.mergeQueue.filter((x) => x !== id);
+    this.merges.remove(id);
     await this.commit([
       ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'kept' as const }] : []),
       ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'kept for later' }] : []),
@@ -1536,11 +1303,11 @@ export class Orchestrator implements Disposable {
     const t = this.requireStatus(id, ['escalated', 'in-review', 'queued-for-merge', 'failed', 'ready', 'backlog', 'blocked', 'cancelled'], 'Discard');
     if (!confirmed) throw new OrchestratorError('not-allowed', `Discarding ${id} needs confirmation (nothing was deleted); its branch would be kept under refs/orchard/discarded/${id}/.`);
     const run = this.currentRun(id);
-    const ref = await this.withMergeLock(async () => {
+    const ref = await this.merges.withLock(async () => {
       if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
       return run && this.ports.workspace.discard ? this.ports.workspace.discard(run) : undefined;
     });
-    this.mergeQueue = this.mergeQueue.filter((x) => x !== id);
+    this.merges.remove(id);
     await this.commit([
       { type: 'ticket-discarded', id, ...(ref && { ref }) },
       ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'discarded' as const }] : []),
@@ -1585,20 +1352,20 @@ export class Orchestrator implements Disposable {
   async mergeNow(id: string): Promise<void> {
     const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Merge Now');
     this.mergeableRun(id);
-    await this.withMergeLock(async () => {
+    await this.merges.withLock(async () => {
       if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
     });
     if (t.conflict) await this.commit([{ type: 'merge-conflict-handled', id, how: 'merge-now' }]);
     await this.closeMergeEscalations(id, 'merge-now');
     if (t.status === 'escalated') await this.transition(id, 'queued-for-merge', 'merge now (asked by the human)');
-    this.enqueue(id, true);
-    await this.drainMergeQueue();
+    this.merges.enqueue(id, true);
+    await this.merges.drain();
   }
 
   /** The target's checkout was dirty: stash the user's changes, fast-forward, put them back, for this ticket's merge. */
   async stashAndUpdate(id: string): Promise<void> {
     this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Stash and update');
-    this.stashNext.add(id);
+    this.merges.allowStash(id);
     await this.mergeNow(id);
   }
 
@@ -1609,11 +1376,11 @@ export class Orchestrator implements Disposable {
 
   private isSettled(): boolean {
     // While the human resolves a conflict in the integration worktree, the queue waits on them.
-    const held = this.heldBy() !== undefined;
+    const held = this.merges.heldBy() !== undefined;
     // A run's end still being recorded is not idle: between its ticket's move to "failed" and the
     // pump that blocks its dependents, a merge finishing elsewhere once found the batch "idle"
     // with a dependent still in the backlog.
-    if (this.pumping || this.merging || this.inFlight > 0 || this.ending.size > 0 || (this.mergeQueue.length && !held)) return false;
+    if (this.pumping || this.merges.busy || this.inFlight > 0 || this.ending.size > 0 || (this.merges.pending && !held)) return false;
     for (const t of Object.values(this.state.tickets)) {
       if (ACTIVE_STATUSES.has(t.status) || (t.status === 'queued-for-merge' && !held)) return false;
       if (this.active && t.status === 'ready' && !this.state.startsPaused) return false;
@@ -1639,10 +1406,6 @@ export class Orchestrator implements Disposable {
 export const CONFLICT_OPTIONS = labelsOf(CONFLICT_WAYS);
 /** The choices when the target is checked out with uncommitted changes, as labelled. */
 export const DIRTY_OPTIONS = labelsOf(DIRTY_WAYS);
-
-function lastLines(text: string, n: number): string {
-  return text.trimEnd().split('\n').slice(-n).join(' ⏎ ').slice(-400);
-}
 
 
 /** How an agent process ended: "exited with code 1", "was killed by SIGKILL" (not "exited with code SIGKILL"). */

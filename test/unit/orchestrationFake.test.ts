@@ -99,4 +99,29 @@ describe('orchestration on fake ports (no git, no processes)', () => {
     assert.equal(w.state.events.filter((e) => e.type === 'ticket-merged').length, 3);
     assert.ok(Object.values(o.snapshot.runs).some((r) => r.outcome === 'crashed' && /interrupted/.test(r.message ?? '')));
   });
+
+  it('a restart adopts a run whose agent finished while Orchard was down: gated and merged once, never run again', async () => {
+    const w = fakeWorld();
+    // Three tickets whose agents died with Orchard come first: recovering them takes a few
+    // awaits, during which the adopted run's end is being recorded.
+    for (const id of ['P', 'Q', 'R']) w.scripts[id] = [{ hang: true }, { files: [`src/${id}.txt`] }];
+    w.scripts.A = [{ hang: true }];
+    const first = await w.open({ maxAgents: 4 });
+    await first.addTickets([spec('P'), spec('Q'), spec('R'), spec('A'), spec('B', { dependsOn: ['A'] })]);
+    await first.start();
+    await w.clock.advance(500);
+    assert.equal(first.ticket('A').status, 'running');
+    first.dispose(); // Orchard dies; A's agent goes on and finishes
+    w.finishedWhileDown['A-r1'] = ['src/A.txt'];
+    w.state.slowAppends = true;
+    const errors: string[] = [];
+    const o = await w.open({ maxAgents: 4 });
+    await o.start();
+    await runUntilIdle(w, o);
+    errors.push(...w.log.filter((l) => l.startsWith('error:')));
+    assert.deepEqual(errors, []);
+    assert.deepEqual([...w.target].sort(), ['A', 'B', 'P', 'Q', 'R']);
+    assert.equal(w.state.events.filter((e) => e.type === 'ticket-status' && e.id === 'A' && e.to === 'gating').length, 1, 'gated once');
+    assert.equal(w.started.filter((x) => x.startsWith('A#')).length, 1, 'not run again');
+  });
 });

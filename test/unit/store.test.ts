@@ -296,18 +296,16 @@ describe('FileStateStore', () => {
 
   it('bounds how long a dirty snapshot waits under constant changes (max wait)', async () => {
     const dir = tmp();
-    const a = open(dir, { debounceMs: 80, maxWaitMs: 200 });
+    // A debounce of a minute never fires while changes keep coming: only the max wait writes.
+    const a = open(dir, { debounceMs: 60_000, maxWaitMs: 200 });
     const s = await a.load();
-    const t0 = Date.now();
     let seq = 0;
-    while (Date.now() - t0 < 700) {
+    // Waits on the writes themselves (a loaded machine only makes this take longer).
+    for (const end = Date.now() + 120_000; a.stats.snapshotWrites < 2 && Date.now() < end; ) {
       await commit(a, s, [added(++seq)]);
       await sleep(10);
     }
-    const writes = a.stats.snapshotWrites;
-    // A debounce alone would not write while changes keep coming; the max wait writes every
-    // 200 ms (3 or 4 times in 700 ms), still far fewer writes than changes on a loaded machine.
-    assert.ok(writes >= 2 && writes <= Math.max(5, seq / 4), `writes during 700 ms of ${seq} changes: ${writes}`);
+    assert.ok(a.stats.snapshotWrites >= 2, `writes during ${seq} changes: ${a.stats.snapshotWrites} (the max wait never wrote)`);
     await a.close();
   });
 

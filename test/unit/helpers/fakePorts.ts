@@ -53,12 +53,15 @@ export async function settle(rounds = 20): Promise<void> {
 /** The event log and snapshot in memory; reopening an Orchestrator on it is a restart. */
 export class MemoryState implements StatePort {
   readonly events: OrchardEvent[] = [];
+  /** Each append takes a turn of the event loop, as a write to disk does (interleaves concurrent work). */
+  slowAppends = false;
   async load(): Promise<OrchardState> {
     const s = emptyState();
     for (const e of this.events) reduce(s, structuredClone(e));
     return s;
   }
   async append(events: readonly OrchardEvent[]): Promise<void> {
+    if (this.slowAppends) await new Promise<void>((r) => setImmediate(r));
     this.events.push(...events.map((e) => structuredClone(e)));
   }
   snapshot(): void {}
@@ -91,6 +94,11 @@ export interface FakeWorld {
   target: string[];
   /** Agents started, in order: `<ticket>#<attempt>`. */
   started: string[];
+  /**
+   * Runs whose agent outlived Orchard (a restart adopts them): run id → the files it changed; its
+   * handle has already ended (exit 0) when adopted, as an agent that finished while Orchard was down.
+   */
+  finishedWhileDown: Record<string, string[]>;
   /** What each attempt was handed in its prompt (the previous attempt's feedback), by `<ticket>#<attempt>`. */
   handedOver: Record<string, string | undefined>;
   log: string[];
@@ -105,6 +113,7 @@ export function fakeWorld(): FakeWorld {
   const target: string[] = [];
   const started: string[] = [];
   const handedOver: Record<string, string | undefined> = {};
+  const finishedWhileDown: Record<string, string[]> = {};
   const log: string[] = [];
   const changed = new Map<string, string[]>(); // run id → files its agent changed
   let ids = 0;
@@ -133,6 +142,12 @@ export function fakeWorld(): FakeWorld {
     },
   };
   const agents = {
+    adopt(run: Run): AgentHandle | undefined {
+      const files = finishedWhileDown[run.id];
+      if (!files) return undefined;
+      changed.set(run.id, files);
+      return { pid: 4242, onQuestion: new Emitter<AgentQuestion>().event, answer: () => {}, exited: Promise.resolve({ exitCode: 0 }), stop: async () => {} };
+    },
     async start(t: Ticket, run: Run): Promise<AgentHandle> {
       started.push(`${t.id}#${run.attempt}`);
       handedOver[`${t.id}#${run.attempt}`] = run.context;
@@ -174,7 +189,7 @@ export function fakeWorld(): FakeWorld {
     agents,
   };
   const defaults: Settings = { maxAgents: 2, mode: 'locking', overlapThreshold: 0, targetBranch: 'main', lockLeaseMinutes: 30, runTimeoutMinutes: 30, maxRetries: 2, defaultAgent: 'fake', predictConflicts: false };
-  return { clock, state, ports, scripts, merges, target, started, handedOver, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
+  return { clock, state, ports, scripts, merges, target, started, handedOver, finishedWhileDown, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
 }
 
 /** Advances the virtual clock until `done` holds (or throws after `limitMs` of virtual time, naming `what`). */
