@@ -110,6 +110,21 @@ it('a fast-forward killed while git wrote the files (index old, some files new, 
   assert.equal(fs.readFileSync(path.join(r.repo, 'f5.txt'), 'utf8'), 'f5 new\n');
 });
 
+it('finishing an interrupted fast-forward, itself killed after moving the branch and before writing the files, is finished by the next process', async () => {
+  const { r, w, to, b } = await killedWideFastForward();
+  // The earlier finish moved main to `to`, then died: index and files still hold `from` (f1 old, f2 there, no f4/f5).
+  execFileSync('git', ['update-ref', 'refs/heads/main', to], { cwd: r.repo });
+  assert.notEqual(r.git('status', '--porcelain'), '', 'the checkout looks dirty against the moved branch');
+  const intent = path.join(path.dirname(w.integrationDir), 'fast-forward-intent.json');
+  assert.ok(fs.existsSync(intent), 'the intent is still there');
+  const res = await w.merge(ticket('B'), b);
+  assert.equal(res.kind, 'merged', JSON.stringify(res));
+  assert.equal(r.git('status', '--porcelain'), '', 'the checkout is clean and current');
+  assert.equal(fs.readFileSync(path.join(r.repo, 'f5.txt'), 'utf8'), 'f5 new\n');
+  assert.equal(r.git('show', 'main:b.txt'), 'B');
+  assert.equal(fs.existsSync(intent), false, 'the intent goes once finished');
+});
+
 it('a half-written checkout that also holds a user edit of a path in from..to is left alone', async () => {
   const { r, w, from, b } = await killedWideFastForward();
   fs.writeFileSync(path.join(r.repo, 'f1.txt'), 'f1 new\n');

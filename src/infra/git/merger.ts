@@ -476,28 +476,36 @@ export class Merger {
       rmSync(file, { force: true });
       return;
     }
-    rmSync(file, { force: true });
-    if (intent.checkout !== checkout || intent.target !== target) return;
+    // The intent goes only once the fast-forward is finished or found not to be Orchard's to
+    // finish: a kill while finishing it (a soak seed: the intent removed first, the checkout
+    // then "dirty" for every later merge) leaves it for the next process.
+    const done = () => rmSync(file, { force: true });
+    if (intent.checkout !== checkout || intent.target !== target) return done();
     // The killed Orchard's `git merge --ff-only` may still be running: it finishes the job itself.
     const scope = { dirs: [checkout], mention: [target, `refs/heads/${target}`] };
     await waitForStrayGit(scope, this.opts.log);
-    if ((await revParse(checkout, 'HEAD')) !== intent.from) return;
+    const head = await revParse(checkout, 'HEAD');
+    // HEAD at `to`: the branch was moved (by git, or by an earlier finish killed before its reset).
+    if (head !== intent.from && head !== intent.to) return done();
     const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
     const gitdir = (await run(['rev-parse', '--absolute-git-dir'])).stdout.trim();
     const common = (await run(['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
     if (gitdir) await clearStaleLocks([...worktreeLocks(gitdir), ...(common ? [join(common, 'refs', 'heads', `${target}.lock`)] : [])], scope, this.opts.log);
-    if (!(await this.onlyHalfWritten(checkout, intent.from, intent.to))) return;
-    const moved = await run(['update-ref', '-m', 'orchard: merge (finishing an interrupted fast-forward)', `refs/heads/${target}`, intent.to, intent.from]);
-    if (moved.exitCode !== 0 || (await revParse(checkout, 'HEAD')) !== intent.to) return;
+    if (!(await this.onlyHalfWritten(checkout, intent.from, intent.to))) return done();
+    if (head === intent.from) {
+      const moved = await run(['update-ref', '-m', 'orchard: merge (finishing an interrupted fast-forward)', `refs/heads/${target}`, intent.to, intent.from]);
+      if (moved.exitCode !== 0 || (await revParse(checkout, 'HEAD')) !== intent.to) return done();
+    }
     // Every dirty path was checked to hold the from or the to version: writing `to` loses nothing.
     await run(['reset', '--hard', '--quiet', intent.to]);
+    done();
     this.opts.log.warn(`finished a fast-forward of ${target} in ${checkout} that an earlier Orchard process left half-done`);
   }
 
   /**
-   * True when the checkout (HEAD at `from`) differs from `from` only in paths of from..to, each
-   * holding the from or the to version in the index and in the working tree (or absent where
-   * one of them lacks the path). Untracked files count: git writes new files before the index.
+   * True when the checkout (HEAD at `from` or `to`) differs from HEAD only in paths of from..to,
+   * each holding the from or the to version in the index and in the working tree (or absent
+   * where one of them lacks the path). Untracked files count: git writes new files before the index.
    */
   private async onlyHalfWritten(checkout: string, from: string, to: string): Promise<boolean> {
     const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
