@@ -29,7 +29,7 @@ import {
   type EscalationTrigger,
 } from './escalations';
 import { reduce } from './reduce';
-import { assertTransition } from './transitions';
+import { assertTransition, requireStatus } from './transitions';
 import { validateGraph } from './dag';
 import { acquireEvents, locksOf, tryAcquire } from './locks';
 import { matchesPath } from './paths';
@@ -48,8 +48,9 @@ import type { AgentTicketRequestMessage } from './ports';
 import type { Lock, Usage } from './model';
 import { ReviewDesk } from './reviewDesk';
 import { MergeDesk } from './mergeDesk';
+import { ConflictDesk } from './conflictDesk';
 import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
-import { CONFLICT_WAYS, DIRTY_WAYS, GATE_WAYS, labelsOf, WAY_OUT_LABELS, wayOutOf, type WayOut } from './waysOut';
+import { CONFLICT_WAYS, DIRTY_WAYS, GATE_WAYS, labelsOf, wayOutOf, type WayOut } from './waysOut';
 
 export interface ChangeEvent {
   events: readonly OrchardEvent[];
@@ -78,6 +79,7 @@ export class Orchestrator implements Disposable {
   private readonly scheduler: Scheduler;
   private readonly reviews: ReviewDesk;
   private readonly merges: MergeDesk;
+  private readonly conflicts: ConflictDesk;
 
   private constructor(
     private readonly ports: Ports,
@@ -98,6 +100,17 @@ export class Orchestrator implements Disposable {
       requestPump: () => this.requestPump(),
       checkIdle: () => this.checkIdle(),
       disposed: () => this.disposed,
+    });
+    this.conflicts = new ConflictDesk({
+      state: () => this.state,
+      settings: () => this.settings,
+      ports: this.ports,
+      commit: (events) => this.commit(events),
+      transition: (id, to, reason) => this.transition(id, to, reason),
+      ticket: (id) => this.ticket(id),
+      currentRun: (id) => this.currentRun(id),
+      merges: this.merges,
+      requestPump: () => this.requestPump(),
     });
     this.reviews = new ReviewDesk({
       state: () => this.state,
@@ -1137,186 +1150,50 @@ export class Orchestrator implements Disposable {
     return this.merges.order();
   }
 
-  // ---- the ways out (conflicts, dirty checkout, parked tickets) -----------------------
-
-  private requireStatus(id: string, allowed: readonly TicketStatus[], what: string): Ticket {
-    const t = this.ticket(id);
-    if (!allowed.includes(t.status)) throw new OrchestratorError('not-allowed', `${what} is for a ticket that is ${allowed.join(' or ')}; ${id} is ${t.status}.`);
-    return t;
-  }
-
-  private mergeableRun(id: string): Run {
-    const run = this.currentRun(id);
-    if (!run || run.outcome !== 'succeeded') throw new OrchestratorError('not-allowed', `${id} has no finished run with changes to merge.`);
-    return run;
-  }
+  // ---- the ways out of a stopped merge (core/conflictDesk.ts) --------------------------
 
   /**
    * Takes a way out of a stopped merge (the answer to Orchard's own question, or a command).
    * Choosing Discard is the confirmation (the branch is kept under refs/orchard/discarded/);
    * "Later" leaves the question open.
    */
-  async takeWayOut(id: string, way: WayOut, guidance?: string): Promise<void> {
-    switch (way) {
-      case 'merge-now':
-        return this.mergeNow(id);
-      case 'open-conflicts':
-        await this.openConflict(id);
-        return;
-      case 'send-back':
-        return this.sendBack(id, guidance);
-      case 'keep-for-later':
-        return this.keepForLater(id);
-      case 'discard':
-        await this.discard(id, true);
-        return;
-      case 'stash-and-update':
-        return this.stashAndUpdate(id);
-      case 'later':
-        return;
-    }
+  takeWayOut(id: string, way: WayOut, guidance?: string): Promise<void> {
+    return this.conflicts.takeWayOut(id, way, guidance);
   }
 
-  /** Closes Orchard's own open questions about the ticket, answered with the way out taken. */
-  private async closeMergeEscalations(id: string, way: WayOut): Promise<void> {
-    const now = this.ports.clock.now();
-    const bodies: OrchardEventBody[] = [];
-    const label = WAY_OUT_LABELS[way];
-    for (const e of Object.values(this.state.escalations)) {
-      if (e.ticketId !== id || e.answer || e.askedBy) continue;
-      const option = e.options.find((o) => wayOutOf(e, o) === way);
-      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option, guidance: label, by: 'human' }, now).answer! } });
-    }
-    await this.commit(bodies);
-  }
-
-  /**
-   * "Open the conflicted files": leaves the ticket's conflict in the integration worktree
-   * (the queue waits) and returns that folder and the conflicted files (absolute paths).
-   * The human resolves them there, then calls continueMerge.
-   */
-  async openConflict(id: string): Promise<{ dir: string; files: string[] }> {
-    const t = this.requireStatus(id, ['escalated'], 'Open the conflicted files');
-    const run = this.mergeableRun(id);
-    if (!this.ports.workspace.openConflict) throw new OrchestratorError('not-allowed', 'This workspace cannot open conflicts.');
-    const held = this.merges.heldBy();
-    if (held && held !== id) throw new OrchestratorError('not-allowed', `The integration worktree holds the conflict of ${held}; finish it first (Continue Merge, send back, keep or discard).`);
-    const r = await this.merges.withLock(() => this.ports.workspace.openConflict!(t, run, this.merges.options(id)));
-    if (r.files.length === 0) {
-      // It merges cleanly now: straight to the queue.
-      await this.mergeNow(id);
-      return { dir: r.dir, files: [] };
-    }
-    await this.commit([
-      ...(t.conflict ? [] : [{ type: 'merge-conflict' as const, id, runId: run.id, files: r.files }]),
-      { type: 'merge-conflict-handled', id, how: 'resolving' },
-    ]);
-    await this.closeMergeEscalations(id, 'open-conflicts');
-    return { dir: r.dir, files: r.files.map((f) => `${r.dir.replace(/\/$/, '')}/${f}`) };
+  /** "Open the conflicted files": the conflict stays in the integration worktree (the queue waits); its folder and files. */
+  openConflict(id: string): Promise<{ dir: string; files: string[] }> {
+    return this.conflicts.openConflict(id);
   }
 
   /** "Continue Merge": the human resolved the conflict in the integration worktree; test, then move the target. */
-  async continueMerge(id: string): Promise<MergeResult> {
-    const t = this.requireStatus(id, ['escalated'], 'Continue Merge');
-    const run = this.mergeableRun(id);
-    if (!t.conflict?.resolving || !this.ports.workspace.continueMerge) {
-      throw new OrchestratorError('not-allowed', `${id} has no conflict open in the integration worktree; choose "Open the conflicted files" first.`);
-    }
-    const started = this.ports.clock.now();
-    const result = await this.merges.withLock(async () => {
-      const r = await this.ports.workspace.continueMerge!(t, run, this.merges.options(id));
-      if (r.kind === 'conflict') return r; // still unresolved: nothing changes, the human goes on
-      await this.transition(id, 'queued-for-merge', 'conflict resolved by the human');
-      await this.transition(id, 'merging');
-      if (r.kind !== 'merged' && r.kind !== 'nothing-to-merge') {
-        await this.ports.workspace.abandonConflict?.(id);
-        await this.commit([{ type: 'merge-conflict-handled', id, how: 'resolved' }]);
-      }
-      this.merges.stashUsed(id);
-      await this.merges.applyResult(id, run.id, r, started);
-      return r;
-    });
-    this.requestPump();
-    return result;
+  continueMerge(id: string): Promise<MergeResult> {
+    return this.conflicts.continueMerge(id);
   }
 
   /** Sends the ticket back to its agent, rebased onto the target, with the conflict (or failure) as context. */
-  async sendBack(id: string, guidance?: string): Promise<void> {
-    const t = this.requireStatus(id, ['escalated', 'queued-for-merge', 'failed'], 'Send back to the agent');
-    const run = this.currentRun(id);
-    await this.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
-    });
-    let note = '';
-    if (run && this.ports.workspace.bringUpToDate) {
-      const r = await this.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
-      note =
-        r.kind === 'rebased'
-          ? `Your branch was rebased onto the latest ${this.settings.targetBranch}.`
-          : r.kind === 'conflict'
-            ? `The latest ${this.settings.targetBranch} is merged into your worktree and conflicts in ${r.files.join(', ')}: resolve the conflict markers, keeping both intents, and commit.`
-            : r.kind === 'up-to-date'
-              ? ''
-              : `Could not bring the branch up to date: ${'message' in r ? r.message : ''}`;
-    }
-    const conflict = t.conflict;
-    const context = [
-      conflict ? failureContext({ kind: 'merge-conflict', files: conflict.files }, run?.attempt ?? t.attempts) : t.reason ? `Previous attempt: ${t.reason}` : '',
-      note,
-      guidance ? `Guidance from the human: ${guidance}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-    await this.commit([
-      { type: 'ticket-handoff', id, context },
-      ...(conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'sent-back' as const }] : []),
-      ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'sent back to its agent' }] : []),
-    ]);
-    await this.closeMergeEscalations(id, 'send-back');
-    this.merges.remove(id);
-    await this.transition(id, 'ready', `sent back to its agent${conflict ? ` with the conflict in ${conflict.files.join(', ')}` : ''}`);
-    this.requestPump();
+  sendBack(id: string, guidance?: string): Promise<void> {
+    return this.conflicts.sendBack(id, guidance);
   }
 
   /** Keeps the branch for later: the ticket waits (escalated) until Merge Now, Send Back or Discard. */
-  async keepForLater(id: string): Promise<void> {
-    const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Keep the branch for later');
-    await this.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
-    });
-    const run = this.currentRun(id);
-    this.merges.remove(id);
-    await this.commit([
-      ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'kept' as const }] : []),
-      ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'kept for later' }] : []),
-    ]);
-    await this.closeMergeEscalations(id, 'keep-for-later');
-    if (t.status === 'queued-for-merge') await this.transition(id, 'escalated', `kept for later: branch ${run?.branch ?? `orchard/${id}`}`);
-    this.requestPump();
+  keepForLater(id: string): Promise<void> {
+    return this.conflicts.keepForLater(id);
   }
 
-  /**
-   * Discards the ticket's work. Nothing unmerged is deleted without confirmed=true, and even
-   * then the branch is kept under refs/orchard/discarded/<ticket>/<time>.
-   */
-  async discard(id: string, confirmed = false): Promise<{ ref?: string }> {
-    const t = this.requireStatus(id, ['escalated', 'in-review', 'queued-for-merge', 'failed', 'ready', 'backlog', 'blocked', 'cancelled'], 'Discard');
-    if (!confirmed) throw new OrchestratorError('not-allowed', `Discarding ${id} needs confirmation (nothing was deleted); its branch would be kept under refs/orchard/discarded/${id}/.`);
-    const run = this.currentRun(id);
-    const ref = await this.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
-      return run && this.ports.workspace.discard ? this.ports.workspace.discard(run) : undefined;
-    });
-    this.merges.remove(id);
-    await this.commit([
-      { type: 'ticket-discarded', id, ...(ref && { ref }) },
-      ...(t.conflict ? [{ type: 'merge-conflict-handled' as const, id, how: 'discarded' as const }] : []),
-      ...(run ? [{ type: 'lock-released' as const, runId: run.id, reason: 'discarded' }] : []),
-    ]);
-    await this.closeMergeEscalations(id, 'discard');
-    if (this.ticket(id).status !== 'cancelled') await this.transition(id, 'cancelled', `discarded${ref ? `; its work is kept at ${ref}` : ''}`);
-    this.requestPump();
-    return ref ? { ref } : {};
+  /** Discards the ticket's work: only with confirmed=true, and its branch is kept under refs/orchard/discarded/. */
+  discard(id: string, confirmed = false): Promise<{ ref?: string }> {
+    return this.conflicts.discard(id, confirmed);
+  }
+
+  /** Puts a finished ticket (kept, escalated after its merge) at the front of the merge queue and merges it. */
+  mergeNow(id: string): Promise<void> {
+    return this.conflicts.mergeNow(id);
+  }
+
+  /** The target's checkout was dirty: stash the user's changes, fast-forward, put them back, for this ticket's merge. */
+  stashAndUpdate(id: string): Promise<void> {
+    return this.conflicts.stashAndUpdate(id);
   }
 
   // ---- review (core/reviewDesk.ts) ----------------------------------------------------
@@ -1344,29 +1221,8 @@ export class Orchestrator implements Disposable {
       if (ids.length > 1) throw new OrchestratorError('bad-input', 'Request changes is for one ticket at a time (its comments are its own).');
       return this.requestChanges(ids[0]!, feedback, by);
     }
-    for (const id of ids) this.requireStatus(id, ['in-review'], 'Discard from the review queue');
+    for (const id of ids) requireStatus(this.ticket(id), ['in-review'], 'Discard from the review queue');
     for (const id of ids) await this.discard(id, true);
-  }
-
-  /** Puts a finished ticket (kept, escalated after its merge) at the front of the merge queue and merges it. */
-  async mergeNow(id: string): Promise<void> {
-    const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Merge Now');
-    this.mergeableRun(id);
-    await this.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ports.workspace.abandonConflict?.(id);
-    });
-    if (t.conflict) await this.commit([{ type: 'merge-conflict-handled', id, how: 'merge-now' }]);
-    await this.closeMergeEscalations(id, 'merge-now');
-    if (t.status === 'escalated') await this.transition(id, 'queued-for-merge', 'merge now (asked by the human)');
-    this.merges.enqueue(id, true);
-    await this.merges.drain();
-  }
-
-  /** The target's checkout was dirty: stash the user's changes, fast-forward, put them back, for this ticket's merge. */
-  async stashAndUpdate(id: string): Promise<void> {
-    this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Stash and update');
-    this.merges.allowStash(id);
-    await this.mergeNow(id);
   }
 
   private clearTimer(runId: string): void {

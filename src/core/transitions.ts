@@ -1,6 +1,6 @@
 // The one gate every ticket status change goes through.
-import type { TicketStatus } from './model';
-import { OrchardError } from './errors';
+import type { Ticket, TicketStatus } from './model';
+import { OrchardError, OrchestratorError } from './errors';
 
 const LEGAL: Record<TicketStatus, readonly TicketStatus[]> = {
   backlog: ['ready', 'blocked', 'cancelled'],
@@ -42,4 +42,10 @@ export function assertTransition(ticketId: string, from: TicketStatus, to: Ticke
 
 export function legalTargets(from: TicketStatus): readonly TicketStatus[] {
   return LEGAL[from];
+}
+
+/** The ticket, when its status is one of `allowed`; else an error saying what `what` is for. */
+export function requireStatus(t: Ticket, allowed: readonly TicketStatus[], what: string): Ticket {
+  if (!allowed.includes(t.status)) throw new OrchestratorError('not-allowed', `${what} is for a ticket that is ${allowed.join(' or ')}; ${t.id} is ${t.status}.`);
+  return t;
 }
