@@ -2,9 +2,9 @@
 // ticket in review a file belongs to, how draft comment threads become the line comments the
 // core takes, and how a review queue row reads.
 import * as path from 'node:path';
-import type { GateResult, OrchardState } from '../core/model';
-import { formatDuration } from '../core/report';
+import type { OrchardState } from '../core/model';
 import { reviewQueue, type ReviewComment, type ReviewItem } from '../core/review';
+import { formatElapsed, reviewGatesText } from '../shared/render';
 
 const queues = new WeakMap<OrchardState, { seq: number; items: ReviewItem[] }>();
 
@@ -57,17 +57,9 @@ export function commentsFromDrafts(ticketId: string, items: readonly ReviewItem[
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 }
 
-/** "2 gates passed", "1 of 3 gates failed: lint", or "no gates". */
-export function gatesSummary(gates: readonly Pick<GateResult, 'name' | 'passed'>[]): string {
-  if (!gates.length) return 'no gates';
-  const failed = gates.filter((g) => !g.passed);
-  if (!failed.length) return `${gates.length} gate${gates.length === 1 ? '' : 's'} passed`;
-  return `${failed.length} of ${gates.length} gates failed: ${failed.map((g) => g.name).join(', ')}`;
-}
-
-/** The row's description: "waiting 4 min · 3 files · 2 gates passed · round 2". */
+/** The row's description: "waiting 4m 05s · 3 files · 2 gates passed · review 2". */
 export function reviewRowDescription(item: ReviewItem, now: number): string {
-  const parts = [`waiting ${formatDuration(Math.max(0, now - item.since))}`, `${item.files.length} file${item.files.length === 1 ? '' : 's'}`, gatesSummary(item.gates)];
+  const parts = [`waiting ${formatElapsed(now - item.since)}`, `${item.files.length} file${item.files.length === 1 ? '' : 's'}`, reviewGatesText(item.gates)];
   if (item.rounds) parts.push(`review ${item.rounds + 1}`);
   return parts.join(' · ');
 }

@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import type { ReviewItem } from '../../core/review';
 import type { OrchardController } from '../controller';
 import { Disposable } from '../lifecycle';
-import { gatesSummary, reviewQueueOf, reviewRowDescription } from '../reviewModel';
+import { reviewGatesText } from '../../shared/render';
+import { reviewQueueOf, reviewRowDescription } from '../reviewModel';
 import { StateTreeProvider, type TreeModel } from '../stateTree';
 import { icon } from './nodes';
 
@@ -17,9 +18,9 @@ function reviewItem(r: ReviewItem, now: number): vscode.TreeItem {
   item.description = reviewRowDescription(r, now);
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${r.ticketId}** — `).appendText(r.title);
-  md.appendMarkdown('\n\n$(eye) ').appendText(`Waiting for review since ${new Date(r.since).toLocaleTimeString()}: ${r.why}`);
+  md.appendMarkdown('\n\n$(eye) ').appendText(`Waiting for review since ${new Date(r.since).toLocaleTimeString()}: ${r.why.replace(/^waiting for review: /, '')}`);
   if (r.summary) md.appendMarkdown('\n\n**Agent:** ').appendText(r.summary);
-  md.appendMarkdown('\n\n**Gates:** ').appendText(gatesSummary(r.gates));
+  md.appendMarkdown('\n\n**Gates:** ').appendText(reviewGatesText(r.gates));
   for (const g of r.gates) md.appendMarkdown(`\n- ${g.passed ? '$(pass)' : '$(error)'} `).appendText(g.name);
   md.appendMarkdown(`\n\n**${r.files.length} file${r.files.length === 1 ? '' : 's'} changed** on `).appendText(r.branch);
   for (const f of r.files.slice(0, 30)) md.appendMarkdown('\n- ').appendText(f);
