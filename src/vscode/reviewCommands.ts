@@ -125,6 +125,8 @@ export function registerReviewCommands({ controller, comments, selected, log }: 
       }
       await s.orchestrator.requestChanges(item.ticketId, { ...(summary?.trim() && { summary: summary.trim() }), comments: lineComments });
       comments.clear(item.ticketId);
+      // Outside a started batch nothing would pick the ticket up: its agent goes again now.
+      if (!s.orchestrator.isActive) await s.orchestrator.startTicket(item.ticketId);
       return true;
     },
     'orchard.discardFromReview': async (arg, opts) => {

@@ -5,6 +5,7 @@
 // To add a check, append a step here.
 
 import { join } from 'node:path';
+import { reviewSteps } from './reviewSteps.mjs';
 import { treeSteps } from './treeSteps.mjs';
 
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -285,6 +286,8 @@ export const steps = [
       return { note: `${done} done; ` + (ms.length ? `event → visible latency over ${ms.length} updates: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${ms[ms.length - 1]} ms` : 'no latency samples') };
     },
   },
+  // The review desk: a ticket waits for review, is opened in the multi-diff editor, approved.
+  ...reviewSteps,
   {
     name: 'no error notifications',
     async run({ page }) {
