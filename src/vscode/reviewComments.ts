@@ -28,14 +28,14 @@ export class ReviewComments extends Disposable {
     super();
     this.controller = this._register(vscode.comments.createCommentController(REVIEW_COMMENTS_ID, 'Orchard review'));
     this.controller.options = { prompt: 'Comment for the agent', placeHolder: 'What should change on this line? Sent with Request Changes.' };
-    this.controller.commentingRangeProvider = {
-      provideCommentingRanges: (doc) => {
-        const s = this.state();
-        if (!s || doc.uri.scheme !== 'file' || !reviewFileOf(doc.uri.fsPath, reviewQueueOf(s))) return [];
-        return [new vscode.Range(0, 0, Math.max(0, doc.lineCount - 1), 0)];
-      },
-    };
+    this.controller.commentingRangeProvider = { provideCommentingRanges: (doc) => this.commentingRanges(doc) };
     this._register({ dispose: () => [...this.threads.keys()].forEach((t) => t.dispose()) });
+  }
+
+  /** Every line of a worktree file of a ticket waiting for review; nothing elsewhere. */
+  commentingRanges(doc: Pick<vscode.TextDocument, 'uri' | 'lineCount'>): vscode.Range[] {
+    if (!this.ticketOf(doc.uri)) return [];
+    return [new vscode.Range(0, 0, Math.max(0, doc.lineCount - 1), 0)];
   }
 
   /** The ticket in review a file or thread belongs to. */
