@@ -68,6 +68,7 @@ export const reviewQueueModel: TreeModel<ReviewNode> = {
 export class ReviewQueueView extends Disposable {
   readonly provider: StateTreeProvider<ReviewNode>;
   readonly view: vscode.TreeView<ReviewNode>;
+  private keys = '';
 
   constructor(private readonly controller: OrchardController) {
     super();
@@ -86,7 +87,11 @@ export class ReviewQueueView extends Disposable {
     this.view.description = waiting ? String(waiting) : undefined;
     const session = this.controller.current;
     const policy = session?.role === 'writer' ? session.orchestrator.settings.review : vscode.workspace.getConfiguration('orchard').get<unknown>('review');
-    void vscode.commands.executeCommand('setContext', 'orchard.reviewDesk', waiting > 0 || (policy !== undefined && policy !== 'auto'));
+    const desk = waiting > 0 || (policy !== undefined && policy !== 'auto');
+    // Only when they change: this runs on every state change.
+    if (this.keys === `${desk}:${waiting}`) return;
+    this.keys = `${desk}:${waiting}`;
+    void vscode.commands.executeCommand('setContext', 'orchard.reviewDesk', desk);
     void vscode.commands.executeCommand('setContext', 'orchard.reviewsWaiting', waiting);
   }
 
