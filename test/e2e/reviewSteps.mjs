@@ -2,9 +2,10 @@
 // in the user settings, a ticket added and started from the side bar waits in the Review
 // Queue view; its inline Open Review shows the change in the multi-file diff editor; its
 // inline Approve sends it to the merge queue and it is merged.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from './steps.mjs';
+import { until } from './treeSteps.mjs';
 
 const TITLE = 'Polish the greeting';
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -17,17 +18,6 @@ async function answerInput(page, text, expectTitle) {
   if (text) await page.keyboard.type(text, { delay: 5 });
   await page.waitForTimeout(150);
   await page.keyboard.press('Enter');
-}
-
-async function until(page, what, probe, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await probe().catch((e) => `error: ${e.message}`);
-    if (last === true) return;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
 /** Clicks a row's inline action (shown on hover). */
@@ -44,8 +34,17 @@ export const reviewSteps = [
   {
     name: 'review: with orchard.review human, a started ticket waits in the Review Queue view',
     async run({ page, host, shot }) {
+      // As a user does it: in settings.json (a write to the file behind code-server's back is not seen).
       const file = join(host.dirs.userData, 'User', 'settings.json');
-      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), 'orchard.review': 'human' }, null, 2));
+      const settings = { ...JSON.parse(readFileSync(file, 'utf8')), 'orchard.review': 'human' };
+      await runCommand(page, 'Preferences: Open User Settings (JSON)');
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      await editor.waitFor({ state: 'visible', timeout: 20_000 });
+      await editor.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.insertText(JSON.stringify(settings, null, 2));
+      await page.keyboard.press('Control+S');
+      await until(page, 'the setting saved', async () => JSON.parse(readFileSync(file, 'utf8'))['orchard.review'] === 'human', 20_000);
       await sidebar(page).locator('.pane-header', { hasText: 'Review Queue' }).first().waitFor({ state: 'visible', timeout: 30_000 });
       await runCommand(page, 'View: Close All Editors');
       await runCommand(page, 'Orchard: Add Ticket');

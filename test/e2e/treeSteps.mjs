@@ -40,7 +40,8 @@ async function groupOf(page, title) {
   return undefined;
 }
 
-async function until(page, what, probe, ms = 30_000) {
+/** Polls `probe` until it returns true; its last other answer is in the error. */
+export async function until(page, what, probe, ms = 30_000) {
   const deadline = Date.now() + ms;
   let last;
   while (Date.now() < deadline) {
