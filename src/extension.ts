@@ -8,11 +8,14 @@ import { DashboardPanel } from './vscode/dashboard';
 import { EtaService } from './vscode/eta';
 import { GIT_SCHEME, GitContentProvider } from './vscode/git';
 import { EscalationNotifier } from './vscode/prompts';
+import { registerReviewCommands } from './vscode/reviewCommands';
+import { ReviewComments } from './vscode/reviewComments';
 import { configOverrides } from './vscode/settings';
 import { OrchardStatusBar } from './vscode/statusBar';
 import { TerminalRunnerHost } from './vscode/terminalHost';
 import { TerminalWatcher } from './vscode/terminals';
 import { TicketFilterControl } from './vscode/ticketFilterCommands';
+import { ReviewQueueView } from './vscode/treeNodes/reviewQueue';
 import { OrchardViews } from './vscode/views';
 import { WaitSignals } from './vscode/waitSignals';
 import { registerWorkflowCommands } from './vscode/workflowCommands';
@@ -30,6 +33,8 @@ export interface OrchardApi {
   ticketFilter: TicketFilterControl;
   /** Badge, status-bar item and sound while something waits for the human. */
   waits: WaitSignals;
+  /** The review desk: the Review Queue view and the draft line comments. */
+  review: { queue: ReviewQueueView; comments: ReviewComments };
   /** Time spent in activate() (ms). */
   activationMs: number;
 }
@@ -48,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   const waits = new WaitSignals(controller, views.ticketsView);
   const statusBar = new OrchardStatusBar(controller);
   const notifier = new EscalationNotifier(controller);
+  const review = { queue: new ReviewQueueView(controller), comments: new ReviewComments(() => controller.state()) };
   // Eager: it registers the side-bar view provider and the panel serializer.
   const dashboard = new DashboardPanel(context.extensionUri, controller, eta);
   const getDashboard = () => dashboard;
@@ -64,10 +70,14 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     waits,
     statusBar,
     notifier,
+    review.queue,
+    review.comments,
+    controller.onDidChangeState(() => review.comments.prune()),
     new TerminalWatcher(controller),
     vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, new GitContentProvider()),
     ...registerCommands({ controller, terminals, dashboard: getDashboard, log, selectedTickets: () => views.selectedTickets() }),
     ...registerWorkflowCommands(controller, log),
+    ...registerReviewCommands({ controller, comments: review.comments, selected: () => review.queue.selected(), log }),
     dashboard,
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('orchard')) controller.applySettings(configOverrides());
@@ -78,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   closeSession = () => controller.close();
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { controller, terminals, views, eta, statusBar, notifier, ticketFilter, waits, activationMs };
+  return { controller, terminals, views, eta, statusBar, notifier, ticketFilter, waits, review, activationMs };
 }
 
 /** A window reload or close: the session is closed before the extension host ends, not left to a stale lease. */

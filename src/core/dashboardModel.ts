@@ -16,9 +16,11 @@ import type {
   MergeQueueItemView,
   MetricView,
   PredictedView,
+  ReviewQueueItemView,
   SlotView,
 } from '../shared/dashboardView';
 import { roundEta } from '../shared/eta';
+import { reviewQueue as reviewItems } from './review';
 
 export { diffViews, applyPatch } from '../shared/dashboardView';
 
@@ -220,6 +222,22 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
       return item;
     });
 
+  // Review queue: tickets waiting for a person, oldest first.
+  const reviewQueue: ReviewQueueItemView[] = reviewItems(state as OrchardState).map((r) => {
+    const item: ReviewQueueItemView = {
+      ticketId: r.ticketId,
+      title: r.title,
+      since: r.since,
+      why: r.why,
+      files: r.files.length,
+      fileList: r.files.slice(0, 20),
+      gates: r.gates.map((g) => ({ name: g.name, passed: g.passed })),
+      rounds: r.rounds,
+    };
+    if (r.summary) item.summary = r.summary.slice(0, 300);
+    return item;
+  });
+
   const count = (...s: string[]) => tickets.filter((t) => s.includes(t.status)).length;
   const speedup = m.metrics.speedup.value;
   const eta = lp && batchEta(lp, state);
@@ -233,6 +251,7 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
       failed: count('failed'),
       escalations: open.length,
       mergeQueue: mergeQueue.length,
+      review: reviewQueue.length,
       speedup: runs.length && speedup !== null ? Math.round(speedup * 100) / 100 : null,
       tickets: tickets.length,
       batch: !state.batch ? 'not-started' : state.batch.endedAt !== undefined ? 'ended' : 'running',
@@ -250,6 +269,7 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
     alerts: m.alerts.map((a) => a.message),
     escalations,
     mergeQueue,
+    reviewQueue,
     now,
   };
 }

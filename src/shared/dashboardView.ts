@@ -31,6 +31,8 @@ export interface HeaderView {
   /** Open escalations. */
   escalations: number;
   mergeQueue: number;
+  /** Tickets waiting for a person's review (absent in views of older versions). */
+  review?: number;
   /** Sum of run times ÷ wall time so far; null before the first run. */
   speedup: number | null;
   tickets: number;
@@ -149,6 +151,22 @@ export interface MergeQueueItemView {
   since?: number;
 }
 
+/** A ticket waiting for a person's review (core/review.ts ReviewItem, as the dashboard shows it). */
+export interface ReviewQueueItemView {
+  ticketId: string;
+  title: string;
+  /** When it started waiting (host clock ms). */
+  since: number;
+  why: string;
+  summary?: string;
+  /** Files changed; the first 20 are listed. */
+  files: number;
+  fileList: string[];
+  gates: { name: string; passed: boolean }[];
+  /** Earlier reviews that asked for changes. */
+  rounds: number;
+}
+
 export interface DashboardView {
   header: HeaderView;
   slots: SlotView[];
@@ -162,6 +180,8 @@ export interface DashboardView {
   alerts: string[];
   escalations: EscalationView[];
   mergeQueue: MergeQueueItemView[];
+  /** Tickets waiting for review, oldest first (absent in views of older versions). */
+  reviewQueue?: ReviewQueueItemView[];
   /** Host clock when the view was built. */
   now: number;
 }
@@ -192,6 +212,8 @@ export interface DashboardPatch {
   alerts?: string[];
   escalations?: ListPatch<EscalationView, string>;
   mergeQueue?: MergeQueueItemView[];
+  /** Replaced whole when it changed. */
+  reviewQueue?: ReviewQueueItemView[];
 }
 
 // ---- diff and apply ------------------------------------------------------------------
@@ -273,6 +295,7 @@ export function diffViews(prev: DashboardView, next: DashboardView, from: number
   if (!sameData(prev.alerts, next.alerts)) set('alerts', next.alerts);
   set('escalations', diffList(prev.escalations, next.escalations, escalationKey));
   if (!sameData(prev.mergeQueue, next.mergeQueue)) set('mergeQueue', next.mergeQueue);
+  if (!sameData(prev.reviewQueue ?? [], next.reviewQueue ?? [])) set('reviewQueue', next.reviewQueue ?? []);
   return changed ? p : undefined;
 }
 
@@ -289,6 +312,7 @@ export function applyPatch(view: DashboardView, p: DashboardPatch): DashboardVie
     alerts: p.alerts ?? view.alerts,
     escalations: p.escalations ? applyList(view.escalations, p.escalations, escalationKey) : view.escalations,
     mergeQueue: p.mergeQueue ?? view.mergeQueue,
+    reviewQueue: p.reviewQueue ?? view.reviewQueue ?? [],
     now: p.now,
   };
 }
@@ -306,6 +330,7 @@ export function emptyView(now = 0): DashboardView {
     alerts: [],
     escalations: [],
     mergeQueue: [],
+    reviewQueue: [],
     now,
   };
 }

@@ -23,6 +23,9 @@ export type DashboardRequest =
   | { kind: 'cancelTicket'; ticketId: string }
   | { kind: 'retryTicket'; ticketId: string }
   | { kind: 'mergeNow'; ticketId: string }
+  | { kind: 'approve'; ticketId: string }
+  | { kind: 'openReview'; ticketId: string }
+  | { kind: 'requestChanges'; ticketId: string }
   | { kind: 'saveSnapshot' };
 
 export type DashboardRequestKind = DashboardRequest['kind'];
@@ -71,6 +74,9 @@ function parseRequest(r: unknown): DashboardRequest | undefined {
     case 'cancelTicket':
     case 'retryTicket':
     case 'mergeNow':
+    case 'approve':
+    case 'openReview':
+    case 'requestChanges':
       return idStr(r.ticketId) ? { kind: r.kind, ticketId: r.ticketId } : undefined;
     case 'saveSnapshot':
       return { kind: 'saveSnapshot' };
@@ -127,4 +133,7 @@ export const REQUEST_COMMANDS: Readonly<Record<Exclude<DashboardRequestKind, 'sa
   cancelTicket: 'orchard.cancelTicket',
   retryTicket: 'orchard.retryTicket',
   mergeNow: 'orchard.mergeNow',
+  approve: 'orchard.approve',
+  openReview: 'orchard.openReview',
+  requestChanges: 'orchard.requestChanges',
 };

@@ -34,6 +34,13 @@ export const SLOT_LABEL: Record<string, string> = {
   'retry-wait': 'waiting to retry',
 };
 
+/** A review's gates in a few words: "2 gates passed", "lint failed", "no gates". */
+export function reviewGatesText(gates: readonly { name: string; passed: boolean }[]): string {
+  if (!gates.length) return 'no gates';
+  const failed = gates.filter((g) => !g.passed).map((g) => g.name);
+  return failed.length ? `${failed.join(', ')} failed` : `${gates.length} gate${gates.length === 1 ? '' : 's'} passed`;
+}
+
 export function formatElapsed(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s}s`;

@@ -4,7 +4,7 @@ import { DASHBOARD_CSS, SNAPSHOT_THEME } from './dashboardCss';
 import type { DashboardView } from './dashboardView';
 import { layoutGraph } from './graphLayout';
 import { clockTime, etaShort } from './eta';
-import { esc, etaSpan, formatElapsed, ganttSvg, graphSvg, SLOT_LABEL, STATUS_LABEL } from './render';
+import { esc, etaSpan, formatElapsed, ganttSvg, graphSvg, reviewGatesText, SLOT_LABEL, STATUS_LABEL } from './render';
 
 export interface SnapshotOptions {
   title?: string;
@@ -38,6 +38,7 @@ export function headerTiles(view: DashboardView, now = view.now): string {
     tile(String(h.done), 'done'),
     tile(String(h.failed), 'failed', h.failed ? 'bad' : ''),
     tile(String(h.escalations), 'escalations waiting', h.escalations ? 'attn' : ''),
+    tile(String(h.review ?? 0), 'waiting for review', h.review ? 'attn' : ''),
     tile(String(h.mergeQueue), 'merge queue'),
     tile(h.speedup === null ? '—' : `${h.speedup.toFixed(2)}×`, h.speedup === null ? 'not started' : 'speedup'),
     etaTile(view, now),
@@ -62,6 +63,9 @@ export function dashboardSnapshotHtml(view: DashboardView, options: SnapshotOpti
   const merges = view.mergeQueue.length
     ? `<table><tbody>${view.mergeQueue.map((m) => `<tr><td>${esc(m.ticketId)}</td><td>${esc(m.title)}</td><td>${esc(STATUS_LABEL[m.status] ?? m.status)}</td></tr>`).join('')}</tbody></table>`
     : '<p class="empty">Nothing waiting to merge.</p>';
+  const reviews = view.reviewQueue?.length
+    ? `<table><tbody>${view.reviewQueue.map((r) => `<tr><td>${esc(r.ticketId)}</td><td>${esc(r.title)}</td><td>waiting ${formatElapsed(now - r.since)}</td><td class="num">${r.files} files</td><td>${esc(reviewGatesText(r.gates))}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="empty">Nothing waiting for review.</p>';
   const graph = view.nodes.length ? graphSvg(view, layoutGraph(view.nodes, view.edges)) : '<p class="empty">No tickets.</p>';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
@@ -81,6 +85,7 @@ ${ganttSvg(view, now, 960)}
 <h2>Metrics</h2>
 <table><thead><tr><th>Metric</th><th>Value</th><th>Target</th><th>Alert</th><th>Status</th></tr></thead><tbody>${metrics}</tbody></table>
 <h2>Escalations</h2>${escalations}
+<h2>Review queue</h2>${reviews}
 <h2>Merge queue</h2>${merges}
 </body></html>
 `;

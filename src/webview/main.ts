@@ -3,11 +3,11 @@
 // resync). Sections update in place: slot rows, escalation cards and graph nodes are
 // keyed, so a typed answer survives updates and the graph is laid out again only when its
 // shape changes. State (last view, selection) is kept with setState for hide and reload.
-import { applyPatch, type DashboardPatch, type DashboardView, type EscalationView, type SlotView } from '../shared/dashboardView';
+import { applyPatch, type DashboardPatch, type DashboardView, type EscalationView, type ReviewQueueItemView, type SlotView } from '../shared/dashboardView';
 import { layoutGraph, type GraphLayout } from '../shared/graphLayout';
 import { parseHostMessage, PROTOCOL_VERSION, type DashboardRequest, type HostToWebview, type WebviewToHost } from '../shared/protocol';
 import { etaShort } from '../shared/eta';
-import { esc, etaSpan, formatElapsed, ganttSvg, graphSvg, nodeSvg, SLOT_LABEL, STATUS_LABEL } from '../shared/render';
+import { esc, etaSpan, formatElapsed, ganttSvg, graphSvg, nodeSvg, reviewGatesText, SLOT_LABEL, STATUS_LABEL } from '../shared/render';
 import { headerTiles, progressSvg } from '../shared/snapshot';
 
 interface VsCodeApi {
@@ -65,6 +65,8 @@ function skeleton(): void {
   <div>
     <h2><span class="codicon codicon-comment-discussion" aria-hidden="true"></span> Escalations <span id="esc-count" class="count"></span></h2>
     <div id="escalations" aria-live="polite"></div>
+    <h2><span class="codicon codicon-eye" aria-hidden="true"></span> Review queue <span id="review-count" class="count"></span></h2>
+    <div id="review"></div>
     <h2><span class="codicon codicon-git-merge" aria-hidden="true"></span> Merge queue <span id="merge-count" class="count"></span></h2>
     <div id="merge"></div>
     <section class="full-only">
@@ -88,6 +90,7 @@ function renderHeader(v: DashboardView): void {
   $('#batch').textContent = `${v.header.batch === 'not-started' ? 'not started' : v.header.batch === 'running' ? 'running' : 'batch ended'}${v.header.mode ? ` · ${v.header.mode}` : ''}${v.header.readOnly ? ' · read-only (another window runs the batch)' : ''}`;
   $('#esc-count').textContent = `${v.header.escalations} waiting`;
   $('#merge-count').textContent = `${v.header.mergeQueue}`;
+  $('#review-count').textContent = `${v.header.review ?? 0} waiting`;
 }
 
 function actionButton(kind: DashboardRequest['kind'], ticketId: string, icon: string, label: string): string {
@@ -166,6 +169,20 @@ function renderMerge(v: DashboardView): void {
         )
         .join('')}</tbody></table>`
     : '<p class="empty">Nothing waiting to merge.</p>';
+}
+
+function reviewRow(r: ReviewQueueItemView): string {
+  const gatesOk = r.gates.every((g) => g.passed);
+  const files = `${r.files} file${r.files === 1 ? '' : 's'}`;
+  const detail = [r.summary ?? '', r.rounds ? `review ${r.rounds + 1}` : ''].filter(Boolean).join(' · ');
+  return `<tr data-review="${esc(r.ticketId)}"><td><button class="icon" type="button" data-select="${esc(r.ticketId)}">${esc(r.ticketId)}</button> ${esc(r.title)}${detail ? `<div class="muted msg">${esc(detail)}</div>` : ''}</td><td class="num" title="${esc(r.why)}">waiting <span data-start="${r.since}">${formatElapsed(hostNow() - r.since)}</span></td><td class="num" title="${esc(r.fileList.join('\n'))}">${files}</td><td class="${gatesOk ? '' : 'bad'}">${esc(reviewGatesText(r.gates))}</td><td class="actions">${actionButton('approve', r.ticketId, 'check', 'Approve') + actionButton('openReview', r.ticketId, 'diff-multiple', 'Open review') + actionButton('requestChanges', r.ticketId, 'request-changes', 'Request changes')}</td></tr>`;
+}
+
+function renderReview(v: DashboardView): void {
+  const q = v.reviewQueue ?? [];
+  $('#review').innerHTML = q.length
+    ? `<table aria-label="Review queue"><thead><tr><th>Ticket</th><th>Since</th><th>Files</th><th>Gates</th><th class="actions"><span class="sr">Actions</span></th></tr></thead><tbody>${q.map(reviewRow).join('')}</tbody></table>`
+    : '<p class="empty">Nothing waiting for review.</p>';
 }
 
 function renderMetrics(v: DashboardView): void {
@@ -262,6 +279,7 @@ function renderAll(v: DashboardView): void {
   renderHeader(v);
   renderSlots(v);
   renderEscalations(v);
+  renderReview(v);
   renderMerge(v);
   renderMetrics(v);
   renderGraph(v);
@@ -273,6 +291,7 @@ function renderPatch(v: DashboardView, p: DashboardPatch): void {
   if (p.header) renderHeader(v);
   if (p.slots) renderSlots(v, p.slots.remove.length || p.slots.order ? undefined : p.slots.upsert);
   if (p.escalations) renderEscalations(v);
+  if (p.reviewQueue) renderReview(v);
   if (p.mergeQueue) renderMerge(v);
   if (p.metrics || p.alerts) renderMetrics(v);
   if (p.nodes || p.edges) renderGraph(v, p.edges || p.nodes?.remove.length || p.nodes?.order ? undefined : p.nodes?.upsert.map((n) => n.id));

@@ -6,6 +6,7 @@
 
 import { join } from 'node:path';
 import { sidebarSteps } from './sidebarSteps.mjs';
+import { reviewSteps } from './reviewSteps.mjs';
 import { treeSteps } from './treeSteps.mjs';
 
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -286,6 +287,8 @@ export const steps = [
       return { note: `${done} done; ` + (ms.length ? `event → visible latency over ${ms.length} updates: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${ms[ms.length - 1]} ms` : 'no latency samples') };
     },
   },
+  // The review desk: a ticket waits for review, is opened in the multi-diff editor, approved.
+  ...reviewSteps,
   {
     name: 'no error notifications',
     async run({ page }) {

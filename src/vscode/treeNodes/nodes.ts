@@ -10,6 +10,7 @@ export const STATUS_ORDER: readonly TicketStatus[] = [
   'escalated',
   'running',
   'gating',
+  'in-review',
   'merging',
   'queued-for-merge',
   'ready',
