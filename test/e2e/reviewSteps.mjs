@@ -30,26 +30,33 @@ async function inlineAction(page, row, label) {
 
 const reviewRow = (page) => pane(page, 'Review Queue').locator('.monaco-list-row', { hasText: TITLE }).first();
 
+/** Sets orchard.review as a user does it: in settings.json, through the editor (a write behind code-server's back is not seen). */
+async function setReviewSetting(page, host, value) {
+  const file = join(host.dirs.userData, 'User', 'settings.json');
+  const settings = { ...JSON.parse(readFileSync(file, 'utf8')), 'orchard.review': value };
+  await page.keyboard.press('Escape');
+  await runCommand(page, 'View: Close All Editors');
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  // The editor of settings.json itself (a modal or another editor may be in front of the others).
+  const editor = page.locator('.monaco-editor[data-uri$="settings.json"]').first();
+  await editor.waitFor({ state: 'visible', timeout: 20_000 });
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(JSON.stringify(settings));
+  // What the editor closed on its own (a bracket, a quote) after the text goes.
+  await page.keyboard.press('Control+Shift+End');
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Control+S');
+  await until(page, `orchard.review "${value}" saved`, async () => JSON.parse(readFileSync(file, 'utf8'))['orchard.review'] === value, 20_000);
+  await runCommand(page, 'View: Close All Editors');
+}
+
 export const reviewSteps = [
   {
     name: 'review: with orchard.review human, a started ticket waits in the Review Queue view',
     async run({ page, host, shot }) {
-      // As a user does it: in settings.json (a write to the file behind code-server's back is not seen).
-      const file = join(host.dirs.userData, 'User', 'settings.json');
-      const settings = { ...JSON.parse(readFileSync(file, 'utf8')), 'orchard.review': 'human' };
-      await runCommand(page, 'Preferences: Open User Settings (JSON)');
-      const editor = page.locator('.editor-instance .monaco-editor').first();
-      await editor.waitFor({ state: 'visible', timeout: 20_000 });
-      await editor.click();
-      await page.keyboard.press('Control+A');
-      await page.keyboard.insertText(JSON.stringify(settings));
-      // What the editor closed on its own (a bracket, a quote) after the text goes.
-      await page.keyboard.press('Control+Shift+End');
-      await page.keyboard.press('Delete');
-      await page.keyboard.press('Control+S');
-      await until(page, 'the setting saved', async () => JSON.parse(readFileSync(file, 'utf8'))['orchard.review'] === 'human', 20_000);
-      await sidebar(page).locator('.pane-header', { hasText: 'Review Queue' }).first().waitFor({ state: 'visible', timeout: 30_000 });
-      await runCommand(page, 'View: Close All Editors');
+      // The Review Queue view is hidden while nothing waits: it comes once the ticket does.
+      await setReviewSetting(page, host, 'human');
       await runCommand(page, 'Orchard: Add Ticket');
       await answerInput(page, TITLE, '1/6');
       await answerInput(page, '@sleep 500', '2/6');
@@ -113,6 +120,13 @@ export const reviewSteps = [
         return 'not visible';
       }, 90_000);
       await shot('23-review-approved');
+    },
+  },
+  {
+    name: 'review: nothing waits any more, so the Review Queue view is hidden; orchard.review back to auto',
+    async run({ page, host }) {
+      await until(page, 'the Review Queue view to hide', async () => (await sidebar(page).locator('.pane-header', { hasText: 'Review Queue' }).count()) === 0 || 'still shown', 30_000);
+      await setReviewSetting(page, host, 'auto');
     },
   },
 ];

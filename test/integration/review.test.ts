@@ -45,7 +45,10 @@ describe('review desk in the extension host', function () {
       await vscode.commands.executeCommand('orchard.addTicket', { id, title: `Review me ${id}`, prompt: `Write ${id}.\n@sleep 200`, files: files[id], agent: 'fake', estimate: 5 });
     }
     const started = await vscode.commands.executeCommand<string[]>('orchard.startTicket', 'RV1', IDS, { overlap: 'continue' });
-    assert.deepEqual([...started].sort(), IDS);
+    // A batch already under way may start some of them itself (its pump runs on every add): those
+    // are not started twice. Every one of them runs either way.
+    assert.ok(started.every((id) => IDS.includes(id)), `started ${started.join(', ')}`);
+    await waitFor(() => IDS.every((id) => !['backlog', 'ready'].includes(state(a).tickets[id]?.status ?? 'backlog')), `RV1..RV3 started (the command started ${started.join(', ') || 'none'})`);
     await waitFor(() => IDS.every((id) => state(a).tickets[id]?.status === 'in-review'), 'RV1..RV3 to wait for review', 120_000);
     await waitFor(() => IDS.every((id) => waitingIds(a).includes(id)), 'the Review Queue view to list them');
     const queue = a.review.queue.provider.getChildren();

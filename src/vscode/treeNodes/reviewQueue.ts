@@ -61,9 +61,10 @@ export const reviewQueueModel: TreeModel<ReviewNode> = {
 };
 
 /**
- * The view, with a badge counting the tickets waiting and two context keys: orchard.reviewDesk
- * (the review policy asks for people, or something waits: the view is shown) and
- * orchard.reviewsWaiting (the number waiting: review commands in the palette).
+ * The view, with the number waiting in its header and two context keys: orchard.reviewDesk
+ * (something waits: the view is shown; empty, it gives its room to the Tickets view) and
+ * orchard.reviewsWaiting (the number waiting: review commands in the palette). The badge on
+ * the Orchard icon is the waits' (waitSignals.ts), which count reviews: one number, not two.
  */
 export class ReviewQueueView extends Disposable {
   readonly provider: StateTreeProvider<ReviewNode>;
@@ -75,7 +76,6 @@ export class ReviewQueueView extends Disposable {
     this.provider = this._register(new StateTreeProvider(() => controller.state(), reviewQueueModel));
     this.view = this._register(vscode.window.createTreeView('orchard.reviewQueue', { treeDataProvider: this.provider, canSelectMany: true, showCollapseAll: true }));
     this._register(controller.onDidChangeState(() => this.refresh()));
-    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('orchard.review') && this.refresh()));
     this.refresh();
   }
 
@@ -83,11 +83,8 @@ export class ReviewQueueView extends Disposable {
     this.provider.refresh();
     const s = this.controller.state();
     const waiting = s ? reviewQueueOf(s).length : 0;
-    this.view.badge = waiting ? { value: waiting, tooltip: `${waiting} ticket${waiting === 1 ? '' : 's'} waiting for your review` } : undefined;
     this.view.description = waiting ? String(waiting) : undefined;
-    const session = this.controller.current;
-    const policy = session?.role === 'writer' ? session.orchestrator.settings.review : vscode.workspace.getConfiguration('orchard').get<unknown>('review');
-    const desk = waiting > 0 || (policy !== undefined && policy !== 'auto');
+    const desk = waiting > 0;
     // Only when they change: this runs on every state change.
     if (this.keys === `${desk}:${waiting}`) return;
     this.keys = `${desk}:${waiting}`;
