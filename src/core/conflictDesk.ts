@@ -2,27 +2,20 @@
 // a dirty checkout of the target, a ticket kept for later): open the conflicted files and
 // continue the merge, send back, keep, discard, merge now, stash and update; and it closes
 // Orchard's own questions about the ticket with the way taken.
+import type { DeskContext } from './deskContext';
 import { answerEscalation } from './escalations';
 import { OrchestratorError, errorText } from './errors';
 import type { OrchardEventBody } from './events';
 import type { MergeDesk } from './mergeDesk';
-import type { OrchardState, Run, Settings, Ticket, TicketStatus } from './model';
-import type { MergeResult, Ports } from './ports';
+import type { Run, Ticket, TicketStatus } from './model';
+import type { MergeResult } from './ports';
 import { failureContext } from './retry';
 import { requireStatus } from './transitions';
 import { WAY_OUT_LABELS, wayOutOf, type WayOut } from './waysOut';
 
-/** What the desk needs of the orchestrator. */
-export interface ConflictDeskContext {
-  state(): OrchardState;
-  settings(): Settings;
-  ports: Pick<Ports, 'workspace' | 'clock'>;
-  commit(events: OrchardEventBody[]): Promise<void>;
-  transition(id: string, to: TicketStatus, reason?: string): Promise<void>;
-  ticket(id: string): Ticket;
-  currentRun(ticketId: string): Run | undefined;
+/** What the desk needs of the orchestrator beyond every desk's context: the merge desk. */
+export interface ConflictDeskContext extends DeskContext {
   merges: MergeDesk;
-  requestPump(): void;
 }
 
 export class ConflictDesk {

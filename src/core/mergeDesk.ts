@@ -2,30 +2,23 @@
 // the one lock on the integration worktree, merging one ticket or a batch (bisecting on a
 // failure), and recording each result (merged, nothing to merge, conflict, dirty checkout,
 // tests failed). The ways out of a stopped merge stay with the orchestrator, which uses this.
+import type { DeskContext } from './deskContext';
 import { errorText } from './errors';
 import type { OrchardEventBody } from './events';
 import { createEscalation, type EscalationTrigger } from './escalations';
-import type { MergeAttempt, OrchardState, Run, Settings, Ticket, TicketStatus } from './model';
+import type { MergeAttempt } from './model';
 import { BatchBisector, orderQueue, planBatch, type QueueEntry } from './mergeQueue';
-import type { BatchMergeResult, MergeOptions, MergeResult, Ports } from './ports';
+import type { BatchMergeResult, MergeOptions, MergeResult } from './ports';
 import { checkGeneration } from './locks';
 import { failureContext, type FailureKind } from './retry';
 import { assertTransition } from './transitions';
 import { CONFLICT_WAYS, DIRTY_WAYS, MERGE_ERROR_WAYS, type WayOut } from './waysOut';
 
-/** What the desk needs of the orchestrator: its state and ports, its one way to record, and its failure handling. */
-export interface MergeDeskContext {
-  state(): OrchardState;
-  settings(): Settings;
-  ports: Pick<Ports, 'workspace' | 'clock'>;
-  commit(events: OrchardEventBody[]): Promise<void>;
-  transition(id: string, to: TicketStatus, reason?: string): Promise<void>;
-  ticket(id: string): Ticket;
-  currentRun(ticketId: string): Run | undefined;
+/** What the desk needs of the orchestrator beyond every desk's context: its failure handling and idle check. */
+export interface MergeDeskContext extends DeskContext {
   afterFailure(ticketId: string, runId: string, kind: FailureKind, why: string, output?: string): Promise<void>;
   /** Events that end a review loop the merged ticket belongs to. */
   loopStopEvents(ticketId: string): OrchardEventBody[];
-  requestPump(): void;
   checkIdle(): void;
   disposed(): boolean;
 }

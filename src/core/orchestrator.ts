@@ -47,6 +47,7 @@ import { loopStopOnApproval, UNTIL_APPROVED_LABEL } from './workflows/loops';
 import type { AgentTicketRequestMessage } from './ports';
 import type { Lock, Usage } from './model';
 import { ReviewDesk } from './reviewDesk';
+import type { DeskContext } from './deskContext';
 import { MergeDesk } from './mergeDesk';
 import { ConflictDesk } from './conflictDesk';
 import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
@@ -87,7 +88,7 @@ export class Orchestrator implements Disposable {
     public settings: Settings,
   ) {
     this.scheduler = new Scheduler(Object.values(state.tickets));
-    this.merges = new MergeDesk({
+    const desk: DeskContext = {
       state: () => this.state,
       settings: () => this.settings,
       ports: this.ports,
@@ -95,32 +96,17 @@ export class Orchestrator implements Disposable {
       transition: (id, to, reason) => this.transition(id, to, reason),
       ticket: (id) => this.ticket(id),
       currentRun: (id) => this.currentRun(id),
+      requestPump: () => this.requestPump(),
+    };
+    this.merges = new MergeDesk({
+      ...desk,
       afterFailure: (id, runId, kind, why, output) => this.afterFailure(id, runId, kind, why, output),
       loopStopEvents: (id) => this.loopStopEvents(id),
-      requestPump: () => this.requestPump(),
       checkIdle: () => this.checkIdle(),
       disposed: () => this.disposed,
     });
-    this.conflicts = new ConflictDesk({
-      state: () => this.state,
-      settings: () => this.settings,
-      ports: this.ports,
-      commit: (events) => this.commit(events),
-      transition: (id, to, reason) => this.transition(id, to, reason),
-      ticket: (id) => this.ticket(id),
-      currentRun: (id) => this.currentRun(id),
-      merges: this.merges,
-      requestPump: () => this.requestPump(),
-    });
-    this.reviews = new ReviewDesk({
-      state: () => this.state,
-      settings: () => this.settings,
-      commit: (events) => this.commit(events),
-      transition: (id, to, reason) => this.transition(id, to, reason),
-      currentRun: (id) => this.currentRun(id),
-      enqueueForMerge: (id) => this.merges.enqueue(id),
-      requestPump: () => this.requestPump(),
-    });
+    this.conflicts = new ConflictDesk({ ...desk, merges: this.merges });
+    this.reviews = new ReviewDesk({ ...desk, enqueueForMerge: (id) => this.merges.enqueue(id) });
   }
 
   static async open(ports: Ports, settings: Settings): Promise<Orchestrator> {

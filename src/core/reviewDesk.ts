@@ -2,21 +2,15 @@
 // when the review policy says a person looks first: it sends the ticket to review, and carries
 // out the person's decisions (approve, request changes). Discard stays with the orchestrator,
 // which owns it for every status.
-import type { OrchardEventBody } from './events';
-import type { OrchardState, Run, Settings, Ticket, TicketStatus } from './model';
+import type { DeskContext } from './deskContext';
+import type { Run, Ticket } from './model';
 import { OrchestratorError } from './errors';
 import { checkComments, reviewFeedbackContext, reviewQueue, reviewReason, type ReviewComment, type ReviewItem } from './review';
 
-/** What the desk needs of the orchestrator: its state, its one way to record, and its queues. */
-export interface ReviewDeskContext {
-  state(): OrchardState;
-  settings(): Settings;
-  commit(events: OrchardEventBody[]): Promise<void>;
-  transition(id: string, to: TicketStatus, reason: string): Promise<void>;
-  currentRun(ticketId: string): Run | undefined;
+/** What the desk needs of the orchestrator beyond every desk's context: the merge queue's door. */
+export interface ReviewDeskContext extends DeskContext {
   /** Puts the ticket in the merge queue and lets the queue run. */
   enqueueForMerge(ticketId: string): void;
-  requestPump(): void;
 }
 
 export class ReviewDesk {

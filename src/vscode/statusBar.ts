@@ -1,5 +1,6 @@
 // Status bar: running agents / slots and questions waiting; click opens the dashboard;
 // warning colour when a metric is past its alert threshold.
+import { coalesced } from './coalesce';
 import * as vscode from 'vscode';
 import { computeMetrics } from '../core/metrics';
 import type { OrchardController } from './controller';
@@ -9,23 +10,16 @@ import { notifySettings } from './waitSignals';
 
 export class OrchardStatusBar extends Disposable {
   readonly item = this._register(vscode.window.createStatusBarItem('orchard.status', vscode.StatusBarAlignment.Left, 50));
-  private timer: NodeJS.Timeout | undefined;
+  private readonly repaint = coalesced(() => this.update(), 250);
   alerts: string[] = [];
 
   constructor(private readonly controller: OrchardController) {
     super();
     this.item.name = 'Orchard';
     this.item.command = 'orchard.showDashboard';
-    this._register(controller.onDidChangeState(() => this.schedule()));
-    this._register({ dispose: () => clearTimeout(this.timer) });
+    this._register(controller.onDidChangeState(() => this.repaint.schedule()));
+    this._register(this.repaint);
     this.update();
-  }
-
-  private schedule(): void {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.update();
-    }, 250);
   }
 
   update(): void {

@@ -7,6 +7,7 @@
 // @types/vscode and code-server 1.139: no command plays one). The documented way that does is
 // the terminal bell: a BEL written to a terminal plays `accessibility.signals.terminalBell`,
 // with the user's own settings for it. So the bell rings in a hidden terminal.
+import { coalesced } from './coalesce';
 import * as vscode from 'vscode';
 import type { OrchardController } from './controller';
 import { Disposable } from './lifecycle';
@@ -67,7 +68,7 @@ export class WaitSignals extends Disposable {
   readonly item = this._register(vscode.window.createStatusBarItem('orchard.waiting', vscode.StatusBarAlignment.Left, 49));
   readonly bell = this._register(new TerminalBell());
   private readonly tracker = new WaitTracker();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly repaint = coalesced(() => this.update(), 100);
   /** The waits shown now. */
   waits: Wait[] = [];
   /** Every wait announced so far, by key, in order (tests and diagnostics). */
@@ -85,18 +86,11 @@ export class WaitSignals extends Disposable {
   ) {
     super();
     this.item.name = 'Orchard: waiting for you';
-    this._register(controller.onDidChangeState(() => this.schedule()));
+    this._register(controller.onDidChangeState(() => this.repaint.schedule()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('orchard.notify') && this.render()));
     this._register(vscode.commands.registerCommand('orchard.showWaiting', () => this.showWaiting()));
-    this._register({ dispose: () => clearTimeout(this.timer) });
+    this._register(this.repaint);
     this.update();
-  }
-
-  private schedule(): void {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.update();
-    }, 100);
   }
 
   update(): void {

@@ -5,22 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadSrc } from './helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo } from './helpers/repo';
+import { cli } from './helpers/cli';
+import { buildDist, cleanupRepos, makeRepo } from './helpers/repo';
 
 before(() => buildDist());
 after(() => cleanupRepos());
-
-async function cli(cwd: string, ...argv: string[]): Promise<{ code: number | undefined; out: string; error?: Error }> {
-  const out: string[] = [];
-  const io = { out: (s: string) => void out.push(s), err: (s: string) => void out.push(s), cwd, distDir: DIST };
-  try {
-    // The session is closed (state on disk, writer lease released) when runCli returns.
-    const code = await loadSrc().runCli(argv, io);
-    return { code, out: out.join('\n') };
-  } catch (e) {
-    return { code: undefined, out: out.join('\n'), error: e as Error };
-  }
-}
 
 function findNamed(dir: string, names: Set<string>, depth = 0, found: string[] = []): string[] {
   if (depth > 12) return found;

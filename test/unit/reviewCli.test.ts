@@ -8,21 +8,12 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { OrchardState } from '../../src/core/model';
 import { loadSrc } from './helpers/bundle';
+import { cli } from './helpers/cli';
 import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, waitFor } from './helpers/repo';
 import { spec, type WriterSession } from './helpers/session';
 
 before(() => buildDist());
 after(() => cleanupRepos());
-
-async function cli(cwd: string, ...argv: string[]): Promise<{ code: number | undefined; out: string; error?: Error }> {
-  const out: string[] = [];
-  const io = { out: (s: string) => void out.push(s), err: (s: string) => void out.push(s), cwd, distDir: DIST };
-  try {
-    return { code: await loadSrc().runCli(argv, io), out: out.join('\n') };
-  } catch (e) {
-    return { code: undefined, out: out.join('\n'), error: e as Error };
-  }
-}
 
 describe('orchard review (CLI) while orchard run runs', { timeout: 600_000 }, () => {
   it('review: human — list, show, request-changes with a line comment (the next attempt gets it), approve; the run ends merged', async () => {
