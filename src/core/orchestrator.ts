@@ -36,9 +36,8 @@ import { matchesPath } from './paths';
 import { breakerOf, canStart, recordFailure, recordSuccess, withBreaker, type BreakerBoard } from './circuitBreaker';
 import { retryDecision, type FailureKind } from './retry';
 import { Scheduler, type SlotState } from './scheduler';
-import { decideGates, DEFAULT_REVIEWER_ROUNDS, describeGate, feedbackContext, gatesFor, missingRequiredGates, parseVerdict } from './gates';
+import { parseVerdict } from './gates';
 import type { QueueEntry } from './mergeQueue';
-import { failureContext } from './retry';
 import type { MergeResult } from './ports';
 import { chooseProfile, failuresByProfile, type ProfileChoice, type ProfileDecision } from './roles';
 import { checkBudget, mergeRunUsage } from './budget';
@@ -49,9 +48,10 @@ import type { Lock, Usage } from './model';
 import { ReviewDesk } from './reviewDesk';
 import type { DeskContext } from './deskContext';
 import { MergeDesk } from './mergeDesk';
+import { GateDesk } from './gateDesk';
 import { ConflictDesk } from './conflictDesk';
 import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
-import { CONFLICT_WAYS, DIRTY_WAYS, GATE_WAYS, labelsOf, wayOutOf, type WayOut } from './waysOut';
+import { CONFLICT_WAYS, DIRTY_WAYS, labelsOf, wayOutOf, type WayOut } from './waysOut';
 
 export interface ChangeEvent {
   events: readonly OrchardEvent[];
@@ -81,6 +81,7 @@ export class Orchestrator implements Disposable {
   private readonly reviews: ReviewDesk;
   private readonly merges: MergeDesk;
   private readonly conflicts: ConflictDesk;
+  private readonly gatesDesk: GateDesk;
 
   private constructor(
     private readonly ports: Ports,
@@ -107,6 +108,14 @@ export class Orchestrator implements Disposable {
     });
     this.conflicts = new ConflictDesk({ ...desk, merges: this.merges });
     this.reviews = new ReviewDesk({ ...desk, enqueueForMerge: (id) => this.merges.enqueue(id) });
+    this.gatesDesk = new GateDesk({
+      ...desk,
+      gates: () => this.ports.gates,
+      log: this.ports.log,
+      afterFailure: (id, runId, kind, why, output) => this.afterFailure(id, runId, kind, why, output),
+      reviews: this.reviews,
+      merges: this.merges,
+    });
   }
 
   static async open(ports: Ports, settings: Settings): Promise<Orchestrator> {
@@ -444,7 +453,7 @@ export class Orchestrator implements Disposable {
     }
     for (const run of regate) {
       this.ports.log.info(`${run.ticketId}: Orchard stopped while its gates ran; running them again`);
-      void this.gateRun(run.ticketId, run.id).then(() => this.requestPump());
+      void this.gatesDesk.gateRun(run.ticketId, run.id).then(() => this.requestPump());
     }
   }
 
@@ -807,7 +816,7 @@ export class Orchestrator implements Disposable {
       await this.commit([{ type: 'lock-released', runId, reason: 'cancelled' }]);
     } else if (outcome === 'succeeded') {
       await this.transition(t.id, 'gating', 'running gates');
-      await this.gateRun(t.id, runId);
+      await this.gatesDesk.gateRun(t.id, runId);
     } else {
       const why =
         outcome === 'timeout'
@@ -824,16 +833,6 @@ export class Orchestrator implements Disposable {
       } else await this.afterFailure(t.id, runId, outcome === 'timeout' ? 'timeout' : outcome === 'no-changes' ? 'no-changes' : 'crash', why);
     }
     this.requestPump();
-  }
-
-  /** Runs the gates of a finished run (its ticket is gating); a gate that cannot run escalates. */
-  private async gateRun(ticketId: string, runId: string): Promise<void> {
-    try {
-      await this.runGates(ticketId, runId);
-    } catch (err) {
-      this.ports.log.error(`Gates of ${ticketId} failed to run: ${errorText(err)}`);
-      if (this.state.tickets[ticketId]?.status === 'gating') await this.escalateGates(ticketId, runId, `its gates could not run: ${errorText(err)}`, errorText(err), 'agent-failed');
-    }
   }
 
   private async afterFailure(ticketId: string, runId: string, kind: FailureKind, why: string, output?: string): Promise<void> {
@@ -1068,67 +1067,6 @@ export class Orchestrator implements Disposable {
   /** Subtasks asked by a ticket, and its ancestors (for views). */
   subtasksOf(ticketId: string): Ticket[] {
     return Object.values(this.state.tickets).filter((t) => parentOf(t) === ticketId);
-  }
-
-  // ---- gates ----------------------------------------------------------------------
-
-  /** Runs the ticket's gates after a successful run: pass → merge queue; else back, retry or the human. */
-  private async runGates(ticketId: string, runId: string): Promise<void> {
-    const t = this.ticket(ticketId);
-    const run = this.state.runs[runId]!;
-    const gates = this.settings.gates ?? [];
-    const required = this.settings.requiredGatesByLabel ?? {};
-    const maxRounds = this.settings.reviewerRounds ?? DEFAULT_REVIEWER_ROUNDS;
-    const missing = missingRequiredGates(t, gates, required);
-    const applicable = gatesFor(t, run.filesChanged ?? [], gates, required);
-    if (missing.length || (applicable.length && !this.ports.gates)) {
-      const why = missing.length
-        ? `required gate${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (for label${t.labels.length > 1 ? 's' : ''} ${t.labels.join(', ')}) ${missing.length > 1 ? 'are' : 'is'} not configured`
-        : 'gates are configured but no gate runner is available';
-      await this.escalateGates(ticketId, runId, why, 'Configure the gate (or remove the label), then choose Merge Now or retry the ticket.', missing.length ? 'security' : 'agent-failed');
-      return;
-    }
-    const round = (t.reviewRounds ?? 0) + 1;
-    const results = [];
-    for (const g of applicable) {
-      if (this.state.tickets[ticketId]?.status !== 'gating') return; // cancelled meanwhile
-      await this.commit([{ type: 'gate-started', runId, gate: g.name, kind: g.kind }]);
-      const r = await this.ports.gates!.run(g, this.ticket(ticketId), this.state.runs[runId]!, round);
-      await this.commit([{ type: 'gate-finished', runId, result: r }]);
-      this.ports.log.info(`${ticketId}: gate ${describeGate(r)}`);
-      results.push(r);
-      // Reviewers do not look at work whose checks fail.
-      if (g.kind === 'command' && !r.passed) break;
-    }
-    if (this.state.tickets[ticketId]?.status !== 'gating') return;
-    const d = decideGates(results, t.reviewRounds ?? 0, maxRounds);
-    if (d.kind === 'pass') {
-      if (await this.reviews.sendToReviewIfNeeded(this.ticket(ticketId), this.state.runs[runId]!)) return;
-      await this.transition(ticketId, 'queued-for-merge', results.length ? `gates passed: ${results.map((r) => r.name).join(', ')}` : 'no gates apply');
-      this.merges.enqueue(ticketId);
-    } else if (d.kind === 'failed') {
-      await this.commit([{ type: 'ticket-handoff', id: ticketId, context: failureContext({ kind: 'gate-failed', message: `gate ${d.gate} ${d.output.split('\n')[0]}`, output: d.output }, run.attempt) }]);
-      await this.afterFailure(ticketId, runId, 'gate-failed', `gate ${d.gate} ${d.output.split('\n')[0]}`, d.output);
-    } else if (d.kind === 'send-back') {
-      await this.commit([
-        { type: 'review-rejected', id: ticketId, runId, gate: d.gate, round: d.round, feedback: d.feedback },
-        { type: 'ticket-handoff', id: ticketId, context: feedbackContext(d.gate, d.round, maxRounds, d.feedback) },
-        { type: 'lock-released', runId, reason: `sent back by reviewer ${d.gate}` },
-      ]);
-      await this.transition(ticketId, 'ready', `reviewer ${d.gate} rejected (round ${d.round}/${maxRounds}): ${d.feedback.split('\n')[0]?.slice(0, 200) ?? ''}`);
-    } else {
-      await this.escalateGates(ticketId, runId, d.reason, d.context, 'agent-failed');
-    }
-  }
-
-  private async escalateGates(ticketId: string, runId: string, why: string, context: string, trigger: EscalationTrigger): Promise<void> {
-    const e = createEscalation(
-      { ticketId, runId, trigger, question: `${ticketId} cannot merge: ${why}`, context, ways: GATE_WAYS },
-      `${runId}-gates-${this.state.seq}`,
-      this.ports.clock.now(),
-    );
-    await this.commit([{ type: 'escalation-raised', escalation: e }]);
-    await this.transition(ticketId, 'escalated', why);
   }
 
   /** The merge queue in merge order, with merge-tree predictions against the current tip. */
