@@ -48,6 +48,7 @@ import type { Lock, Usage } from './model';
 import { ReviewDesk } from './reviewDesk';
 import type { DeskContext } from './deskContext';
 import { MergeDesk } from './mergeDesk';
+import { planRecovery } from './recovery';
 import { GateDesk } from './gateDesk';
 import { ConflictDesk } from './conflictDesk';
 import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
@@ -405,23 +406,8 @@ export class Orchestrator implements Disposable {
     }
     await this.commit(events);
     const live = new Set(adopted.map((a) => a.run.id));
-    // Finished work waiting to merge keeps its locks until the merge (its agent has exited);
-    // only locks of runs whose ticket is no longer on its way to the target are orphans.
-    const heldUntilMerge = new Set<TicketStatus>(['gating', 'in-review', 'queued-for-merge', 'merging', 'escalated']);
-    const orphanLocks = [
-      ...new Set(
-        this.state.locks
-          .filter((l) => {
-            const run = this.state.runs[l.runId];
-            const status = this.state.tickets[l.ticketId]?.status;
-            // A run that succeeded with its ticket still "running" goes to its gates below: it keeps its locks too.
-            const finished = status === 'running' && run?.outcome === 'succeeded';
-            return !live.has(l.runId) && run?.endedAt !== undefined && !(status && heldUntilMerge.has(status)) && !finished;
-          })
-          .map((l) => l.runId),
-      ),
-    ];
-    await this.commit(orphanLocks.map((runId) => ({ type: 'lock-released' as const, runId, reason: 'its run is no longer live' })));
+    const plan = planRecovery(this.state, live);
+    await this.commit(plan.orphanLockRuns.map((runId) => ({ type: 'lock-released' as const, runId, reason: 'its run is no longer live' })));
     for (const { run, handle } of adopted) {
       this.inFlight++;
       const left = Math.max(1000, this.runTimeoutMs(run.id) - (this.ports.clock.now() - run.startedAt));
@@ -429,31 +415,18 @@ export class Orchestrator implements Disposable {
       // The human's time, or a subtask's, is not the agent's: no timeout while it waits.
       if (this.state.tickets[run.ticketId]?.status === 'escalated' || this.state.runs[run.id]?.waitingFor) this.clearTimer(run.id);
     }
-    const regate: Run[] = [];
-    for (const t of Object.values(this.state.tickets)) {
-      const last = this.currentRun(t.id);
-      // An adopted run's end is handled by its own exit (it may already have ended meanwhile:
-      // gating it here too once moved the ticket to gating twice and stopped Orchard; soak seed 33).
-      if (last && live.has(last.id)) continue;
-      if ((t.status === 'gating' || t.status === 'running') && last?.endedAt !== undefined && last.outcome === 'succeeded') {
-        // The agent had finished (Orchard stopped before or while its gates ran): the gates run
-        // (again); the agent does not redo its work.
-        if (t.status === 'running') await this.transition(t.id, 'gating', 'its agent had finished when Orchard stopped');
-        regate.push(last);
-        continue;
-      }
-      if ((t.status === 'running' || t.status === 'gating') && !adopted.some((a) => a.run.ticketId === t.id)) {
-        await this.transition(t.id, 'ready', 'interrupted: Orchard stopped while it ran');
-        const run = this.currentRun(t.id);
-        if (run) await this.commit([{ type: 'lock-released', runId: run.id, reason: 'interrupted' }]);
-      } else if (t.status === 'merging') {
-        await this.transition(t.id, 'queued-for-merge', 'interrupted during merge');
-      }
-      if (this.state.tickets[t.id]!.status === 'queued-for-merge') this.merges.restore(t.id);
+    // The agent had finished (Orchard stopped before or while its gates ran): the gates run
+    // (again); the agent does not redo its work.
+    for (const r of plan.regate) if (r.toGating) await this.transition(r.ticketId, 'gating', 'its agent had finished when Orchard stopped');
+    for (const i of plan.interrupted) {
+      await this.transition(i.ticketId, 'ready', 'interrupted: Orchard stopped while it ran');
+      if (i.runId) await this.commit([{ type: 'lock-released', runId: i.runId, reason: 'interrupted' }]);
     }
-    for (const run of regate) {
-      this.ports.log.info(`${run.ticketId}: Orchard stopped while its gates ran; running them again`);
-      void this.gatesDesk.gateRun(run.ticketId, run.id).then(() => this.requestPump());
+    for (const id of plan.mergeInterrupted) await this.transition(id, 'queued-for-merge', 'interrupted during merge');
+    for (const id of plan.requeue) this.merges.restore(id);
+    for (const r of plan.regate) {
+      this.ports.log.info(`${r.ticketId}: Orchard stopped while its gates ran; running them again`);
+      void this.gatesDesk.gateRun(r.ticketId, r.runId).then(() => this.requestPump());
     }
   }
 
