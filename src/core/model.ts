@@ -69,7 +69,7 @@ export interface Ticket extends TicketSpec {
   /** How many times a person's review sent it back with changes asked for. */
   humanReviewRounds?: number;
   /** A person's review decisions on it, oldest first (for the report). */
-  reviews?: { decision: import('./review').ReviewDecision; by: string; at: number; comments: number; summary?: string }[];
+  reviews?: { runId: string; decision: import('./review').ReviewDecision; by: string; at: number; comments: number; summary?: string }[];
   /** Text handed to the next run's prompt (reviewer feedback, conflict, failing output); cleared when a run starts. */
   handoff?: string;
   /** The last merge conflict, until one of the ways out is taken. */

@@ -833,8 +833,10 @@ export class Orchestrator implements Disposable {
    * are not the ticket's failures.
    */
   private countedAttempts(ticketId: string): number {
+    // Attempts a person sent back from review ("request changes") did their job: not failures either.
+    const reviewed = new Set((this.state.tickets[ticketId]?.reviews ?? []).filter((d) => d.decision === 'request-changes').map((d) => d.runId));
     let n = 0;
-    for (const r of Object.values(this.state.runs)) if (r.ticketId === ticketId && !wasInterrupted(r)) n++;
+    for (const r of Object.values(this.state.runs)) if (r.ticketId === ticketId && !wasInterrupted(r) && !reviewed.has(r.id)) n++;
     return Math.max(1, n);
   }
 

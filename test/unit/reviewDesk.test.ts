@@ -112,6 +112,22 @@ describe('review desk on fake ports', () => {
     assert.match(report, /\| C \| request-changes by human \(1 comment\); approve by human \| done \|/);
   });
 
+  it('an attempt sent back from review is not a failure: with maxRetries 1, a crash after it still gets its retry', async () => {
+    const w = fakeWorld();
+    w.scripts.F = [{ files: ['src/F.txt'] }, { exit: { exitCode: 1 } }, { files: ['src/F.txt'] }];
+    const o = await w.open({ review: 'human', maxRetries: 1 });
+    await o.addTickets([spec('F')]);
+    await o.start();
+    await advanceUntil(w, () => o.ticket('F').status === 'in-review', 'F waiting');
+    await o.requestChanges('F', { summary: 'Again, smaller.' });
+    await advanceUntil(w, () => o.ticket('F').status === 'in-review' || o.ticket('F').status === 'failed', 'F back for review, or failed');
+    assert.equal(o.ticket('F').status, 'in-review', o.ticket('F').reason);
+    assert.deepEqual(w.started, ['F#1', 'F#2', 'F#3'], 'attempt 2 crashed and was retried once');
+    await o.approve(['F']);
+    await runUntilIdle(w, o);
+    assert.equal(o.ticket('F').status, 'done');
+  });
+
   it('discard from review cancels the ticket (its branch kept by the workspace), and dependents block', async () => {
     const w = fakeWorld();
     const o = await w.open({ review: 'human' });
