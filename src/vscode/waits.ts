@@ -3,7 +3,7 @@
 // (waitSignals.ts) raise each wait once, never a stream. Each kind of wait is one source in
 // WAIT_SOURCES; a new kind (a ticket waiting for review) is one more line there.
 import { escalationQueue } from '../core/escalations';
-import { reviewQueue } from '../core/review';
+import { reviewQueueOf } from './reviewModel';
 import type { OrchardState } from '../core/model';
 
 export interface Wait {
@@ -31,7 +31,7 @@ export const escalationWaits: WaitSource = (s, now) =>
 
 /** Tickets waiting for a person's review (review policy), oldest first; each new round is a new wait. */
 export const reviewWaits: WaitSource = (s) =>
-  reviewQueue(s).map((r) => ({
+  reviewQueueOf(s).map((r) => ({
     key: `review:${r.ticketId}:${r.since}`,
     ticketId: r.ticketId,
     label: `${r.ticketId} waits for your review: ${r.title}`,
