@@ -125,6 +125,27 @@ it('finishing an interrupted fast-forward, itself killed after moving the branch
   assert.equal(fs.existsSync(intent), false, 'the intent goes once finished');
 });
 
+it('a fast-forward killed inside the write of a file (an empty new file, a changed file cut short) is finished; a longer file is not', async () => {
+  const { r, w, to, b } = await killedWideFastForward();
+  // What a soak seed left: the new file created but not yet written (0 bytes), another cut short.
+  fs.writeFileSync(path.join(r.repo, 'f4.txt'), '');
+  fs.writeFileSync(path.join(r.repo, 'f1.txt'), 'f1 n');
+  const res = await w.merge(ticket('B'), b);
+  assert.equal(res.kind, 'merged', JSON.stringify(res));
+  assert.equal(r.git('merge-base', '--is-ancestor', to, 'main'), '', 'the interrupted fast-forward was finished');
+  assert.equal(fs.readFileSync(path.join(r.repo, 'f4.txt'), 'utf8'), 'f4 new\n');
+  assert.equal(fs.readFileSync(path.join(r.repo, 'f1.txt'), 'utf8'), 'f1 new\n');
+  assert.equal(r.git('status', '--porcelain'), '', 'the checkout is clean and current');
+
+  // Not a prefix: the new version and more after it is someone's edit, never overwritten.
+  const again = await killedWideFastForward();
+  fs.writeFileSync(path.join(again.r.repo, 'f4.txt'), 'f4 new\nand a line the user added\n');
+  const left = await again.w.merge(ticket('B'), again.b);
+  assert.equal(left.kind, 'target-dirty', JSON.stringify(left));
+  assert.equal(again.r.git('rev-parse', 'main'), again.from, 'main not moved');
+  assert.equal(fs.readFileSync(path.join(again.r.repo, 'f4.txt'), 'utf8'), 'f4 new\nand a line the user added\n');
+});
+
 it('a half-written checkout that also holds a user edit of a path in from..to is left alone', async () => {
   const { r, w, from, b } = await killedWideFastForward();
   fs.writeFileSync(path.join(r.repo, 'f1.txt'), 'f1 new\n');
