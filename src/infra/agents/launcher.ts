@@ -681,6 +681,11 @@ export class AgentLauncher implements AgentPort {
           return;
         }
         if (exit) {
+          // What the agent wrote before it exited is read before its end is told: a `done` (and a
+          // reviewer's VERDICT) written while this tick read the other files would otherwise be
+          // lost (a review loop then ran one round too many).
+          readProgress();
+          readStatusFile();
           const text = tail(files.log);
           const rateLimited = rateLimitedTurn || (exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited);
           const explanation = exit.error ?? (exit.exitCode !== null && exit.exitCode !== 0 ? cli?.explainExit?.(exit.exitCode, text) : undefined);
