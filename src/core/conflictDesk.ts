@@ -65,7 +65,7 @@ export class ConflictDesk {
     for (const e of Object.values(this.ctx.state().escalations)) {
       if (e.ticketId !== id || e.answer || e.askedBy) continue;
       const option = e.options.find((o) => wayOutOf(e, o) === way);
-      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option, guidance: label, by: 'human' }, now).answer! } });
+      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option, guidance: label, by: 'human' }, now).answer } });
     }
     await this.ctx.commit(bodies);
   }
