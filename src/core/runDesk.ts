@@ -175,7 +175,7 @@ export class RunDesk implements Disposable {
         adopted.push({ run: r, handle });
         continue;
       }
-      const wip = this.ctx.ports.workspace.saveWip && r.worktree ? await this.ctx.ports.workspace.saveWip(r, `orchard: ${r.ticketId} attempt ${r.attempt} interrupted`).catch(() => undefined) : undefined;
+      const wip = r.worktree ? await this.ctx.ports.workspace.saveWip(r, `orchard: ${r.ticketId} attempt ${r.attempt} interrupted`).catch(() => undefined) : undefined;
       events.push({ type: 'run-ended', runId: r.id, outcome: 'crashed', message: `interrupted: Orchard stopped while the agent was running${wip ? `; work kept on ${wip}` : ''}` });
     }
     await this.ctx.commit(events);
@@ -226,16 +226,14 @@ export class RunDesk implements Disposable {
     const { exit, failedRun } = reading;
     // A failed or stopped run's files go to a WIP ref first, then the run is checked for harm
     // (worktree deleted, target branch touched, history rewritten).
-    const wipRef = failedRun && ws.saveWip ? await ws.saveWip(run, wipMessage(t.id, run, exit)).catch(() => undefined) : undefined;
+    const wipRef = failedRun ? await ws.saveWip(run, wipMessage(t.id, run, exit)).catch(() => undefined) : undefined;
     const problems = exitProblems(exit);
-    if (ws.inspectRun) {
-      try {
-        const found = await ws.inspectRun(run);
-        problems.push(...found.problems);
-        for (const r of found.repaired) log.warn(`${t.id}: ${r}`);
-      } catch (err) {
-        log.warn(`Could not inspect ${runId}: ${errorText(err)}`);
-      }
+    try {
+      const found = await ws.inspectRun(run);
+      problems.push(...found.problems);
+      for (const r of found.repaired) log.warn(`${t.id}: ${r}`);
+    } catch (err) {
+      log.warn(`Could not inspect ${runId}: ${errorText(err)}`);
     }
     let changes = { files: [] as string[], commits: 0 };
     try {
@@ -296,7 +294,7 @@ export class RunDesk implements Disposable {
    * afterInterruption: 'continue' keeps building on it instead.
    */
   private async restartInterrupted(ticketId: string, runId: string): Promise<void> {
-    if (this.ctx.settings().afterInterruption === 'continue' || !this.ctx.ports.workspace.restartAttempt) return;
+    if (this.ctx.settings().afterInterruption === 'continue') return;
     // Attempts interrupted one after another (a kill during the restart itself) all began where
     // the first of them did: that is where the new one starts.
     const earlier = Object.values(this.ctx.state().runs)
