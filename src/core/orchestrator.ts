@@ -6,15 +6,13 @@ import { OrchestratorError } from './errors';
 export { OrchestratorError } from './errors';
 import { Emitter, type Disposable, type Event } from './emitter';
 import type { OrchardEvent, OrchardEventBody } from './events';
-import { ACTIVE_STATUSES, FINAL_STATUSES, type Lock, type OrchardState, type Run, type Settings, type Ticket, type TicketSpec, type TicketStatus } from './model';
+import { ACTIVE_STATUSES, FINAL_STATUSES, type OrchardState, type Run, type Settings, type Ticket, type TicketSpec, type TicketStatus } from './model';
 import type { LockAnswer, MergeResult, Ports } from './ports';
 import { escalationQueue, type Escalation, type EscalationAnswer } from './escalations';
 import { reduce } from './reduce';
 import { assertTransition, requireStatus } from './transitions';
 import { validateGraph } from './dag';
-import { Scheduler, type SlotState } from './scheduler';
 import type { QueueEntry } from './mergeQueue';
-import { checkBudget } from './budget';
 import { parentOf } from './workflows/agentTickets';
 import { loopStopOnApproval } from './workflows/loops';
 import type { DeskContext } from './deskContext';
@@ -26,6 +24,7 @@ import { MergeDesk } from './mergeDesk';
 import { planRecovery } from './recovery';
 import { RetryDesk } from './retryDesk';
 import { ReviewDesk } from './reviewDesk';
+import { Pump } from './pump';
 import { RunDesk } from './runDesk';
 import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
 import { CONFLICT_WAYS, DIRTY_WAYS, labelsOf, wayOutOf, type WayOut } from './waysOut';
@@ -42,12 +41,9 @@ export class Orchestrator implements Disposable {
 
   private active = false;
   private persist: Promise<void> = Promise.resolve();
-  private wakeTimer: Disposable | undefined;
   private idleWaiters: Array<() => void> = [];
-  private pumping = false;
-  private pumpAgain = false;
   private disposed = false;
-  private readonly scheduler: Scheduler;
+  private readonly pump: Pump;
   private readonly live: LiveRuns;
   private readonly runs: RunDesk;
   private readonly retries: RetryDesk;
@@ -62,7 +58,6 @@ export class Orchestrator implements Disposable {
     private state: OrchardState,
     public settings: Settings,
   ) {
-    this.scheduler = new Scheduler(Object.values(state.tickets));
     const desk: DeskContext = {
       state: () => this.state,
       settings: () => this.settings,
@@ -102,6 +97,16 @@ export class Orchestrator implements Disposable {
       retries: this.retries,
       checkIdle: () => this.checkIdle(),
       disposed: () => this.disposed,
+    });
+    this.pump = new Pump({
+      ...desk,
+      ports: this.ports,
+      active: () => this.active,
+      runs: this.runs,
+      retries: this.retries,
+      agents: this.agentDesk,
+      merges: this.merges,
+      checkIdle: () => this.checkIdle(),
     });
   }
 
@@ -181,7 +186,7 @@ export class Orchestrator implements Disposable {
       await this.transition(ticketId, 'ready', 'started by the user');
     }
     if (this.ticket(ticketId).status !== 'ready') throw new OrchestratorError('not-allowed', `${ticketId} is ${t.status}; only a ready ticket can start.`);
-    const slot = this.slots().find((s) => !s.busy);
+    const slot = this.pump.slots().find((s) => !s.busy);
     if (!slot) throw new OrchestratorError('not-allowed', `All ${this.settings.maxAgents} agent slots are busy; ${ticketId} starts when one frees up.`);
     await this.runs.startRun(ticketId, slot.id);
     if (this.ticket(ticketId).status === 'ready') throw new OrchestratorError('not-allowed', `${ticketId} waits: its files are locked by another run.`);
@@ -281,7 +286,7 @@ export class Orchestrator implements Disposable {
     this.disposed = true;
     this.runs.dispose();
     this.live.dispose();
-    this.wakeTimer?.dispose();
+    this.pump.dispose();
     this.changed.dispose();
   }
 
@@ -316,8 +321,8 @@ export class Orchestrator implements Disposable {
       else if (e.type === 'run-started') touched.add(e.run.ticketId);
     }
     // The scheduler keeps derived graph data between decisions: one rebuild per graph change.
-    if (graphChanged) this.scheduler.reset(Object.values(this.state.tickets));
-    else for (const id of touched) this.scheduler.update(this.state.tickets[id]!);
+    if (graphChanged) this.pump.graphChanged();
+    else this.pump.ticketsChanged(touched);
     this.ports.state.snapshot(this.state);
     const done = this.persist.then(() => this.ports.state.append(events));
     this.persist = done.catch((err) => this.ports.log.error(`Could not persist events: ${String(err)}`));
@@ -358,95 +363,7 @@ export class Orchestrator implements Disposable {
   }
 
   private requestPump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    void this.pump()
-      .catch((err) => this.ports.log.error(`Scheduling failed: ${err instanceof Error ? err.stack : String(err)}`))
-      .finally(() => {
-        this.pumping = false;
-        if (this.pumpAgain) {
-          this.pumpAgain = false;
-          this.requestPump();
-        } else {
-          this.checkIdle();
-        }
-      });
-  }
-
-  private async pump(): Promise<void> {
-    await this.promoteAndBlock();
-    void this.merges.drain();
-    if (!this.active) return;
-    const now = this.ports.clock.now();
-    const plan = this.scheduler.plan({
-      running: this.runningTickets(),
-      slots: this.slots(),
-      locks: this.settings.mode === 'isolation' ? [] : this.locksExcept(this.agentDesk.waitingRunIds()),
-      mode: this.settings.mode,
-      overlapThreshold: this.settings.overlapThreshold,
-      now,
-      explain: 'none',
-    });
-    let wakeAt: number | undefined;
-    const withinBudget = await this.checkBudgetGate();
-    for (const a of withinBudget ? plan.assignments : []) {
-      // The role's profile, or its next fallback when that one is rate limited (paused) or failed this ticket.
-      const choice = this.retries.chooseProfile(this.ticket(a.ticketId), now);
-      if (!choice.ok) {
-        if (choice.waitUntil !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, choice.waitUntil);
-        continue;
-      }
-      await this.runs.startRun(a.ticketId, a.slot, choice);
-    }
-    for (const t of Object.values(this.state.tickets)) {
-      if (t.status === 'ready' && t.notBefore !== undefined && t.notBefore > now) wakeAt = Math.min(wakeAt ?? Infinity, t.notBefore);
-    }
-    this.wakeTimer?.dispose();
-    this.wakeTimer = wakeAt !== undefined ? this.ports.clock.setTimer(Math.max(0, wakeAt - now), () => this.requestPump()) : undefined;
-  }
-
-  private runningTickets(): { ticketId: string; slot: number; files: string[] }[] {
-    const out = [];
-    const waiting = this.agentDesk.waitingRunIds();
-    for (const r of Object.values(this.state.runs)) {
-      if (r.endedAt === undefined && !waiting.has(r.id)) out.push({ ticketId: r.ticketId, slot: r.slot, files: this.state.tickets[r.ticketId]?.files ?? [] });
-    }
-    return out;
-  }
-
-  /** Slots are seats: any slot runs any profile, except profiles that are paused. */
-  private slots(): SlotState[] {
-    const load = new Map<number, number>();
-    const busy = new Set<number>();
-    const waiting = this.agentDesk.waitingRunIds();
-    for (const r of Object.values(this.state.runs)) {
-      load.set(r.slot, (load.get(r.slot) ?? 0) + 1);
-      if (r.endedAt === undefined && !waiting.has(r.id)) busy.add(r.slot);
-    }
-    const profiles = [...new Set(Object.values(this.state.tickets).map((t) => t.agent).filter((a): a is string => !!a))];
-    const out: SlotState[] = [];
-    for (let id = 1; id <= this.settings.maxAgents; id++) out.push({ id, busy: busy.has(id), load: load.get(id) ?? 0, capabilities: profiles });
-    return out;
-  }
-
-  /** backlog → ready when every dependency is merged; → blocked when one is failed or cancelled. */
-  private async promoteAndBlock(): Promise<void> {
-    await this.agentDesk.settleSubtasks();
-    for (const t of Object.values(this.state.tickets)) {
-      if (t.status !== 'backlog' && t.status !== 'blocked' && t.status !== 'ready') continue;
-      const deps = t.dependsOn.map((d) => this.state.tickets[d]);
-      const dead = deps.find((d) => d && (d.status === 'failed' || d.status === 'cancelled' || d.status === 'blocked'));
-      if (dead) {
-        if (t.status !== 'blocked') await this.transition(t.id, 'blocked', `dependency ${dead.id} is ${dead.status}`);
-        continue;
-      }
-      const allDone = deps.every((d) => d && d.status === 'done');
-      if (allDone && t.status !== 'ready') await this.transition(t.id, 'ready');
-      else if (!allDone && t.status === 'blocked') await this.transition(t.id, 'backlog', 'dependency is back in progress');
-    }
+    this.pump.request();
   }
 
   /** Multiplies retry backoff (tests and the demo shrink it). */
@@ -463,21 +380,6 @@ export class Orchestrator implements Disposable {
   /** Why new runs do not start (budget reached), or undefined. */
   get startsPausedReason(): string | undefined {
     return this.state.startsPaused;
-  }
-
-  /** Budget per batch: false (and a starts-paused event saying why) once it is spent. */
-  private async checkBudgetGate(): Promise<boolean> {
-    const b = checkBudget(this.state, this.settings);
-    const reason = b.ok ? undefined : b.reason;
-    if (reason !== this.state.startsPaused) {
-      if (reason) this.ports.log.warn(reason);
-      await this.commit([{ type: 'starts-paused', ...(reason !== undefined && { reason }) }]);
-    }
-    return b.ok;
-  }
-
-  private locksExcept(runIds: ReadonlySet<string>): Lock[] {
-    return runIds.size ? this.state.locks.filter((l) => !runIds.has(l.runId)) : this.state.locks;
   }
 
   /**
@@ -590,7 +492,7 @@ export class Orchestrator implements Disposable {
     // A run's end still being recorded is not idle: between its ticket's move to "failed" and the
     // pump that blocks its dependents, a merge finishing elsewhere once found the batch "idle"
     // with a dependent still in the backlog.
-    if (this.pumping || this.merges.busy || this.runs.busy || (this.merges.pending && !held)) return false;
+    if (this.pump.busy || this.merges.busy || this.runs.busy || (this.merges.pending && !held)) return false;
     for (const t of Object.values(this.state.tickets)) {
       if (ACTIVE_STATUSES.has(t.status) || (t.status === 'queued-for-merge' && !held)) return false;
       if (this.active && t.status === 'ready' && !this.state.startsPaused) return false;
