@@ -1,24 +1,25 @@
-// The orchestrator: owns the state, turns commands and run outcomes into events (through
-// the transition gate), and drives runs and merges through the ports. It holds no I/O of
-// its own, so the same code runs in VS Code, in the CLI and in tests.
+// The orchestrator is the core's facade: it takes the commands of every UI and the CLI, wires the
+// desks that do the work (ledger, pump, runs, retries, agents, gates, reviews, merges, conflicts)
+// and applies the recovery plan after a restart. It holds no I/O of its own, so the same code
+// runs in VS Code, in the CLI and in tests.
 import { OrchestratorError } from './errors';
 /** Kept here too: callers import it with the orchestrator. */
 export { OrchestratorError } from './errors';
-import { Emitter, type Disposable, type Event } from './emitter';
-import type { OrchardEvent, OrchardEventBody } from './events';
-import { ACTIVE_STATUSES, FINAL_STATUSES, type OrchardState, type Run, type Settings, type Ticket, type TicketSpec, type TicketStatus } from './model';
+import type { Disposable, Event } from './emitter';
+import type { OrchardEventBody } from './events';
+import { ACTIVE_STATUSES, FINAL_STATUSES, type OrchardState, type Settings, type Ticket, type TicketSpec, type TicketStatus } from './model';
 import type { LockAnswer, MergeResult, Ports } from './ports';
 import { escalationQueue, type Escalation, type EscalationAnswer } from './escalations';
-import { reduce } from './reduce';
-import { assertTransition, requireStatus } from './transitions';
+import { requireStatus } from './transitions';
 import { validateGraph } from './dag';
 import type { QueueEntry } from './mergeQueue';
 import { parentOf } from './workflows/agentTickets';
-import { loopStopOnApproval } from './workflows/loops';
+import { loopStopEvents } from './workflows/loops';
 import type { DeskContext } from './deskContext';
 import { AgentDesk } from './agentDesk';
 import { ConflictDesk } from './conflictDesk';
 import { GateDesk } from './gateDesk';
+import { Ledger, type ChangeEvent } from './ledger';
 import { LiveRuns } from './liveRuns';
 import { MergeDesk } from './mergeDesk';
 import { planRecovery } from './recovery';
@@ -29,18 +30,17 @@ import { RunDesk } from './runDesk';
 import type { ReviewComment, ReviewDecision, ReviewItem } from './review';
 import { CONFLICT_WAYS, DIRTY_WAYS, labelsOf, wayOutOf, type WayOut } from './waysOut';
 
-export interface ChangeEvent {
-  events: readonly OrchardEvent[];
-  state: Readonly<OrchardState>;
-}
+/** Kept here too: callers import it with the orchestrator. */
+export type { ChangeEvent } from './ledger';
 
 export class Orchestrator implements Disposable {
-  private readonly changed = new Emitter<ChangeEvent>();
+  private readonly ledger: Ledger;
   /** Fires after every batch of events has been applied (and durably appended). */
-  readonly onDidChange: Event<ChangeEvent> = this.changed.event;
+  readonly onDidChange: Event<ChangeEvent>;
 
   private active = false;
-  private persist: Promise<void> = Promise.resolve();
+  /** Multiplies retry backoff (tests and the demo shrink it). */
+  retryScale = 1;
   private idleWaiters: Array<() => void> = [];
   private disposed = false;
   private readonly pump: Pump;
@@ -55,23 +55,31 @@ export class Orchestrator implements Disposable {
 
   private constructor(
     private readonly ports: Ports,
-    private state: OrchardState,
+    state: OrchardState,
     public settings: Settings,
   ) {
+    // The scheduler keeps derived graph data between decisions: one rebuild per graph change.
+    this.ledger = new Ledger(state, ports, (a) => (a.graphChanged ? this.pump.graphChanged() : this.pump.ticketsChanged(a.touched)));
+    this.onDidChange = this.ledger.onDidChange;
+    const ledger = this.ledger;
     const desk: DeskContext = {
-      state: () => this.state,
+      state: () => ledger.state,
       settings: () => this.settings,
       ports: this.ports,
-      commit: (events) => this.commit(events),
-      transition: (id, to, reason, notBefore) => this.transition(id, to, reason, notBefore),
-      ticket: (id) => this.ticket(id),
-      currentRun: (id) => this.currentRun(id),
+      commit: (events) => ledger.commit(events),
+      transition: (id, to, reason, notBefore) => ledger.transition(id, to, reason, notBefore),
+      ticket: (id) => ledger.ticket(id),
+      currentRun: (id) => ledger.currentRun(id),
       requestPump: () => this.requestPump(),
     };
     this.merges = new MergeDesk({
       ...desk,
       afterFailure: (id, runId, kind, why, output) => this.retries.afterFailure(id, runId, kind, why, output),
-      loopStopEvents: (id) => this.loopStopEvents(id),
+      loopStopEvents: (id) => {
+        const stop = loopStopEvents(ledger.state, id);
+        if (stop.note) this.ports.log.info(stop.note);
+        return stop.events;
+      },
       checkIdle: () => this.checkIdle(),
       disposed: () => this.disposed,
     });
@@ -86,7 +94,7 @@ export class Orchestrator implements Disposable {
       merges: this.merges,
     });
     this.retries = new RetryDesk({ ...desk, ports: this.ports, retryScale: () => this.retryScale });
-    this.live = new LiveRuns({ state: () => this.state, settings: () => this.settings, clock: this.ports.clock });
+    this.live = new LiveRuns({ state: () => ledger.state, settings: () => this.settings, clock: this.ports.clock });
     this.agentDesk = new AgentDesk({ ...desk, ports: this.ports, live: this.live });
     this.runs = new RunDesk({
       ...desk,
@@ -122,14 +130,24 @@ export class Orchestrator implements Disposable {
     return this.state;
   }
 
+  private get state(): OrchardState {
+    return this.ledger.state;
+  }
+
   get isActive(): boolean {
     return this.active;
   }
 
   ticket(id: string): Ticket {
-    const t = this.state.tickets[id];
-    if (!t) throw new OrchestratorError('unknown-ticket', `There is no ticket "${id}". Run "orchard status" to list tickets.`);
-    return t;
+    return this.ledger.ticket(id);
+  }
+
+  private commit(bodies: OrchardEventBody[]): Promise<void> {
+    return this.ledger.commit(bodies);
+  }
+
+  private transition(id: string, to: TicketStatus, reason?: string): Promise<void> {
+    return this.ledger.transition(id, to, reason);
   }
 
   // ---- commands -------------------------------------------------------------------
@@ -157,7 +175,7 @@ export class Orchestrator implements Disposable {
   /** Stops assigning new work; running agents go on. */
   async pause(): Promise<void> {
     this.active = false;
-    if (!(await this.recordPause())) this.changed.fire({ events: [], state: this.state });
+    if (!(await this.recordPause())) this.ledger.notify();
   }
 
   /** A pause or stop is in the log, so a restart (window reload) leaves the batch paused. */
@@ -218,7 +236,7 @@ export class Orchestrator implements Disposable {
   async cancel(ticketId: string, reason = 'cancelled by the user'): Promise<void> {
     const t = this.ticket(ticketId);
     if (FINAL_STATUSES.has(t.status)) return;
-    const run = this.currentRun(ticketId);
+    const run = this.ledger.currentRun(ticketId);
     if (run && !run.endedAt) {
       this.live.pauseTimeout(run.id);
       const h = this.live.handle(run.id);
@@ -278,8 +296,8 @@ export class Orchestrator implements Disposable {
   }
 
   /** Resolves once every event committed so far is durably appended. */
-  async settled(): Promise<void> {
-    await this.persist;
+  settled(): Promise<void> {
+    return this.ledger.settled();
   }
 
   dispose(): void {
@@ -287,54 +305,10 @@ export class Orchestrator implements Disposable {
     this.runs.dispose();
     this.live.dispose();
     this.pump.dispose();
-    this.changed.dispose();
+    this.ledger.dispose();
   }
 
   // ---- internals ------------------------------------------------------------------
-
-  private currentRun(ticketId: string): Run | undefined {
-    let best: Run | undefined;
-    for (const r of Object.values(this.state.runs)) {
-      if (r.ticketId === ticketId && (!best || r.attempt > best.attempt)) best = r;
-    }
-    return best;
-  }
-
-  /** Applies events now and appends them durably; resolves once they are on disk. */
-  private commit(bodies: OrchardEventBody[]): Promise<void> {
-    if (bodies.length === 0) return this.persist;
-    if (this.disposed) {
-      // A straggler (a late progress report) after close: not worth reopening the store for.
-      this.ports.log.debug(`dropped ${bodies.map((b) => b.type).join(', ')} after close`);
-      return this.persist;
-    }
-    const at = this.ports.clock.now();
-    const events: OrchardEvent[] = [];
-    const touched = new Set<string>();
-    let graphChanged = false;
-    for (const body of bodies) {
-      const e = { ...body, seq: this.state.seq + 1, at } as OrchardEvent;
-      reduce(this.state, e);
-      events.push(e);
-      if (e.type === 'ticket-added' || e.type === 'ticket-edited') graphChanged = true;
-      else if (e.type === 'ticket-status') touched.add(e.id);
-      else if (e.type === 'run-started') touched.add(e.run.ticketId);
-    }
-    // The scheduler keeps derived graph data between decisions: one rebuild per graph change.
-    if (graphChanged) this.pump.graphChanged();
-    else this.pump.ticketsChanged(touched);
-    this.ports.state.snapshot(this.state);
-    const done = this.persist.then(() => this.ports.state.append(events));
-    this.persist = done.catch((err) => this.ports.log.error(`Could not persist events: ${String(err)}`));
-    this.changed.fire({ events, state: this.state });
-    return done;
-  }
-
-  private transition(id: string, to: TicketStatus, reason?: string, notBefore?: number): Promise<void> {
-    const t = this.ticket(id);
-    assertTransition(id, t.status, to);
-    return this.commit([{ type: 'ticket-status', id, from: t.status, to, reason, notBefore }]);
-  }
 
   /**
    * After a restart (VS Code reload, orchestrator killed): runs whose runner still beats are
@@ -362,13 +336,6 @@ export class Orchestrator implements Disposable {
     }
   }
 
-  private requestPump(): void {
-    this.pump.request();
-  }
-
-  /** Multiplies retry backoff (tests and the demo shrink it). */
-  retryScale = 1;
-
   /**
    * More files for a running agent (`orchard-agent lock`): granted when no other live run
    * holds an overlapping pattern, otherwise the holder is named. Isolation mode has no locks.
@@ -380,25 +347,6 @@ export class Orchestrator implements Disposable {
   /** Why new runs do not start (budget reached), or undefined. */
   get startsPausedReason(): string | undefined {
     return this.state.startsPaused;
-  }
-
-  /**
-   * A review loop's approving step is merged with VERDICT: APPROVE: the rest of the loop is
-   * cancelled as not needed (never started, so no work is lost) and what followed the loop
-   * follows the approving ticket. Committed with the merge, so a crash cannot split them.
-   */
-  private loopStopEvents(ticketId: string): OrchardEventBody[] {
-    const stop = loopStopOnApproval(this.state, ticketId);
-    if (!stop) return [];
-    this.ports.log.info(`${ticketId}: ${stop.reason}; skipping ${stop.skip.join(', ')}`);
-    return [
-      ...stop.rewire.map((r): OrchardEventBody => ({ type: 'ticket-edited', id: r.id, patch: { dependsOn: r.dependsOn } })),
-      ...stop.skip.map((id): OrchardEventBody => {
-        const from = this.ticket(id).status;
-        assertTransition(id, from, 'cancelled');
-        return { type: 'ticket-status', id, from, to: 'cancelled', reason: stop.reason };
-      }),
-    ];
   }
 
   /** Subtasks asked by a ticket, and its ancestors (for views). */
@@ -484,6 +432,10 @@ export class Orchestrator implements Disposable {
     }
     for (const id of ids) requireStatus(this.ticket(id), ['in-review'], 'Discard from the review queue');
     for (const id of ids) await this.discard(id, true);
+  }
+
+  private requestPump(): void {
+    this.pump.request();
   }
 
   private isSettled(): boolean {
