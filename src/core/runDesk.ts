@@ -13,7 +13,6 @@ import { acquireEvents, locksOf, tryAcquire } from './locks';
 import { FINAL_STATUSES, type Run, type Ticket } from './model';
 import type { AgentExit, AgentHandle, Ports } from './ports';
 import type { RetryDesk } from './retryDesk';
-import { assertTransition } from './transitions';
 import type { ProfileChoice } from './roles';
 import { exitProblems, failureWhy, judgeExit, readExit, wasInterrupted, wipMessage, type ExitJudgement } from './runExit';
 import { UNTIL_APPROVED_LABEL } from './workflows/loops';
@@ -73,6 +72,8 @@ export class RunDesk implements Disposable {
   /** Starts the ticket's next attempt on the slot: its files locked (else it waits), its worktree ready, its agent started. */
   async startRun(ticketId: string, slot: number, choice?: ProfileChoice): Promise<void> {
     const t = this.ctx.ticket(ticketId);
+    // Planned on a ready ticket; a command (cancel) may have moved it since.
+    if (t.status !== 'ready') return;
     const attempt = t.attempts + 1;
     const runId = `${ticketId}-r${attempt}`;
     const now = this.ctx.ports.clock.now();
@@ -90,8 +91,7 @@ export class RunDesk implements Disposable {
       ...(locks.generations && { lockGenerations: locks.generations }),
       ...(choice && { profile: choice.profile, ...(choice.model && { model: choice.model }) }),
     };
-    // The ticket's move, its run and its locks land together.
-    assertTransition(ticketId, t.status, 'running');
+    // The ticket's move (ready → running), its run and its locks land together.
     await this.ctx.commit([
       { type: 'ticket-status', id: ticketId, from: t.status, to: 'running', reason: `attempt ${attempt} on slot ${slot}` },
       { type: 'run-started', run },
