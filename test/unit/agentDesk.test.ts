@@ -3,10 +3,8 @@
 // no git and no process, in virtual time.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { TicketSpec } from '../../src/core/model';
-import { advanceUntil, fakeWorld, runUntilIdle } from './helpers/fakePorts';
+import { advanceUntil, fakeWorld, runUntilIdle, spec } from './helpers/fakePorts';
 
-const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
 
 describe('agent desk on fake ports (no git, no processes)', () => {
   it("an agent's question escalates its ticket; the human's answer reaches the waiting agent and the run resumes", async () => {

@@ -3,10 +3,20 @@
 // continued, a discard that keeps the branch on a ref, a failure after merge sent back rebased.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { TicketSpec } from '../../src/core/model';
-import { advanceUntil, fakeWorld, runUntilIdle } from './helpers/fakePorts';
+import { advanceUntil, fakeWorld, runUntilIdle, spec } from './helpers/fakePorts';
 
-const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
+
+/** A world where the ticket's merge conflicts: it waits, escalated, with the conflict question. */
+async function conflicted(id: string) {
+  const w = fakeWorld();
+  w.merges[id] = ['conflict'];
+  const o = await w.open();
+  await o.addTickets([spec(id)]);
+  await o.start();
+  await runUntilIdle(w, o);
+  assert.equal(o.ticket(id).status, 'escalated');
+  return { w, o };
+}
 
 describe('merge ways out on the fake workspace (no git, no processes)', () => {
   it('batch merge: a batch whose tests fail is bisected; the others merge together, the culprit goes back and merges later', async () => {
@@ -24,13 +34,7 @@ describe('merge ways out on the fake workspace (no git, no processes)', () => {
   });
 
   it('a conflict opened for the human and continued after they resolve it: merged, no rerun', async () => {
-    const w = fakeWorld();
-    w.merges.X = ['conflict'];
-    const o = await w.open();
-    await o.addTickets([spec('X')]);
-    await o.start();
-    await runUntilIdle(w, o);
-    assert.equal(o.ticket('X').status, 'escalated');
+    const { w, o } = await conflicted('X');
     const opened = await o.openConflict('X');
     assert.deepEqual(opened, { dir: '/integration', files: ['/integration/src/X.txt'] });
     assert.equal(w.openConflict.ticketId, 'X');
@@ -44,12 +48,7 @@ describe('merge ways out on the fake workspace (no git, no processes)', () => {
   });
 
   it('discarding a conflicted ticket keeps its branch under refs/orchard/discarded/ and drops its open conflict', async () => {
-    const w = fakeWorld();
-    w.merges.X = ['conflict'];
-    const o = await w.open();
-    await o.addTickets([spec('X')]);
-    await o.start();
-    await runUntilIdle(w, o);
+    const { w, o } = await conflicted('X');
     await o.openConflict('X');
     const { ref } = await o.discard('X', true);
     assert.match(ref ?? '', /^refs\/orchard\/discarded\/X\//);

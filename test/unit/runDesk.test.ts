@@ -4,10 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { OrchardEvent } from '../../src/core/events';
-import type { TicketSpec } from '../../src/core/model';
-import { advanceUntil, fakeWorld, runUntilIdle } from './helpers/fakePorts';
+import { advanceUntil, fakeWorld, runUntilIdle, spec } from './helpers/fakePorts';
 
-const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
 const moves = (events: readonly OrchardEvent[], id: string) => events.flatMap((e) => (e.type === 'ticket-status' && e.id === id ? [e] : []));
 
 describe('run desk on fake ports (no git, no processes)', () => {

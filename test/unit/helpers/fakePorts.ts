@@ -5,7 +5,7 @@
 import type { Disposable } from '../../../src/core/emitter';
 import { Emitter } from '../../../src/core/emitter';
 import type { OrchardEvent } from '../../../src/core/events';
-import { emptyState, type OrchardState, type Run, type Settings, type Ticket } from '../../../src/core/model';
+import { emptyState, type OrchardState, type Run, type Settings, type Ticket, type TicketSpec } from '../../../src/core/model';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type {
   AgentExit,
@@ -359,3 +359,16 @@ export async function runUntilIdle(w: FakeWorld, o: Orchestrator, limitMs = 60 *
   await settle();
   if (!idle) throw new Error(`not idle after ${limitMs / 60_000} virtual minutes: ${Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`).join(', ')}`);
 }
+
+/** A ticket whose files are `src/<id>.txt`, as the fake agents change them by default. */
+export const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({
+  id,
+  title: `ticket ${id}`,
+  prompt: `do ${id}`,
+  priority: 'P2',
+  dependsOn: [],
+  files: [`src/${id}.txt`],
+  labels: [],
+  estimate: 10,
+  ...over,
+});
