@@ -1,6 +1,7 @@
-// What every desk of the orchestrator (run, agent, gate, review, merge, conflict) reaches it
-// through: its state and settings, its ports, its one way to record (commit, and transition
-// through the one gate), and the pump. The orchestrator makes one of these; each desk adds what only it needs.
+// What every desk of the orchestrator (pump, run, retry, agent, gate, review, merge, conflict)
+// reaches it through: its state and settings, its ports, its one way to record (the ledger's
+// commit, and transition through the one gate), and the pump. The orchestrator makes one of
+// these; each desk adds what only it needs.
 import type { OrchardEventBody } from './events';
 import type { OrchardState, Run, Settings, Ticket, TicketStatus } from './model';
 import type { Ports } from './ports';
