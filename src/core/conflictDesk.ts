@@ -65,7 +65,7 @@ export class ConflictDesk {
     for (const e of Object.values(this.ctx.state().escalations)) {
       if (e.ticketId !== id || e.answer || e.askedBy) continue;
       const option = e.options.find((o) => wayOutOf(e, o) === way);
-      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option, guidance: label, by: 'human' }, now).answer! } });
+      bodies.push({ type: 'escalation-answered', id: e.id, answer: { ...answerEscalation(e, { option, guidance: label, by: 'human' }, now).answer } });
     }
     await this.ctx.commit(bodies);
   }
@@ -78,10 +78,9 @@ export class ConflictDesk {
   async openConflict(id: string): Promise<{ dir: string; files: string[] }> {
     const t = this.requireStatus(id, ['escalated'], 'Open the conflicted files');
     const run = this.mergeableRun(id);
-    if (!this.ctx.ports.workspace.openConflict) throw new OrchestratorError('not-allowed', 'This workspace cannot open conflicts.');
     const held = this.ctx.merges.heldBy();
     if (held && held !== id) throw new OrchestratorError('not-allowed', `The integration worktree holds the conflict of ${held}; finish it first (Continue Merge, send back, keep or discard).`);
-    const r = await this.ctx.merges.withLock(() => this.ctx.ports.workspace.openConflict!(t, run, this.ctx.merges.options(id)));
+    const r = await this.ctx.merges.withLock(() => this.ctx.ports.workspace.openConflict(t, run, this.ctx.merges.options(id)));
     if (r.files.length === 0) {
       // It merges cleanly now: straight to the queue.
       await this.mergeNow(id);
@@ -99,17 +98,17 @@ export class ConflictDesk {
   async continueMerge(id: string): Promise<MergeResult> {
     const t = this.requireStatus(id, ['escalated'], 'Continue Merge');
     const run = this.mergeableRun(id);
-    if (!t.conflict?.resolving || !this.ctx.ports.workspace.continueMerge) {
+    if (!t.conflict?.resolving) {
       throw new OrchestratorError('not-allowed', `${id} has no conflict open in the integration worktree; choose "Open the conflicted files" first.`);
     }
     const started = this.ctx.ports.clock.now();
     const result = await this.ctx.merges.withLock(async () => {
-      const r = await this.ctx.ports.workspace.continueMerge!(t, run, this.ctx.merges.options(id));
+      const r = await this.ctx.ports.workspace.continueMerge(t, run, this.ctx.merges.options(id));
       if (r.kind === 'conflict') return r; // still unresolved: nothing changes, the human goes on
       await this.ctx.transition(id, 'queued-for-merge', 'conflict resolved by the human');
       await this.ctx.transition(id, 'merging');
       if (r.kind !== 'merged' && r.kind !== 'nothing-to-merge') {
-        await this.ctx.ports.workspace.abandonConflict?.(id);
+        await this.ctx.ports.workspace.abandonConflict(id);
         await this.ctx.commit([{ type: 'merge-conflict-handled', id, how: 'resolved' }]);
       }
       this.ctx.merges.stashUsed(id);
@@ -125,10 +124,10 @@ export class ConflictDesk {
     const t = this.requireStatus(id, ['escalated', 'queued-for-merge', 'failed'], 'Send back to the agent');
     const run = this.ctx.currentRun(id);
     await this.ctx.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict?.(id);
+      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict(id);
     });
     let note = '';
-    if (run && this.ctx.ports.workspace.bringUpToDate) {
+    if (run) {
       const r = await this.ctx.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
       note =
         r.kind === 'rebased'
@@ -162,7 +161,7 @@ export class ConflictDesk {
   async keepForLater(id: string): Promise<void> {
     const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Keep the branch for later');
     await this.ctx.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict?.(id);
+      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict(id);
     });
     const run = this.ctx.currentRun(id);
     this.ctx.merges.remove(id);
@@ -184,8 +183,8 @@ export class ConflictDesk {
     if (!confirmed) throw new OrchestratorError('not-allowed', `Discarding ${id} needs confirmation (nothing was deleted); its branch would be kept under refs/orchard/discarded/${id}/.`);
     const run = this.ctx.currentRun(id);
     const ref = await this.ctx.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict?.(id);
-      return run && this.ctx.ports.workspace.discard ? this.ctx.ports.workspace.discard(run) : undefined;
+      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict(id);
+      return run ? this.ctx.ports.workspace.discard(run) : undefined;
     });
     this.ctx.merges.remove(id);
     await this.ctx.commit([
@@ -204,7 +203,7 @@ export class ConflictDesk {
     const t = this.requireStatus(id, ['escalated', 'queued-for-merge'], 'Merge Now');
     this.mergeableRun(id);
     await this.ctx.merges.withLock(async () => {
-      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict?.(id);
+      if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict(id);
     });
     if (t.conflict) await this.ctx.commit([{ type: 'merge-conflict-handled', id, how: 'merge-now' }]);
     await this.closeMergeEscalations(id, 'merge-now');

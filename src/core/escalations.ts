@@ -181,7 +181,7 @@ export function answerProblems(e: Escalation, answer: EscalationAnswer): string[
 }
 
 /** Records an answer. Throws OrchardError('escalation-invalid') naming every problem. */
-export function answerEscalation(e: Escalation, answer: EscalationAnswer, now: number): Escalation {
+export function answerEscalation(e: Escalation, answer: EscalationAnswer, now: number): Escalation & { answer: EscalationAnswer } {
   const problems = answerProblems(e, answer);
   if (problems.length) throw new OrchardError('escalation-invalid', `Cannot answer escalation ${e.id}: ${problems.join('; ')}.`);
   const a: EscalationAnswer = { by: answer.by };

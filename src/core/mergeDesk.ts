@@ -94,7 +94,7 @@ export class MergeDesk {
       if (!t || t.status !== 'queued-for-merge') continue;
       let predictedConflict = false;
       const run = this.ctx.currentRun(id);
-      if (run && this.ctx.settings().predictConflicts !== false && this.ctx.ports.workspace.predictConflict && this.queue.length > 1) {
+      if (run && this.ctx.settings().predictConflicts !== false && this.queue.length > 1) {
         predictedConflict = ((await this.ctx.ports.workspace.predictConflict(run.branch).catch(() => undefined)) ?? undefined) !== undefined;
       }
       entries.push({ ticketId: id, priority: t.priority, queuedAt: this.queuedAt.get(id) ?? 0, predictedConflict });
@@ -113,7 +113,7 @@ export class MergeDesk {
         // A conflict left open for a ticket that was cancelled meanwhile must not block the queue.
         for (const t of Object.values(this.ctx.state().tickets)) {
           if (!t.conflict?.resolving || t.status === 'escalated') continue;
-          await this.withLock(async () => this.ctx.ports.workspace.abandonConflict?.(t.id));
+          await this.withLock(async () => this.ctx.ports.workspace.abandonConflict(t.id));
           await this.ctx.commit([{ type: 'merge-conflict-handled', id: t.id, how: 'resolved' }]);
         }
         while (this.queue.length && !this.heldBy() && !this.ctx.disposed()) {
@@ -122,7 +122,7 @@ export class MergeDesk {
             this.queue = [];
             break;
           }
-          const batch = this.ctx.settings().batchMerge && this.ctx.ports.workspace.mergeBatch ? planBatch(order, this.ctx.settings().maxBatch ?? 8) : [order[0]!.ticketId];
+          const batch = this.ctx.settings().batchMerge ? planBatch(order, this.ctx.settings().maxBatch ?? 8) : [order[0]!.ticketId];
           const predicted = new Set(order.filter((e) => e.predictedConflict).map((e) => e.ticketId));
           this.queue = this.queue.filter((id) => !batch.includes(id));
           const ready: string[] = [];
@@ -232,11 +232,8 @@ export class MergeDesk {
   /** A failure after merge: the target did not move; the ticket goes back (rebased) with the failing output. */
   private async sendBackAfterTests(id: string, runId: string, output: string): Promise<void> {
     const run = this.ctx.state().runs[runId]!;
-    let note = '';
-    if (this.ctx.ports.workspace.bringUpToDate) {
-      const r = await this.ctx.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
-      note = r.kind === 'rebased' ? `\nYour branch was rebased onto the latest ${this.ctx.settings().targetBranch}.` : r.kind === 'conflict' ? `\nThe latest ${this.ctx.settings().targetBranch} is merged into your worktree with conflicts in ${r.files.join(', ')}; resolve them.` : '';
-    }
+    const r = await this.ctx.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
+    const note = r.kind === 'rebased' ? `\nYour branch was rebased onto the latest ${this.ctx.settings().targetBranch}.` : r.kind === 'conflict' ? `\nThe latest ${this.ctx.settings().targetBranch} is merged into your worktree with conflicts in ${r.files.join(', ')}; resolve them.` : '';
     await this.ctx.commit([{ type: 'ticket-handoff', id, context: failureContext({ kind: 'test-failed-after-merge', message: 'the post-merge test command failed', output }, run.attempt) + note }]);
     // merging → ready (retry, with the handoff above as its context) or → failed when retries are used up.
     await this.ctx.afterFailure(id, runId, 'test-failed-after-merge', `tests failed after merge: ${lastLines(output, 3)}`, output);
@@ -279,7 +276,7 @@ export class MergeDesk {
       const items = step.ids.map((id) => ({ ticket: this.ctx.ticket(id), run: this.ctx.currentRun(id)! }));
       let r: BatchMergeResult;
       try {
-        r = await this.ctx.ports.workspace.mergeBatch!(items, { strategy: this.ctx.settings().mergeStrategy ?? 'merge' });
+        r = await this.ctx.ports.workspace.mergeBatch(items, { strategy: this.ctx.settings().mergeStrategy ?? 'merge' });
       } catch (err) {
         r = { kind: 'test-failed', output: `the batch merge could not finish: ${errorText(err)}` };
       }

@@ -58,39 +58,54 @@ export type MergeResult =
   /** The target branch is checked out with uncommitted changes: it was not moved. */
   | { kind: 'target-dirty'; checkout: string };
 
-/** Git as the orchestrator needs it. */
-export interface WorkspacePort {
+/** A ticket's worktree and branch: made ready for a run, its work collected, brought onto the target. */
+export interface WorktreePort {
   /** Creates (or reuses, if it exists with no run) the ticket's worktree from the target tip. */
   prepareWorktree(ticket: Ticket, attempt: number): Promise<WorktreeInfo>;
   /** Commits anything left uncommitted (agent's partial work) and summarises the branch. */
   collectChanges(run: Run, message: string): Promise<ChangeSummary>;
-  /** Merges the branch into the target branch (one at a time; the caller serialises). */
-  merge(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult>;
-  /** Batch mode: merges the branches in order onto the target tip, tests the top once, moves the target there. */
-  mergeBatch?(items: readonly { ticket: Ticket; run: Run }[], options?: MergeOptions): Promise<BatchMergeResult>;
-  /** `git merge-tree` prediction against the target tip: conflicted files, or undefined when clean. */
-  predictConflict?(branch: string): Promise<string[] | undefined>;
-  /** Leaves the ticket's conflict open in the integration worktree for the human; returns its folder and the files. */
-  openConflict?(ticket: Ticket, run: Run, options?: MergeOptions): Promise<{ dir: string; files: string[] }>;
-  /** Finishes a conflict the human resolved in the integration worktree (tests, then compare-and-swap). */
-  continueMerge?(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult>;
-  /** Drops the open conflict of the ticket (if it is the one open) and cleans the integration worktree. */
-  abandonConflict?(ticketId: string): Promise<void>;
   /** Brings the ticket's branch onto the target tip in its worktree (rebase; a conflicting rebase becomes a merge left for the agent). */
-  bringUpToDate?(run: Run): Promise<{ kind: 'rebased' | 'up-to-date' } | { kind: 'conflict'; files: string[] }>;
-  /** Keeps the branch under refs/orchard/discarded/ and removes the branch (and its clean worktree); returns the ref. */
-  discard?(run: Run): Promise<string | undefined>;
+  bringUpToDate(run: Run): Promise<{ kind: 'rebased' | 'up-to-date' } | { kind: 'conflict'; files: string[] }>;
+}
+
+/** Nothing of an agent's is lost: work kept on refs/orchard/ before anything is reset or removed, and runs checked for harm. */
+export interface SafekeepingPort {
   /** Saves the worktree's state (committed or not) as a commit on refs/orchard/wip/<ticket>/<attempt>; the worktree is kept. */
-  saveWip?(run: Run, message: string): Promise<string | undefined>;
+  saveWip(run: Run, message: string): Promise<string | undefined>;
   /**
    * An interrupted attempt starts again: its state (committed or not) is kept on the WIP ref
    * first; only when that ref holds it are the branch and worktree put back at `to`. Returns the
    * ref, or undefined when nothing was changed.
    */
-  restartAttempt?(run: Run, to: string): Promise<string | undefined>;
+  restartAttempt(run: Run, to: string): Promise<string | undefined>;
+  /** Keeps the branch under refs/orchard/discarded/ and removes the branch (and its clean worktree); returns the ref. */
+  discard(run: Run): Promise<string | undefined>;
   /** Checks the run did not harm the user's branches: target moved by the agent, branch history rewritten, worktree gone. */
-  inspectRun?(run: Run): Promise<RunInspection>;
+  inspectRun(run: Run): Promise<RunInspection>;
 }
+
+/** Merging finished branches into the target, one at a time or as a batch, in the integration worktree. */
+export interface MergePort {
+  /** Merges the branch into the target branch (one at a time; the caller serialises). */
+  merge(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult>;
+  /** Batch mode: merges the branches in order onto the target tip, tests the top once, moves the target there. */
+  mergeBatch(items: readonly { ticket: Ticket; run: Run }[], options?: MergeOptions): Promise<BatchMergeResult>;
+  /** `git merge-tree` prediction against the target tip: conflicted files, or undefined when clean. */
+  predictConflict(branch: string): Promise<string[] | undefined>;
+}
+
+/** A merge conflict left open for the human in the integration worktree. */
+export interface ConflictPort {
+  /** Leaves the ticket's conflict open in the integration worktree for the human; returns its folder and the files. */
+  openConflict(ticket: Ticket, run: Run, options?: MergeOptions): Promise<{ dir: string; files: string[] }>;
+  /** Finishes a conflict the human resolved in the integration worktree (tests, then compare-and-swap). */
+  continueMerge(ticket: Ticket, run: Run, options?: MergeOptions): Promise<MergeResult>;
+  /** Drops the open conflict of the ticket (if it is the one open) and cleans the integration worktree. */
+  abandonConflict(ticketId: string): Promise<void>;
+}
+
+/** Git as the orchestrator needs it: every part required, so the core never asks whether one is there. */
+export interface WorkspacePort extends WorktreePort, SafekeepingPort, MergePort, ConflictPort {}
 
 export interface MergeOptions {
   /** merge (--no-ff, default), rebase (+ fast-forward) or squash. */

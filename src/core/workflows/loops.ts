@@ -3,7 +3,9 @@
 // tickets carry labels (review-loop, round:<n>, loop-until-approved on the approving step) so
 // this can be decided from the state alone. Pure: the orchestrator turns the answer into
 // events in the same commit as the approving ticket's merge.
+import type { OrchardEventBody } from '../events';
 import { FINAL_STATUSES, type OrchardState, type Ticket, type TicketStatus } from '../model';
+import { assertTransition } from '../transitions';
 
 export const LOOP_LABEL = 'review-loop';
 export const UNTIL_APPROVED_LABEL = 'loop-until-approved';
@@ -65,4 +67,26 @@ export function loopStopOnApproval(state: Pick<OrchardState, 'tickets' | 'runs'>
     rewire.push({ id: t.id, dependsOn: [...new Set(t.dependsOn.map((d) => (after.has(d) ? ticketId : d)))] });
   }
   return { skip: [...after], rewire, reason: `not needed: ${ticketId} approved in round ${round}, so ${wf.slice('workflow:'.length)} stops its review loop early` };
+}
+
+/**
+ * The events that end a review loop when `ticketId` is its approving step (none otherwise): the
+ * rest of the loop is cancelled as not needed (never started, so no work is lost) and what
+ * followed the loop follows the approving ticket. Committed with the merge, so a crash cannot
+ * split them; `note` says what was skipped, for the log.
+ */
+export function loopStopEvents(state: Pick<OrchardState, 'tickets' | 'runs'>, ticketId: string): { events: OrchardEventBody[]; note?: string } {
+  const stop = loopStopOnApproval(state, ticketId);
+  if (!stop) return { events: [] };
+  return {
+    events: [
+      ...stop.rewire.map((r): OrchardEventBody => ({ type: 'ticket-edited', id: r.id, patch: { dependsOn: r.dependsOn } })),
+      ...stop.skip.map((id): OrchardEventBody => {
+        const from = state.tickets[id]!.status;
+        assertTransition(id, from, 'cancelled');
+        return { type: 'ticket-status', id, from, to: 'cancelled', reason: stop.reason };
+      }),
+    ],
+    note: `${ticketId}: ${stop.reason}; skipping ${stop.skip.join(', ')}`,
+  };
 }

@@ -5,9 +5,26 @@
 import type { Disposable } from '../../../src/core/emitter';
 import { Emitter } from '../../../src/core/emitter';
 import type { OrchardEvent } from '../../../src/core/events';
-import { emptyState, type OrchardState, type Run, type Settings, type Ticket } from '../../../src/core/model';
+import { emptyState, type OrchardState, type Run, type Settings, type Ticket, type TicketSpec } from '../../../src/core/model';
 import { Orchestrator } from '../../../src/core/orchestrator';
-import type { AgentExit, AgentHandle, AgentQuestion, ChangeSummary, Clock, MergeResult, Ports, StatePort, WorkspacePort } from '../../../src/core/ports';
+import type {
+  AgentExit,
+  AgentHandle,
+  AgentLockRequest,
+  AgentQuestion,
+  AgentReport,
+  AgentTicketRequestMessage,
+  BatchMergeResult,
+  ChangeSummary,
+  Clock,
+  LockAnswer,
+  MergeResult,
+  Ports,
+  StatePort,
+  TicketRequestAnswer,
+  WorkspacePort,
+} from '../../../src/core/ports';
+import type { AgentTicketRequest } from '../../../src/core/workflows/agentTickets';
 import { reduce } from '../../../src/core/reduce';
 
 /** A clock that moves only when told: timers fire in time order as it advances. */
@@ -80,6 +97,12 @@ export interface AgentScript {
   ask?: Omit<AgentQuestion, 'id'>;
   /** Never ends on its own (a hang): only stop() or the run timeout ends it. */
   hang?: boolean;
+  /** Asks for more files first (`orchard-agent lock`); works once answered, whatever the answer. */
+  lock?: string[];
+  /** Delegates a subtask first (`orchard-agent subtask`); works once answered. */
+  subtask?: { ticket: AgentTicketRequest; wait?: boolean };
+  /** Reports this as soon as it starts (`orchard-agent progress`). */
+  report?: AgentReport;
 }
 
 export interface FakeWorld {
@@ -101,6 +124,14 @@ export interface FakeWorld {
   finishedWhileDown: Record<string, string[]>;
   /** What each attempt was handed in its prompt (the previous attempt's feedback), by `<ticket>#<attempt>`. */
   handedOver: Record<string, string | undefined>;
+  /** What each attempt was told back (answers to its question, lock and subtask requests), by `<ticket>#<attempt>`. */
+  told: Record<string, Array<{ question: string; answer: { option?: string; guidance?: string } } | { lock: string; answer: LockAnswer } | { request: string; answer: TicketRequestAnswer }>>;
+  /** Refs Orchard kept work on (WIP, discarded): name → the files of the work kept there. */
+  refs: Record<string, string[]>;
+  /** Each interrupted attempt put back to where it began: `<ticket>#<attempt>` → the commit it was put back at. */
+  restarted: Record<string, string>;
+  /** The ticket whose conflict is open in the integration worktree, if any. */
+  openConflict: { ticketId?: string };
   log: string[];
   open(settings?: Partial<Settings>): Promise<Orchestrator>;
 }
@@ -114,31 +145,128 @@ export function fakeWorld(): FakeWorld {
   const started: string[] = [];
   const handedOver: Record<string, string | undefined> = {};
   const finishedWhileDown: Record<string, string[]> = {};
+  const told: FakeWorld['told'] = {};
+  const refs: Record<string, string[]> = {};
+  const restarted: Record<string, string> = {};
+  const openConflict: FakeWorld['openConflict'] = {};
   const log: string[] = [];
   const changed = new Map<string, string[]>(); // run id → files its agent changed
+  const tips: Record<string, string> = {}; // ticket id → its branch's tip
+  const conflicted = new Set<string>(); // tickets whose branch conflicts with the target until merged
+  const breaking = new Set<string>(); // tickets whose branch fails the tests after merge until their next attempt's work
+  let commits = 0;
   let ids = 0;
   const scriptOf = (t: Ticket, attempt: number): AgentScript => {
     const list = scripts[t.id] ?? [{ files: [`src/${t.id}.txt`] }];
     return list[Math.min(attempt - 1, list.length - 1)] ?? {};
   };
+  const mergeOne = (t: Ticket): MergeResult => {
+    if (breaking.has(t.id)) return { kind: 'test-failed', output: `tests failed with ${t.id}` };
+    const kind = merges[t.id]?.shift() ?? 'merged';
+    if (kind === 'merged') {
+      target.push(t.id);
+      conflicted.delete(t.id);
+      return { kind, commit: `c${target.length}-${t.id}` };
+    }
+    if (kind === 'conflict') {
+      conflicted.add(t.id);
+      return { kind, files: [`src/${t.id}.txt`] };
+    }
+    if (kind === 'test-failed') {
+      breaking.add(t.id);
+      return { kind, output: `tests failed with ${t.id}` };
+    }
+    if (kind === 'target-dirty') return { kind, checkout: '/checkout' };
+    return { kind: 'nothing-to-merge' };
+  };
   const workspace: WorkspacePort = {
     async prepareWorktree(t) {
-      return { path: `/wt/${t.id}`, branch: `orchard/${t.id}`, base: `base-${target.length}` };
+      const base = `base-${target.length}`;
+      return { path: `/wt/${t.id}`, branch: `orchard/${t.id}`, base, head: (tips[t.id] ??= base) };
     },
     async collectChanges(run): Promise<ChangeSummary> {
       const files = changed.get(run.id) ?? [];
+      if (files.length) {
+        tips[run.ticketId] = `commit-${++commits}`;
+        breaking.delete(run.ticketId);
+      }
       return { files, commits: files.length ? 1 : 0 };
     },
+    async bringUpToDate(run) {
+      if (conflicted.has(run.ticketId)) return { kind: 'conflict', files: [`src/${run.ticketId}.txt`] };
+      return run.base === `base-${target.length}` ? { kind: 'up-to-date' } : { kind: 'rebased' };
+    },
+    async saveWip(run) {
+      if (!run.worktree) return undefined;
+      const ref = `refs/orchard/wip/${run.ticketId}/${run.attempt}`;
+      refs[ref] = [...(changed.get(run.id) ?? [])];
+      return ref;
+    },
+    async restartAttempt(run, to) {
+      const ref = await workspace.saveWip(run, `restart ${run.ticketId}`);
+      if (!ref) return undefined;
+      tips[run.ticketId] = to;
+      restarted[`${run.ticketId}#${run.attempt}`] = to;
+      return ref;
+    },
+    async discard(run) {
+      const ref = `refs/orchard/discarded/${run.ticketId}/${clock.now()}`;
+      refs[ref] = [...(changed.get(run.id) ?? [])];
+      delete tips[run.ticketId];
+      return ref;
+    },
+    async inspectRun() {
+      return { problems: [], repaired: [] };
+    },
     async merge(t: Ticket): Promise<MergeResult> {
-      const kind = merges[t.id]?.shift() ?? 'merged';
-      if (kind === 'merged') {
-        target.push(t.id);
-        return { kind, commit: `c${target.length}-${t.id}` };
+      return mergeOne(t);
+    },
+    /**
+     * The chain stops at the first item that conflicts; the top is tested once (it fails while any
+     * item breaks the tests); the target moves only when every item merged and the tests passed.
+     */
+    async mergeBatch(items): Promise<BatchMergeResult> {
+      for (const { ticket } of items) {
+        const next = merges[ticket.id]?.[0] ?? 'merged';
+        if (next === 'conflict') {
+          merges[ticket.id]!.shift();
+          conflicted.add(ticket.id);
+          return { kind: 'conflict', ticketId: ticket.id, files: [`src/${ticket.id}.txt`] };
+        }
+        if (next === 'test-failed') {
+          merges[ticket.id]!.shift();
+          breaking.add(ticket.id);
+        }
+        if (next === 'target-dirty') return { kind: 'target-dirty', checkout: '/checkout' };
       }
-      if (kind === 'conflict') return { kind, files: [`src/${t.id}.txt`] };
-      if (kind === 'test-failed') return { kind, output: `tests failed with ${t.id}` };
-      if (kind === 'target-dirty') return { kind, checkout: '/checkout' };
-      return { kind: 'nothing-to-merge' };
+      const broken = items.filter(({ ticket }) => breaking.has(ticket.id)).map(({ ticket }) => ticket.id);
+      if (broken.length) return { kind: 'test-failed', output: `tests failed with ${broken.join(', ')}` };
+      const commitsOf: Record<string, string> = {};
+      for (const { ticket } of items) {
+        const r = mergeOne(ticket);
+        commitsOf[ticket.id] = r.kind === 'merged' ? r.commit : '';
+      }
+      return { kind: 'merged', commits: commitsOf, top: `c${target.length}` };
+    },
+    async predictConflict(branch) {
+      const id = branch.replace(/^orchard\//, '');
+      return conflicted.has(id) || merges[id]?.[0] === 'conflict' ? [`src/${id}.txt`] : undefined;
+    },
+    async openConflict(t) {
+      if (!conflicted.has(t.id)) return { dir: '/integration', files: [] };
+      openConflict.ticketId = t.id;
+      return { dir: '/integration', files: [`src/${t.id}.txt`] };
+    },
+    /** The human resolved it: the resolution merges (and its tests pass). */
+    async continueMerge(t) {
+      if (openConflict.ticketId !== t.id) return { kind: 'conflict', files: [`src/${t.id}.txt`] };
+      openConflict.ticketId = undefined;
+      conflicted.delete(t.id);
+      target.push(t.id);
+      return { kind: 'merged', commit: `c${target.length}-${t.id}` };
+    },
+    async abandonConflict(ticketId) {
+      if (openConflict.ticketId === ticketId) openConflict.ticketId = undefined;
     },
   };
   const agents = {
@@ -149,10 +277,15 @@ export function fakeWorld(): FakeWorld {
       return { pid: 4242, onQuestion: new Emitter<AgentQuestion>().event, answer: () => {}, exited: Promise.resolve({ exitCode: 0 }), stop: async () => {} };
     },
     async start(t: Ticket, run: Run): Promise<AgentHandle> {
-      started.push(`${t.id}#${run.attempt}`);
-      handedOver[`${t.id}#${run.attempt}`] = run.context;
+      const key = `${t.id}#${run.attempt}`;
+      started.push(key);
+      handedOver[key] = run.context;
       const script = scriptOf(t, run.attempt);
       const question = new Emitter<AgentQuestion>();
+      const lockRequest = new Emitter<AgentLockRequest>();
+      const ticketRequest = new Emitter<AgentTicketRequestMessage>();
+      const report = new Emitter<AgentReport>();
+      const tell = (what: FakeWorld['told'][string][number]) => void (told[key] ??= []).push(what);
       let finish!: (e: AgentExit) => void;
       const exited = new Promise<AgentExit>((r) => (finish = r));
       let ended = false;
@@ -162,17 +295,36 @@ export function fakeWorld(): FakeWorld {
         finish(e);
       };
       const work = () => {
-        if (script.hang) return;
+        if (script.hang || ended) return;
         clock.setTimer(script.ms ?? 1000, () => {
           changed.set(run.id, script.files ?? []);
           end({ exitCode: 0, ...script.exit });
         });
       };
+      // What it says comes once Orchard listens (after start() returns); a request holds its work until answered.
+      if (script.report) clock.setTimer(10, () => report.fire(script.report!));
       if (script.ask) clock.setTimer(10, () => question.fire({ id: 'q1', ...script.ask! }));
+      else if (script.lock) clock.setTimer(10, () => lockRequest.fire({ id: 'l1', patterns: script.lock! }));
+      else if (script.subtask) clock.setTimer(10, () => ticketRequest.fire({ id: 's1', kind: 'subtask', ...script.subtask! }));
       else work();
       return {
         onQuestion: question.event,
-        answer: () => work(),
+        onLockRequest: lockRequest.event,
+        onTicketRequest: ticketRequest.event,
+        onReport: report.event,
+        answer: (questionId, answer) => {
+          tell({ question: questionId, answer });
+          work();
+        },
+        answerLock: (requestId, answer) => {
+          tell({ lock: requestId, answer });
+          work();
+        },
+        answerTicketRequest: (requestId, answer) => {
+          // One answer per request: at once (refused, or not waiting), or once the subtask it waits for is settled.
+          tell({ request: requestId, answer });
+          work();
+        },
         exited,
         async stop(reason: string) {
           end({ exitCode: null, signal: 'SIGTERM', stoppedByOrchard: reason });
@@ -189,7 +341,7 @@ export function fakeWorld(): FakeWorld {
     agents,
   };
   const defaults: Settings = { maxAgents: 2, mode: 'locking', overlapThreshold: 0, targetBranch: 'main', lockLeaseMinutes: 30, runTimeoutMinutes: 30, maxRetries: 2, defaultAgent: 'fake', predictConflicts: false };
-  return { clock, state, ports, scripts, merges, target, started, handedOver, finishedWhileDown, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
+  return { clock, state, ports, scripts, merges, target, started, handedOver, told, refs, restarted, openConflict, finishedWhileDown, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
 }
 
 /** Advances the virtual clock until `done` holds (or throws after `limitMs` of virtual time, naming `what`). */
@@ -207,3 +359,16 @@ export async function runUntilIdle(w: FakeWorld, o: Orchestrator, limitMs = 60 *
   await settle();
   if (!idle) throw new Error(`not idle after ${limitMs / 60_000} virtual minutes: ${Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`).join(', ')}`);
 }
+
+/** A ticket whose files are `src/<id>.txt`, as the fake agents change them by default. */
+export const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({
+  id,
+  title: `ticket ${id}`,
+  prompt: `do ${id}`,
+  priority: 'P2',
+  dependsOn: [],
+  files: [`src/${id}.txt`],
+  labels: [],
+  estimate: 10,
+  ...over,
+});
