@@ -234,7 +234,8 @@ describe('agents', { timeout: 600_000 }, () => {
     await w.o.start();
     await waitFor(() => fs.existsSync(path.join(w.runDir('T-r1'), 'grandchild.pid')), 10_000, 'the grandchild');
     const grandchild = Number(fs.readFileSync(path.join(w.runDir('T-r1'), 'grandchild.pid'), 'utf8'));
-    assert.ok(pidAlive(grandchild));
+    // Alive until the timeout (on a loaded machine the timeout may already have come by now).
+    assert.ok(pidAlive(grandchild) || !!ended(w.events, 'T-r1'), 'the grandchild lives while the run does');
     await waitFor(() => !!ended(w.events, 'T-r1'), 15_000, 'the timeout');
     assert.equal(ended(w.events, 'T-r1')!.outcome, 'timeout');
     await waitFor(() => !pidAlive(grandchild), 5000, 'the grandchild to be gone');

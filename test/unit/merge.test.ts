@@ -11,7 +11,7 @@ import type { MergeStrategy, Run, Ticket } from '../../src/core/model';
 import { runBatches } from '../../src/core/mergeQueue';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { loadSrc } from './helpers/bundle';
-import { buildDist, cleanupRepos, GIT_ENV, makeRepo, quietLog, within, type TempRepo } from './helpers/repo';
+import { buildDist, cleanupRepos, GIT_ENV, makeRepo, quietLog, waitFor, within, type TempRepo } from './helpers/repo';
 import { openWriter, spec, type OpenedWriter } from './helpers/session';
 
 after(() => cleanupRepos());
@@ -221,8 +221,13 @@ describe('the four ways out of a conflict (orchestrator, fake agent)', { timeout
     const w = await openWriter(r.repo, { mode: 'isolation', maxAgents: 2, ...extra });
     open.push(w);
     const o = w.s.orchestrator;
-    await o.addTickets([spec('X', { files: ['shared.txt'], estimate: 2 }), spec('Y', { files: ['shared.txt'], prompt: 'do Y\n@sleep 1200' })]);
+    // Y starts from the same base as X but works only once X is merged: X merges, Y conflicts
+    // (a head start measured in time lost on a loaded machine).
+    const go = `${r.repo}.go-Y`;
+    await o.addTickets([spec('X', { files: ['shared.txt'], estimate: 2 }), spec('Y', { files: ['shared.txt'], prompt: `do Y\n@wait-for ${go}` })]);
     await o.start();
+    await waitFor(() => o.snapshot.tickets.X!.status === 'done', 30_000, 'X merged');
+    fs.writeFileSync(go, '');
     await within(o.whenIdle(), 20_000, 'the batch');
     assert.equal(o.snapshot.tickets.X!.status, 'done', o.snapshot.tickets.X!.reason);
     const y = o.snapshot.tickets.Y!;
