@@ -5,6 +5,7 @@
 // To add a check, append a step here.
 
 import { join } from 'node:path';
+import { conflictSteps } from './conflictSteps.mjs';
 import { sidebarSteps } from './sidebarSteps.mjs';
 import { reviewSteps } from './reviewSteps.mjs';
 import { treeSteps } from './treeSteps.mjs';
@@ -298,4 +299,6 @@ export const steps = [
   },
   // A second repository with a 20-ticket board: the side bar's room and the ticket filter.
   ...sidebarSteps,
+  // A third repository: a real merge conflict resolved in VS Code's 3-way merge editor.
+  ...conflictSteps,
 ];
