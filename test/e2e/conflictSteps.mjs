@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitWorkspace } from '../host/codeServer.mjs';
 import { runCommand } from './steps.mjs';
-import { until } from './treeSteps.mjs';
+import { painted, until } from './waits.mjs';
 
 const FILE = 'greeting.txt';
 const BASE = 'Hello\n';
@@ -101,6 +101,7 @@ export const conflictSteps = [
         return ok || seen.slice(0, 300);
       });
       await page.mouse.move(700, 880);
+      await painted(page);
       const file = await shot('30-merge-editor');
       return { note: `${file}; ${seen.slice(0, 240)}` };
     },

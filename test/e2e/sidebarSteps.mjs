@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitWorkspace } from '../host/codeServer.mjs';
 import { runCommand } from './steps.mjs';
-import { until } from './treeSteps.mjs';
+import { painted, until } from './waits.mjs';
 
 const BOARD = 20;
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -63,7 +63,7 @@ export const sidebarSteps = [
         rows = await visibleTicketRows(page);
         return rows.length >= 15 || `${rows.length} rows`;
       }, 60_000);
-      await page.waitForTimeout(300); // the last paint before the picture
+      await painted(page); // the last paint before the picture
       rows = await visibleTicketRows(page);
       const file20 = await shot('20-sidebar-20-tickets');
       const headers = (await sidebar(page).locator('.pane-header').allInnerTexts()).map((h) => h.replace(/\s+/g, ' ').trim());

@@ -7,7 +7,7 @@
 // Usage: node test/host/runE2e.mjs [--no-package] [--vsix <file>] [--only <text>] [--keep] [--verbose]
 //   --no-package  use the existing dist/orchard.vsix
 //   --vsix FILE   install this .vsix instead of packaging (e.g. a throwaway extension)
-//   --only TEXT   run only the steps of steps.mjs whose name contains TEXT (after the setup)
+//   --only TEXT   run only the steps of steps.mjs whose name contains TEXT (A|B: either), after the setup
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,7 +182,8 @@ async function main() {
     { critical: true },
   );
 
-  for (const s of e2eSteps.filter((x) => !opts.only || x.name.includes(opts.only))) await step(s.name, () => s.run(ctx), { critical: !!s.critical });
+  const only = opts.only?.split('|');
+  for (const s of e2eSteps.filter((x) => !only || only.some((o) => x.name.includes(o)))) await step(s.name, () => s.run(ctx), { critical: !!s.critical });
 
   // Tear down.
   if (ctx.page) await ctx.shot('99-final').catch(() => {});
