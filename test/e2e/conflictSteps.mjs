@@ -5,11 +5,9 @@
 // editor (screenshot); a side is accepted there and Complete Merge saves it; Continue Merge
 // merges the ticket, and main holds the resolved file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createGitWorkspace } from '../host/codeServer.mjs';
 import { runCommand } from './steps.mjs';
 import { painted, until } from './waits.mjs';
+import { openSeededWorkspace } from './workspaces.mjs';
 
 const FILE = 'greeting.txt';
 const BASE = 'Hello\n';
@@ -44,10 +42,7 @@ export const conflictSteps = [
   {
     name: 'conflict: two tickets write the same file; the second merge stops with a conflict and a question',
     async run(ctx) {
-      const { page, host, scratch, repoRoot } = ctx;
-      const cli = join(repoRoot, 'dist', 'cli.js');
-      if (!existsSync(cli)) return { skip: 'dist/cli.js does not exist' };
-      const ws = createGitWorkspace({ root: scratch, name: 'merge', files: { 'README.md': '# merge\n', [FILE]: BASE } });
+      const { page } = ctx;
       const tickets = ['C1', 'C2'].map((id, i) => ({
         id,
         title: `${i ? 'Formal' : 'Friendly'} greeting`,
@@ -57,17 +52,8 @@ export const conflictSteps = [
         estimate: 5,
         agent: 'fake',
       }));
-      const file = join(scratch, 'merge-tickets.json');
-      writeFileSync(file, JSON.stringify({ tickets }, null, 2));
-      for (const args of [['init'], ['import', file]]) {
-        const r = spawnSync(process.execPath, [cli, ...args], { cwd: ws, encoding: 'utf8', timeout: 60_000 });
-        if (r.status !== 0) throw new Error(`orchard ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-      }
-      await page.goto(host.url({ folder: ws }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-      await page.waitForFunction(() => document.title.includes('merge'), null, { timeout: 60_000 });
-      const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
-      await icon.waitFor({ state: 'visible', timeout: 60_000 });
-      if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+      const ws = await openSeededWorkspace(ctx, 'merge', tickets, { 'README.md': '# merge\n', [FILE]: BASE });
+      if (!ws) return { skip: 'dist/cli.js does not exist' };
       await until(page, 'C1 and C2 in the Tickets view', async () => Object.keys(await groups(page)).length === 2 || JSON.stringify(await groups(page)), 60_000);
       await runCommand(page, 'Orchard: Start');
       // Orchard's question about the stopped merge comes as a notification.
