@@ -149,6 +149,9 @@ export const reviewSteps = [
       const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
       await icon.waitFor({ state: 'visible', timeout: 60_000 });
       if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+      // The new window's extension host activates Orchard and opens the repository again
+      // (slow on a busy machine): the Review Queue view comes back with the ticket.
+      await until(page, 'the ticket in the Review Queue view after the reload', async () => (await reviewRow(page).count()) > 0 || 'no row yet', 120_000);
       await runCommand(page, 'View: Close All Editors');
       const again = await openFileDiff(page);
       const restored = page.locator('.review-widget .review-comment', { hasText: COMMENT }).first();

@@ -65,6 +65,7 @@ async function main() {
       const msg = e instanceof Error ? e.message : String(e);
       results.push({ name, state: 'failed', ms, error: msg });
       console.log(`FAIL ${n} - ${name} (${ms} ms)\n     ${msg.split('\n').slice(0, 12).join('\n     ')}`);
+      if (ctx.page) await ctx.shot(`fail-${String(n).padStart(2, '0')}`).catch(() => {});
       if (critical) aborted = name;
       return undefined;
     }
