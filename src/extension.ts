@@ -9,7 +9,7 @@ import { EtaService } from './vscode/eta';
 import { GIT_SCHEME, GitContentProvider } from './vscode/git';
 import { EscalationNotifier } from './vscode/prompts';
 import { registerReviewCommands } from './vscode/reviewCommands';
-import { ReviewComments } from './vscode/reviewComments';
+import { ReviewComments, reviewDraftStore } from './vscode/reviewComments';
 import { configOverrides } from './vscode/settings';
 import { OrchardStatusBar } from './vscode/statusBar';
 import { TerminalRunnerHost } from './vscode/terminalHost';
@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
   const waits = new WaitSignals(controller, views.ticketsView);
   const statusBar = new OrchardStatusBar(controller);
   const notifier = new EscalationNotifier(controller);
-  const review = { queue: new ReviewQueueView(controller), comments: new ReviewComments(() => controller.state()) };
+  const review = { queue: new ReviewQueueView(controller), comments: new ReviewComments(() => controller.state(), reviewDraftStore(controller, log)) };
   // Eager: it registers the side-bar view provider and the panel serializer.
   const dashboard = new DashboardPanel(context.extensionUri, controller, eta);
   const getDashboard = () => dashboard;
@@ -72,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): OrchardApi {
     notifier,
     review.queue,
     review.comments,
-    controller.onDidChangeState(() => review.comments.prune()),
+    controller.onDidChangeState(() => review.comments.sync()),
     new TerminalWatcher(controller),
     vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, new GitContentProvider()),
     ...registerCommands({ controller, terminals, dashboard: getDashboard, log, selectedTickets: () => views.selectedTickets() }),

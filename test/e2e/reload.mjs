@@ -21,7 +21,7 @@
 // Env:   ORCHARD_RELOADS, ORCHARD_RELOAD_TICKETS, ORCHARD_RELOAD_SEED (the soak sets them).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHost, DEFAULT_SETTINGS, launchBrowser } from '../host/codeServer.mjs';
@@ -67,7 +67,42 @@ const HELD = 'reopen while the lease is held';
 const opts = parseArgs(process.argv.slice(2));
 const t0 = Date.now();
 const rand = H.rng(opts.seed);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The seeded moment's extra time after an event (a chosen instant for the fault, not a wait for anything). */
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves at the next change under `dir` (a file written, added or removed: an event
+ * appended, a lease or a run's exit recorded, a log line), or after `capMs` when nothing there
+ * changed: a process that died shows in no file, so its state is looked at again then.
+ */
+function changeIn(dir, capMs) {
+  return new Promise((resolve) => {
+    let watcher;
+    const done = () => {
+      clearTimeout(timer);
+      watcher?.close();
+      resolve();
+    };
+    const timer = setTimeout(done, capMs);
+    try {
+      watcher = watch(dir, { recursive: true }, done);
+      watcher.on('error', done);
+    } catch {
+      // not there (yet): the cap
+    }
+  });
+}
+
+/** Re-checks `pred` at every change under `dir` until it holds or `ms` pass; its last answer. */
+async function untilChange(dir, pred, ms, capMs = 200) {
+  const end = Date.now() + ms;
+  let v = pred();
+  while (!v && Date.now() < end) {
+    await changeIn(dir, capMs);
+    v = pred();
+  }
+  return v;
+}
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const checks = [];
 function check(name, problems) {
@@ -214,6 +249,7 @@ async function main() {
       const ws = setUp('orchard-reload-ws-');
       kept.push(ws.repo);
       const events = eventTail(ws.repo);
+      const stateDir = H.stateDir(ws.repo);
       events.poll();
       await page.goto(host.url({ folder: ws.repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
       await workbenchReady(page);
@@ -229,7 +265,7 @@ async function main() {
         while (Date.now() < end) {
           if (pred(events.poll())) return true;
           if (allDone()) return false;
-          await sleep(25);
+          await changeIn(stateDir, 250);
         }
         return false;
       }
@@ -260,7 +296,7 @@ async function main() {
         // Written before the moment, so the workbench has read it by the time of the reload.
         writeSettings(terminals === 'closed' ? { 'terminal.integrated.enablePersistentSessions': false } : {});
         let reached;
-        if (kind === 'running') reached = await waitEvents(() => Object.values(events.status).includes('running'), 60_000).then(async (ok) => ok && (await sleep(extraMs), !allDone()));
+        if (kind === 'running') reached = await waitEvents(() => Object.values(events.status).includes('running'), 60_000).then(async (ok) => ok && (await delay(extraMs), !allDone()));
         else if (kind === 'merging') reached = await waitEvents((fresh) => fresh.some((e) => e.type === 'ticket-status' && e.to === 'merging'), 60_000);
         else {
           let seen = 0;
@@ -297,8 +333,7 @@ async function main() {
               return true; // no lease file
             }
           };
-          for (let w = 0; w < 250 && !holderGone(); w++) await sleep(100);
-          heldPlaced = holderGone();
+          heldPlaced = await untilChange(stateDir, holderGone, 25_000, 100);
           if (heldPlaced) {
             // Holds the lease until the new window has opened as a viewer, then goes away.
             holder = spawn('sleep', ['60'], { stdio: 'ignore' });
@@ -314,7 +349,7 @@ async function main() {
         writeSettings({});
         let viewer = false;
         if (holder) {
-          for (let w = 0; w < 100 && !(viewer = orchardLog().includes(`already running in pid ${fakePid}`)); w++) await sleep(200);
+          viewer = await untilChange(join(host.dirs.userData, 'logs'), () => orchardLog().includes(`already running in pid ${fakePid}`), 20_000);
           holder.kill('SIGKILL');
         }
         // Resumed: a new window holds the writer lease and recorded something, without any click on Orchard.
@@ -324,7 +359,7 @@ async function main() {
         }, 45_000);
         let tookOver;
         if (holder) {
-          for (let w = 0; w < 50 && !(tookOver = viewer && orchardLog().includes('this window takes over')); w++) await sleep(200);
+          tookOver = viewer && (await untilChange(join(host.dirs.userData, 'logs'), () => orchardLog().includes('this window takes over'), 10_000));
           if (!viewer) console.log(`reload ${i}: the window never opened as a viewer while the lease was held`);
         }
         const rec = { i, round, kind, how, tookOver, terminals, hidden, running, merging, live, seqAt, loadedMs, resumed: resumed || allDone(), resumeMs: Date.now() - r0 };
@@ -352,7 +387,7 @@ async function main() {
             doneAt ||= Date.now();
             if (ended() || Date.now() - doneAt > 10_000) return true;
           }
-          await sleep(200);
+          await changeIn(stateDir, 200);
         }
         return false;
       })();
@@ -364,7 +399,7 @@ async function main() {
       // Closing the window ends the extension host: the writer lease is released.
       await page.goto('about:blank').catch(() => {});
       const leaseFile = join(H.stateDir(ws.repo), 'writer.lock');
-      for (let w = 0; w < 100 && existsSync(leaseFile); w++) await sleep(100);
+      await untilChange(H.stateDir(ws.repo), () => !existsSync(leaseFile), 10_000, 100);
 
       // ---- checks, from disk -------------------------------------------------------
       if (!refChecked) {
@@ -400,7 +435,7 @@ async function main() {
         return !!agentPid && R.pidAlive(agentPid);
       };
       const alive = H.livePids(state);
-      for (let w = 0; w < 50 && alive.some(working); w++) await sleep(100);
+      await untilChange(runsDir, () => !alive.some(working), 5_000, 100);
       check(tag('no agent or runner left running'), alive.filter(working).map((p) => `pid ${p}`));
       check(tag('the writer lease is released when the window closes'), existsSync(leaseFile) ? [`${leaseFile}: ${readFileSync(leaseFile, 'utf8').slice(0, 200)}`] : []);
 

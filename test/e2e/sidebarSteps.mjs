@@ -3,12 +3,9 @@
 // layout. The Tickets view gets the side bar (the empty views are hidden) and shows at least
 // 15 ticket rows, counted on screen; Filter Tickets… (palette, QuickPick then InputBox) narrows
 // it and says so above the tree; Clear Ticket Filter lists them all again.
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createGitWorkspace } from '../host/codeServer.mjs';
 import { runCommand } from './steps.mjs';
-import { until } from './treeSteps.mjs';
+import { painted, until } from './waits.mjs';
+import { openSeededWorkspace } from './workspaces.mjs';
 
 const BOARD = 20;
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -32,10 +29,7 @@ export const sidebarSteps = [
   {
     name: 'sidebar: a 20-ticket board at 900 px height shows at least 15 ticket rows; the empty views are hidden',
     async run(ctx) {
-      const { page, host, scratch, repoRoot, shot } = ctx;
-      const cli = join(repoRoot, 'dist', 'cli.js');
-      if (!existsSync(cli)) return { skip: 'dist/cli.js does not exist' };
-      const ws = createGitWorkspace({ root: scratch, name: 'board' });
+      const { page, shot } = ctx;
       const tickets = Array.from({ length: BOARD }, (_, i) => ({
         id: `T${i + 1}`,
         title: `Board ticket ${i + 1}`,
@@ -46,24 +40,14 @@ export const sidebarSteps = [
         estimate: 10,
         agent: 'fake',
       }));
-      const file = join(scratch, 'board-tickets.json');
-      writeFileSync(file, JSON.stringify({ tickets }, null, 2));
-      for (const args of [['init'], ['import', file]]) {
-        const r = spawnSync(process.execPath, [cli, ...args], { cwd: ws, encoding: 'utf8', timeout: 60_000 });
-        if (r.status !== 0) throw new Error(`orchard ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-      }
       const viewport = page.viewportSize();
-      await page.goto(host.url({ folder: ws }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
-      await page.waitForFunction(() => document.title.includes('board'), null, { timeout: 60_000 });
-      const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
-      await icon.waitFor({ state: 'visible', timeout: 60_000 });
-      if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+      if (!(await openSeededWorkspace(ctx, 'board', tickets))) return { skip: 'dist/cli.js does not exist' };
       let rows = [];
       await until(page, 'the board in the Tickets view', async () => {
         rows = await visibleTicketRows(page);
         return rows.length >= 15 || `${rows.length} rows`;
       }, 60_000);
-      await page.waitForTimeout(300); // the last paint before the picture
+      await painted(page); // the last paint before the picture
       rows = await visibleTicketRows(page);
       const file20 = await shot('20-sidebar-20-tickets');
       const headers = (await sidebar(page).locator('.pane-header').allInnerTexts()).map((h) => h.replace(/\s+/g, ' ').trim());

@@ -5,9 +5,11 @@
 // To add a check, append a step here.
 
 import { join } from 'node:path';
+import { conflictSteps } from './conflictSteps.mjs';
 import { sidebarSteps } from './sidebarSteps.mjs';
 import { reviewSteps } from './reviewSteps.mjs';
 import { treeSteps } from './treeSteps.mjs';
+import { domChange, painted } from './waits.mjs';
 
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
 /** The Tickets view's header (title, and its description: the batch's ETA). */
@@ -62,7 +64,7 @@ async function dashboardBody(page) {
   throw new Error(`no full dashboard among ${n} webviews`);
 }
 
-/** Polls `probe` until it returns a truthy value. */
+/** Re-checks `probe` at every DOM change until it returns a truthy value, and returns that. */
 async function until(page, what, probe, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -73,7 +75,7 @@ async function until(page, what, probe, timeoutMs = 30_000) {
     } catch (e) {
       last = e;
     }
-    await page.waitForTimeout(200);
+    await domChange(page);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message ?? last}` : ''}`);
 }
@@ -104,7 +106,9 @@ export const steps = [
       const sb = sidebar(page);
       await sb.waitFor({ state: 'visible', timeout: 15_000 });
       await sb.locator('.composite.title, .pane-header').filter({ hasText: /Tickets/i }).first().waitFor({ state: 'visible', timeout: 15_000 });
-      await page.waitForTimeout(1_000); // let the tree render its first page
+      // The tree's first page: its rows, or its welcome content when it has none.
+      await until(page, 'the Tickets tree to render', async () => (await sb.locator('.monaco-list-row').count()) > 0 || (await sb.locator('.welcome-view-content').count()) > 0);
+      await painted(page);
       await shot('02-tickets-view');
     },
   },
@@ -120,7 +124,7 @@ export const steps = [
         const rows = (await tree.locator('.monaco-list-row').allInnerTexts().catch(() => [])).join('\n');
         missing = seeded.filter((t) => !rows.includes(t));
         if (missing.length === 0) break;
-        await page.waitForTimeout(250);
+        await domChange(page);
       }
       await shot('03-tickets-tree');
       if (missing.length) {
@@ -170,9 +174,9 @@ export const steps = [
       while (Date.now() < deadline) {
         text = (await body.innerText().catch(() => '')).trim();
         if (text.length > 0) break;
-        await page.waitForTimeout(250);
+        await domChange(page);
       }
-      await page.waitForTimeout(500);
+      await painted(page, body).catch(() => undefined);
       await shot('04-dashboard');
       if (!text) throw new Error('dashboard webview body stayed empty');
       return { note: `${text.length} chars of text, starts "${text.slice(0, 60).replace(/\s+/g, ' ')}"` };
@@ -189,7 +193,7 @@ export const steps = [
         const text = await body.innerText().catch(() => '');
         missing = seeded.filter((t) => !text.includes(t));
         if (missing.length === 0) return {};
-        await page.waitForTimeout(250);
+        await domChange(page);
       }
       throw new Error(`not on the dashboard: ${missing.join(', ')}`);
     },
@@ -275,11 +279,14 @@ export const steps = [
         await sampleLatency(body);
         return (await body.locator('#slots .s-idle').count()) === (await body.locator('#slots tbody tr').count());
       }, 90_000);
-      await page.waitForTimeout(600);
+      await painted(page, body);
       const theme = async () => ((await body.getAttribute('class')) ?? '').match(/vscode-(light|dark|high-contrast)/)?.[1] ?? 'theme';
-      await shot(`07-dashboard-settled-${await theme()}`);
+      const before = await theme();
+      await shot(`07-dashboard-settled-${before}`);
       await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
-      await page.waitForTimeout(1_500);
+      // The webview takes the new theme's class once the workbench has switched.
+      await until(page, 'the dashboard in the other theme', async () => (await theme()) !== before);
+      await painted(page, body);
       await shot(`08-dashboard-settled-${await theme()}`);
       const done = await body.locator('svg.graph g.node.st-done').count();
       const ms = latencies.map((x) => x.ms).sort((a, b) => a - b);
@@ -298,4 +305,6 @@ export const steps = [
   },
   // A second repository with a 20-ticket board: the side bar's room and the ticket filter.
   ...sidebarSteps,
+  // A third repository: a real merge conflict resolved in VS Code's 3-way merge editor.
+  ...conflictSteps,
 ];

@@ -3,20 +3,11 @@
 // action in the Tickets tree, its escalation answered from the notification's QuickPick,
 // and the ticket moving to Done in the tree.
 import { runCommand } from './steps.mjs';
+import { answerInput, domChange, painted, typedIn, until } from './waits.mjs';
 
 const TITLE = 'Greet the user';
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
 const quickInput = (page) => page.locator('.quick-input-widget .quick-input-box input');
-
-/** Types into the current quick input (input box or quick pick) and presses Enter. */
-async function answerInput(page, text, { expectTitle } = {}) {
-  const input = quickInput(page);
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  if (expectTitle) await page.locator('.quick-input-widget .quick-input-title', { hasText: expectTitle }).waitFor({ state: 'visible', timeout: 10_000 });
-  if (text) await page.keyboard.type(text, { delay: 5 });
-  await page.waitForTimeout(150);
-  await page.keyboard.press('Enter');
-}
 
 /** Rows of the Tickets tree as [level, text], in display order. */
 async function ticketRows(page) {
@@ -35,21 +26,9 @@ async function groupOf(page, title) {
     }
     await pane.locator('.monaco-list').first().hover();
     await page.mouse.wheel(0, scroll < 3 ? 200 : -600);
-    await page.waitForTimeout(100);
+    await domChange(page, 500); // the rows the scroll brings
   }
   return undefined;
-}
-
-/** Polls `probe` until it returns true (anything else is kept as the last answer for the error). */
-export async function until(page, what, probe, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await probe().catch((e) => `error: ${e.message}`);
-    if (last === true) return;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
 export const treeSteps = [
@@ -76,7 +55,8 @@ export const treeSteps = [
       await quickInput(page).waitFor({ state: 'visible' });
       await page.locator('.quick-input-widget .quick-input-title', { hasText: '6/6' }).waitFor({ state: 'visible', timeout: 10_000 });
       await page.keyboard.type('fake', { delay: 5 });
-      await page.waitForTimeout(300);
+      await typedIn(page, 'fake', { row: 'fake' });
+      await painted(page);
       await shot('11-add-ticket-agent-step');
       await page.keyboard.press('Enter');
       await until(page, `"${TITLE}" in the Tickets tree`, async () => !!(await groupOf(page, TITLE)));
@@ -107,7 +87,8 @@ export const treeSteps = [
       await toast.locator('.monaco-button', { hasText: 'Answer' }).first().click();
       await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Write guidance' }).first().waitFor({ state: 'visible', timeout: 10_000 });
       await page.keyboard.type('yes', { delay: 5 });
-      await page.waitForTimeout(200);
+      await typedIn(page, 'yes');
+      await painted(page);
       await shot('15-escalation-quickpick');
       await page.keyboard.press('Enter');
       return { note: `status bar while waiting: ${status.slice(0, 160)}` };
@@ -117,7 +98,7 @@ export const treeSteps = [
     name: 'tree: the ticket moves to Done',
     async run({ page, shot }) {
       await until(page, 'the ticket in Done', async () => /^Done/.test((await groupOf(page, TITLE)) ?? ''), 60_000);
-      await page.waitForTimeout(300);
+      await painted(page);
       await shot('16-ticket-done');
       return { note: (await ticketRows(page)).map(([l, t]) => `${l}:${t}`).join(' | ').slice(0, 300) };
     },

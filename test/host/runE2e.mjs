@@ -4,9 +4,10 @@
 // Each check is a named step; the run prints `ok`/`FAIL`/`skip` per step and a summary
 // `e2e: N passed, N failed, N skipped`. Screenshots: test-results/e2e-*.png.
 //
-// Usage: node test/host/runE2e.mjs [--no-package] [--vsix <file>] [--keep] [--verbose]
+// Usage: node test/host/runE2e.mjs [--no-package] [--vsix <file>] [--only <text>] [--keep] [--verbose]
 //   --no-package  use the existing dist/orchard.vsix
 //   --vsix FILE   install this .vsix instead of packaging (e.g. a throwaway extension)
+//   --only TEXT   run only the steps of steps.mjs whose name contains TEXT (A|B: either), after the setup
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,11 +18,12 @@ import { setup } from './setup.mjs';
 import { steps as e2eSteps } from '../e2e/steps.mjs';
 
 function parseArgs(argv) {
-  const o = { pack: true, vsix: null, keep: false, verbose: !!process.env.ORCHARD_HOST_VERBOSE };
+  const o = { pack: true, vsix: null, only: null, keep: false, verbose: !!process.env.ORCHARD_HOST_VERBOSE };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-package') o.pack = false;
     else if (a === '--vsix') o.vsix = resolve(argv[++i]);
+    else if (a === '--only') o.only = argv[++i];
     else if (a === '--keep') o.keep = true;
     else if (a === '--verbose') o.verbose = true;
     else throw new Error(`unknown argument ${a}`);
@@ -63,6 +65,7 @@ async function main() {
       const msg = e instanceof Error ? e.message : String(e);
       results.push({ name, state: 'failed', ms, error: msg });
       console.log(`FAIL ${n} - ${name} (${ms} ms)\n     ${msg.split('\n').slice(0, 12).join('\n     ')}`);
+      if (ctx.page) await ctx.shot(`fail-${String(n).padStart(2, '0')}`).catch(() => {});
       if (critical) aborted = name;
       return undefined;
     }
@@ -180,7 +183,8 @@ async function main() {
     { critical: true },
   );
 
-  for (const s of e2eSteps) await step(s.name, () => s.run(ctx), { critical: !!s.critical });
+  const only = opts.only?.split('|');
+  for (const s of e2eSteps.filter((x) => !only || only.some((o) => x.name.includes(o)))) await step(s.name, () => s.run(ctx), { critical: !!s.critical });
 
   // Tear down.
   if (ctx.page) await ctx.shot('99-final').catch(() => {});

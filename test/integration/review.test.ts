@@ -1,12 +1,17 @@
 // The review desk in the real extension host, with `orchard.review: human`: finished tickets
 // wait in the Review Queue view; Open Review shows the change in the multi-file diff editor;
 // a line comment drafted through the comment controller goes back, with Request Changes, into
-// the next attempt's context as "file:line: body"; Approve merges two tickets at once; Discard
-// keeps the branch under a backup ref.
+// the next attempt's context as "file:line: body"; drafts survive a window reload (a second
+// ReviewComments over the same repository, as the reloaded window builds it, shows them again)
+// and a decision discards them; Approve merges two tickets at once; Discard keeps the branch
+// under a backup ref.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OrchardApi } from '../../src/extension';
+import { REVIEW_DRAFTS_FILE } from '../../src/infra/reviewDrafts';
+import { ReviewComments, reviewDraftStore } from '../../src/vscode/reviewComments';
 import { allTabs, closeAllEditors, git, orchardApi as api, orchardState as state, waitFor, workspaceRoot } from './helpers';
 
 const IDS = ['RV1', 'RV2', 'RV3'];
@@ -20,6 +25,19 @@ async function setReview(a: OrchardApi, value: 'human' | 'auto'): Promise<void> 
   // User settings: a .vscode/settings.json would make the user's checkout dirty (merges wait for a clean one).
   await vscode.workspace.getConfiguration('orchard').update('review', value, vscode.ConfigurationTarget.Global);
   await waitFor(() => policy(a) === value, `review: ${value} to reach the orchestrator`);
+}
+
+/** The drafts on disk, by ticket (what the next window reads). */
+function storedDrafts(a: OrchardApi): Record<string, { runId: string; threads: { file: string; line: number; bodies: string[] }[] }> {
+  const file = path.join(a.controller.current!.paths.stateDir, REVIEW_DRAFTS_FILE);
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).tickets : {};
+}
+
+/** A second ReviewComments over the same repository, as the window after a reload builds it. */
+function reloadedComments(a: OrchardApi): ReviewComments {
+  const c = new ReviewComments(() => a.controller.state(), reviewDraftStore(a.controller));
+  c.sync();
+  return c;
 }
 
 const waitingIds = (a: OrchardApi) => a.review.queue.provider.getChildren().map((n) => n.id);
@@ -107,6 +125,24 @@ describe('review desk in the extension host', function () {
     await waitFor(() => state(a).tickets.RV1?.status === 'in-review' && state(a).tickets.RV1?.humanReviewRounds === 1, 'RV1 back in review after its second attempt', 120_000);
   });
 
+  it('draft line comments survive a window reload: kept on disk for the ticket and run, shown again on the same review', async () => {
+    const a = await api();
+    const run = state(a).runs['RV1-r2']!;
+    assert.equal(state(a).tickets.RV1?.status, 'in-review');
+    const file = vscode.Uri.file(path.join(run.worktree, 'review/one.txt'));
+    a.review.comments.addDraft(file, 0, 'Still a magic number');
+    await waitFor(() => storedDrafts(a).RV1?.threads.length === 1, 'the draft on disk');
+    assert.deepEqual(storedDrafts(a).RV1, { runId: 'RV1-r2', threads: [{ file: 'review/one.txt', line: 0, bodies: ['Still a magic number'] }] });
+    const reloaded = reloadedComments(a);
+    try {
+      assert.equal(reloaded.threadCount('RV1'), 1, 'the draft thread is back after the reload');
+      assert.deepEqual(reloaded.drafts('RV1'), [{ file: 'review/one.txt', line: 1, body: 'Still a magic number' }], 'and Request Changes would send it');
+    } finally {
+      reloaded.dispose();
+    }
+    assert.equal(storedDrafts(a).RV1?.threads.length, 1, 'closing a window keeps the drafts');
+  });
+
   it('Approve of two selected tickets at once merges both', async () => {
     const a = await api();
     const root = workspaceRoot();
@@ -130,5 +166,10 @@ describe('review desk in the extension host', function () {
     await waitFor(() => state(a).tickets.RV1?.status !== 'in-review', 'RV1 to leave review');
     assert.match(git(root, 'for-each-ref', '--format=%(refname)', 'refs/orchard/discarded/'), /RV1/);
     assert.throws(() => git(root, 'show', 'main:review/one.txt'), 'nothing of RV1 merged');
+    // The decision discards its drafts: on disk, and for the next window.
+    await waitFor(() => !storedDrafts(a).RV1, "RV1's drafts gone from disk");
+    const reloaded = reloadedComments(a);
+    assert.equal(reloaded.threadCount('RV1'), 0);
+    reloaded.dispose();
   });
 });
