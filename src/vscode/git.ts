@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OrchardState, Run } from '../core/model';
-import { git, listWorktrees } from '../infra/git/git';
+import { listWorktrees, runGit, runGitBuffer } from '../infra/git/run';
 
 export const GIT_SCHEME = 'orchard-git';
 
@@ -24,10 +24,8 @@ export class GitContentProvider implements vscode.TextDocumentContentProvider {
     const q = JSON.parse(uri.query) as GitQuery;
     if (!q.ref) return '';
     // As a buffer: the text output is trimmed, which would drop the file's last newline.
-    return git(q.repo)
-      .showBuffer([`${q.ref}:${q.path}`])
-      .then((b) => b.toString('utf8'))
-      .catch(() => '');
+    const r = await runGitBuffer(['show', `${q.ref}:${q.path}`], { cwd: q.repo, reject: false });
+    return r.ok ? Buffer.from(r.stdout).toString('utf8') : '';
   }
 }
 
@@ -37,7 +35,7 @@ export interface FileChange {
 }
 
 export async function changedFiles(repo: string, base: string, head: string): Promise<FileChange[]> {
-  const out = await git(repo).raw(['diff', '--name-status', '--no-renames', base, head]);
+  const out = (await runGit(['diff', '--name-status', '--no-renames', base, head], { cwd: repo })).stdout;
   return out
     .split('\n')
     .filter(Boolean)
@@ -95,12 +93,9 @@ export async function staleWorktrees(repo: string, s: OrchardState): Promise<Sta
 
 /** Removes a worktree (git refuses if it has uncommitted changes) and its branch if merged. */
 export async function removeWorktree(repo: string, w: StaleWorktree): Promise<string> {
-  await git(repo).raw(['worktree', 'remove', w.path]);
+  await runGit(['worktree', 'remove', w.path], { cwd: repo });
   if (!w.branch) return 'worktree removed';
   // -d (not -D): git deletes only a branch that is merged; nothing unmerged is lost.
-  const deleted = await git(repo)
-    .raw(['branch', '-d', w.branch])
-    .then(() => true)
-    .catch(() => false);
+  const deleted = (await runGit(['branch', '-d', w.branch], { cwd: repo, reject: false })).ok;
   return deleted ? 'worktree and merged branch removed' : `worktree removed; branch ${w.branch} kept (not merged)`;
 }

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
 import type { ChangeSummary, Logger, RunInspection, WorktreeInfo } from '../../core/ports';
-import { ORCHARD_IDENTITY } from './git';
+import { gitText, listWorktrees, runGit, type GitResult } from './run';
 import { clearStaleLocks, strayGitProcesses, waitForStrayGit, within } from './strayGit';
 
 /** How a directory of the main checkout (node_modules, .venv) reaches a worktree. */
@@ -63,32 +63,17 @@ export interface WorktreeOptions {
 /** What `git worktree add` writes to its registration's lock file until the checkout is whole (C locale). */
 const ADD_LOCK_REASON = 'initializing';
 
-export interface GitResult {
-  stdout: string;
-  stderr: string;
-  code: number;
+/** git in cwd through the one runner; the exit code is returned, not thrown. */
+function gitRun(cwd: string, args: readonly string[], env?: Record<string, string>): Promise<GitResult> {
+  return runGit(args, { cwd, reject: false, ...(env && { env }) });
 }
 
-/** git with argv (no shell); config as -c so nothing in the repository's config changes. */
-export function gitRun(cwd: string, args: string[], env?: Record<string, string>): Promise<GitResult> {
-  const cfg = ['core.quotepath=off', ...ORCHARD_IDENTITY].flatMap((c) => ['-c', c]);
-  return new Promise((resolve) => {
-    execFile('git', [...cfg, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 1) : 0;
-      resolve({ stdout: String(stdout), stderr: String(stderr), code });
-    });
-  });
-}
-
-async function g(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const r = await gitRun(cwd, args, env);
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed in ${cwd}: ${r.stderr.trim() || r.stdout.trim()}`);
-  return r.stdout.trim();
-}
+/** git in cwd that must succeed: its trimmed stdout (a GitError otherwise). */
+const g = gitText;
 
 async function rev(cwd: string, ref: string): Promise<string | undefined> {
   const r = await gitRun(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  return r.code === 0 ? r.stdout.trim() : undefined;
+  return r.ok ? r.stdout.trim() : undefined;
 }
 
 /** Reflog entries of ref made at or after sinceSec (unix seconds), newest first, as "<commit> <subject>". */
@@ -100,26 +85,6 @@ async function reflogSince(cwd: string, ref: string, sinceSec: number): Promise<
     const at = Number(/@\{(\d+)\}/.exec(gd ?? '')?.[1]);
     if (!c || !(at >= sinceSec)) continue;
     entries.push(`${c} ${subject}`);
-  }
-  return entries;
-}
-
-export interface WorktreeListEntry {
-  path: string;
-  head?: string;
-  branch?: string;
-  prunable?: boolean;
-}
-
-export async function worktreeList(repo: string): Promise<WorktreeListEntry[]> {
-  const out = await g(repo, ['worktree', 'list', '--porcelain']);
-  const entries: WorktreeListEntry[] = [];
-  let cur: WorktreeListEntry | undefined;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('worktree ')) entries.push((cur = { path: line.slice(9) }));
-    else if (cur && line.startsWith('HEAD ')) cur.head = line.slice(5);
-    else if (cur && line.startsWith('branch ')) cur.branch = line.slice(7).replace(/^refs\/heads\//, '');
-    else if (cur && line.startsWith('prunable')) cur.prunable = true;
   }
   return entries;
 }
@@ -292,7 +257,7 @@ export class WorktreeManager {
     if (gitdir && ['MERGE_HEAD', 'REBASE_HEAD', 'CHERRY_PICK_HEAD', 'rebase-merge', 'rebase-apply'].some((f) => existsSync(join(gitdir, f)))) return;
     await this.clearStaleLocks(path, branch, gitdir);
     let resetIndex = gitdir !== '' && !existsSync(join(gitdir, 'index'));
-    if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code !== 0) {
+    if (!(await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).ok) {
       this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
       if (!(await rev(this.opts.repo, `refs/heads/${branch}`))) await g(this.opts.repo, ['branch', branch, base]);
       await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
@@ -483,7 +448,7 @@ export class WorktreeManager {
   /** Pool worktrees left from an earlier process are taken back (they hold nothing of anyone's). */
   async adoptPool(): Promise<void> {
     if (!existsSync(this.poolDir)) return;
-    const registered = new Set((await worktreeList(this.opts.repo)).map((w) => w.path));
+    const registered = new Set((await listWorktrees(this.opts.repo)).map((w) => w.path));
     for (const name of readdirSync(this.poolDir)) {
       const p = join(this.poolDir, name);
       if (registered.has(p) && !this.pool.includes(p) && (await gitRun(p, ['status', '--porcelain'])).stdout.trim() === '') this.pool.push(p);
@@ -588,7 +553,7 @@ export class WorktreeManager {
     if (wt && (await rev(wt, 'HEAD')) !== tip) return undefined; // not on its branch: run inspection's business
     const clean = wt ? (await gitRun(wt, ['status', '--porcelain', '--untracked-files=all'])).stdout.trim() === '' : true;
     if (tip === to && clean) return undefined; // nothing was done yet
-    if ((await gitRun(repo, ['merge-base', '--is-ancestor', to, tip])).code !== 0) return undefined; // history rewritten: keep as is
+    if (!(await gitRun(repo, ['merge-base', '--is-ancestor', to, tip])).ok) return undefined; // history rewritten: keep as is
     const message = `orchard: ${run.ticketId} attempt ${run.attempt} interrupted (restarted from ${to.slice(0, 8)})`;
     let ref: string | undefined;
     if (wt) {
@@ -658,8 +623,8 @@ export class WorktreeManager {
         const [c, ...subject] = l.split(' ');
         if (subject.join(' ').startsWith('orchard') || !c || !agentHead) continue;
         // A commit the base already holds was on the target before the run (the reflog has whole seconds).
-        const beforeRun = !!run.base && (await gitRun(repo, ['merge-base', '--is-ancestor', c, run.base])).code === 0;
-        if (!beforeRun && (await gitRun(repo, ['merge-base', '--is-ancestor', c, agentHead])).code === 0) fromAgent = true;
+        const beforeRun = !!run.base && (await gitRun(repo, ['merge-base', '--is-ancestor', c, run.base])).ok;
+        if (!beforeRun && (await gitRun(repo, ['merge-base', '--is-ancestor', c, agentHead])).ok) fromAgent = true;
       }
       const touched = new RegExp(`checkout: moving from \\S+ to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(headLog) || fromAgent;
       if (touched && targetLog.length) {
@@ -678,7 +643,7 @@ export class WorktreeManager {
         const before = branchLog[idx + 1]?.split(' ')[0];
         if (before) repaired.push(`the branch's history was rewritten; the earlier tip ${before.slice(0, 8)} is kept on ${await keep('rewritten', before)}`);
       }
-      if (ok.code !== 0) problems.push(`the agent rewrote ${run.branch} below its base ${run.base.slice(0, 8)}`);
+      if (!ok.ok) problems.push(`the agent rewrote ${run.branch} below its base ${run.base.slice(0, 8)}`);
     }
     return { problems, repaired };
   }
@@ -696,7 +661,7 @@ export class WorktreeManager {
   async listStale(activeTickets: ReadonlySet<string> = new Set()): Promise<StaleWorktree[]> {
     const repo = this.opts.repo;
     const out: StaleWorktree[] = [];
-    const wts = await worktreeList(repo);
+    const wts = await listWorktrees(repo);
     const inDir = wts.filter((w) => w.path.startsWith(this.opts.worktreesDir + '/'));
     const seen = new Set<string>();
     for (const w of inDir) {
@@ -770,7 +735,7 @@ export class WorktreeManager {
       }
       if (it.kind === 'worktree' || it.kind === 'pool') {
         const r = await gitRun(repo, ['worktree', 'remove', '--force', it.path!]);
-        if (r.code !== 0) {
+        if (!r.ok) {
           res.kept.push({ what, why: r.stderr.trim() });
           continue;
         }
