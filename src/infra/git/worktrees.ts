@@ -6,12 +6,15 @@
 // unmerged commits. Uncommitted agent work is committed, never dropped.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, appendFileSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
 import type { ChangeSummary, Logger, RunInspection, WorktreeInfo } from '../../core/ports';
+import { WorktreeCleanup, type ReclaimOptions, type ReclaimResult, type StaleWorktree } from './cleanup';
 import { gitText, listWorktrees, runGit, type GitResult } from './run';
+
+export { diskUsage, formatBytes, formatStale, type ReclaimOptions, type ReclaimResult, type StaleWorktree } from './cleanup';
 import { clearStaleLocks, strayGitProcesses, waitForStrayGit, within } from './strayGit';
 
 /** How a directory of the main checkout (node_modules, .venv) reaches a worktree. */
@@ -161,34 +164,6 @@ function execArgv(argv: string[], cwd: string, timeoutMs: number): Promise<{ cod
   });
 }
 
-/** Disk use of a folder in bytes (`du -sk`; 0 when it cannot be read). */
-export function diskUsage(path: string): Promise<number> {
-  return new Promise((resolve) => {
-    execFile('du', ['-sk', path], (err, stdout) => resolve(err ? 0 : Number(String(stdout).split(/\s/)[0]) * 1024 || 0));
-  });
-}
-
-export interface StaleWorktree {
-  kind: 'worktree' | 'missing-worktree' | 'stray-folder' | 'orphan-branch' | 'pool';
-  path?: string;
-  branch?: string;
-  ticketId?: string;
-  merged: boolean;
-  dirty: boolean;
-  /** Commits on the branch that are not on the target. */
-  unmergedCommits: number;
-  bytes: number;
-  /** A run of this ticket is live: never reclaimed. */
-  active: boolean;
-}
-
-export interface ReclaimResult {
-  removed: string[];
-  kept: { what: string; why: string }[];
-  /** Refs that keep the commits of branches that were deleted on confirmation. */
-  archived: string[];
-}
-
 export interface SetupTimings {
   checkoutMs: number;
   setupMs: number;
@@ -203,7 +178,16 @@ export class WorktreeManager {
   private refilling: Promise<void> | undefined;
   private poolSeq = 0;
 
-  constructor(private readonly opts: WorktreeOptions) {}
+  private readonly cleanup: WorktreeCleanup;
+
+  constructor(private readonly opts: WorktreeOptions) {
+    this.cleanup = new WorktreeCleanup({
+      repo: opts.repo,
+      worktreesDir: opts.worktreesDir,
+      targetBranch: opts.targetBranch,
+      saveWip: (it, message) => this.saveWip({ id: it.ticketId ?? 'x', ticketId: it.ticketId ?? 'x', attempt: 0, branch: it.branch, worktree: it.path, slot: 0, startedAt: 0 }, message),
+    });
+  }
 
   get worktreesDir(): string {
     return this.opts.worktreesDir;
@@ -650,110 +634,19 @@ export class WorktreeManager {
 
   // ---- cleanup -----------------------------------------------------------------------
 
-  private async isMerged(ref: string): Promise<{ merged: boolean; unmerged: number }> {
-    const target = this.opts.targetBranch;
-    if (!target) return { merged: false, unmerged: 0 };
-    const n = Number((await gitRun(this.opts.repo, ['rev-list', '--count', `refs/heads/${target}..${ref}`])).stdout.trim());
-    return { merged: n === 0, unmerged: Number.isFinite(n) ? n : 0 };
-  }
-
   /** Ticket worktrees, prepared pool worktrees, stray folders and orphaned orchard/* branches, with disk use. */
-  async listStale(activeTickets: ReadonlySet<string> = new Set()): Promise<StaleWorktree[]> {
-    const repo = this.opts.repo;
-    const out: StaleWorktree[] = [];
-    const wts = await listWorktrees(repo);
-    const inDir = wts.filter((w) => w.path.startsWith(this.opts.worktreesDir + '/'));
-    const seen = new Set<string>();
-    for (const w of inDir) {
-      seen.add(w.path);
-      const rel = relative(this.opts.worktreesDir, w.path);
-      const isPool = rel.startsWith('.pool/');
-      const ticketId = w.branch?.startsWith('orchard/') ? w.branch.slice(8) : isPool ? undefined : rel;
-      const missing = !existsSync(w.path);
-      const dirty = !missing && (await gitRun(w.path, ['status', '--porcelain'])).stdout.trim() !== '';
-      const m = w.branch ? await this.isMerged(`refs/heads/${w.branch}`) : { merged: true, unmerged: 0 };
-      out.push({
-        kind: isPool ? 'pool' : missing ? 'missing-worktree' : 'worktree',
-        path: w.path,
-        branch: w.branch,
-        ticketId,
-        merged: m.merged,
-        dirty,
-        unmergedCommits: m.unmerged,
-        bytes: missing ? 0 : await diskUsage(w.path),
-        active: !!ticketId && activeTickets.has(ticketId),
-      });
-    }
-    if (existsSync(this.opts.worktreesDir)) {
-      for (const name of readdirSync(this.opts.worktreesDir)) {
-        const p = join(this.opts.worktreesDir, name);
-        if (name === '.pool' || seen.has(p)) continue;
-        out.push({ kind: 'stray-folder', path: p, ticketId: name, merged: false, dirty: false, unmergedCommits: 0, bytes: await diskUsage(p), active: activeTickets.has(name) });
-      }
-    }
-    const branches = (await g(repo, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/orchard/'])).split('\n').filter(Boolean);
-    const checkedOut = new Set(wts.map((w) => w.branch));
-    for (const b of branches) {
-      if (checkedOut.has(b)) continue;
-      const m = await this.isMerged(`refs/heads/${b}`);
-      const ticketId = b.slice(8);
-      out.push({ kind: 'orphan-branch', branch: b, ticketId, merged: m.merged, dirty: false, unmergedCommits: m.unmerged, bytes: 0, active: activeTickets.has(ticketId) });
-    }
-    return out;
+  listStale(activeTickets: ReadonlySet<string> = new Set()): Promise<StaleWorktree[]> {
+    return this.cleanup.listStale(activeTickets);
   }
 
   /**
-   * Removes what is safe: merged worktrees and branches, pool worktrees, registrations of
-   * deleted folders. With confirm, unmerged ones go too, but their commits are kept first on
-   * refs/orchard/archive/<branch> and uncommitted files on a WIP ref: no commit is ever deleted.
+   * Removes what is safe (cleanup.ts has the rules): merged worktrees and branches, pool
+   * worktrees, registrations of deleted folders. With confirm, unmerged ones go too, but their
+   * commits are kept first on refs/orchard/archive/<branch> and uncommitted files on a WIP ref.
    */
-  async reclaim(items: readonly StaleWorktree[], opts: { confirm?: boolean } = {}): Promise<ReclaimResult> {
-    const repo = this.opts.repo;
-    const res: ReclaimResult = { removed: [], kept: [], archived: [] };
-    for (const it of items) {
-      const what = it.path ?? it.branch ?? '?';
-      if (it.active) {
-        res.kept.push({ what, why: 'its ticket is running' });
-        continue;
-      }
-      if (it.kind === 'stray-folder') {
-        res.kept.push({ what, why: 'not a git worktree: Orchard does not delete folders it did not create' });
-        continue;
-      }
-      const safe = it.kind === 'pool' || (it.merged && !it.dirty);
-      if (!safe && !opts.confirm) {
-        res.kept.push({ what, why: it.dirty ? 'it has uncommitted changes (confirm to keep them on a WIP ref and remove it)' : `${it.unmergedCommits} commit(s) are not merged (confirm to archive them and remove it)` });
-        continue;
-      }
-      if (it.dirty && it.path && it.branch) {
-        const ref = await this.saveWip({ id: it.ticketId ?? 'x', ticketId: it.ticketId ?? 'x', attempt: 0, branch: it.branch, worktree: it.path, slot: 0, startedAt: 0 }, `orchard: uncommitted work of ${it.branch} kept on cleanup`);
-        if (!ref) {
-          res.kept.push({ what, why: 'its uncommitted changes could not be saved' });
-          continue;
-        }
-        res.archived.push(ref);
-      }
-      if (it.kind === 'worktree' || it.kind === 'pool') {
-        const r = await gitRun(repo, ['worktree', 'remove', '--force', it.path!]);
-        if (!r.ok) {
-          res.kept.push({ what, why: r.stderr.trim() });
-          continue;
-        }
-        this.pool = this.pool.filter((p) => p !== it.path);
-      } else if (it.kind === 'missing-worktree') {
-        await gitRun(repo, ['worktree', 'prune']);
-      }
-      if (it.branch && it.kind !== 'pool') {
-        const tip = await rev(repo, `refs/heads/${it.branch}`);
-        if (tip && !it.merged) {
-          const ref = `refs/orchard/archive/${it.branch}`;
-          await g(repo, ['update-ref', ref, tip]);
-          res.archived.push(ref);
-        }
-        if (tip) await gitRun(repo, ['update-ref', '-d', `refs/heads/${it.branch}`, tip]);
-      }
-      res.removed.push(what);
-    }
+  async reclaim(items: readonly StaleWorktree[], opts: ReclaimOptions = {}): Promise<ReclaimResult> {
+    const res = await this.cleanup.reclaim(items, opts);
+    this.pool = this.pool.filter((p) => !res.removed.includes(p));
     return res;
   }
 
@@ -762,30 +655,6 @@ export class WorktreeManager {
     const items = (await this.listStale()).filter((i) => i.ticketId === ticketId && i.kind !== 'orphan-branch');
     return this.reclaim(items, opts);
   }
-}
-
-/** Human-readable size. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-/** The table `orchard worktrees` prints (and the VS Code command shows). */
-export function formatStale(items: readonly StaleWorktree[]): string {
-  if (items.length === 0) return 'no Orchard worktrees or branches';
-  const rows = items.map((i) => {
-    const state = i.active ? 'running' : i.kind === 'pool' ? 'pool' : i.merged ? 'merged' : `${i.unmergedCommits} unmerged`;
-    return `${i.kind.padEnd(16)} ${(i.ticketId ?? '-').padEnd(14)} ${state.padEnd(12)} ${(i.dirty ? 'dirty' : '').padEnd(5)} ${formatBytes(i.bytes).padStart(8)}  ${i.path ?? i.branch ?? ''}`;
-  });
-  const total = items.reduce((a, i) => a + i.bytes, 0);
-  return [...rows, `total ${formatBytes(total)}`].join('\n');
 }
 
 /**
