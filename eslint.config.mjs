@@ -3,6 +3,7 @@
 // wall clock or randomness of its own) and reaches the world only through core/ports.ts.
 import tseslint from 'typescript-eslint';
 
+const GIT_RUNNER = 'run git through src/infra/git/run.ts (runGit, runGitSync, gitText)';
 const PURE = 'src/core is pure: reach the world through core/ports.ts';
 
 export default tseslint.config(
@@ -19,6 +20,17 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-control-regex': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    // One place runs git: src/infra/git/run.ts (argv only, Orchard's identity, typed GitError).
+    // Not checked: the fake agent (it runs git as an agent CLI would) and the agent launcher
+    // (one call left, to move with its split).
+    files: ['src/**/*.ts'],
+    ignores: ['src/infra/git/run.ts', 'src/infra/fakeAgent/**', 'src/infra/agents/launcher.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'simple-git', message: GIT_RUNNER }] }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[arguments.0.value='git']", message: GIT_RUNNER }],
     },
   },
   {

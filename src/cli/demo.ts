@@ -2,12 +2,12 @@
 // folder, imports a small ticket graph (two chains and a fan-in), runs Orchard with three
 // scripted agents in real worktrees, merges their branches into main one at a time, and
 // prints a summary and the report.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { formatDuration, summarize } from '../core/report';
 import { writeReportFiles } from '../infra/reportFiles';
+import { runGitSync } from '../infra/git/run';
 import { printEvents, runCli } from './commands';
 import { consoleLogger, openSession } from '../infra/session';
 
@@ -39,7 +39,8 @@ const SECRET_SCAN = `const cp=require('child_process');const out=cp.spawnSync('g
 const POST_MERGE_TEST = `const out=require('child_process').spawnSync('git',['grep','-nE','^(<<<<<<<|>>>>>>>) ']).stdout.toString();if(out){console.log(out);process.exit(1)}console.log('post-merge: no conflict markers')`;
 
 function sh(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@localhost', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@localhost' } });
+  const demo = { GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@localhost', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@localhost' };
+  return runGitSync(args, { cwd, env: demo, asUser: true }).stdout;
 }
 
 async function main(): Promise<number> {

@@ -5,7 +5,6 @@
 // the user accepts it (possibly edited) or rejects it. Nothing starts without the accept.
 // Planning needs no writer lease (it reads the tickets and writes only its own files), so
 // other windows and CLIs keep working meanwhile; accepting adds tickets, which needs it.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Run, Ticket, TicketSpec } from '../core/model';
@@ -13,6 +12,7 @@ import type { Logger } from '../core/ports';
 import type { Orchestrator } from '../core/orchestrator';
 import { plannerPrompt, proposeTicket, validateProposal, type Proposal } from '../core/workflows/agentTickets';
 import type { AgentLauncher } from './agents/launcher';
+import { runGit } from './git/run';
 
 export interface PlannerContext {
   /** The tickets the planner may depend on, and the settings (roles, default agent): a writer's orchestrator, or a read-only view. */
@@ -109,7 +109,7 @@ export async function runPlanner(ctx: PlannerContext, goal: string, o: PlanOptio
   const wt = join(ctx.paths.stateDir, 'planner', id);
   rmSync(wt, { recursive: true, force: true });
   mkdirSync(join(ctx.paths.stateDir, 'planner'), { recursive: true });
-  execFileSync('git', ['worktree', 'add', '--detach', '-q', wt, ctx.targetBranch], { cwd: ctx.paths.repo, stdio: ['ignore', 'ignore', 'pipe'] });
+  await runGit(['worktree', 'add', '--detach', '-q', wt, ctx.targetBranch], { cwd: ctx.paths.repo });
   const run: Run = { id: `${id}-r1`, ticketId: id, slot: 0, attempt: 1, branch: '(detached)', worktree: wt, startedAt: now, profile: agent, ...(model && { model }) };
   try {
     const handle = await ctx.launcher.start(ticket, run);
@@ -140,15 +140,9 @@ export async function runPlanner(ctx: PlannerContext, goal: string, o: PlanOptio
     // Requests written just before the exit are read on the last poll; give them a moment.
     await new Promise((r) => setTimeout(r, 50));
   } finally {
-    try {
-      execFileSync('git', ['worktree', 'remove', '--force', wt], { cwd: ctx.paths.repo, stdio: 'ignore' });
-    } catch {
+    if (!(await runGit(['worktree', 'remove', '--force', wt], { cwd: ctx.paths.repo, reject: false })).ok) {
       rmSync(wt, { recursive: true, force: true });
-      try {
-        execFileSync('git', ['worktree', 'prune'], { cwd: ctx.paths.repo, stdio: 'ignore' });
-      } catch {
-        /* best effort */
-      }
+      await runGit(['worktree', 'prune'], { cwd: ctx.paths.repo, reject: false }); // best effort
     }
   }
   saveProposal(ctx.paths.stateDir, proposal);

@@ -1,10 +1,15 @@
 // Git views for the editor: a read-only content provider for files at a commit, Show Diff
-// (a run's changes against its base through vscode.changes / vscode.diff), and the
-// worktree clean-up (only what is safe: worktrees of finished tickets, merged branches).
+// (a run's changes against its base through vscode.changes / vscode.diff), and Clean Up
+// Worktrees: worktrees of finished tickets, removed by infra's one clean-up (git/cleanup.ts).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OrchardState, Run } from '../core/model';
-import { git, listWorktrees } from '../infra/git/git';
+import { WorktreeCleanup, type StaleWorktree } from '../infra/git/cleanup';
+import { runGit, runGitBuffer } from '../infra/git/run';
+import { defaultOrchardHome } from '../infra/git/workspace';
+import { readConfig } from '../infra/config';
+import { locateRepo } from '../infra/session';
+import { configOverrides } from './settings';
 
 export const GIT_SCHEME = 'orchard-git';
 
@@ -24,10 +29,8 @@ export class GitContentProvider implements vscode.TextDocumentContentProvider {
     const q = JSON.parse(uri.query) as GitQuery;
     if (!q.ref) return '';
     // As a buffer: the text output is trimmed, which would drop the file's last newline.
-    return git(q.repo)
-      .showBuffer([`${q.ref}:${q.path}`])
-      .then((b) => b.toString('utf8'))
-      .catch(() => '');
+    const r = await runGitBuffer(['show', `${q.ref}:${q.path}`], { cwd: q.repo, reject: false });
+    return r.ok ? Buffer.from(r.stdout).toString('utf8') : '';
   }
 }
 
@@ -37,7 +40,7 @@ export interface FileChange {
 }
 
 export async function changedFiles(repo: string, base: string, head: string): Promise<FileChange[]> {
-  const out = await git(repo).raw(['diff', '--name-status', '--no-renames', base, head]);
+  const out = (await runGit(['diff', '--name-status', '--no-renames', base, head], { cwd: repo })).stdout;
   return out
     .split('\n')
     .filter(Boolean)
@@ -71,36 +74,37 @@ export async function showRunDiff(repo: string, run: Run): Promise<number> {
   return files.length;
 }
 
-export interface StaleWorktree {
-  path: string;
-  branch?: string;
-  ticketId?: string;
-  why: string;
+/** A worktree Clean Up Worktrees offers: the one StaleWorktree, with why (its ticket's state) for the picker. */
+export type CleanUpCandidate = StaleWorktree & { path: string; why: string };
+
+/** The clean-up of this repository, with the session's target branch and worktrees folder (config.json, then settings). */
+async function cleanupOf(repo: string): Promise<WorktreeCleanup> {
+  const paths = await locateRepo(repo);
+  const config = { ...readConfig(paths.stateDir, paths.branch ?? 'main'), ...configOverrides() };
+  return new WorktreeCleanup({ repo, worktreesDir: config.worktreeRoot || path.join(defaultOrchardHome(repo), 'worktrees'), targetBranch: config.targetBranch });
 }
 
-/** Orchard worktrees no live run uses: their ticket is done or cancelled, or unknown. */
-export async function staleWorktrees(repo: string, s: OrchardState): Promise<StaleWorktree[]> {
-  const live = new Set(Object.values(s.runs).filter((r) => r.endedAt === undefined).map((r) => r.worktree));
-  const out: StaleWorktree[] = [];
-  for (const w of await listWorktrees(repo)) {
-    if (!w.branch?.startsWith('orchard/') || live.has(w.path)) continue;
-    const ticketId = w.branch.slice('orchard/'.length);
-    const t = s.tickets[ticketId];
-    if (!t) out.push({ path: w.path, branch: w.branch, why: 'no such ticket' });
-    else if (t.status === 'done') out.push({ path: w.path, branch: w.branch, ticketId, why: 'merged' });
-    else if (t.status === 'cancelled') out.push({ path: w.path, branch: w.branch, ticketId, why: 'cancelled (branch kept unless merged)' });
+/** Orchard worktrees no live run uses whose ticket is done or cancelled, or unknown. */
+export async function staleWorktrees(repo: string, s: OrchardState): Promise<CleanUpCandidate[]> {
+  const live = new Set(Object.values(s.runs).filter((r) => r.endedAt === undefined).map((r) => r.ticketId));
+  const out: CleanUpCandidate[] = [];
+  for (const w of await (await cleanupOf(repo)).listStale(live)) {
+    if ((w.kind !== 'worktree' && w.kind !== 'missing-worktree') || !w.path || !w.branch?.startsWith('orchard/') || w.active) continue;
+    const t = w.ticketId !== undefined ? s.tickets[w.ticketId] : undefined;
+    if (!t) out.push({ ...w, path: w.path, ticketId: undefined, why: 'no such ticket' });
+    else if (t.status === 'done') out.push({ ...w, path: w.path, why: 'merged' });
+    else if (t.status === 'cancelled') out.push({ ...w, path: w.path, why: 'cancelled (branch kept unless merged)' });
   }
   return out;
 }
 
-/** Removes a worktree (git refuses if it has uncommitted changes) and its branch if merged. */
-export async function removeWorktree(repo: string, w: StaleWorktree): Promise<string> {
-  await git(repo).raw(['worktree', 'remove', w.path]);
+/**
+ * Removes a worktree by the clean-up's rules (cleanup.ts): never one with uncommitted changes;
+ * its branch goes only when merged, an unmerged one is kept.
+ */
+export async function removeWorktree(repo: string, w: CleanUpCandidate): Promise<string> {
+  const res = await (await cleanupOf(repo)).reclaim([w], { keepUnmergedBranches: true });
+  if (!res.removed.length) throw new Error(res.kept[0]?.why ?? 'it was kept');
   if (!w.branch) return 'worktree removed';
-  // -d (not -D): git deletes only a branch that is merged; nothing unmerged is lost.
-  const deleted = await git(repo)
-    .raw(['branch', '-d', w.branch])
-    .then(() => true)
-    .catch(() => false);
-  return deleted ? 'worktree and merged branch removed' : `worktree removed; branch ${w.branch} kept (not merged)`;
+  return w.merged ? 'worktree and merged branch removed' : `worktree removed; branch ${w.branch} kept (not merged)`;
 }

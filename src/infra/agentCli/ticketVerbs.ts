@@ -7,9 +7,9 @@
 //   orchard-agent usage [--usd X] [--input-tokens N] [--output-tokens N]
 //       reports what the run has cost so far (cumulative)
 // Requests are files in the run folder carrying the run's token, answered by the launcher.
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runGit } from '../git/run';
 
 const VERBS = ['add-ticket', 'subtask', 'usage'];
 
@@ -98,15 +98,11 @@ export async function runTicketVerb(verb: string | undefined, args: string[], ru
   if (!a.ok) fail(`refused${a.ticketId ? ` (${a.ticketId})` : ''}:\n  - ${(a.problems ?? ['no reason given']).join('\n  - ')}`);
   if (verb === 'subtask' && wait && a.commit) {
     // Continue on top of the merged subtask.
-    try {
-      execFileSync('git', ['merge', '--no-edit', '-q', a.commit], { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (e) {
-      try {
-        execFileSync('git', ['merge', '--abort'], { stdio: 'ignore' });
-      } catch {
-        /* nothing to abort */
-      }
-      fail(`subtask ${a.ticketId} is merged as ${a.commit}, but merging it into this worktree conflicts; run "git merge ${a.commit}" and resolve: ${String((e as { stderr?: Buffer }).stderr ?? e).slice(0, 300)}`);
+    // In the agent's worktree, under the user's own identity (as the agent's commits are).
+    const merged = await runGit(['merge', '--no-edit', '-q', a.commit], { cwd: process.cwd(), reject: false, asUser: true });
+    if (!merged.ok) {
+      await runGit(['merge', '--abort'], { cwd: process.cwd(), reject: false, asUser: true }); // nothing to abort is fine
+      fail(`subtask ${a.ticketId} is merged as ${a.commit}, but merging it into this worktree conflicts; run "git merge ${a.commit}" and resolve: ${merged.stderr.slice(0, 300)}`);
     }
   }
   out(`ok ${a.ticketId ?? ''}${a.commit ? ` ${a.commit}` : ''}`);

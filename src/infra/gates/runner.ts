@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { DEFAULT_GATE_TIMEOUT_SECONDS, parseVerdict, reviewPrompt } from '../../core/gates';
 import type { GateResult, GateSpec, Run, Ticket } from '../../core/model';
 import type { AgentPort, AgentReport, Clock, GatePort, Logger } from '../../core/ports';
-import { git } from '../git/git';
+import { gitText } from '../git/run';
 import { runFiles } from '../runner/protocol';
 
 export interface GateRunnerOptions {
@@ -102,7 +102,7 @@ export class GateRunner implements GatePort {
     // The developer's model is for the developer's profile: a reviewer on another profile uses its own.
     const model = gate.agent && gate.agent !== run.profile ? undefined : run.model;
     const reviewRun: Run = { ...run, id: `${run.id}-review-${gate.name}`, attempt: round, startedAt, endedAt: undefined, context: undefined, model };
-    const headBefore = (await git(run.worktree).raw(['rev-parse', 'HEAD'])).trim();
+    const headBefore = await gitText(run.worktree, ['rev-parse', 'HEAD']);
     const handle = await this.opts.agents.start(reviewTicket, reviewRun);
     const messages: string[] = [];
     handle.onReport?.((r: AgentReport) => {
@@ -145,7 +145,7 @@ export class GateRunner implements GatePort {
     // What the reviewer said, in order of authority: verdict.json, orchard-agent messages, its output.
     const said = [log, progress, messages.join('\n'), verdictFile].join('\n');
     const v = parseVerdict(said);
-    const headAfter = (await git(run.worktree).raw(['rev-parse', 'HEAD'])).trim();
+    const headAfter = await gitText(run.worktree, ['rev-parse', 'HEAD']);
     const notes: string[] = [];
     if (headAfter !== headBefore) notes.push(`note: the reviewer committed to ${run.branch} (${headBefore.slice(0, 8)} → ${headAfter.slice(0, 8)})`);
     const status: GateResult['status'] = timedOut ? 'timeout' : v.verdict === 'approve' ? 'approved' : v.verdict === 'reject' ? 'rejected' : 'error';

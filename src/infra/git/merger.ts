@@ -4,14 +4,16 @@
 // fast-forwarded only when clean (or, when asked, after stashing its changes). Nothing is
 // ever reset or forced: a failed step leaves the target where it was.
 //
-// simple-git resolves a failed command that wrote only to stdout (git prints CONFLICT
-// there), so every outcome is read back from the repository, never from a promise.
+// A merge, rebase or commit that stops (git prints CONFLICT, exits non-zero) is an expected
+// outcome, so every outcome is read back from the repository, never from a promise. All git
+// goes through the one runner (run.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import type { MergeStrategy, Run, Ticket } from '../../core/model';
 import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
-import { git, isClean, listWorktrees, ORCHARD_IDENTITY, revParse } from './git';
+import { isClean, listWorktrees, revParse } from './git';
+import { GitError, runGit, runGitBuffer, type GitOptions, type GitResult } from './run';
 import { clearStaleLocks, waitForStrayGit } from './strayGit';
 import { setAsideBrokenRegistrations, setAsideBrokenWorktree, unlockInterruptedAdd, worktreeLocks } from './worktrees';
 
@@ -44,15 +46,14 @@ interface Hold {
   files: string[];
 }
 
-/**
- * git through execa, for what simple-git cannot do: exit codes that matter without output
- * (merge-base --is-ancestor), an editor that must not open (core.editor is refused by
- * simple-git), and environment such as GIT_REFLOG_ACTION (its environment guard refuses ours).
- */
-async function gitx(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const identity = ORCHARD_IDENTITY.flatMap((c) => ['-c', c]);
-  const r = await execa('git', [...identity, '-c', 'core.quotepath=off', ...args], { cwd, reject: false, env: { GIT_EDITOR: 'true', GIT_SEQUENCE_EDITOR: 'true', ...env } });
-  return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+/** git whose outcome is its exit code (merge-base --is-ancestor, a rebase that may stop): never thrown. */
+function gitx(cwd: string, args: string[], opts: Omit<GitOptions, 'cwd' | 'reject'> = {}): Promise<GitResult> {
+  return runGit(args, { ...opts, cwd, reject: false });
+}
+
+/** git that must succeed (a GitError otherwise): its stdout, untrimmed. */
+async function raw(cwd: string, args: string[]): Promise<string> {
+  return (await runGit(args, { cwd })).stdout;
 }
 
 const isAncestor = async (cwd: string, a: string, b: string): Promise<boolean> => (await gitx(cwd, ['merge-base', '--is-ancestor', a, b])).ok;
@@ -77,7 +78,7 @@ export class Merger {
   }
 
   private async integrationWorktree(tip: string): Promise<string> {
-    const g = git(this.opts.repo);
+    const repo = this.opts.repo;
     // Checked once per Merger (and again whenever the folder is gone).
     if (!this.integrationReady || !existsSync(this.opts.integrationDir)) {
       // First use by this process, which holds the writer lease: only a git left running by a
@@ -94,10 +95,10 @@ export class Merger {
       const registered = existsSync(this.opts.integrationDir) && (await listWorktrees(this.opts.repo)).some((w) => w.path === this.opts.integrationDir);
       if (!registered) {
         mkdirSync(dirname(this.opts.integrationDir), { recursive: true });
-        await g.raw(['worktree', 'prune']).catch(() => undefined);
-        await g.raw(['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
+        await raw(repo, ['worktree', 'prune']).catch(() => undefined);
+        await raw(repo, ['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
       } else if (!this.readHold()) {
-        const gitdir = (await execa('git', ['rev-parse', '--absolute-git-dir'], { cwd: this.opts.integrationDir, reject: false })).stdout.trim();
+        const gitdir = (await gitx(this.opts.integrationDir, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
         if (gitdir) await clearStaleLocks(worktreeLocks(gitdir), scope, this.opts.log);
       }
       this.integrationReady = true;
@@ -105,9 +106,9 @@ export class Merger {
     const held = this.readHold();
     if (held) throw new Error(`the integration worktree holds the open conflict of ${held.ticketId}; continue, send back, keep or discard it first`);
     await this.cleanIntegration();
-    const ig = git(this.opts.integrationDir);
-    await ig.raw(['checkout', '--detach', '--force', tip]);
-    await ig.raw(['clean', '-fdq']);
+    const ig = this.opts.integrationDir;
+    await raw(ig, ['checkout', '--detach', '--force', tip]);
+    await raw(ig, ['clean', '-fdq']);
     return this.opts.integrationDir;
   }
 
@@ -115,16 +116,15 @@ export class Merger {
   private async cleanIntegration(): Promise<void> {
     const dir = this.opts.integrationDir;
     const state = await this.operationState(dir);
-    const ig = git(dir);
-    if (state.merge) await ig.raw(['merge', '--abort']).catch(() => undefined);
-    if (state.rebase) await ig.raw(['rebase', '--abort']).catch(() => undefined);
-    if (state.cherryPick) await ig.raw(['cherry-pick', '--abort']).catch(() => undefined);
+    if (state.merge) await raw(dir, ['merge', '--abort']).catch(() => undefined);
+    if (state.rebase) await raw(dir, ['rebase', '--abort']).catch(() => undefined);
+    if (state.cherryPick) await raw(dir, ['cherry-pick', '--abort']).catch(() => undefined);
   }
 
   /** Which operation is in progress in a worktree, from its admin files (one git call). */
   private async operationState(dir: string): Promise<{ merge: boolean; rebase: boolean; cherryPick: boolean }> {
     const names = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD'];
-    const out = (await git(dir).raw(['rev-parse', ...names.flatMap((n) => ['--git-path', n])])).trim().split('\n');
+    const out = (await raw(dir, ['rev-parse', ...names.flatMap((n) => ['--git-path', n])])).trim().split('\n');
     const has = (i: number) => {
       const p = out[i]?.trim();
       return !!p && existsSync(isAbsolute(p) ? p : join(dir, p));
@@ -133,8 +133,8 @@ export class Merger {
   }
 
   private async commonDir(): Promise<string> {
-    const r = await execa('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: this.opts.repo, reject: false });
-    return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : join(this.opts.repo, '.git');
+    const r = await gitx(this.opts.repo, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+    return r.ok && r.stdout.trim() ? r.stdout.trim() : join(this.opts.repo, '.git');
   }
 
   private holdFile(): string {
@@ -156,7 +156,7 @@ export class Merger {
   }
 
   private async unmerged(dir: string): Promise<string[]> {
-    return (await git(dir).raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
+    return (await raw(dir, ['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
   }
 
   private async inProgress(dir: string): Promise<boolean> {
@@ -168,49 +168,48 @@ export class Merger {
   /** Brings `branch` onto the integration worktree's HEAD (`prev`) with the strategy. On conflict the state is left for the caller. */
   private async apply(strategy: MergeStrategy, prev: string, branch: string, message: string): Promise<Applied> {
     const dir = this.opts.integrationDir;
-    const ig = git(dir);
     const branchTip = await revParse(dir, branch);
     if (!branchTip) throw new Error(`the branch ${branch} does not exist; the ticket's work cannot be merged`);
-    const ahead = Number((await ig.raw(['rev-list', '--count', `${prev}..${branchTip}`])).trim());
+    const ahead = Number((await raw(dir, ['rev-list', '--count', `${prev}..${branchTip}`])).trim());
     if (ahead === 0) return { kind: 'nothing' };
     if (strategy === 'merge') {
-      await ig.raw(['merge', '--no-ff', '--no-edit', '-m', message, branchTip]).catch(() => undefined);
+      await raw(dir, ['merge', '--no-ff', '--no-edit', '-m', message, branchTip]).catch(() => undefined);
     } else if (strategy === 'squash') {
-      await ig.raw(['merge', '--squash', branchTip]).catch(() => undefined);
+      await raw(dir, ['merge', '--squash', branchTip]).catch(() => undefined);
     } else {
       await gitx(dir, ['rebase', '--no-autosquash', prev, branchTip]);
     }
     const files = await this.unmerged(dir);
     if (files.length || (strategy !== 'squash' && (await this.inProgress(dir)))) return { kind: 'conflict', files };
     if (strategy === 'squash') {
-      const staged = (await ig.raw(['diff', '--cached', '--name-only'])).trim();
+      const staged = (await raw(dir, ['diff', '--cached', '--name-only'])).trim();
       if (!staged) return { kind: 'nothing' };
-      await ig.raw(['commit', '--no-verify', '-q', '-m', message]).catch(() => undefined);
+      await raw(dir, ['commit', '--no-verify', '-q', '-m', message]).catch(() => undefined);
     }
     return this.verify(strategy, prev, branchTip);
   }
 
   /** Reads back what apply() produced and checks it is what the strategy promises. */
   private async verify(strategy: MergeStrategy, prev: string, branchTip: string): Promise<Applied> {
-    const ig = git(this.opts.integrationDir);
-    const head = (await ig.raw(['rev-parse', 'HEAD'])).trim();
+    const ig = this.opts.integrationDir;
+    const head = (await raw(ig, ['rev-parse', 'HEAD'])).trim();
     if (head === prev) return { kind: 'nothing' };
-    const parents = (await ig.raw(['rev-list', '--parents', '-n', '1', head])).trim().split(' ').slice(1);
+    const parents = (await raw(ig, ['rev-list', '--parents', '-n', '1', head])).trim().split(' ').slice(1);
     const ok =
       strategy === 'merge'
         ? parents[0] === prev && parents[1] === branchTip
         : strategy === 'squash'
           ? parents.length === 1 && parents[0] === prev
           : (await isAncestor(this.opts.integrationDir, prev, head)) &&
-            (await ig.raw(['rev-list', '--merges', '--count', `${prev}..${head}`])).trim() === '0';
+            (await raw(ig, ['rev-list', '--merges', '--count', `${prev}..${head}`])).trim() === '0';
     if (!ok) throw new Error(`bringing ${branchTip.slice(0, 8)} onto the target with ${strategy} did not give the expected commit (HEAD ${head.slice(0, 8)}); the branch is kept, try Merge Now again.`);
     // The right parents are not enough: a merge written beside another git (one a killed Orchard
     // left running) once had them and lacked the branch's change. Its tree must be the one
     // `git merge-tree` computes from the two commits alone (rebase replays commit by commit).
     if (strategy !== 'rebase') {
-      const expected = await execa('git', ['merge-tree', '--write-tree', '--no-messages', prev, branchTip], { cwd: this.opts.repo, reject: false });
-      const tree = (await ig.raw(['rev-parse', `${head}^{tree}`])).trim();
-      const want = expected.exitCode === 0 ? String(expected.stdout).split('\n')[0]!.trim() : '';
+      const expected = await gitx(this.opts.repo, ['merge-tree', '--write-tree', '--no-messages', prev, branchTip]);
+      const tree = (await raw(ig, ['rev-parse', `${head}^{tree}`])).trim();
+      const want = expected.ok ? expected.stdout.split('\n')[0]!.trim() : '';
       if (want && tree !== want) return { kind: 'unexpected-tree', tree, expected: want };
     }
     return { kind: 'applied', head };
@@ -236,10 +235,10 @@ export class Merger {
   async predictConflict(branch: string, onto?: string): Promise<string[] | undefined> {
     const base = onto ?? (await this.targetTip());
     const args = ['merge-tree', '--write-tree', '--name-only', '--no-messages', base, branch];
-    const r = await execa('git', ['-c', 'core.quotepath=off', ...args], { cwd: this.opts.repo, reject: false });
+    const r = await gitx(this.opts.repo, args);
     if (r.exitCode === 0) return undefined;
-    if (r.exitCode === 1) return String(r.stdout).split('\n').slice(1).filter(Boolean);
-    this.opts.log.debug(`merge-tree could not predict ${branch}: ${String(r.stderr).trim()}`);
+    if (r.exitCode === 1) return r.stdout.split('\n').slice(1).filter(Boolean);
+    this.opts.log.debug(`merge-tree could not predict ${branch}: ${r.stderr.trim()}`);
     return undefined;
   }
 
@@ -284,7 +283,7 @@ export class Merger {
             redo = true;
             break;
           }
-          head = (await git(this.opts.integrationDir).raw(['rev-parse', 'HEAD'])).trim();
+          head = (await raw(this.opts.integrationDir, ['rev-parse', 'HEAD'])).trim();
           commits[ticket.id] = head;
           continue;
         }
@@ -318,7 +317,7 @@ export class Merger {
     if (a.kind !== 'conflict') {
       // It merges cleanly now (the target changed): nothing to resolve by hand.
       await this.cleanIntegration();
-      await git(dir).raw(['checkout', '--detach', '--force', tip]);
+      await raw(dir, ['checkout', '--detach', '--force', tip]);
       return { dir, files: [] };
     }
     const branchTip = (await revParse(dir, run.branch))!;
@@ -348,10 +347,9 @@ export class Merger {
     const hold = this.readHold();
     if (!hold || hold.ticketId !== ticket.id) throw new Error(`no conflict of ${ticket.id} is open in the integration worktree; open it first`);
     const dir = this.opts.integrationDir;
-    const ig = git(dir);
     const left = await this.stillConflicted(hold);
     if (left.length) return { kind: 'conflict', files: left };
-    await ig.raw(['add', '-A']);
+    await raw(dir, ['add', '-A']);
     if (hold.strategy === 'rebase') {
       await gitx(dir, ['rebase', '--continue']);
       const files = await this.unmerged(dir);
@@ -361,10 +359,10 @@ export class Merger {
         return { kind: 'conflict', files };
       }
     } else {
-      await ig.raw(['commit', '--no-verify', '-q', '-m', hold.message]).catch(() => undefined);
+      await raw(dir, ['commit', '--no-verify', '-q', '-m', hold.message]).catch(() => undefined);
       if (await this.inProgress(dir)) return { kind: 'conflict', files: await this.unmerged(dir) };
     }
-    let head = (await ig.raw(['rev-parse', 'HEAD'])).trim();
+    let head = (await raw(dir, ['rev-parse', 'HEAD'])).trim();
     if (head === hold.tip) {
       rmSync(this.holdFile(), { force: true });
       return { kind: 'nothing-to-merge' };
@@ -381,15 +379,15 @@ export class Merger {
       // The target moved meanwhile: bring the resolved work onto the new tip.
       const resolved = head;
       tip = await this.targetTip();
-      await ig.raw(['checkout', '--detach', '--force', tip]);
-      if (hold.strategy === 'merge') await ig.raw(['merge', '--no-ff', '--no-edit', '-m', hold.message, resolved]).catch(() => undefined);
+      await raw(dir, ['checkout', '--detach', '--force', tip]);
+      if (hold.strategy === 'merge') await raw(dir, ['merge', '--no-ff', '--no-edit', '-m', hold.message, resolved]).catch(() => undefined);
       else await gitx(dir, ['rebase', '--onto', tip, hold.tip, resolved]);
       const files = await this.unmerged(dir);
       if (files.length || (await this.inProgress(dir))) {
         await this.cleanIntegration();
         return { kind: 'conflict', files };
       }
-      head = (await ig.raw(['rev-parse', 'HEAD'])).trim();
+      head = (await raw(dir, ['rev-parse', 'HEAD'])).trim();
     }
     throw new Error(`${this.opts.targetBranch} kept moving while ${ticket.id} merged; try "Merge Now" again.`);
   }
@@ -402,8 +400,8 @@ export class Merger {
     if (existsSync(this.opts.integrationDir)) {
       await this.cleanIntegration();
       const tip = await this.targetTip();
-      await git(this.opts.integrationDir).raw(['checkout', '--detach', '--force', tip]).catch(() => undefined);
-      await git(this.opts.integrationDir).raw(['clean', '-fdq']).catch(() => undefined);
+      await raw(this.opts.integrationDir, ['checkout', '--detach', '--force', tip]).catch(() => undefined);
+      await raw(this.opts.integrationDir, ['clean', '-fdq']).catch(() => undefined);
     }
   }
 
@@ -413,21 +411,24 @@ export class Merger {
    * is merged in instead and the conflict is left in the worktree for the agent to resolve.
    */
   async bringUpToDate(run: Run): Promise<{ kind: 'rebased' | 'up-to-date' } | { kind: 'conflict'; files: string[] }> {
-    const wt = git(run.worktree);
+    const wt = run.worktree;
     const tip = await this.targetTip();
-    const head = (await wt.raw(['rev-parse', 'HEAD'])).trim();
+    const head = (await raw(wt, ['rev-parse', 'HEAD'])).trim();
     if (await isAncestor(run.worktree, tip, head)) return { kind: 'up-to-date' };
     if (!(await isClean(run.worktree))) {
-      await wt.raw(['add', '-A']);
-      await wt.raw(['commit', '--no-verify', '-q', '-m', `orchard: work in progress of ${run.ticketId}`]);
+      await raw(wt, ['add', '-A']);
+      // Not thrown when there was nothing git could commit (only stdout, as before): HEAD is read back next.
+      const commit = ['commit', '--no-verify', '-q', '-m', `orchard: work in progress of ${run.ticketId}`];
+      const c = await gitx(wt, commit);
+      if (!c.ok && c.stderr.trim()) throw new GitError(commit, wt, c.exitCode, c.stderr);
     }
-    const before = (await wt.raw(['rev-parse', 'HEAD'])).trim();
-    await git(this.opts.repo).raw(['update-ref', `refs/orchard/backup/${run.ticketId}/${Date.now()}`, before]);
+    const before = (await raw(wt, ['rev-parse', 'HEAD'])).trim();
+    await raw(this.opts.repo, ['update-ref', `refs/orchard/backup/${run.ticketId}/${Date.now()}`, before]);
     await gitx(run.worktree, ['rebase', tip]);
     const rebasing = (await this.inProgress(run.worktree)) || (await this.unmerged(run.worktree)).length > 0;
     if (!rebasing) return { kind: 'rebased' };
-    await wt.raw(['rebase', '--abort']).catch(() => undefined);
-    await wt.raw(['merge', '--no-commit', '--no-ff', tip]).catch(() => undefined);
+    await raw(wt, ['rebase', '--abort']).catch(() => undefined);
+    await raw(wt, ['merge', '--no-commit', '--no-ff', tip]).catch(() => undefined);
     return { kind: 'conflict', files: await this.unmerged(run.worktree) };
   }
 
@@ -437,19 +438,18 @@ export class Merger {
    */
   async discard(run: Run): Promise<string | undefined> {
     const repo = this.opts.repo;
-    const g = git(repo);
     const tip = await revParse(repo, `refs/heads/${run.branch}`);
     if (!tip) return undefined;
     const ref = `refs/orchard/discarded/${run.ticketId}/${Date.now()}`;
-    await g.raw(['update-ref', '-m', 'orchard: discarded', ref, tip]);
+    await raw(repo, ['update-ref', '-m', 'orchard: discarded', ref, tip]);
     if ((await revParse(repo, ref)) !== tip) throw new Error(`could not keep ${run.branch} under ${ref}; nothing was discarded`);
     const wt = (await listWorktrees(repo)).find((w) => w.branch === run.branch);
     if (wt) {
       if (!(await isClean(wt.path))) return ref; // uncommitted work stays where it is
-      await g.raw(['worktree', 'remove', wt.path]).catch(() => undefined);
+      await raw(repo, ['worktree', 'remove', wt.path]).catch(() => undefined);
       if ((await listWorktrees(repo)).some((w) => w.path === wt.path)) return ref;
     }
-    await g.raw(['update-ref', '-d', `refs/heads/${run.branch}`, tip]).catch(() => undefined);
+    await raw(repo, ['update-ref', '-d', `refs/heads/${run.branch}`, tip]).catch(() => undefined);
     return ref;
   }
 
@@ -487,7 +487,7 @@ export class Merger {
     const head = await revParse(checkout, 'HEAD');
     // HEAD at `to`: the branch was moved (by git, or by an earlier finish killed before its reset).
     if (head !== intent.from && head !== intent.to) return done();
-    const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
+    const run = (args: string[]) => gitx(checkout, args, { asUser: true });
     const gitdir = (await run(['rev-parse', '--absolute-git-dir'])).stdout.trim();
     const common = (await run(['rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
     if (gitdir) await clearStaleLocks([...worktreeLocks(gitdir), ...(common ? [join(common, 'refs', 'heads', `${target}.lock`)] : [])], scope, this.opts.log);
@@ -508,7 +508,7 @@ export class Merger {
    * where one of them lacks the path). Untracked files count: git writes new files before the index.
    */
   private async onlyHalfWritten(checkout: string, from: string, to: string): Promise<boolean> {
-    const run = (args: string[]) => execa('git', args, { cwd: checkout, reject: false });
+    const run = (args: string[]) => gitx(checkout, args, { asUser: true });
     const diff = await run(['diff', '--name-only', '-z', '--no-renames', from, to]);
     if (diff.exitCode !== 0) return false;
     const changed = new Set(diff.stdout.split('\0').filter(Boolean));
@@ -545,8 +545,8 @@ export class Merger {
     } catch {
       return false;
     }
-    const blob = await execa('git', ['cat-file', 'blob', to], { cwd: checkout, reject: false, encoding: 'buffer', stripFinalNewline: false });
-    if (blob.exitCode !== 0) return false;
+    const blob = await runGitBuffer(['cat-file', 'blob', to], { cwd: checkout, reject: false, asUser: true });
+    if (!blob.ok) return false;
     const full = Buffer.from(blob.stdout as Uint8Array);
     return disk.length < full.length && full.subarray(0, disk.length).equals(disk);
   }
@@ -567,13 +567,13 @@ export class Merger {
       if (!(await isClean(checkout.path))) {
         if (!stashDirty) return { kind: 'dirty', checkout: checkout.path };
         const before = await revParse(checkout.path, 'refs/stash');
-        await git(checkout.path).raw(['stash', 'push', '--include-untracked', '-m', `orchard: before updating ${target}`]).catch(() => undefined);
+        await raw(checkout.path, ['stash', 'push', '--include-untracked', '-m', `orchard: before updating ${target}`]).catch(() => undefined);
         stashed = (await revParse(checkout.path, 'refs/stash')) !== before;
         if (!stashed || !(await isClean(checkout.path))) return { kind: 'dirty', checkout: checkout.path };
       }
       // The reflog says it was Orchard (run inspection tells Orchard's moves of the target from an agent's).
-      // execa, not simple-git's .env(): its environment guard rejects the whole call when the user's
-      // environment holds GIT_SSL_CAINFO, GIT_ASKPASS, … and the merge silently never happened.
+      // GIT_REFLOG_ACTION through the runner (run.ts): simple-git's environment guard rejected the whole
+      // call when the user's environment held GIT_SSL_CAINFO, GIT_ASKPASS, … and the merge silently never happened.
       // The editor's own git (VS Code's git extension runs `git status` all the time) holds
       // index.lock for a moment: that is a wait, not a race.
       // Written before and removed after: if Orchard dies half-way through the fast-forward,
@@ -581,8 +581,8 @@ export class Merger {
       writeFileSync(this.ffIntentFile(), JSON.stringify({ checkout: checkout.path, target, from: expected, to: next }));
       let locked = '';
       for (let i = 0; i < 40; i++) {
-        const r = await execa('git', ['merge', '--ff-only', '--quiet', next], { cwd: checkout.path, env: { GIT_REFLOG_ACTION: 'orchard: merge' }, reject: false });
-        locked = r.exitCode !== 0 && /index\.lock|cannot lock ref|Unable to create/i.test(String(r.stderr)) ? String(r.stderr) : '';
+        const r = await gitx(checkout.path, ['merge', '--ff-only', '--quiet', next], { env: { GIT_REFLOG_ACTION: 'orchard: merge' }, asUser: true });
+        locked = !r.ok && /index\.lock|cannot lock ref|Unable to create/i.test(r.stderr) ? r.stderr : '';
         if (!locked) break;
         await new Promise((res) => setTimeout(res, 150));
       }
@@ -591,11 +591,9 @@ export class Merger {
       if (stashed) {
         // --index: what the user had staged is staged again (a plain pop leaves it all unstaged);
         // where the index cannot be put back as it was, the files still are.
-        const popped = await git(checkout.path)
-          .raw(['stash', 'pop', '--index'])
-          .then(() => true, () => false);
-        if (!popped && (await isClean(checkout.path))) await git(checkout.path).raw(['stash', 'pop']).catch(() => undefined);
-        const stillThere = (await git(checkout.path).raw(['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);
+        const popped = (await gitx(checkout.path, ['stash', 'pop', '--index'])).ok;
+        if (!popped && (await isClean(checkout.path))) await raw(checkout.path, ['stash', 'pop']).catch(() => undefined);
+        const stillThere = (await raw(checkout.path, ['stash', 'list', '-n', '1'])).includes(`orchard: before updating ${target}`);
         note = stillThere
           ? `your changes did not apply cleanly on the new ${target}; they are kept in stash@{0} (git stash pop to retry)`
           : `your uncommitted changes were stashed and put back`;
@@ -606,7 +604,7 @@ export class Merger {
         );
       }
     } else {
-      await git(this.opts.repo).raw(['update-ref', '-m', 'orchard: merge', `refs/heads/${target}`, next, expected]).catch(() => undefined);
+      await raw(this.opts.repo, ['update-ref', '-m', 'orchard: merge', `refs/heads/${target}`, next, expected]).catch(() => undefined);
     }
     // Success is read back from the ref itself.
     return (await revParse(this.opts.repo, `refs/heads/${target}`)) === next ? { kind: 'moved', ...(note && { note }) } : { kind: 'raced' };

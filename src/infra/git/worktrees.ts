@@ -6,12 +6,15 @@
 // unmerged commits. Uncommitted agent work is committed, never dropped.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, appendFileSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
 import type { ChangeSummary, Logger, RunInspection, WorktreeInfo } from '../../core/ports';
-import { ORCHARD_IDENTITY } from './git';
+import { WorktreeCleanup, type ReclaimOptions, type ReclaimResult, type StaleWorktree } from './cleanup';
+import { gitText, listWorktrees, runGit, type GitResult } from './run';
+
+export { diskUsage, formatBytes, formatStale, type ReclaimOptions, type ReclaimResult, type StaleWorktree } from './cleanup';
 import { clearStaleLocks, strayGitProcesses, waitForStrayGit, within } from './strayGit';
 
 /** How a directory of the main checkout (node_modules, .venv) reaches a worktree. */
@@ -63,32 +66,17 @@ export interface WorktreeOptions {
 /** What `git worktree add` writes to its registration's lock file until the checkout is whole (C locale). */
 const ADD_LOCK_REASON = 'initializing';
 
-export interface GitResult {
-  stdout: string;
-  stderr: string;
-  code: number;
+/** git in cwd through the one runner; the exit code is returned, not thrown. */
+function gitRun(cwd: string, args: readonly string[], env?: Record<string, string>): Promise<GitResult> {
+  return runGit(args, { cwd, reject: false, ...(env && { env }) });
 }
 
-/** git with argv (no shell); config as -c so nothing in the repository's config changes. */
-export function gitRun(cwd: string, args: string[], env?: Record<string, string>): Promise<GitResult> {
-  const cfg = ['core.quotepath=off', ...ORCHARD_IDENTITY].flatMap((c) => ['-c', c]);
-  return new Promise((resolve) => {
-    execFile('git', [...cfg, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : 1) : 0;
-      resolve({ stdout: String(stdout), stderr: String(stderr), code });
-    });
-  });
-}
-
-async function g(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const r = await gitRun(cwd, args, env);
-  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed in ${cwd}: ${r.stderr.trim() || r.stdout.trim()}`);
-  return r.stdout.trim();
-}
+/** git in cwd that must succeed: its trimmed stdout (a GitError otherwise). */
+const g = gitText;
 
 async function rev(cwd: string, ref: string): Promise<string | undefined> {
   const r = await gitRun(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  return r.code === 0 ? r.stdout.trim() : undefined;
+  return r.ok ? r.stdout.trim() : undefined;
 }
 
 /** Reflog entries of ref made at or after sinceSec (unix seconds), newest first, as "<commit> <subject>". */
@@ -100,26 +88,6 @@ async function reflogSince(cwd: string, ref: string, sinceSec: number): Promise<
     const at = Number(/@\{(\d+)\}/.exec(gd ?? '')?.[1]);
     if (!c || !(at >= sinceSec)) continue;
     entries.push(`${c} ${subject}`);
-  }
-  return entries;
-}
-
-export interface WorktreeListEntry {
-  path: string;
-  head?: string;
-  branch?: string;
-  prunable?: boolean;
-}
-
-export async function worktreeList(repo: string): Promise<WorktreeListEntry[]> {
-  const out = await g(repo, ['worktree', 'list', '--porcelain']);
-  const entries: WorktreeListEntry[] = [];
-  let cur: WorktreeListEntry | undefined;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('worktree ')) entries.push((cur = { path: line.slice(9) }));
-    else if (cur && line.startsWith('HEAD ')) cur.head = line.slice(5);
-    else if (cur && line.startsWith('branch ')) cur.branch = line.slice(7).replace(/^refs\/heads\//, '');
-    else if (cur && line.startsWith('prunable')) cur.prunable = true;
   }
   return entries;
 }
@@ -196,34 +164,6 @@ function execArgv(argv: string[], cwd: string, timeoutMs: number): Promise<{ cod
   });
 }
 
-/** Disk use of a folder in bytes (`du -sk`; 0 when it cannot be read). */
-export function diskUsage(path: string): Promise<number> {
-  return new Promise((resolve) => {
-    execFile('du', ['-sk', path], (err, stdout) => resolve(err ? 0 : Number(String(stdout).split(/\s/)[0]) * 1024 || 0));
-  });
-}
-
-export interface StaleWorktree {
-  kind: 'worktree' | 'missing-worktree' | 'stray-folder' | 'orphan-branch' | 'pool';
-  path?: string;
-  branch?: string;
-  ticketId?: string;
-  merged: boolean;
-  dirty: boolean;
-  /** Commits on the branch that are not on the target. */
-  unmergedCommits: number;
-  bytes: number;
-  /** A run of this ticket is live: never reclaimed. */
-  active: boolean;
-}
-
-export interface ReclaimResult {
-  removed: string[];
-  kept: { what: string; why: string }[];
-  /** Refs that keep the commits of branches that were deleted on confirmation. */
-  archived: string[];
-}
-
 export interface SetupTimings {
   checkoutMs: number;
   setupMs: number;
@@ -238,7 +178,16 @@ export class WorktreeManager {
   private refilling: Promise<void> | undefined;
   private poolSeq = 0;
 
-  constructor(private readonly opts: WorktreeOptions) {}
+  private readonly cleanup: WorktreeCleanup;
+
+  constructor(private readonly opts: WorktreeOptions) {
+    this.cleanup = new WorktreeCleanup({
+      repo: opts.repo,
+      worktreesDir: opts.worktreesDir,
+      targetBranch: opts.targetBranch,
+      saveWip: (it, message) => this.saveWip({ id: it.ticketId ?? 'x', ticketId: it.ticketId ?? 'x', attempt: 0, branch: it.branch, worktree: it.path, slot: 0, startedAt: 0 }, message),
+    });
+  }
 
   get worktreesDir(): string {
     return this.opts.worktreesDir;
@@ -292,7 +241,7 @@ export class WorktreeManager {
     if (gitdir && ['MERGE_HEAD', 'REBASE_HEAD', 'CHERRY_PICK_HEAD', 'rebase-merge', 'rebase-apply'].some((f) => existsSync(join(gitdir, f)))) return;
     await this.clearStaleLocks(path, branch, gitdir);
     let resetIndex = gitdir !== '' && !existsSync(join(gitdir, 'index'));
-    if ((await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).code !== 0) {
+    if (!(await gitRun(path, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).ok) {
       this.opts.log.warn(`${path}: HEAD was unreadable (an interrupted worktree setup); pointing it back at ${branch}`);
       if (!(await rev(this.opts.repo, `refs/heads/${branch}`))) await g(this.opts.repo, ['branch', branch, base]);
       await g(path, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
@@ -483,7 +432,7 @@ export class WorktreeManager {
   /** Pool worktrees left from an earlier process are taken back (they hold nothing of anyone's). */
   async adoptPool(): Promise<void> {
     if (!existsSync(this.poolDir)) return;
-    const registered = new Set((await worktreeList(this.opts.repo)).map((w) => w.path));
+    const registered = new Set((await listWorktrees(this.opts.repo)).map((w) => w.path));
     for (const name of readdirSync(this.poolDir)) {
       const p = join(this.poolDir, name);
       if (registered.has(p) && !this.pool.includes(p) && (await gitRun(p, ['status', '--porcelain'])).stdout.trim() === '') this.pool.push(p);
@@ -588,7 +537,7 @@ export class WorktreeManager {
     if (wt && (await rev(wt, 'HEAD')) !== tip) return undefined; // not on its branch: run inspection's business
     const clean = wt ? (await gitRun(wt, ['status', '--porcelain', '--untracked-files=all'])).stdout.trim() === '' : true;
     if (tip === to && clean) return undefined; // nothing was done yet
-    if ((await gitRun(repo, ['merge-base', '--is-ancestor', to, tip])).code !== 0) return undefined; // history rewritten: keep as is
+    if (!(await gitRun(repo, ['merge-base', '--is-ancestor', to, tip])).ok) return undefined; // history rewritten: keep as is
     const message = `orchard: ${run.ticketId} attempt ${run.attempt} interrupted (restarted from ${to.slice(0, 8)})`;
     let ref: string | undefined;
     if (wt) {
@@ -658,8 +607,8 @@ export class WorktreeManager {
         const [c, ...subject] = l.split(' ');
         if (subject.join(' ').startsWith('orchard') || !c || !agentHead) continue;
         // A commit the base already holds was on the target before the run (the reflog has whole seconds).
-        const beforeRun = !!run.base && (await gitRun(repo, ['merge-base', '--is-ancestor', c, run.base])).code === 0;
-        if (!beforeRun && (await gitRun(repo, ['merge-base', '--is-ancestor', c, agentHead])).code === 0) fromAgent = true;
+        const beforeRun = !!run.base && (await gitRun(repo, ['merge-base', '--is-ancestor', c, run.base])).ok;
+        if (!beforeRun && (await gitRun(repo, ['merge-base', '--is-ancestor', c, agentHead])).ok) fromAgent = true;
       }
       const touched = new RegExp(`checkout: moving from \\S+ to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(headLog) || fromAgent;
       if (touched && targetLog.length) {
@@ -678,117 +627,26 @@ export class WorktreeManager {
         const before = branchLog[idx + 1]?.split(' ')[0];
         if (before) repaired.push(`the branch's history was rewritten; the earlier tip ${before.slice(0, 8)} is kept on ${await keep('rewritten', before)}`);
       }
-      if (ok.code !== 0) problems.push(`the agent rewrote ${run.branch} below its base ${run.base.slice(0, 8)}`);
+      if (!ok.ok) problems.push(`the agent rewrote ${run.branch} below its base ${run.base.slice(0, 8)}`);
     }
     return { problems, repaired };
   }
 
   // ---- cleanup -----------------------------------------------------------------------
 
-  private async isMerged(ref: string): Promise<{ merged: boolean; unmerged: number }> {
-    const target = this.opts.targetBranch;
-    if (!target) return { merged: false, unmerged: 0 };
-    const n = Number((await gitRun(this.opts.repo, ['rev-list', '--count', `refs/heads/${target}..${ref}`])).stdout.trim());
-    return { merged: n === 0, unmerged: Number.isFinite(n) ? n : 0 };
-  }
-
   /** Ticket worktrees, prepared pool worktrees, stray folders and orphaned orchard/* branches, with disk use. */
-  async listStale(activeTickets: ReadonlySet<string> = new Set()): Promise<StaleWorktree[]> {
-    const repo = this.opts.repo;
-    const out: StaleWorktree[] = [];
-    const wts = await worktreeList(repo);
-    const inDir = wts.filter((w) => w.path.startsWith(this.opts.worktreesDir + '/'));
-    const seen = new Set<string>();
-    for (const w of inDir) {
-      seen.add(w.path);
-      const rel = relative(this.opts.worktreesDir, w.path);
-      const isPool = rel.startsWith('.pool/');
-      const ticketId = w.branch?.startsWith('orchard/') ? w.branch.slice(8) : isPool ? undefined : rel;
-      const missing = !existsSync(w.path);
-      const dirty = !missing && (await gitRun(w.path, ['status', '--porcelain'])).stdout.trim() !== '';
-      const m = w.branch ? await this.isMerged(`refs/heads/${w.branch}`) : { merged: true, unmerged: 0 };
-      out.push({
-        kind: isPool ? 'pool' : missing ? 'missing-worktree' : 'worktree',
-        path: w.path,
-        branch: w.branch,
-        ticketId,
-        merged: m.merged,
-        dirty,
-        unmergedCommits: m.unmerged,
-        bytes: missing ? 0 : await diskUsage(w.path),
-        active: !!ticketId && activeTickets.has(ticketId),
-      });
-    }
-    if (existsSync(this.opts.worktreesDir)) {
-      for (const name of readdirSync(this.opts.worktreesDir)) {
-        const p = join(this.opts.worktreesDir, name);
-        if (name === '.pool' || seen.has(p)) continue;
-        out.push({ kind: 'stray-folder', path: p, ticketId: name, merged: false, dirty: false, unmergedCommits: 0, bytes: await diskUsage(p), active: activeTickets.has(name) });
-      }
-    }
-    const branches = (await g(repo, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/orchard/'])).split('\n').filter(Boolean);
-    const checkedOut = new Set(wts.map((w) => w.branch));
-    for (const b of branches) {
-      if (checkedOut.has(b)) continue;
-      const m = await this.isMerged(`refs/heads/${b}`);
-      const ticketId = b.slice(8);
-      out.push({ kind: 'orphan-branch', branch: b, ticketId, merged: m.merged, dirty: false, unmergedCommits: m.unmerged, bytes: 0, active: activeTickets.has(ticketId) });
-    }
-    return out;
+  listStale(activeTickets: ReadonlySet<string> = new Set()): Promise<StaleWorktree[]> {
+    return this.cleanup.listStale(activeTickets);
   }
 
   /**
-   * Removes what is safe: merged worktrees and branches, pool worktrees, registrations of
-   * deleted folders. With confirm, unmerged ones go too, but their commits are kept first on
-   * refs/orchard/archive/<branch> and uncommitted files on a WIP ref: no commit is ever deleted.
+   * Removes what is safe (cleanup.ts has the rules): merged worktrees and branches, pool
+   * worktrees, registrations of deleted folders. With confirm, unmerged ones go too, but their
+   * commits are kept first on refs/orchard/archive/<branch> and uncommitted files on a WIP ref.
    */
-  async reclaim(items: readonly StaleWorktree[], opts: { confirm?: boolean } = {}): Promise<ReclaimResult> {
-    const repo = this.opts.repo;
-    const res: ReclaimResult = { removed: [], kept: [], archived: [] };
-    for (const it of items) {
-      const what = it.path ?? it.branch ?? '?';
-      if (it.active) {
-        res.kept.push({ what, why: 'its ticket is running' });
-        continue;
-      }
-      if (it.kind === 'stray-folder') {
-        res.kept.push({ what, why: 'not a git worktree: Orchard does not delete folders it did not create' });
-        continue;
-      }
-      const safe = it.kind === 'pool' || (it.merged && !it.dirty);
-      if (!safe && !opts.confirm) {
-        res.kept.push({ what, why: it.dirty ? 'it has uncommitted changes (confirm to keep them on a WIP ref and remove it)' : `${it.unmergedCommits} commit(s) are not merged (confirm to archive them and remove it)` });
-        continue;
-      }
-      if (it.dirty && it.path && it.branch) {
-        const ref = await this.saveWip({ id: it.ticketId ?? 'x', ticketId: it.ticketId ?? 'x', attempt: 0, branch: it.branch, worktree: it.path, slot: 0, startedAt: 0 }, `orchard: uncommitted work of ${it.branch} kept on cleanup`);
-        if (!ref) {
-          res.kept.push({ what, why: 'its uncommitted changes could not be saved' });
-          continue;
-        }
-        res.archived.push(ref);
-      }
-      if (it.kind === 'worktree' || it.kind === 'pool') {
-        const r = await gitRun(repo, ['worktree', 'remove', '--force', it.path!]);
-        if (r.code !== 0) {
-          res.kept.push({ what, why: r.stderr.trim() });
-          continue;
-        }
-        this.pool = this.pool.filter((p) => p !== it.path);
-      } else if (it.kind === 'missing-worktree') {
-        await gitRun(repo, ['worktree', 'prune']);
-      }
-      if (it.branch && it.kind !== 'pool') {
-        const tip = await rev(repo, `refs/heads/${it.branch}`);
-        if (tip && !it.merged) {
-          const ref = `refs/orchard/archive/${it.branch}`;
-          await g(repo, ['update-ref', ref, tip]);
-          res.archived.push(ref);
-        }
-        if (tip) await gitRun(repo, ['update-ref', '-d', `refs/heads/${it.branch}`, tip]);
-      }
-      res.removed.push(what);
-    }
+  async reclaim(items: readonly StaleWorktree[], opts: ReclaimOptions = {}): Promise<ReclaimResult> {
+    const res = await this.cleanup.reclaim(items, opts);
+    this.pool = this.pool.filter((p) => !res.removed.includes(p));
     return res;
   }
 
@@ -797,30 +655,6 @@ export class WorktreeManager {
     const items = (await this.listStale()).filter((i) => i.ticketId === ticketId && i.kind !== 'orphan-branch');
     return this.reclaim(items, opts);
   }
-}
-
-/** Human-readable size. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-/** The table `orchard worktrees` prints (and the VS Code command shows). */
-export function formatStale(items: readonly StaleWorktree[]): string {
-  if (items.length === 0) return 'no Orchard worktrees or branches';
-  const rows = items.map((i) => {
-    const state = i.active ? 'running' : i.kind === 'pool' ? 'pool' : i.merged ? 'merged' : `${i.unmergedCommits} unmerged`;
-    return `${i.kind.padEnd(16)} ${(i.ticketId ?? '-').padEnd(14)} ${state.padEnd(12)} ${(i.dirty ? 'dirty' : '').padEnd(5)} ${formatBytes(i.bytes).padStart(8)}  ${i.path ?? i.branch ?? ''}`;
-  });
-  const total = items.reduce((a, i) => a + i.bytes, 0);
-  return [...rows, `total ${formatBytes(total)}`].join('\n');
 }
 
 /**

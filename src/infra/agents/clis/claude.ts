@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { runGitSync } from '../../git/run';
 import type { AgentUsage } from '../profiles';
 import type { CliDefinition, PrepareContext } from './types';
 import { COMMON_NEEDS_INPUT, COMMON_RATE_LIMIT_PATTERNS, lastJsonObject } from './common';
@@ -70,7 +70,7 @@ export function writeClaudeSettings(worktree: string, orchardAgent: string): str
  */
 export function claudeTrustRoot(worktree: string): string | undefined {
   try {
-    const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const common = runGitSync(['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: worktree }).stdout.trim();
     const abs = resolve(worktree, common);
     return abs.endsWith('/.git') ? dirname(abs) : worktree;
   } catch {

@@ -25,7 +25,7 @@
 //   about 5 s for a 429 and 25 s for a 503 with the defaults, then exit 1 with
 //   "exceeded retry limit, last status: 429 Too Many Requests" or
 //   "unexpected status 503 Service Unavailable: …".
-import { execFileSync } from 'node:child_process';
+import { runGitSync } from '../../git/run';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { AgentUsage } from '../profiles';
@@ -41,7 +41,7 @@ const toml = (s: string) => JSON.stringify(s);
  */
 function gitDirs(worktree: string, runDir: string): string[] {
   try {
-    const out = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir'], { cwd: worktree, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = runGitSync(['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir'], { cwd: worktree }).stdout;
     const dirs = out
       .split('\n')
       .map((l) => l.trim())

@@ -1,5 +1,5 @@
 // Gemini CLI (npm @google/gemini-cli).
-import { execFileSync } from 'node:child_process';
+import { runGitSync } from '../../git/run';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentUsage } from '../profiles';
@@ -20,11 +20,8 @@ function readJsonc(file: string): Record<string, unknown> {
 }
 
 const git = (cwd: string, args: string[]): { code: number; out: string } => {
-  try {
-    return { code: 0, out: execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() };
-  } catch (e) {
-    return { code: (e as { status?: number }).status ?? 1, out: '' };
-  }
+  const r = runGitSync(args, { cwd, reject: false });
+  return { code: r.exitCode, out: r.ok ? r.stdout.trim() : '' };
 };
 
 const OURS = /orchard-agent'? hook /;
