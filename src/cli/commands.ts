@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importTickets, ImportError } from '../core/importers';
-import { newTicketSpec } from '../core/newTicket';
 import { wayOutOf } from '../core/waysOut';
 import { MODES, PRIORITIES, type Mode, type OrchardState, type TicketSpec } from '../core/model';
 import { markdownReport, summarize, formatDuration } from '../core/report';
@@ -14,7 +13,7 @@ import { readConfig, validateConfig, writeConfig, defaultConfig, type OrchardCon
 import { writeReportFiles } from '../infra/reportFiles';
 import { consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
-import { assertScopesInside } from '../infra/scopeCheck';
+import { addTicket, importTicketFiles } from '../infra/ticketIntake';
 import { formatStale } from '../infra/git/worktrees';
 import { runWorkflowCli, statusEta, WORKFLOW_HELP } from './workflowCommands';
 import { predict } from '../core/predict';
@@ -181,7 +180,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (!values.title) throw new UsageError('add needs --title TEXT');
       if (values.priority && !PRIORITIES.includes(values.priority as never)) throw new UsageError(`--priority must be one of ${PRIORITIES.join(', ')}`);
       return withSession(io, {}, async (s) => {
-        const ticket = newTicketSpec(
+        const ticket = await addTicket(
+          { orchestrator: s.orchestrator, repo: s.paths.repo },
           {
             ...(values.id && { id: values.id }),
             title: values.title!,
@@ -193,10 +193,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             ...(values.agent && { agent: values.agent }),
             ...(values.estimate && { estimate: Number(values.estimate) }),
           },
-          Object.keys(s.orchestrator.snapshot.tickets),
           'orchard add',
         );
-        await s.orchestrator.addTickets([ticket]);
         io.out(`added ${ticket.id}: ${ticket.title}`);
         return 0;
       });
@@ -209,9 +207,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return { name: basename(p), text: readFileSync(p, 'utf8') };
       });
       return withSession(io, {}, async (s) => {
-        const tickets = importTickets(files, { existingIds: Object.keys(s.orchestrator.snapshot.tickets) });
-        assertScopesInside(s.paths.repo, files);
-        await s.orchestrator.addTickets(tickets);
+        const tickets = await importTicketFiles({ orchestrator: s.orchestrator, repo: s.paths.repo }, files);
         io.out(`imported ${tickets.length} tickets: ${tickets.map((t) => t.id).join(', ')}`);
         return 0;
       });

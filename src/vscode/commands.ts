@@ -5,9 +5,10 @@ import { errorText } from '../core/errors';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeReportFiles } from '../infra/reportFiles';
-import { importTickets, ImportError } from '../core/importers';
-import { newTicketSpec } from '../core/newTicket';
-import { assertScopesInside } from '../infra/scopeCheck';
+import { ImportError } from '../core/importers';
+import { ticketPatch, type NewTicketInput } from '../core/newTicket';
+import { startPreflight } from '../core/preflight';
+import { addTicket, applySequence, importTicketFiles, type TicketIntake } from '../infra/ticketIntake';
 import type { Escalation } from '../core/escalations';
 import { FINAL_STATUSES, PRIORITIES, type Priority, type Ticket, type TicketSpec, type TicketStatus } from '../core/model';
 import { markdownReport } from '../core/report';
@@ -16,22 +17,12 @@ import type { OrchardController, WriterSession } from './controller';
 import type { DashboardPanel } from './dashboard';
 import { removeWorktree, showRunDiff, staleWorktrees } from './git';
 import { openConflictedFiles } from './mergeEditor';
-import { askOverlap, mergeWayOut, overlaps, type OverlapChoice } from './prompts';
+import { askOverlap, mergeWayOut, type OverlapChoice } from './prompts';
 import type { TerminalRunnerHost } from './terminalHost';
 import { lastRunOf } from './treeNodes/nodes';
 
 /** A ticket as the Add Ticket command takes it when called with an argument (no prompts). */
-export interface AddTicketArgs {
-  id?: string;
-  title: string;
-  prompt?: string;
-  priority?: Priority;
-  dependsOn?: string[];
-  files?: string[];
-  labels?: string[];
-  agent?: string;
-  estimate?: number;
-}
+export type AddTicketArgs = Omit<NewTicketInput, 'priority'> & { priority?: Priority };
 
 /** What tree items pass to commands: a ticket id is found in any of them. */
 export type TicketArg =
@@ -223,24 +214,15 @@ async function confirm(message: string, action: string, opts: Confirm | undefine
 
 /** Pre-flight for the tickets about to start (with those already running). */
 async function preflightOk(s: WriterSession, starting: Ticket[], choice: OverlapChoice | undefined): Promise<boolean> {
-  const all = s.orchestrator.snapshot.tickets;
-  const running = Object.values(all).filter((t) => t.status === 'running' || t.status === 'escalated');
-  const ids = new Set(starting.map((t) => t.id));
-  const r = overlaps([...starting, ...running.filter((t) => !ids.has(t.id))]);
-  // Only pairs with at least one ticket that is about to start are news.
-  r.pairs = r.pairs.filter((p) => ids.has(p.a) || ids.has(p.b));
-  r.sequence = r.sequence.filter((e) => ids.has(e.ticketId) && r.pairs.some((p) => [p.a, p.b].includes(e.ticketId) && [p.a, p.b].includes(e.dependsOn)));
+  const r = startPreflight(s.orchestrator.snapshot.tickets, starting);
   if (r.pairs.length === 0) return true;
   const c = choice ?? (await askOverlap(r));
   if (c === 'cancel' || c === undefined) return false;
-  if (c === 'sequence') {
-    for (const e of r.sequence) {
-      const t = all[e.ticketId]!;
-      if (!t.dependsOn.includes(e.dependsOn) && !FINAL_STATUSES.has(t.status)) await s.orchestrator.editTicket(t.id, { dependsOn: [...t.dependsOn, e.dependsOn] });
-    }
-  }
+  if (c === 'sequence') await applySequence(intakeOf(s), r.sequence);
   return true;
 }
+
+const intakeOf = (s: WriterSession): TicketIntake => ({ orchestrator: s.orchestrator, repo: s.paths.repo });
 
 export interface CommandDeps {
   controller: OrchardController;
@@ -257,11 +239,9 @@ export function registerCommands({ controller, terminals, dashboard, log, select
   const handlers: CommandTypes = {
     'orchard.addTicket': async (args) => {
       const s = await w();
-      const existing = Object.values(s.orchestrator.snapshot.tickets);
-      const input = args ?? (await askForTicket(existing));
+      const input = args ?? (await askForTicket(Object.values(s.orchestrator.snapshot.tickets)));
       if (!input) return undefined;
-      const ticket = newTicketSpec(input, existing.map((t) => t.id), 'Add Ticket');
-      await s.orchestrator.addTickets([ticket]);
+      const ticket = await addTicket(intakeOf(s), input, 'Add Ticket');
       if (!args) void vscode.window.showInformationMessage(`Added ticket ${ticket.id}: ${ticket.title}`);
       return ticket.id;
     },
@@ -271,7 +251,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       if (!t) return false;
       const p = patch ?? (await askForTicket(Object.values(s.orchestrator.snapshot.tickets), t));
       if (!p) return false;
-      const clean = Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== undefined && k !== 'id')) as Partial<Omit<TicketSpec, 'id'>>;
+      const clean = ticketPatch(p);
       if (!patch && clean.prompt === undefined) clean.prompt = clean.title;
       await s.orchestrator.editTicket(t.id, clean);
       return true;
@@ -282,9 +262,7 @@ export function registerCommands({ controller, terminals, dashboard, log, select
       files ??= await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Tickets (JSON)': ['json'] }, title: 'Import tickets or ws-*.json workstreams' });
       if (!files?.length) return 0;
       const read = await Promise.all(files.map(async (u) => ({ name: u.path.split('/').pop()!, text: new TextDecoder().decode(await vscode.workspace.fs.readFile(u)) })));
-      const tickets = importTickets(read, { existingIds: Object.keys(s.orchestrator.snapshot.tickets) });
-      assertScopesInside(s.paths.repo, read);
-      await s.orchestrator.addTickets(tickets);
+      const tickets = await importTicketFiles(intakeOf(s), read);
       if (!uris) void vscode.window.showInformationMessage(`Imported ${tickets.length} tickets.`);
       return tickets.length;
     },
