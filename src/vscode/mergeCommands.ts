@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { FINAL_STATUSES, type Ticket } from '../core/model';
 import { confirm, is, pickTicket, type CommandContext } from './commandArgs';
-import type { CommandTypes } from './commandTypes';
+import type { CommandTypes, TicketArg } from './commandTypes';
 import type { WriterSession } from './controller';
 import { openConflictedFiles } from './mergeEditor';
 
@@ -27,14 +27,18 @@ function mergeOp<K extends keyof MergeOps>(s: WriterSession, name: K): MergeOps[
 
 export function mergeCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.mergeNow' | 'orchard.continueMerge' | 'orchard.openConflicts' | 'orchard.sendBack' | 'orchard.keepForLater' | 'orchard.discard' | 'orchard.stashAndUpdate'> {
   const { log } = ctx;
-  return {
-    'orchard.mergeNow': async (arg) => {
+  /** A way out that needs nothing but its ticket: picked (from those `which` accepts), then taken. */
+  const wayOut =
+    (title: string, which: (t: Ticket) => boolean, op: 'mergeNow' | 'sendBack' | 'keepForLater' | 'stashAndUpdate') =>
+    async (arg?: TicketArg): Promise<boolean> => {
       const s = await ctx.writer();
-      const t = await pickTicket(s, arg, 'Merge Now', is('queued-for-merge'));
+      const t = await pickTicket(s, arg, title, which);
       if (!t) return false;
-      await mergeOp(s, 'mergeNow')(t.id);
+      await mergeOp(s, op)(t.id);
       return true;
-    },
+    };
+  return {
+    'orchard.mergeNow': wayOut('Merge Now', is('queued-for-merge'), 'mergeNow'),
     'orchard.continueMerge': async (arg) => {
       const s = await ctx.writer();
       const t = await pickTicket(s, arg, 'Continue Merge', (x) => !!(x as Ticket & { conflict?: unknown }).conflict);
@@ -57,20 +61,8 @@ export function mergeCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.
         .then((c) => c && vscode.commands.executeCommand('orchard.continueMerge', t.id));
       return where.files.length;
     },
-    'orchard.sendBack': async (arg) => {
-      const s = await ctx.writer();
-      const t = await pickTicket(s, arg, 'Send Back to Agent', is('escalated'));
-      if (!t) return false;
-      await mergeOp(s, 'sendBack')(t.id);
-      return true;
-    },
-    'orchard.keepForLater': async (arg) => {
-      const s = await ctx.writer();
-      const t = await pickTicket(s, arg, 'Keep for Later', is('escalated'));
-      if (!t) return false;
-      await mergeOp(s, 'keepForLater')(t.id);
-      return true;
-    },
+    'orchard.sendBack': wayOut('Send Back to Agent', is('escalated'), 'sendBack'),
+    'orchard.keepForLater': wayOut('Keep for Later', is('escalated'), 'keepForLater'),
     'orchard.discard': async (arg, opts) => {
       const s = await ctx.writer();
       const t = await pickTicket(s, arg, 'Discard', (x) => !FINAL_STATUSES.has(x.status));
@@ -80,12 +72,6 @@ export function mergeCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.
       await mergeOp(s, 'discard')(t.id, true);
       return true;
     },
-    'orchard.stashAndUpdate': async (arg) => {
-      const s = await ctx.writer();
-      const t = await pickTicket(s, arg, 'Stash and Update', is('escalated'));
-      if (!t) return false;
-      await mergeOp(s, 'stashAndUpdate')(t.id);
-      return true;
-    },
+    'orchard.stashAndUpdate': wayOut('Stash and Update', is('escalated'), 'stashAndUpdate'),
   };
 }
