@@ -6,7 +6,7 @@ import { describeGate } from '../core/gates';
 import { parseCommentArg, reviewQueue, type ReviewItem } from '../core/review';
 import { locateRepo } from '../infra/session';
 import { FileStateStore } from '../infra/store';
-import type { CliIo } from './commands';
+import type { CliIo } from './cliSupport';
 import { asWriterOrInbox } from './writerRequest';
 
 export const REVIEW_HELP = `  orchard review list [--json]                 tickets waiting for your review, oldest first

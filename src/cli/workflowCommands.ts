@@ -14,7 +14,7 @@ import { readConfig } from '../infra/config';
 import { acceptProposal, describeProposal, listProposals, loadProposal, rejectProposal, runPlanner } from '../infra/planner';
 import { agentLauncher, consoleLogger, locateRepo, openSession, type Session } from '../infra/session';
 import { FileStateStore } from '../infra/store';
-import type { CliIo } from './commands';
+import type { CliIo } from './cliSupport';
 
 export const WORKFLOW_HELP = `  orchard workflow list [--json]
   orchard workflow show TEMPLATE               the template as JSON (a start for your own in ${USER_TEMPLATE_DIR}/)

@@ -4,7 +4,7 @@
 import type { Orchestrator } from '../core/orchestrator';
 import { postRequest, requestOutcome, type PostedRequest } from '../infra/inbox';
 import { consoleLogger, locateRepo, openSession } from '../infra/session';
-import type { CliIo } from './commands';
+import type { CliIo } from './cliSupport';
 
 /** How long the command waits for a running writer to take the request. */
 const WRITER_WAIT_MS = 15_000;

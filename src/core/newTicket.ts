@@ -33,3 +33,13 @@ export function newTicketSpec(input: NewTicketInput, existingIds: readonly strin
   );
   return importTickets([{ name: source, text: JSON.stringify({ tickets: [raw] }) }], { existingIds: [...existingIds] })[0]!;
 }
+
+/** The ids a new ticket must not take: every ticket in the state, whatever its status. */
+export function existingTicketIds(state: { tickets: Record<string, unknown> }): string[] {
+  return Object.keys(state.tickets);
+}
+
+/** An edit as both front ends send it: fields left undefined and the id are not changes. */
+export function ticketPatch(input: Partial<NewTicketInput>): Partial<Omit<TicketSpec, 'id'>> {
+  return Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && k !== 'id')) as Partial<Omit<TicketSpec, 'id'>>;
+}

@@ -6,7 +6,7 @@
 // dependency graph (one reaches the other) can never run at once; they are reported with
 // ordered: true and get no suggestion.
 import { buildGraphIndex, compareIds, criticalPathLengthsOf, type GraphIndex } from './dag';
-import { priorityRank, type TicketSpec } from './model';
+import { FINAL_STATUSES, priorityRank, type TicketSpec, type TicketStatus } from './model';
 import { PatternIndex, patternsOverlap } from './paths';
 
 export interface SharedPattern {
@@ -181,4 +181,32 @@ export function naiveOverlapPairs(tickets: readonly Pick<TicketSpec, 'id' | 'fil
     }
   }
   return out.sort((x, y) => compareIds(x[0], y[0]) || compareIds(x[1], y[1]));
+}
+
+type StartTicket = Spec & { status: TicketStatus };
+
+/**
+ * The pre-flight of tickets about to start, checked with those already running: only pairs
+ * with at least one starting ticket are news, and only edges between such a pair are
+ * suggested. Pairs the graph already orders are left out (they never run at once).
+ */
+export function startPreflight(all: Readonly<Record<string, StartTicket>>, starting: readonly StartTicket[]): PreflightResult {
+  const ids = new Set(starting.map((t) => t.id));
+  const running = Object.values(all).filter((t) => (t.status === 'running' || t.status === 'escalated') && !ids.has(t.id));
+  const r = preflight([...starting, ...running]);
+  const pairs = r.pairs.filter((p) => !p.ordered && (ids.has(p.a) || ids.has(p.b)));
+  const sequence = r.sequence.filter((e) => ids.has(e.ticketId) && pairs.some((p) => [p.a, p.b].includes(e.ticketId) && [p.a, p.b].includes(e.dependsOn)));
+  return { ...r, pairs, sequence };
+}
+
+/** "Run in sequence" as edits: the dependsOn each ticket gains (tickets already final, or already waiting on it, are left alone). */
+export function sequenceEdits(all: Readonly<Record<string, StartTicket>>, edges: readonly SequenceEdge[]): { ticketId: string; dependsOn: string[] }[] {
+  const added = new Map<string, string[]>();
+  for (const e of edges) {
+    const t = all[e.ticketId];
+    if (!t || FINAL_STATUSES.has(t.status)) continue;
+    const deps = added.get(t.id) ?? [...t.dependsOn];
+    if (!deps.includes(e.dependsOn)) added.set(t.id, [...deps, e.dependsOn]);
+  }
+  return [...added].map(([ticketId, dependsOn]) => ({ ticketId, dependsOn }));
 }

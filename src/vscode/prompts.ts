@@ -3,20 +3,13 @@
 // Orchard raises those as escalations whose options are the ways out.
 import * as vscode from 'vscode';
 import type { Escalation } from '../core/escalations';
-import type { TicketSpec } from '../core/model';
 import { wayOutOf, type WayOut } from '../core/waysOut';
-import { preflight, type PreflightResult } from '../core/preflight';
+import type { PreflightResult } from '../core/preflight';
 import type { OrchardController } from './controller';
 import { Disposable } from './lifecycle';
 import { notificationsEnabled } from './settings';
 
 export type OverlapChoice = 'sequence' | 'continue' | 'cancel';
-
-/** Overlapping pairs that could run at the same time (pairs ordered by the graph never do). */
-export function overlaps(tickets: readonly Pick<TicketSpec, 'id' | 'dependsOn' | 'files' | 'priority' | 'estimate'>[]): PreflightResult {
-  const r = preflight(tickets);
-  return { ...r, pairs: r.pairs.filter((p) => !p.ordered) };
-}
 
 /** Asks what to do about overlapping tickets; undefined when there is nothing to ask. */
 export async function askOverlap(r: PreflightResult): Promise<OverlapChoice | undefined> {

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { it } from 'node:test';
 import { ImportError } from '../../src/core/importers';
-import { newTicketSpec, nextTicketId } from '../../src/core/newTicket';
+import { existingTicketIds, newTicketSpec, nextTicketId, ticketPatch } from '../../src/core/newTicket';
 
 it('takes the next T<n> after the highest one, ignoring other ids', () => {
   assert.equal(nextTicketId([]), 'T1');
@@ -17,4 +17,9 @@ it('fills the id, the prompt (the title) and the priority; checks like an import
   assert.deepEqual(t.files, ['src/auth/**']);
   assert.throws(() => newTicketSpec({ id: 'T1', title: 'again' }, ['T1'], 'Add Ticket'), (e: unknown) => ImportError.is(e) && /T1/.test((e as Error).message));
   assert.throws(() => newTicketSpec({ title: 'x', priority: 'P9' }, [], 'Add Ticket'), (e: unknown) => ImportError.is(e) && /priority/.test((e as Error).message));
+});
+
+it('an edit drops the id and the fields left undefined', () => {
+  assert.deepEqual(ticketPatch({ id: 'T9', title: 'New title', prompt: undefined, files: [] }), { title: 'New title', files: [] });
+  assert.deepEqual(existingTicketIds({ tickets: { T1: {}, 'AUTH-2': {} } }), ['T1', 'AUTH-2']);
 });
