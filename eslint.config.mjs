@@ -24,10 +24,9 @@ export default tseslint.config(
   },
   {
     // One place runs git: src/infra/git/run.ts (argv only, Orchard's identity, typed GitError).
-    // Not checked: the fake agent (it runs git as an agent CLI would) and the agent launcher
-    // (one call left, to move with its split).
+    // Not checked: the fake agent (it runs git as an agent CLI would).
     files: ['src/**/*.ts'],
-    ignores: ['src/infra/git/run.ts', 'src/infra/fakeAgent/**', 'src/infra/agents/launcher.ts'],
+    ignores: ['src/infra/git/run.ts', 'src/infra/fakeAgent/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'simple-git', message: GIT_RUNNER }] }],
       'no-restricted-syntax': ['error', { selector: "CallExpression[arguments.0.value='git']", message: GIT_RUNNER }],

@@ -1,7 +1,7 @@
 // Reading a run folder and a worktree without failing: a file half-written or not there yet
 // reads as nothing, and the next poll tries again.
 import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { runGitSync } from '../../git/run';
 import { ANSI } from '../clis/common';
 
 export function readJson<T>(path: string): T | undefined {
@@ -67,7 +67,7 @@ export function lastLine(text: string): string {
 export function worktreeHasWork(worktree: string | undefined, startHead: string | undefined): boolean {
   if (!worktree) return false;
   try {
-    const git = (...args: string[]) => execFileSync('git', ['-C', worktree, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args: string[]) => runGitSync(args, { cwd: worktree }).stdout.trim();
     if (git('status', '--porcelain', '--untracked-files=normal')) return true;
     return !!startHead && git('rev-parse', 'HEAD') !== startHead;
   } catch {
