@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Run, Ticket } from '../src/core/model';
 import { runBatches } from '../src/core/mergeQueue';
 // infra uses execa (ESM-only): loaded through the same esbuild bundle the unit tests use.
-import { loadSrc } from '../test/unit/helpers/bundle';
+import { loadSrc } from '../test/helpers/bundle';
 
 const args = process.argv.slice(2);
 const flag = (name: string, d: string) => {

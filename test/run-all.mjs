@@ -2,11 +2,12 @@
 // `npm test`: every test layer in order, never stopping early:
 //   1. typecheck    npx tsc --noEmit
 //   2. lint         npx eslint src                    (eslint.config.mjs: src/core stays pure)
-//   3. unit         node test/unit/run.mjs            (Node's test runner: `# pass N` / `ℹ pass N`)
-//   4. integration  node test/host/runIntegration.mjs (mocha in code-server's extension host)
-//   5. e2e          node test/host/runE2e.mjs         (packaged .vsix, Chromium + code-server)
-//   6. reload       node --import tsx test/e2e/reload.mjs (window reloads mid-run, checks on disk)
-//   7. agents       node test/agents/run.mjs          (the real agent CLIs against scripted model servers)
+//   3. unit         node test/run-node.mjs unit       (test/unit: pure, the core on fake ports; Node's test runner)
+//   4. process      node test/run-node.mjs process    (test/process, test/reliability: real git, processes, bundles)
+//   5. integration  node test/host/runIntegration.mjs (mocha in code-server's extension host)
+//   6. e2e          node test/host/runE2e.mjs         (packaged .vsix, Chromium + code-server)
+//   7. reload       node --import tsx test/e2e/reload.mjs (window reloads mid-run, checks on disk)
+//   8. agents       node test/agents/run.mjs          (the real agent CLIs against scripted model servers)
 // Then a table (layer, result, passed, failed, skipped, duration) and a last line exactly
 // `N passed, N failed`. Exit code 1 when anything failed.
 //
@@ -44,15 +45,16 @@ const layers = [
       return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: Math.max(problems, 1), note: `${problems} lint problems` };
     },
   },
-  {
-    name: 'unit',
-    cmd: [process.execPath, 'test/unit/run.mjs'],
+  // Node's test runner: `# pass N` / `ℹ pass N`.
+  ...['unit', 'process'].map((name) => ({
+    name,
+    cmd: [process.execPath, 'test/run-node.mjs', name],
     parse: (out) => ({
       passed: lastInt(out, /^[#ℹ]\s*pass (\d+)/gm),
       failed: lastInt(out, /^[#ℹ]\s*fail (\d+)/gm),
       skipped: (lastInt(out, /^[#ℹ]\s*skipped (\d+)/gm) ?? 0) + (lastInt(out, /^[#ℹ]\s*todo (\d+)/gm) ?? 0),
     }),
-  },
+  })),
   {
     name: 'integration',
     cmd: [process.execPath, 'test/host/runIntegration.mjs'],

@@ -32,7 +32,7 @@ import { runCommand } from './steps.mjs';
 let H, R;
 try {
   H = await import('../reliability/helpers.ts');
-  R = await import('../unit/helpers/repo.ts');
+  R = await import('../helpers/repo.ts');
 } catch (e) {
   console.error(`reload: cannot load the TypeScript helpers (run with: node --import tsx test/e2e/reload.mjs): ${e.message}`);
   process.exit(1);

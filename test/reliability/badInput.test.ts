@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importTickets, ImportError, formatImportIssue, type ImportIssue } from '../../src/core/importers/index';
-import { buildDist, cleanupRepos, makeRepo, ROOT } from '../unit/helpers/repo';
+import { buildDist, cleanupRepos, makeRepo, ROOT } from '../helpers/repo';
 import { cliSync, count, printFigures, stateDir } from './helpers';
 
 const DIR = path.join(ROOT, 'test/fixtures/bad-input');

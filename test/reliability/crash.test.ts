@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildDist, cleanupRepos, makeRepo, pidAlive, sleep, type TempRepo } from '../unit/helpers/repo';
+import { buildDist, cleanupRepos, makeRepo, pidAlive, sleep, type TempRepo } from '../helpers/repo';
 import {
   cli,
   cliSync,

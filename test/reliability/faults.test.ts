@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentProfile } from '../../src/infra/agents/profiles';
 import type { OrchardConfig } from '../../src/infra/config';
-import { buildDist, cleanupRepos, GIT_ENV, makeRepo, pidAlive, waitFor, within, type TempRepo } from '../unit/helpers/repo';
-import { openTestSession, spec } from '../unit/helpers/session';
+import { buildDist, cleanupRepos, GIT_ENV, makeRepo, pidAlive, waitFor, within, type TempRepo } from '../helpers/repo';
+import { openTestSession, spec } from '../helpers/session';
 import { count, printFigures } from './helpers';
 
 before(() => buildDist());

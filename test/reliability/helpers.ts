@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { OrchardEvent } from '../../src/core/events';
 import type { OrchardState } from '../../src/core/model';
 import { replay } from '../../src/core/reduce';
-import { DIST, GIT_ENV, pidAlive, sleep } from '../unit/helpers/repo';
+import { DIST, GIT_ENV, pidAlive, sleep } from '../helpers/repo';
 
 export const CLI = path.join(DIST, 'cli.js');
 

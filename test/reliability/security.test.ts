@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import type { OrchardConfig } from '../../src/infra/config';
 import type { AgentProfile } from '../../src/infra/agents/profiles';
 import { LIMITS, parseWebviewMessage } from '../../src/shared/protocol';
-import { loadSrc } from '../unit/helpers/bundle';
-import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, waitFor, within } from '../unit/helpers/repo';
-import { openTestSession, spec } from '../unit/helpers/session';
+import { loadSrc } from '../helpers/bundle';
+import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, waitFor, within } from '../helpers/repo';
+import { openTestSession, spec } from '../helpers/session';
 import { cliSync, count, printFigures, rng, stateDir } from './helpers';
 
 before(() => buildDist());

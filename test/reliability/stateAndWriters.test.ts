@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildDist, cleanupRepos, makeRepo, sleep } from '../unit/helpers/repo';
+import { buildDist, cleanupRepos, makeRepo, sleep } from '../helpers/repo';
 import { cli, cliSync, count, invariantProblems, printFigures, readEvents, SETTINGS, stateDir } from './helpers';
 
 before(() => buildDist());

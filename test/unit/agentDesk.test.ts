@@ -3,7 +3,7 @@
 // no git and no process, in virtual time.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { advanceUntil, fakeWorld, runUntilIdle, spec } from './helpers/fakePorts';
+import { advanceUntil, fakeWorld, runUntilIdle, spec } from '../helpers/fakePorts';
 
 
 describe('agent desk on fake ports (no git, no processes)', () => {

@@ -3,7 +3,7 @@
 // continued, a discard that keeps the branch on a ref, a failure after merge sent back rebased.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { advanceUntil, fakeWorld, runUntilIdle, spec } from './helpers/fakePorts';
+import { advanceUntil, fakeWorld, runUntilIdle, spec } from '../helpers/fakePorts';
 
 
 /** A world where the ticket's merge conflicts: it waits, escalated, with the conflict question. */

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { TicketSpec } from '../../src/core/model';
-import { fakeWorld, runUntilIdle } from './helpers/fakePorts';
+import { fakeWorld, runUntilIdle } from '../helpers/fakePorts';
 
 const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
 

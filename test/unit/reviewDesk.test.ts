@@ -6,7 +6,7 @@ import type { TicketSpec } from '../../src/core/model';
 import { checkComments, parseCommentArg, reviewFeedbackContext, reviewReason, validateReviewPolicy } from '../../src/core/review';
 import { canTransition } from '../../src/core/transitions';
 import { markdownReport } from '../../src/core/report';
-import { advanceUntil, fakeWorld, runUntilIdle } from './helpers/fakePorts';
+import { advanceUntil, fakeWorld, runUntilIdle } from '../helpers/fakePorts';
 
 const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
 

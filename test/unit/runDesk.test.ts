@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { OrchardEvent } from '../../src/core/events';
-import { advanceUntil, fakeWorld, runUntilIdle, spec } from './helpers/fakePorts';
+import { advanceUntil, fakeWorld, runUntilIdle, spec } from '../helpers/fakePorts';
 
 const moves = (events: readonly OrchardEvent[], id: string) => events.flatMap((e) => (e.type === 'ticket-status' && e.id === id ? [e] : []));
 
