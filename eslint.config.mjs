@@ -54,7 +54,10 @@ export default tseslint.config(
         'error',
         ...['process', 'require', 'setTimeout', 'setInterval', 'fetch'].map((name) => ({ name, message: `${PURE} (timers: ports.clock.setTimer)` })),
       ],
-      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads the wall clock: use ports.clock.now()' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads the wall clock: use ports.clock.now()' },
+      ],
     },
   },
 );

@@ -30,22 +30,52 @@ function syntheticState(): OrchardState {
   const statuses: TicketStatus[] = ['done', 'done', 'done', 'backlog', 'ready', 'queued-for-merge', 'failed', 'blocked'];
   for (let i = 0; i < TICKETS; i++) {
     const id = `T${i + 1}`;
-    const deps = i < 20 ? [] : Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => `T${1 + Math.floor(rnd() * (i - 1))}`).filter((d, k, a) => a.indexOf(d) === k);
-    s.tickets[id] = { id, title: `Ticket number ${i + 1}`, prompt: 'p', priority: (['P0', 'P1', 'P2', 'P3'] as const)[i % 4], dependsOn: deps, files: [`src/m${i % 40}/**`], labels: [], status: statuses[Math.floor(rnd() * statuses.length)]!, createdAt: 0, attempts: 1, estimate: 5 + Math.floor(rnd() * 40) };
+    const deps =
+      i < 20 ? [] : Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => `T${1 + Math.floor(rnd() * (i - 1))}`).filter((d, k, a) => a.indexOf(d) === k);
+    s.tickets[id] = {
+      id,
+      title: `Ticket number ${i + 1}`,
+      prompt: 'p',
+      priority: (['P0', 'P1', 'P2', 'P3'] as const)[i % 4],
+      dependsOn: deps,
+      files: [`src/m${i % 40}/**`],
+      labels: [],
+      status: statuses[Math.floor(rnd() * statuses.length)]!,
+      createdAt: 0,
+      attempts: 1,
+      estimate: 5 + Math.floor(rnd() * 40),
+    };
   }
   let r = 0;
   for (const t of Object.values(s.tickets)) {
     if (t.status === 'backlog' || t.status === 'ready' || t.status === 'blocked') continue;
     const start = Math.floor(rnd() * 300) * MIN;
-    s.runs[`run-${++r}`] = { id: `run-${r}`, ticketId: t.id, slot: r % AGENTS, attempt: 1, branch: `orchard/${t.id}`, worktree: '/w', startedAt: start, endedAt: start + 20 * MIN, outcome: t.status === 'failed' ? 'failed' : 'succeeded' };
+    s.runs[`run-${++r}`] = {
+      id: `run-${r}`,
+      ticketId: t.id,
+      slot: r % AGENTS,
+      attempt: 1,
+      branch: `orchard/${t.id}`,
+      worktree: '/w',
+      startedAt: start,
+      endedAt: start + 20 * MIN,
+      outcome: t.status === 'failed' ? 'failed' : 'succeeded',
+    };
   }
   // 32 live runs, a few of them waiting on the human.
-  const ready = Object.values(s.tickets).filter((t) => t.status === 'ready').slice(0, AGENTS);
+  const ready = Object.values(s.tickets)
+    .filter((t) => t.status === 'ready')
+    .slice(0, AGENTS);
   ready.forEach((t, slot) => {
     t.status = slot % 8 === 0 ? 'escalated' : 'running';
     const id = `run-${++r}`;
     s.runs[id] = { id, ticketId: t.id, slot, attempt: 1, branch: `orchard/${t.id}`, worktree: '/w', startedAt: 300 * MIN, progress: 10 };
-    if (t.status === 'escalated') s.escalations[`${id}-q1`] = createEscalation({ ticketId: t.id, runId: id, askedBy: id, trigger: 'architecture', question: 'Which way?', options: ['A', 'B'] }, `${id}-q1`, 301 * MIN);
+    if (t.status === 'escalated')
+      s.escalations[`${id}-q1`] = createEscalation(
+        { ticketId: t.id, runId: id, askedBy: id, trigger: 'architecture', question: 'Which way?', options: ['A', 'B'] },
+        `${id}-q1`,
+        301 * MIN,
+      );
   });
   return s;
 }
@@ -83,7 +113,17 @@ for (let i = 0; i < EVENTS; i++) {
     state.tickets[t.id] = { ...t, status: t.status === 'ready' ? 'backlog' : 'ready' };
   } else {
     const id = `run-x${i}`;
-    state.runs[id] = { id, ticketId: 'T1', slot: i % AGENTS, attempt: 2, branch: 'orchard/T1', worktree: '/w', startedAt: now - 5 * MIN, endedAt: now, outcome: 'failed' };
+    state.runs[id] = {
+      id,
+      ticketId: 'T1',
+      slot: i % AGENTS,
+      attempt: 2,
+      branch: 'orchard/T1',
+      worktree: '/w',
+      startedAt: now - 5 * MIN,
+      endedAt: now,
+      outcome: 'failed',
+    };
   }
   const t0 = performance.now();
   const next = buildDashboardView({ state, now, agents: AGENTS });
@@ -116,10 +156,14 @@ const b = stats(buildMs);
 const d = stats(diffMs);
 const z = stats(bytes);
 const a = stats(applyMs);
-console.log(`dashboard bench: ${TICKETS} tickets, ${Object.keys(state.runs).length} runs, ${AGENTS} slots, ${view.edges.length} edges, ${EVENTS} single events`);
+console.log(
+  `dashboard bench: ${TICKETS} tickets, ${Object.keys(state.runs).length} runs, ${AGENTS} slots, ${view.edges.length} edges, ${EVENTS} single events`,
+);
 console.log(`  build view (host)     mean ${f(b.mean)} ms  p50 ${f(b.p50)}  p95 ${f(b.p95)}  max ${f(b.max)}`);
 console.log(`  diff (host)           mean ${f(d.mean)} ms  p50 ${f(d.p50)}  p95 ${f(d.p95)}  max ${f(d.max)}`);
 console.log(`  apply patch (webview) mean ${f(a.mean)} ms  p95 ${f(a.p95)}`);
-console.log(`  patch message         mean ${Math.round(z.mean)} B  p50 ${z.p50}  p95 ${z.p95}  max ${z.max}   (full snapshot ${snapshotBytes} B, ${(snapshotBytes / z.mean).toFixed(0)}× larger)`);
+console.log(
+  `  patch message         mean ${Math.round(z.mean)} B  p50 ${z.p50}  p95 ${z.p95}  max ${z.max}   (full snapshot ${snapshotBytes} B, ${(snapshotBytes / z.mean).toFixed(0)}× larger)`,
+);
 console.log(`  graph layout (dagre)  ${f(layoutMs)} ms once per shape change; graph SVG string ${f(svgMs)} ms (${svg.length} chars)`);
 console.log(`  HTML snapshot         ${f(htmlMs)} ms, ${html.length} chars`);

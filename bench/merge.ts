@@ -23,13 +23,30 @@ const BAD = flag('--bad', '4,11').split(',').map(Number);
 const TEST_MS = Number(flag('--test-ms', '300'));
 const MAX_BATCH = Number(flag('--max-batch', '8'));
 const quiet = { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
-const ENV = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@localhost', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@localhost' };
+const ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@localhost',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@localhost',
+};
 
 function git(cwd: string, ...a: string[]): string {
   return execFileSync('git', a, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-const ticket = (id: string): Ticket => ({ id, title: `branch ${id}`, prompt: '', priority: 'P2', dependsOn: [], files: [], labels: [], status: 'merging', createdAt: 0, attempts: 1 });
+const ticket = (id: string): Ticket => ({
+  id,
+  title: `branch ${id}`,
+  prompt: '',
+  priority: 'P2',
+  dependsOn: [],
+  files: [],
+  labels: [],
+  status: 'merging',
+  createdAt: 0,
+  attempts: 1,
+});
 
 async function main(): Promise<void> {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'orchard-bench-merge-')));
@@ -39,7 +56,10 @@ async function main(): Promise<void> {
     git(repo, 'init', '-q', '-b', 'main');
     fs.writeFileSync(path.join(repo, 'README.md'), '# bench\n');
     // The test: takes TEST_MS, fails when any file named broken-* is in the tree.
-    fs.writeFileSync(path.join(repo, 'test.js'), `setTimeout(() => process.exit(require('fs').readdirSync('.').some((f) => f.startsWith('broken')) ? 1 : 0), ${TEST_MS});\n`);
+    fs.writeFileSync(
+      path.join(repo, 'test.js'),
+      `setTimeout(() => process.exit(require('fs').readdirSync('.').some((f) => f.startsWith('broken')) ? 1 : 0), ${TEST_MS});\n`,
+    );
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'initial');
     git(repo, 'branch', 'solo');
@@ -58,7 +78,17 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(info.path, file), `${id}\n`);
       git(info.path, 'add', '-A');
       git(info.path, 'commit', '-q', '-m', `${id} work`);
-      runs.set(id, { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0, outcome: 'succeeded' });
+      runs.set(id, {
+        id: `${id}-r1`,
+        ticketId: id,
+        slot: 1,
+        attempt: 1,
+        branch: info.branch,
+        worktree: info.path,
+        base: info.base,
+        startedAt: 0,
+        outcome: 'succeeded',
+      });
     }
 
     // One at a time: merge, test, move the target — for every branch in queue order.
@@ -113,8 +143,12 @@ async function main(): Promise<void> {
     if (!json) {
       console.log(`merge queue: ${N} branches (${result.breaking.join(', ')} break the tests), post-merge test ${TEST_MS} ms, batch ≤ ${MAX_BATCH}`);
       console.log(`  one at a time: ${result.oneAtATime.testRuns} test runs, ${(soloMs / 1000).toFixed(2)} s, ${soloMerged.length} merged`);
-      console.log(`  batch mode:    ${result.batch.testRuns} test runs, ${(batchMs / 1000).toFixed(2)} s, ${b.merged.length} merged in ${b.batches} batches; culprits ${b.culprits.join(', ')}`);
-      console.log(`  same target tree: ${sameTree ? 'yes' : 'NO'} (${soloTree.slice(0, 12)} vs ${batchTree.slice(0, 12)}); same merge order: ${sameOrder ? 'yes' : 'no'}`);
+      console.log(
+        `  batch mode:    ${result.batch.testRuns} test runs, ${(batchMs / 1000).toFixed(2)} s, ${b.merged.length} merged in ${b.batches} batches; culprits ${b.culprits.join(', ')}`,
+      );
+      console.log(
+        `  same target tree: ${sameTree ? 'yes' : 'NO'} (${soloTree.slice(0, 12)} vs ${batchTree.slice(0, 12)}); same merge order: ${sameOrder ? 'yes' : 'no'}`,
+      );
       console.log(`  all ${cases} placements of 2 breaking branches: worst ${worst}, mean ${result.allPlacements.meanTestRuns} test runs`);
       console.log(`  target (batch ≤ 10 test runs where one-at-a-time needs ${N}): ${result.target.met ? 'met' : 'NOT met'}`);
     }

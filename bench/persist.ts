@@ -39,7 +39,20 @@ async function main(): Promise<void> {
     for (let i = 0; i < TICKETS; i += 100) {
       const batch: OrchardEvent[] = [];
       for (let j = i; j < Math.min(TICKETS, i + 100); j++)
-        batch.push(ev({ type: 'ticket-added', ticket: { id: `T-${j}`, title: `Ticket number ${j} with a realistic title`, prompt: `Implement feature ${j}: change the module, add tests, keep the public API stable.`, priority: 'P2', dependsOn: j > 0 ? [`T-${j - 1}`] : [], files: [`src/module${j % 50}/file${j}.ts`, `test/module${j % 50}/file${j}.test.ts`], labels: ['bench'] } }));
+        batch.push(
+          ev({
+            type: 'ticket-added',
+            ticket: {
+              id: `T-${j}`,
+              title: `Ticket number ${j} with a realistic title`,
+              prompt: `Implement feature ${j}: change the module, add tests, keep the public API stable.`,
+              priority: 'P2',
+              dependsOn: j > 0 ? [`T-${j - 1}`] : [],
+              files: [`src/module${j % 50}/file${j}.ts`, `test/module${j % 50}/file${j}.test.ts`],
+              labels: ['bench'],
+            },
+          }),
+        );
       await store.append(batch);
       for (const e of batch) reduce(state, e);
     }

@@ -173,6 +173,19 @@ for (const r of results) {
 const worstP99 = Math.max(...results.map((r) => r.decisionP99Ms));
 const worstCpuP99 = Math.max(...results.map((r) => r.decisionCpuP99Ms));
 const load = loadavg()[0]!;
-console.log(`target p99 ≤ 5 ms per decision: wall ${worstP99 <= 5 ? 'met' : 'NOT met'} (worst scenario p99 ${worstP99.toFixed(3)} ms), CPU time ${worstCpuP99 <= 5 ? 'met' : 'NOT met'} (${worstCpuP99.toFixed(3)} ms); load average ${load.toFixed(1)} (wall times suffer on a busy machine)`);
+console.log(
+  `target p99 ≤ 5 ms per decision: wall ${worstP99 <= 5 ? 'met' : 'NOT met'} (worst scenario p99 ${worstP99.toFixed(3)} ms), CPU time ${worstCpuP99 <= 5 ? 'met' : 'NOT met'} (${worstCpuP99.toFixed(3)} ms); load average ${load.toFixed(1)} (wall times suffer on a busy machine)`,
+);
 console.log('persistence figures: see bench/persist.ts (separate; not part of this file)');
-if (JSON_OUT) console.log(JSON.stringify({ bench: 'scale', scheduling: results, targetP99Ms: 5, worstP99Ms: worstP99, worstCpuP99Ms: worstCpuP99, loadAverage: load, persistence: null }));
+if (JSON_OUT)
+  console.log(
+    JSON.stringify({
+      bench: 'scale',
+      scheduling: results,
+      targetP99Ms: 5,
+      worstP99Ms: worstP99,
+      worstCpuP99Ms: worstCpuP99,
+      loadAverage: load,
+      persistence: null,
+    }),
+  );

@@ -27,7 +27,9 @@ const VARIANTS: Array<{ name: string; policy: SimPolicy; mode: Mode }> = [
 
 /** Reads test/fixtures/ws-example/ws-*.json (seed 002's format) as tickets. */
 export function loadWorkstreams(dir: string): TicketSpec[] {
-  const files = readdirSync(dir).filter((f) => /^ws-.*\.json$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^ws-.*\.json$/.test(f))
+    .sort();
   return files.map((f) => {
     const ws = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
     const hours = Number(ws.estimate_hours ?? ws.effort_hours ?? ws.effort ?? NaN);
@@ -146,25 +148,39 @@ function main(): void {
 
   // ---- table
   const lines: string[] = [];
-  lines.push(`Scheduling bench: ${instances.length} random DAGs (${DAG_SHAPES.join(', ')}; sizes ${SIZES.join(', ')}) × K ∈ {${KS.join(', ')}} + seed-002 workstreams (${ws.length})`);
+  lines.push(
+    `Scheduling bench: ${instances.length} random DAGs (${DAG_SHAPES.join(', ')}; sizes ${SIZES.join(', ')}) × K ∈ {${KS.join(', ')}} + seed-002 workstreams (${ws.length})`,
+  );
   lines.push(`invalid schedules (checkSchedule): ${invalid}`);
   lines.push('');
   lines.push('makespan ÷ max(critical path, work/K): mean / worst');
   const cols = ['all', ...KS.map((k) => `K${k}`)];
   lines.push(['variant'.padEnd(17), ...cols.map((c) => c.padStart(15))].join(''));
   for (const v of VARIANTS) {
-    lines.push([v.name.padEnd(17), ...cols.map((c) => `${mean(ratio[v.name]![c]!).toFixed(3)} / ${ratio[v.name]![c]!.worst.toFixed(3)}`.padStart(15))].join(''));
+    lines.push(
+      [v.name.padEnd(17), ...cols.map((c) => `${mean(ratio[v.name]![c]!).toFixed(3)} / ${ratio[v.name]![c]!.worst.toFixed(3)}`.padStart(15))].join(''),
+    );
   }
   lines.push('');
   lines.push('makespan ÷ strong lower bound (heads/tails bound, tighter): mean / worst');
   for (const v of VARIANTS) {
-    lines.push([v.name.padEnd(17), ...cols.map((c) => `${mean(ratioStrong[v.name]![c]!).toFixed(3)} / ${ratioStrong[v.name]![c]!.worst.toFixed(3)}`.padStart(15))].join(''));
+    lines.push(
+      [v.name.padEnd(17), ...cols.map((c) => `${mean(ratioStrong[v.name]![c]!).toFixed(3)} / ${ratioStrong[v.name]![c]!.worst.toFixed(3)}`.padStart(15))].join(
+        '',
+      ),
+    );
   }
   lines.push('');
   lines.push('Orchard makespan reduction (1 - orchard ÷ baseline, same mode): mean [min … max]:');
   for (const mode of Object.keys(reduction)) {
     lines.push(
-      [`${mode}`.padEnd(20), ...cols.map((c) => { const a = reduction[mode]![c]!; return `${(100 * mean(a)).toFixed(1)}% [${(100 * a.min).toFixed(0)}…${(100 * a.worst).toFixed(0)}]`.padStart(20); })].join(''),
+      [
+        `${mode}`.padEnd(20),
+        ...cols.map((c) => {
+          const a = reduction[mode]![c]!;
+          return `${(100 * mean(a)).toFixed(1)}% [${(100 * a.min).toFixed(0)}…${(100 * a.worst).toFixed(0)}]`.padStart(20);
+        }),
+      ].join(''),
     );
   }
   lines.push(`worst instances (orchard, isolation): vs simple LB ${ratio.orchard!.all!.worstName}; vs strong LB ${ratioStrong.orchard!.all!.worstName}`);
@@ -173,7 +189,12 @@ function main(): void {
   lines.push(['K', 'LB', 'strongLB', ...VARIANTS.map((v) => v.name)].map((h, i) => (i === 0 ? h.padEnd(4) : h.padStart(16))).join(''));
   for (const row of wsRows) {
     lines.push(
-      [String(row.K).padEnd(4), (row.lowerBoundHours as number).toFixed(1).padStart(16), (row.strongLowerBoundHours as number).toFixed(1).padStart(16), ...VARIANTS.map((v) => (row[v.name] as number).toFixed(1).padStart(16))].join(''),
+      [
+        String(row.K).padEnd(4),
+        (row.lowerBoundHours as number).toFixed(1).padStart(16),
+        (row.strongLowerBoundHours as number).toFixed(1).padStart(16),
+        ...VARIANTS.map((v) => (row[v.name] as number).toFixed(1).padStart(16)),
+      ].join(''),
     );
   }
   lines.push(`critical path ${(wsRows[0]!.criticalPathHours as number).toFixed(1)} h, total work ${(wsRows[0]!.totalWorkHours as number).toFixed(1)} h`);

@@ -90,7 +90,15 @@ async function orchardPath(repo: string, name: string, opts: { sparse?: boolean;
     say(`  ${name}: pool of ${m.poolCount} prepared in ${Date.now() - t0} ms (ahead of time, not counted)`);
   }
   const agent = { name: 'bench', description: 'bench', argv: [process.execPath, '-e', 'setTimeout(() => {}, 200)'] };
-  const launcher = new AgentLauncher({ stateDir, distDir: DIST, host: new HeadlessRunnerHost(), defaultProfile: 'bench', profiles: { bench: agent }, log, pollMs: 50 });
+  const launcher = new AgentLauncher({
+    stateDir,
+    distDir: DIST,
+    host: new HeadlessRunnerHost(),
+    defaultProfile: 'bench',
+    profiles: { bench: agent },
+    log,
+    pollMs: 50,
+  });
   const variant: Variant = { name, perTicketMs: [], totalMs: 0 };
   const handles: Promise<unknown>[] = [];
   return {
@@ -147,10 +155,12 @@ async function main(): Promise<void> {
     for (const p of [full, sparse, pool]) await p.finish();
     const ratio = (v: Variant) => v.totalMs / raw.totalMs;
     const fmt = (v: Variant) =>
-      `${v.name.padEnd(22)} total ${v.totalMs.toFixed(0).padStart(6)} ms  per ticket ${(v.totalMs / TICKETS).toFixed(0).padStart(5)} ms  (min ${Math.min(...v.perTicketMs).toFixed(0)}, max ${Math.max(...v.perTicketMs).toFixed(0)})  ${(ratio(v)).toFixed(3)}× raw`;
+      `${v.name.padEnd(22)} total ${v.totalMs.toFixed(0).padStart(6)} ms  per ticket ${(v.totalMs / TICKETS).toFixed(0).padStart(5)} ms  (min ${Math.min(...v.perTicketMs).toFixed(0)}, max ${Math.max(...v.perTicketMs).toFixed(0)})  ${ratio(v).toFixed(3)}× raw`;
     for (const v of [raw, full.variant, sparse.variant, pool.variant]) say(fmt(v));
     const targets = { full: ratio(full.variant) <= 1.2, sparse: ratio(sparse.variant) <= 0.1, pool: ratio(pool.variant) <= 0.1 };
-    say(`targets: full ≤ 1.2× raw ${targets.full ? 'met' : 'MISSED'}; sparse ≤ 0.1× ${targets.sparse ? 'met' : 'MISSED'}; pool ≤ 0.1× ${targets.pool ? 'met' : 'MISSED'}`);
+    say(
+      `targets: full ≤ 1.2× raw ${targets.full ? 'met' : 'MISSED'}; sparse ≤ 0.1× ${targets.sparse ? 'met' : 'MISSED'}; pool ≤ 0.1× ${targets.pool ? 'met' : 'MISSED'}`,
+    );
     const result = {
       bench: 'spawn',
       files: FILES,

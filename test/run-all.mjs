@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every test layer in order, never stopping early:
 //   1. typecheck    npx tsc --noEmit
-//   2. lint         npx eslint src                    (eslint.config.mjs: src/core stays pure)
+//   2. lint         npm run lint                      (ESLint: src/core stays pure; Prettier --check)
 //   3. unit         node test/run-node.mjs unit       (test/unit: pure, the core on fake ports; Node's test runner)
 //   4. process      node test/run-node.mjs process    (test/process, test/reliability: real git, processes, bundles)
 //   5. integration  node test/host/runIntegration.mjs (mocha in code-server's extension host)
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 const layerTimeoutMin = Number(process.env.ORCHARD_LAYER_TIMEOUT_MIN) || 25;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 const lastInt = (text, re) => {
   const all = [...text.matchAll(re)];
@@ -37,11 +38,11 @@ const layers = [
     },
   },
   {
-    // ESLint: src/core's purity (no vscode, Node I/O, infra, wall clock) and a few correctness rules.
+    // ESLint (src/core's purity, git only through its runner, a few correctness rules), then Prettier.
     name: 'lint',
-    cmd: [npx, 'eslint', 'src'],
+    cmd: [npm, 'run', '--silent', 'lint'],
     parse: (out, code) => {
-      const problems = Number(/✖ (\d+) problems?/.exec(out)?.[1] ?? 0);
+      const problems = Number(/✖ (\d+) problems?/.exec(out)?.[1] ?? 0) + Number(/Code style issues found in (\d+) files?/.exec(out)?.[1] ?? 0);
       return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: Math.max(problems, 1), note: `${problems} lint problems` };
     },
   },
@@ -170,6 +171,8 @@ for (const r of rows) {
     `${pad(r.name, 12)} ${pad(r.result, 8)} ${padL(r.passed, 7)} ${padL(r.failed, 7)} ${padL(r.skipped, 8)} ${padL(`${(r.ms / 1000).toFixed(1)} s`, 9)}  ${(r.notes ?? []).join('; ')}`,
   );
 }
-console.log(`${pad('total', 12)} ${pad(totalFailed ? 'FAILED' : 'ok', 8)} ${padL(totalPassed, 7)} ${padL(totalFailed, 7)} ${padL('', 8)} ${padL(`${((Date.now() - t0) / 1000).toFixed(1)} s`, 9)}`);
+console.log(
+  `${pad('total', 12)} ${pad(totalFailed ? 'FAILED' : 'ok', 8)} ${padL(totalPassed, 7)} ${padL(totalFailed, 7)} ${padL('', 8)} ${padL(`${((Date.now() - t0) / 1000).toFixed(1)} s`, 9)}`,
+);
 console.log(`${totalPassed} passed, ${totalFailed} failed`);
 process.exit(totalFailed > 0 ? 1 : 0);

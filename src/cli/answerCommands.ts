@@ -10,7 +10,8 @@ import { asWriterOrInbox } from './writerRequest';
 export async function answerCommand(rest: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { option: { type: 'string' }, text: { type: 'string' } } });
   const [id] = positionals;
-  if (!id || (values.option === undefined && values.text === undefined)) throw new UsageError('answer needs an escalation id and --option or --text: orchard answer T3-r1-esc-1 --option Postgres (see "orchard escalations")');
+  if (!id || (values.option === undefined && values.text === undefined))
+    throw new UsageError('answer needs an escalation id and --option or --text: orchard answer T3-r1-esc-1 --option Postgres (see "orchard escalations")');
   const state = await readStateReadOnly(io);
   const e = state.escalations[id];
   if (!e) throw new UsageError(`there is no escalation "${id}"; "orchard escalations" lists the open ones`);
@@ -35,7 +36,11 @@ export async function resolveCommand(rest: string[], io: CliIo): Promise<number>
     const o = s.orchestrator;
     if (action === 'open') {
       const r = await o.openConflict(id);
-      io.out(r.files.length ? `Resolve these files in ${r.dir}, then run "orchard resolve ${id} continue":\n${r.files.map((f) => `  ${f}`).join('\n')}` : `${id} merges cleanly now.`);
+      io.out(
+        r.files.length
+          ? `Resolve these files in ${r.dir}, then run "orchard resolve ${id} continue":\n${r.files.map((f) => `  ${f}`).join('\n')}`
+          : `${id} merges cleanly now.`,
+      );
     } else if (action === 'continue') {
       const r = await o.continueMerge(id);
       io.out(r.kind === 'conflict' ? `Still conflicted: ${r.files.join(', ')}` : `${id}: ${r.kind}${r.kind === 'merged' ? ` as ${r.commit.slice(0, 8)}` : ''}`);
@@ -63,7 +68,11 @@ export async function resolveCommand(rest: string[], io: CliIo): Promise<number>
 export async function worktreesCommand(rest: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: rest, options: { reclaim: { type: 'boolean' }, confirm: { type: 'boolean' } } });
   return withSession(io, {}, async (s) => {
-    const live = new Set(Object.values(s.orchestrator.snapshot.runs).filter((r) => r.endedAt === undefined).map((r) => r.ticketId));
+    const live = new Set(
+      Object.values(s.orchestrator.snapshot.runs)
+        .filter((r) => r.endedAt === undefined)
+        .map((r) => r.ticketId),
+    );
     const wt = s.workspace.worktrees;
     const items = await wt.listStale(live);
     io.out(formatStale(items));

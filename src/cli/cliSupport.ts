@@ -22,7 +22,12 @@ export function requireWriter(s: Session): asserts s is Extract<Session, { role:
   if (s.role !== 'writer') throw new UsageError(s.message);
 }
 
-export async function withSession<T>(io: CliIo, config: Partial<OrchardConfig>, fn: (s: Extract<Session, { role: 'writer' }>) => Promise<T>, host?: RunnerHost): Promise<T> {
+export async function withSession<T>(
+  io: CliIo,
+  config: Partial<OrchardConfig>,
+  fn: (s: Extract<Session, { role: 'writer' }>) => Promise<T>,
+  host?: RunnerHost,
+): Promise<T> {
   const s = await openSession({ cwd: io.cwd, owner: 'orchard CLI', distDir: io.distDir, config, log: consoleLogger(true), ...(host && { host }) });
   try {
     requireWriter(s);
@@ -45,7 +50,13 @@ export function mode(v: string | undefined): Mode | undefined {
   return v as Mode;
 }
 
-export const list = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+export const list = (v: string | undefined): string[] =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 
 export async function readStateReadOnly(io: CliIo): Promise<OrchardState> {
   const paths = await locateRepo(io.cwd);

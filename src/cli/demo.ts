@@ -13,20 +13,81 @@ import { consoleLogger, openSession } from '../infra/session';
 
 const SAMPLE_FILES: Record<string, string> = {
   'README.md': '# Sample shop\n\nA tiny repository for the Orchard demo.\n',
-  'src/api/server.js': "export const routes = [];\n",
-  'src/ui/app.js': "export const pages = [];\n",
+  'src/api/server.js': 'export const routes = [];\n',
+  'src/ui/app.js': 'export const pages = [];\n',
   'docs/CHANGES.md': '# Changes\n',
 };
 
 const TICKETS = {
   tickets: [
-    { id: 'API-1', title: 'Add the products endpoint', prompt: 'Add GET /products to the API.', priority: 'P1', files: ['src/api/products.js'], estimate: 40, agent: 'fake' },
-    { id: 'API-2', title: 'Add the orders endpoint', prompt: 'Add POST /orders, using the products endpoint.\n@review-reject-once Validate the order quantity before saving.', priority: 'P1', dependsOn: ['API-1'], files: ['src/api/orders.js'], labels: ['security'], estimate: 50, agent: 'fake' },
-    { id: 'UI-1', title: 'Product list page', prompt: 'Show the products in a list.', priority: 'P2', files: ['src/ui/products.js'], estimate: 30, agent: 'fake' },
-    { id: 'UI-2', title: 'Checkout page', prompt: 'A checkout page that posts an order.\n@ask Should checkout require a login?', priority: 'P2', dependsOn: ['UI-1'], files: ['src/ui/checkout.js'], estimate: 40, agent: 'fake' },
-    { id: 'DOC-1', title: 'Document the API', prompt: "Write docs for the API; mention `$(whoami)` and ; rm -rf ~ as plain text.", priority: 'P3', files: ['docs/api.md'], estimate: 20, agent: 'fake' },
-    { id: 'INT-1', title: 'Wire checkout to the orders API', prompt: 'Connect the checkout page to POST /orders.', priority: 'P1', dependsOn: ['API-2', 'UI-2'], files: ['src/ui/wiring.js'], estimate: 30, agent: 'fake' },
-    { id: 'REL-1', title: 'Release notes', prompt: 'Summarise the changes.', priority: 'P2', dependsOn: ['INT-1', 'DOC-1'], files: ['docs/CHANGES.md'], estimate: 10, agent: 'fake' },
+    {
+      id: 'API-1',
+      title: 'Add the products endpoint',
+      prompt: 'Add GET /products to the API.',
+      priority: 'P1',
+      files: ['src/api/products.js'],
+      estimate: 40,
+      agent: 'fake',
+    },
+    {
+      id: 'API-2',
+      title: 'Add the orders endpoint',
+      prompt: 'Add POST /orders, using the products endpoint.\n@review-reject-once Validate the order quantity before saving.',
+      priority: 'P1',
+      dependsOn: ['API-1'],
+      files: ['src/api/orders.js'],
+      labels: ['security'],
+      estimate: 50,
+      agent: 'fake',
+    },
+    {
+      id: 'UI-1',
+      title: 'Product list page',
+      prompt: 'Show the products in a list.',
+      priority: 'P2',
+      files: ['src/ui/products.js'],
+      estimate: 30,
+      agent: 'fake',
+    },
+    {
+      id: 'UI-2',
+      title: 'Checkout page',
+      prompt: 'A checkout page that posts an order.\n@ask Should checkout require a login?',
+      priority: 'P2',
+      dependsOn: ['UI-1'],
+      files: ['src/ui/checkout.js'],
+      estimate: 40,
+      agent: 'fake',
+    },
+    {
+      id: 'DOC-1',
+      title: 'Document the API',
+      prompt: 'Write docs for the API; mention `$(whoami)` and ; rm -rf ~ as plain text.',
+      priority: 'P3',
+      files: ['docs/api.md'],
+      estimate: 20,
+      agent: 'fake',
+    },
+    {
+      id: 'INT-1',
+      title: 'Wire checkout to the orders API',
+      prompt: 'Connect the checkout page to POST /orders.',
+      priority: 'P1',
+      dependsOn: ['API-2', 'UI-2'],
+      files: ['src/ui/wiring.js'],
+      estimate: 30,
+      agent: 'fake',
+    },
+    {
+      id: 'REL-1',
+      title: 'Release notes',
+      prompt: 'Summarise the changes.',
+      priority: 'P2',
+      dependsOn: ['INT-1', 'DOC-1'],
+      files: ['docs/CHANGES.md'],
+      estimate: 10,
+      agent: 'fake',
+    },
   ],
 };
 
@@ -90,7 +151,15 @@ async function main(): Promise<number> {
   o.onDidChange(({ events }) => {
     for (const e of events) {
       if (e.type !== 'escalation-raised') continue;
-      setTimeout(() => void o.answer(e.escalation.id, { option: e.escalation.options[0], guidance: 'Guests may check out too; offer login after payment.', by: 'human:demo' }), 800);
+      setTimeout(
+        () =>
+          void o.answer(e.escalation.id, {
+            option: e.escalation.options[0],
+            guidance: 'Guests may check out too; offer login after payment.',
+            by: 'human:demo',
+          }),
+        800,
+      );
     }
   });
   await o.start();
@@ -106,11 +175,20 @@ async function main(): Promise<number> {
   out(`  wall time ${formatDuration(sum.wallMs)}, agent time ${formatDuration(sum.agentMs)} → speedup over sequential ${sum.speedup.toFixed(2)}×`);
   out(`  report: ${report.markdown}\n  dashboard snapshot: ${report.html}`);
   out(`  worktrees: ${repo}.orchard/worktrees/`);
-  const merged = sh(repo, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter((f) => f.startsWith('src/') || f.startsWith('docs/'));
+  const merged = sh(repo, 'ls-tree', '-r', '--name-only', 'main')
+    .split('\n')
+    .filter((f) => f.startsWith('src/') || f.startsWith('docs/'));
   out(`  files on main: ${merged.join(', ')}`);
   const gateRuns = Object.values(state.runs).flatMap((r) => r.gates ?? []);
   const mergeAttempts = Object.values(state.runs).flatMap((r) => r.merges ?? []);
-  out(`  gates: ${gateRuns.length} runs (${gateRuns.filter((g) => !g.passed).map((g) => `${g.name} ${g.status}`).join(', ') || 'all passed'}); merge queue: ${mergeAttempts.filter((m) => m.result === 'merged').length} merged in ${mergeAttempts.length} attempts`);
+  out(
+    `  gates: ${gateRuns.length} runs (${
+      gateRuns
+        .filter((g) => !g.passed)
+        .map((g) => `${g.name} ${g.status}`)
+        .join(', ') || 'all passed'
+    }); merge queue: ${mergeAttempts.filter((m) => m.result === 'merged').length} merged in ${mergeAttempts.length} attempts`,
+  );
   return sum.done === sum.tickets ? 0 : 1;
 }
 

@@ -25,7 +25,8 @@ async function queue(io: CliIo): Promise<ReviewItem[]> {
   return reviewQueue(await new FileStateStore(paths.stateDir, { readOnly: true }).load());
 }
 
-const age = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+const age = (ms: number) =>
+  ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
 
 function showItem(io: CliIo, r: ReviewItem): void {
   io.out(`${r.ticketId}  ${r.title}`);
@@ -62,22 +63,36 @@ export async function runReviewCli(args: string[], io: CliIo): Promise<number> {
     case 'discard': {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
       if (!positionals.length) throw new ReviewUsage(`review ${verb} needs one or more ticket ids (see "orchard review list")`);
-      const done = verb === 'approve' ? `approved ${positionals.join(', ')}: they go to the merge queue` : `discarded ${positionals.join(', ')} (branches kept under refs/orchard/discarded/)`;
+      const done =
+        verb === 'approve'
+          ? `approved ${positionals.join(', ')}: they go to the merge queue`
+          : `discarded ${positionals.join(', ')} (branches kept under refs/orchard/discarded/)`;
       return asWriterOrInbox(io, { kind: 'review', decision: verb, ids: positionals }, (o) => o.review(verb, positionals), done);
     }
     case 'request-changes': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { summary: { type: 'string' }, comment: { type: 'string', multiple: true } } });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { summary: { type: 'string' }, comment: { type: 'string', multiple: true } },
+      });
       const [id, ...extra] = positionals;
-      if (!id || extra.length) throw new ReviewUsage('review request-changes takes one ticket id: orchard review request-changes T3 --comment "src/app.ts:12: handle the empty list"');
+      if (!id || extra.length)
+        throw new ReviewUsage('review request-changes takes one ticket id: orchard review request-changes T3 --comment "src/app.ts:12: handle the empty list"');
       let comments;
       try {
         comments = (values.comment ?? []).map(parseCommentArg);
       } catch (e) {
         throw new ReviewUsage((e as Error).message);
       }
-      if (!comments.length && !values.summary?.trim()) throw new ReviewUsage('review request-changes needs --summary TEXT or at least one --comment "FILE:LINE: TEXT" saying what should change');
+      if (!comments.length && !values.summary?.trim())
+        throw new ReviewUsage('review request-changes needs --summary TEXT or at least one --comment "FILE:LINE: TEXT" saying what should change');
       const feedback = { ...(values.summary && { summary: values.summary }), comments };
-      return asWriterOrInbox(io, { kind: 'review', decision: 'request-changes', ids: [id], ...feedback }, (o) => o.review('request-changes', [id], feedback), `sent ${id} back to its agent with ${comments.length} comment(s)`);
+      return asWriterOrInbox(
+        io,
+        { kind: 'review', decision: 'request-changes', ids: [id], ...feedback },
+        (o) => o.review('request-changes', [id], feedback),
+        `sent ${id} back to its agent with ${comments.length} comment(s)`,
+      );
     }
     default:
       throw new ReviewUsage(`unknown review command "${verb}"; use list, show, approve, request-changes or discard`);

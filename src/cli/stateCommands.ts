@@ -21,7 +21,13 @@ export async function statusCommand(rest: string[], io: CliIo): Promise<number> 
   if (values.json) {
     const cfg = readConfig((await locateRepo(io.cwd)).stateDir, 'main');
     const prediction = predict(state, Date.now(), { agents: cfg.maxAgents, mode: cfg.mode, overlapThreshold: cfg.overlapThreshold });
-    io.out(JSON.stringify({ tickets: Object.values(state.tickets), runs: Object.values(state.runs), locks: state.locks, summary: summarize(state, Date.now()), prediction }, null, 2));
+    io.out(
+      JSON.stringify(
+        { tickets: Object.values(state.tickets), runs: Object.values(state.runs), locks: state.locks, summary: summarize(state, Date.now()), prediction },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const byStatus = new Map<string, string[]>();
@@ -83,7 +89,8 @@ export async function simulateCommand(rest: string[], io: CliIo): Promise<number
   if (values.json) io.out(JSON.stringify(r));
   else {
     io.out(`makespan ${r.makespan} min, lower bound ${r.lowerBound} min (ratio ${(r.makespan / r.lowerBound).toFixed(3)}), total work ${r.totalWork} min`);
-    for (const t of [...r.tickets].sort((a, b) => a.start - b.start)) io.out(`  slot ${t.slot}  ${String(t.start).padStart(6)} → ${String(t.end).padEnd(6)} ${t.id}`);
+    for (const t of [...r.tickets].sort((a, b) => a.start - b.start))
+      io.out(`  slot ${t.slot}  ${String(t.start).padStart(6)} → ${String(t.end).padEnd(6)} ${t.id}`);
   }
   return 0;
 }

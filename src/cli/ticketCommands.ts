@@ -11,7 +11,16 @@ import { int, list, mode, UsageError, withSession, type CliIo } from './cliSuppo
 
 /** orchard init: writes (or updates) .git/orchard/config.json. */
 export async function initCommand(rest: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: rest, options: { agents: { type: 'string' }, mode: { type: 'string' }, agent: { type: 'string' }, target: { type: 'string' }, 'test-command': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      agents: { type: 'string' },
+      mode: { type: 'string' },
+      agent: { type: 'string' },
+      target: { type: 'string' },
+      'test-command': { type: 'string' },
+    },
+  });
   const paths = await locateRepo(io.cwd);
   mkdirSync(paths.stateDir, { recursive: true });
   const current = existsSync(join(paths.stateDir, 'config.json')) ? readConfig(paths.stateDir, paths.branch ?? 'main') : defaultConfig(paths.branch ?? 'main');
@@ -35,7 +44,9 @@ export async function initCommand(rest: string[], io: CliIo): Promise<number> {
     '--options',
   );
   writeConfig(paths.stateDir, config);
-  io.out(`Orchard is set up in ${paths.repo}\n  state: ${paths.stateDir}\n  target branch: ${config.targetBranch}, ${config.maxAgents} agents, ${config.mode} mode, default agent ${config.defaultAgent}`);
+  io.out(
+    `Orchard is set up in ${paths.repo}\n  state: ${paths.stateDir}\n  target branch: ${config.targetBranch}, ${config.maxAgents} agents, ${config.mode} mode, default agent ${config.defaultAgent}`,
+  );
   return 0;
 }
 

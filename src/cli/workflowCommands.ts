@@ -64,7 +64,11 @@ export function statusEta(state: OrchardState, settings: Pick<Settings, 'maxAgen
 
 export async function runWorkflowCli(cmd: string, rest: string[], io: CliIo): Promise<number> {
   if (cmd === 'plan') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { agent: { type: 'string' }, accept: { type: 'boolean' }, json: { type: 'boolean' } } });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { agent: { type: 'string' }, accept: { type: 'boolean' }, json: { type: 'boolean' } },
+    });
     const goal = positionals.join(' ').trim();
     if (!goal) throw new WorkflowUsage('plan needs a goal: orchard plan "Add login with email and password"');
     // Planning holds no writer lease (a VS Code window or `orchard run` keeps working meanwhile):
@@ -75,9 +79,18 @@ export async function runWorkflowCli(cmd: string, rest: string[], io: CliIo): Pr
     const log = consoleLogger(true);
     const snapshot = await new FileStateStore(paths.stateDir, { readOnly: true }).load();
     const p = await runPlanner(
-      { orchestrator: { snapshot, settings: config }, launcher: agentLauncher(paths, config, { distDir: io.distDir, log }), paths, targetBranch: config.targetBranch, log },
+      {
+        orchestrator: { snapshot, settings: config },
+        launcher: agentLauncher(paths, config, { distDir: io.distDir, log }),
+        paths,
+        targetBranch: config.targetBranch,
+        log,
+      },
       goal,
-      { ...(values.agent && { agent: values.agent }), onProposal: (e) => !values.json && io.out(e.ticket ? `  proposed ${e.ticket.id}: ${e.ticket.title}` : `  refused: ${e.problems?.join('; ')}`) },
+      {
+        ...(values.agent && { agent: values.agent }),
+        onProposal: (e) => !values.json && io.out(e.ticket ? `  proposed ${e.ticket.id}: ${e.ticket.title}` : `  refused: ${e.problems?.join('; ')}`),
+      },
     );
     if (values.json) io.out(JSON.stringify(p, null, 2));
     else io.out(describeProposal(p));
@@ -144,7 +157,8 @@ export async function runWorkflowCli(cmd: string, rest: string[], io: CliIo): Pr
     case 'list': {
       const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
       if (values.json) io.out(JSON.stringify(set.templates, null, 2));
-      else for (const t of set.templates) io.out(`${t.id.padEnd(10)} ${t.name} — ${t.description}${t.source && t.source !== 'built-in' ? ` [${t.source}]` : ''}`);
+      else
+        for (const t of set.templates) io.out(`${t.id.padEnd(10)} ${t.name} — ${t.description}${t.source && t.source !== 'built-in' ? ` [${t.source}]` : ''}`);
       return 0;
     }
     case 'show': {
@@ -159,21 +173,43 @@ export async function runWorkflowCli(cmd: string, rest: string[], io: CliIo): Pr
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { request: { type: 'string' }, param: { type: 'string', multiple: true }, id: { type: 'string' }, json: { type: 'boolean' }, mermaid: { type: 'boolean' } },
+        options: {
+          request: { type: 'string' },
+          param: { type: 'string', multiple: true },
+          id: { type: 'string' },
+          json: { type: 'boolean' },
+          mermaid: { type: 'boolean' },
+        },
       });
       const t = findTemplate(set, positionals[0] ?? '');
       if (!values.request) throw new WorkflowUsage(`workflow ${sub} needs --request "what to do"`);
       const opts = { request: values.request, params: params(values.param), ...(values.id && { workflowId: values.id }) };
       if (sub === 'expand') {
-        const existing = existsSync(join(paths.stateDir, 'state.json')) ? Object.keys((JSON.parse(readFileSync(join(paths.stateDir, 'state.json'), 'utf8')) as OrchardState).tickets ?? {}) : [];
+        const existing = existsSync(join(paths.stateDir, 'state.json'))
+          ? Object.keys((JSON.parse(readFileSync(join(paths.stateDir, 'state.json'), 'utf8')) as OrchardState).tickets ?? {})
+          : [];
         const e = expandTemplate(t, { ...opts, existingIds: existing });
         if (values.json) io.out(JSON.stringify(e, null, 2));
         else if (values.mermaid) io.out(expansionMermaid(e.tickets));
         else {
           printExpansion(io, e);
           const cfg = readConfig(paths.stateDir, paths.branch ?? 'main');
-          const est = predict({ schema: 1, seq: 0, tickets: Object.fromEntries(e.tickets.map((x) => [x.id, { ...x, status: 'backlog' as const, createdAt: 0, attempts: 0 }])), runs: {}, locks: [], lockGeneration: 0, escalations: {} }, 0, { agents: cfg.maxAgents, mode: cfg.mode });
-          io.out(`\nwith ${cfg.maxAgents} agents: about ${Math.round(est.remainingMs / 60_000)} min by the estimates. Add it with: orchard workflow add ${t.id} --request …`);
+          const est = predict(
+            {
+              schema: 1,
+              seq: 0,
+              tickets: Object.fromEntries(e.tickets.map((x) => [x.id, { ...x, status: 'backlog' as const, createdAt: 0, attempts: 0 }])),
+              runs: {},
+              locks: [],
+              lockGeneration: 0,
+              escalations: {},
+            },
+            0,
+            { agents: cfg.maxAgents, mode: cfg.mode },
+          );
+          io.out(
+            `\nwith ${cfg.maxAgents} agents: about ${Math.round(est.remainingMs / 60_000)} min by the estimates. Add it with: orchard workflow add ${t.id} --request …`,
+          );
         }
         return 0;
       }
@@ -189,4 +225,3 @@ export async function runWorkflowCli(cmd: string, rest: string[], io: CliIo): Pr
       throw new WorkflowUsage(`unknown workflow command "${sub}"; use list, show, expand or add (templates: ${BUILTIN_TEMPLATES.map((x) => x.id).join(', ')})`);
   }
 }
-

@@ -55,7 +55,10 @@ export class AgentDesk {
       if (this.ctx.state().runs[runId]?.endedAt !== undefined) return;
       // A reviewing agent's "VERDICT: APPROVE|REJECT" is kept on the run (a review loop stops on approval).
       const v = r.message ? parseVerdict(r.message).verdict : 'none';
-      void this.ctx.commit([{ type: 'run-progress', runId, progress: r.progress, message: r.message }, ...(v !== 'none' ? [{ type: 'run-verdict' as const, runId, verdict: v }] : [])]);
+      void this.ctx.commit([
+        { type: 'run-progress', runId, progress: r.progress, message: r.message },
+        ...(v !== 'none' ? [{ type: 'run-verdict' as const, runId, verdict: v }] : []),
+      ]);
     });
   }
 
@@ -170,14 +173,16 @@ export class AgentDesk {
     const handle = this.ctx.live.handle(runId);
     const reply = (a: TicketRequestAnswer) => handle?.answerTicketRequest?.(req.id, a);
     if (!run || run.endedAt) return;
-    if (req.kind !== 'subtask') return reply({ ok: false, problems: ['a running ticket can only delegate with `orchard-agent subtask`; add-ticket is for planners'] });
+    if (req.kind !== 'subtask')
+      return reply({ ok: false, problems: ['a running ticket can only delegate with `orchard-agent subtask`; add-ticket is for planners'] });
     // A request seen again (the run was adopted after a restart): never a second subtask.
     const known = run.subtasks?.[req.id];
     if (known !== undefined) {
       if (run.waitingFor === known) return; // still waiting; settleSubtasks() answers it
       const sub = state.tickets[known];
       if (sub?.status === 'done') return reply({ ok: true, ticketId: known, ...(sub.mergedAs && { commit: sub.mergedAs }) });
-      if (!sub || FINAL_STATUSES.has(sub.status) || sub.status === 'blocked') return reply({ ok: false, ticketId: known, problems: [`subtask ${known} is ${sub?.status ?? 'gone'}`] });
+      if (!sub || FINAL_STATUSES.has(sub.status) || sub.status === 'blocked')
+        return reply({ ok: false, ticketId: known, problems: [`subtask ${known} is ${sub?.status ?? 'gone'}`] });
       return reply({ ok: true, ticketId: known });
     }
     const plan = planSubtask(state, this.ctx.settings(), run.ticketId, req.ticket);
@@ -225,7 +230,11 @@ export class AgentDesk {
           { type: 'subtask-settled', runId: w.runId, subtaskId: subId, merged: false },
           { type: 'ticket-edited', id: parent.id, patch: { dependsOn: parent.dependsOn.filter((d) => d !== subId) } },
         ]);
-        handle.answerTicketRequest?.(w.requestId, { ok: false, ticketId: subId, problems: [`subtask ${subId} is ${sub.status}${sub.reason ? `: ${sub.reason}` : ''}`] });
+        handle.answerTicketRequest?.(w.requestId, {
+          ok: false,
+          ticketId: subId,
+          problems: [`subtask ${subId} is ${sub.status}${sub.reason ? `: ${sub.reason}` : ''}`],
+        });
       }
       this.ctx.live.armTimeout(w.runId, handle);
     }

@@ -146,6 +146,9 @@ export function costReportLines(state: OrchardState, settings: Pick<Settings, 'b
     .map(([r, u]) => `${r} ${formatUsage(u)}`)
     .join('; ');
   const lines = [`- Cost: ${formatUsage(c.total)} over ${c.reported} of ${c.runs} runs that reported usage; by role: ${roles}`];
-  if (settings.budgetUsd) lines.push(`- Budget: ${formatUsd(batchCost(state))} of ${formatUsd(settings.budgetUsd)} spent this batch${state.startsPaused ? ' — new starts paused' : ''}`);
+  if (settings.budgetUsd)
+    lines.push(
+      `- Budget: ${formatUsd(batchCost(state))} of ${formatUsd(settings.budgetUsd)} spent this batch${state.startsPaused ? ' — new starts paused' : ''}`,
+    );
   return lines;
 }

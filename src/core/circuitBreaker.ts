@@ -71,9 +71,7 @@ function cooldown(trips: number, c: BreakerConfig): number {
   return Math.min(c.maxCooldownMs, c.cooldownMs * Math.pow(c.backoffFactor, Math.max(0, trips)));
 }
 
-export type StartDecision =
-  | { allowed: true; breaker: Breaker; probe: boolean }
-  | { allowed: false; breaker: Breaker; retryAt?: number; reason: string };
+export type StartDecision = { allowed: true; breaker: Breaker; probe: boolean } | { allowed: false; breaker: Breaker; retryAt?: number; reason: string };
 
 /**
  * Whether a run of this profile may start now. In half-open state the first caller gets the
@@ -117,7 +115,8 @@ export function recordFailure(b: Breaker, now: number, note: FailureNote = {}, c
   if (s === 'half-open') return open(b, now, now + cooldown(b.trips, c), `probe failed: ${reason}`);
   if (s === 'open') return b; // late report from a run started before it opened
   const failures = [...b.failures.filter((t) => now - t < c.windowMs), now];
-  if (failures.length >= c.failureThreshold) return open(b, now, now + cooldown(b.trips, c), `${failures.length} ${reason} within ${Math.round(c.windowMs / 60_000)} min`);
+  if (failures.length >= c.failureThreshold)
+    return open(b, now, now + cooldown(b.trips, c), `${failures.length} ${reason} within ${Math.round(c.windowMs / 60_000)} min`);
   return { ...b, failures };
 }
 
@@ -139,9 +138,17 @@ export function withBreaker(board: BreakerBoard, profile: string, b: Breaker): B
 }
 
 /** Profiles that cannot start a run now, with when they may try again. */
-export function pausedProfiles(board: BreakerBoard, now: number, config?: Partial<BreakerConfig>): { profile: string; state: BreakerState; retryAt?: number }[] {
+export function pausedProfiles(
+  board: BreakerBoard,
+  now: number,
+  config?: Partial<BreakerConfig>,
+): { profile: string; state: BreakerState; retryAt?: number }[] {
   return Object.entries(board)
     .filter(([, b]) => !canStart(b, now, config))
-    .map(([profile, b]) => ({ profile, state: breakerState(b, now), ...(b.openUntil !== undefined && breakerState(b, now) === 'open' ? { retryAt: b.openUntil } : {}) }))
+    .map(([profile, b]) => ({
+      profile,
+      state: breakerState(b, now),
+      ...(b.openUntil !== undefined && breakerState(b, now) === 'open' ? { retryAt: b.openUntil } : {}),
+    }))
     .sort((a, b) => (a.profile < b.profile ? -1 : 1));
 }

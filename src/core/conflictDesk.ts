@@ -79,7 +79,11 @@ export class ConflictDesk {
     const t = this.requireStatus(id, ['escalated'], 'Open the conflicted files');
     const run = this.mergeableRun(id);
     const held = this.ctx.merges.heldBy();
-    if (held && held !== id) throw new OrchestratorError('not-allowed', `The integration worktree holds the conflict of ${held}; finish it first (Continue Merge, send back, keep or discard).`);
+    if (held && held !== id)
+      throw new OrchestratorError(
+        'not-allowed',
+        `The integration worktree holds the conflict of ${held}; finish it first (Continue Merge, send back, keep or discard).`,
+      );
     const r = await this.ctx.merges.withLock(() => this.ctx.ports.workspace.openConflict(t, run, this.ctx.merges.options(id)));
     if (r.files.length === 0) {
       // It merges cleanly now: straight to the queue.
@@ -140,7 +144,11 @@ export class ConflictDesk {
     }
     const conflict = t.conflict;
     const context = [
-      conflict ? failureContext({ kind: 'merge-conflict', files: conflict.files }, run?.attempt ?? t.attempts) : t.reason ? `Previous attempt: ${t.reason}` : '',
+      conflict
+        ? failureContext({ kind: 'merge-conflict', files: conflict.files }, run?.attempt ?? t.attempts)
+        : t.reason
+          ? `Previous attempt: ${t.reason}`
+          : '',
       note,
       guidance ? `Guidance from the human: ${guidance}` : '',
     ]
@@ -180,7 +188,11 @@ export class ConflictDesk {
    */
   async discard(id: string, confirmed = false): Promise<{ ref?: string }> {
     const t = this.requireStatus(id, ['escalated', 'in-review', 'queued-for-merge', 'failed', 'ready', 'backlog', 'blocked', 'cancelled'], 'Discard');
-    if (!confirmed) throw new OrchestratorError('not-allowed', `Discarding ${id} needs confirmation (nothing was deleted); its branch would be kept under refs/orchard/discarded/${id}/.`);
+    if (!confirmed)
+      throw new OrchestratorError(
+        'not-allowed',
+        `Discarding ${id} needs confirmation (nothing was deleted); its branch would be kept under refs/orchard/discarded/${id}/.`,
+      );
     const run = this.ctx.currentRun(id);
     const ref = await this.ctx.merges.withLock(async () => {
       if (t.conflict?.resolving) await this.ctx.ports.workspace.abandonConflict(id);

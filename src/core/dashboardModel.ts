@@ -82,7 +82,15 @@ export function formatValue(v: number | null, unit: Metric['unit']): string {
 }
 
 function metricView(m: Metric): MetricView {
-  return { key: m.key, label: m.label, value: m.value, display: formatValue(m.value, m.unit), target: formatBound(m.target, m.unit), alertAt: formatBound(m.alertAt, m.unit), status: m.status };
+  return {
+    key: m.key,
+    label: m.label,
+    value: m.value,
+    display: formatValue(m.value, m.unit),
+    target: formatBound(m.target, m.unit),
+    alertAt: formatBound(m.alertAt, m.unit),
+    status: m.status,
+  };
 }
 
 function slotOf(run: Run, st: Readonly<OrchardState>, open: readonly Escalation[], prediction: LivePrediction | undefined): SlotView {
@@ -92,7 +100,16 @@ function slotOf(run: Run, st: Readonly<OrchardState>, open: readonly Escalation[
   if (t?.status === 'gating') state = 'gating';
   else if (t?.status === 'merging') state = 'merging';
   else if (waiting || t?.status === 'escalated') state = waiting?.trigger === 'input-needed' ? 'waiting-input' : 'escalated';
-  const s: SlotView = { slot: run.slot, state, ticketId: run.ticketId, title: t?.title ?? run.ticketId, runId: run.id, attempt: run.attempt, startedAt: run.startedAt, progress: run.progress ?? null };
+  const s: SlotView = {
+    slot: run.slot,
+    state,
+    ticketId: run.ticketId,
+    title: t?.title ?? run.ticketId,
+    runId: run.id,
+    attempt: run.attempt,
+    startedAt: run.startedAt,
+    progress: run.progress ?? null,
+  };
   const eta = prediction && ticketEta(prediction, st, run.ticketId);
   if (eta) s.eta = eta;
   const message = waiting ? waiting.question : run.message;
@@ -133,7 +150,13 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
     const last = lastOnSlot.get(i);
     const t = last && state.tickets[last.ticketId];
     if (t && t.status === 'ready' && t.notBefore !== undefined && t.notBefore > now) {
-      const s: SlotView = { slot: i, state: RATE_LIMIT.test(t.reason ?? '') ? 'rate-limited' : 'retry-wait', ticketId: t.id, title: t.title, until: t.notBefore };
+      const s: SlotView = {
+        slot: i,
+        state: RATE_LIMIT.test(t.reason ?? '') ? 'rate-limited' : 'retry-wait',
+        ticketId: t.id,
+        title: t.title,
+        until: t.notBefore,
+      };
       if (t.reason) s.message = t.reason.slice(0, 300);
       slots.push(s);
     } else slots.push({ slot: i, state: 'idle' });
@@ -214,7 +237,13 @@ export function buildDashboardView(input: DashboardInput): DashboardView {
   const rank = new Map((input.mergeOrder ?? []).map((id, i) => [id, i]));
   const mergeQueue: MergeQueueItemView[] = tickets
     .filter((t) => t.status === 'queued-for-merge' || t.status === 'merging')
-    .sort((a, b) => (a.status === 'merging' ? -1 : 0) - (b.status === 'merging' ? -1 : 0) || (rank.get(a.id) ?? 1e9) - (rank.get(b.id) ?? 1e9) || (lastEnd.get(a.id) ?? 0) - (lastEnd.get(b.id) ?? 0) || compareIds(a.id, b.id))
+    .sort(
+      (a, b) =>
+        (a.status === 'merging' ? -1 : 0) - (b.status === 'merging' ? -1 : 0) ||
+        (rank.get(a.id) ?? 1e9) - (rank.get(b.id) ?? 1e9) ||
+        (lastEnd.get(a.id) ?? 0) - (lastEnd.get(b.id) ?? 0) ||
+        compareIds(a.id, b.id),
+    )
     .map((t) => {
       const item: MergeQueueItemView = { ticketId: t.id, title: t.title, status: t.status as MergeQueueItemView['status'] };
       const since = lastEnd.get(t.id);

@@ -2,13 +2,7 @@
 // code, the UI's choice of message, tests) and a message written for the person who has to
 // fix the problem: what is wrong, where, and what to do about it.
 
-export type OrchardErrorReason =
-  | 'import-invalid'
-  | 'lock-conflict'
-  | 'lock-lost'
-  | 'escalation-invalid'
-  | 'invalid-argument'
-  | (string & {});
+export type OrchardErrorReason = 'import-invalid' | 'lock-conflict' | 'lock-lost' | 'escalation-invalid' | 'invalid-argument' | (string & {});
 
 /** The message of anything thrown (an Error's message, or the value as text). */
 export function errorText(e: unknown): string {
@@ -70,7 +64,10 @@ export function formatImportIssue(i: ImportIssue): string {
   if (i.line !== undefined) where += `:${i.line}${i.column !== undefined ? `:${i.column}` : ''}`;
   const parts: string[] = [];
   // A huge bad id must not make a huge message: it is shown cut, with its length.
-  const ticket = i.ticketId !== undefined ? `ticket ${i.ticketId.length > 80 ? `${JSON.stringify(i.ticketId.slice(0, 40))}… (${i.ticketId.length} characters)` : i.ticketId}` : undefined;
+  const ticket =
+    i.ticketId !== undefined
+      ? `ticket ${i.ticketId.length > 80 ? `${JSON.stringify(i.ticketId.slice(0, 40))}… (${i.ticketId.length} characters)` : i.ticketId}`
+      : undefined;
   if (i.step !== undefined) parts.push(`step ${i.step}${ticket ? ` (${ticket})` : ''}`);
   else if (ticket) parts.push(ticket);
   else if (i.index !== undefined) parts.push(`ticket #${i.index + 1}`);

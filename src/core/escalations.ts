@@ -99,15 +99,18 @@ export function createEscalation(input: NewEscalation, id: string, now: number):
     problems.push(`trigger "${String(input.trigger)}" is not one of ${ESCALATION_TRIGGERS.join(', ')}`);
   const question = typeof input.question === 'string' ? input.question.trim() : '';
   if (!question) problems.push('question is empty; say what the human should decide');
-  else if (question.length > ESCALATION_LIMITS.maxQuestionChars) problems.push(`question is longer than ${ESCALATION_LIMITS.maxQuestionChars} characters; put details in context`);
+  else if (question.length > ESCALATION_LIMITS.maxQuestionChars)
+    problems.push(`question is longer than ${ESCALATION_LIMITS.maxQuestionChars} characters; put details in context`);
   const context = input.context ?? '';
   if (context.length > ESCALATION_LIMITS.maxContextChars) problems.push(`context is longer than ${ESCALATION_LIMITS.maxContextChars} characters`);
   const options: string[] = [];
-  if (input.ways && (input.askedBy !== undefined || input.options?.length)) problems.push('ways are for questions Orchard asks itself, without options of their own');
+  if (input.ways && (input.askedBy !== undefined || input.options?.length))
+    problems.push('ways are for questions Orchard asks itself, without options of their own');
   for (const o of input.ways ? labelsOf(input.ways) : (input.options ?? [])) {
     const t = typeof o === 'string' ? o.trim() : '';
     if (!t) problems.push('an option is empty');
-    else if (t.length > ESCALATION_LIMITS.maxOptionChars) problems.push(`option "${t.slice(0, 30)}…" is longer than ${ESCALATION_LIMITS.maxOptionChars} characters`);
+    else if (t.length > ESCALATION_LIMITS.maxOptionChars)
+      problems.push(`option "${t.slice(0, 30)}…" is longer than ${ESCALATION_LIMITS.maxOptionChars} characters`);
     else if (options.includes(t)) problems.push(`option "${t}" is listed twice`);
     else options.push(t);
   }
@@ -142,11 +145,7 @@ export interface QueuedEscalation {
  * Open escalations, most urgent first. priorityOf gives each ticket's priority (tickets it
  * does not know count as P2).
  */
-export function escalationQueue(
-  escalations: readonly Escalation[],
-  priorityOf: (ticketId: string) => Priority | undefined,
-  now: number,
-): QueuedEscalation[] {
+export function escalationQueue(escalations: readonly Escalation[], priorityOf: (ticketId: string) => Priority | undefined, now: number): QueuedEscalation[] {
   return escalations
     .filter(isOpen)
     .map((escalation) => ({
@@ -175,7 +174,9 @@ export function answerProblems(e: Escalation, answer: EscalationAnswer): string[
   const guidance = answer.guidance?.trim();
   if (!option && !guidance) p.push('choose an option or give guidance');
   if (option && !e.options.includes(option))
-    p.push(`"${option}" is not one of the options${e.options.length ? ` (${e.options.map((o) => `"${o}"`).join(', ')})` : ' (there are none; give guidance instead)'}`);
+    p.push(
+      `"${option}" is not one of the options${e.options.length ? ` (${e.options.map((o) => `"${o}"`).join(', ')})` : ' (there are none; give guidance instead)'}`,
+    );
   if (guidance && guidance.length > ESCALATION_LIMITS.maxGuidanceChars) p.push(`guidance is longer than ${ESCALATION_LIMITS.maxGuidanceChars} characters`);
   return p;
 }
@@ -212,11 +213,7 @@ export interface RepeatCheck {
 }
 
 /** Seed 000: "Agent escalates repeatedly → flag ticket as complex, require human". */
-export function repeatedEscalationCheck(
-  escalations: readonly Escalation[],
-  ticketId: string,
-  threshold = DEFAULT_REPEAT_THRESHOLD,
-): RepeatCheck {
+export function repeatedEscalationCheck(escalations: readonly Escalation[], ticketId: string, threshold = DEFAULT_REPEAT_THRESHOLD): RepeatCheck {
   const mine = escalations.filter((e) => e.ticketId === ticketId);
   const count = mine.filter((e) => COUNTED.has(e.trigger)).length;
   return {
@@ -230,11 +227,7 @@ export function repeatedEscalationCheck(
  * After an escalation on a ticket: the repeated-escalation question to raise, if the ticket
  * has just reached the threshold and none is open. The caller gives it an id and a time.
  */
-export function repeatedEscalationFor(
-  escalations: readonly Escalation[],
-  ticketId: string,
-  threshold = DEFAULT_REPEAT_THRESHOLD,
-): NewEscalation | undefined {
+export function repeatedEscalationFor(escalations: readonly Escalation[], ticketId: string, threshold = DEFAULT_REPEAT_THRESHOLD): NewEscalation | undefined {
   const c = repeatedEscalationCheck(escalations, ticketId, threshold);
   if (!c.complex || c.alreadyFlagged) return undefined;
   const recent = escalations

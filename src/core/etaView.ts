@@ -33,10 +33,17 @@ function toView(end: number, p: LivePrediction): EtaView {
  */
 export function predictionKey(lp: LivePrediction): string {
   const p = lp.prediction;
-  const parts: string[] = [String(lp.live), p.batchEnd === undefined ? '-' : JSON.stringify(toView(p.batchEnd, lp)), String(p.samples), p.unreachable.join(',')];
+  const parts: string[] = [
+    String(lp.live),
+    p.batchEnd === undefined ? '-' : JSON.stringify(toView(p.batchEnd, lp)),
+    String(p.samples),
+    p.unreachable.join(','),
+  ];
   for (const id of Object.keys(p.tickets).sort()) {
     const e = p.tickets[id]!;
-    parts.push(e.done ? `${id}:done` : `${id}:${JSON.stringify(toView(e.end, lp))}:${JSON.stringify(toView(e.start, lp))}:${e.slot ?? ''}:${e.waitsOnHuman ? 'h' : ''}`);
+    parts.push(
+      e.done ? `${id}:done` : `${id}:${JSON.stringify(toView(e.end, lp))}:${JSON.stringify(toView(e.start, lp))}:${e.slot ?? ''}:${e.waitsOnHuman ? 'h' : ''}`,
+    );
   }
   return parts.join('|');
 }
@@ -127,7 +134,14 @@ export function ticketEtaDetail(lp: LivePrediction, state: Readonly<OrchardState
   const start = ticketStart(lp, state, id);
   const lines: string[] = [];
   if (start) {
-    const at = etaRemaining(start, now) < 1_000 ? (start.end === undefined ? 'as soon as the batch starts' : 'now') : start.end === undefined ? `${etaShort(start, now)} after the batch starts` : etaSentence(start, now);
+    const at =
+      etaRemaining(start, now) < 1_000
+        ? start.end === undefined
+          ? 'as soon as the batch starts'
+          : 'now'
+        : start.end === undefined
+          ? `${etaShort(start, now)} after the batch starts`
+          : etaSentence(start, now);
     lines.push(`Predicted start: ${at}`);
   }
   lines.push(`Predicted finish (merged): ${etaSentence(e, now)}`);

@@ -14,7 +14,17 @@ export type OrchardEventBody =
   | { type: 'ticket-edited'; id: string; patch: Partial<Omit<TicketSpec, 'id'>> }
   | { type: 'ticket-status'; id: string; from: TicketStatus; to: TicketStatus; reason?: string; notBefore?: number }
   | { type: 'run-started'; run: Run }
-  | { type: 'run-progress'; runId: string; progress?: number; message?: string; pid?: number; worktree?: string; branch?: string; base?: string; startHead?: string }
+  | {
+      type: 'run-progress';
+      runId: string;
+      progress?: number;
+      message?: string;
+      pid?: number;
+      worktree?: string;
+      branch?: string;
+      base?: string;
+      startHead?: string;
+    }
   | {
       type: 'run-ended';
       runId: string;
@@ -51,7 +61,15 @@ export type OrchardEventBody =
   | { type: 'merge-conflict-handled'; id: string; how: 'resolving' | 'resolved' | 'sent-back' | 'kept' | 'discarded' | 'merge-now' }
   | { type: 'ticket-discarded'; id: string; ref?: string }
   /** A person reviewed a ticket waiting for review (core/review.ts). */
-  | { type: 'review-decided'; id: string; runId: string; decision: import('./review').ReviewDecision; by: string; summary?: string; comments?: import('./review').ReviewComment[] }
+  | {
+      type: 'review-decided';
+      id: string;
+      runId: string;
+      decision: import('./review').ReviewDecision;
+      by: string;
+      summary?: string;
+      comments?: import('./review').ReviewComment[];
+    }
   /** The agent's verdict on what it reviewed (a review step of a workflow loop). */
   | { type: 'run-verdict'; runId: string; verdict: 'approve' | 'reject' }
   /** A running ticket delegated a subtask (`orchard-agent subtask`); with wait, its run waits until the subtask is merged. */

@@ -31,7 +31,8 @@ export class GateDesk {
       await this.runGates(ticketId, runId);
     } catch (err) {
       this.ctx.log.error(`Gates of ${ticketId} failed to run: ${errorText(err)}`);
-      if (this.ctx.state().tickets[ticketId]?.status === 'gating') await this.escalateGates(ticketId, runId, `its gates could not run: ${errorText(err)}`, errorText(err), 'agent-failed');
+      if (this.ctx.state().tickets[ticketId]?.status === 'gating')
+        await this.escalateGates(ticketId, runId, `its gates could not run: ${errorText(err)}`, errorText(err), 'agent-failed');
     }
   }
 
@@ -48,7 +49,13 @@ export class GateDesk {
       const why = missing.length
         ? `required gate${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (for label${t.labels.length > 1 ? 's' : ''} ${t.labels.join(', ')}) ${missing.length > 1 ? 'are' : 'is'} not configured`
         : 'gates are configured but no gate runner is available';
-      await this.escalateGates(ticketId, runId, why, 'Configure the gate (or remove the label), then choose Merge Now or retry the ticket.', missing.length ? 'security' : 'agent-failed');
+      await this.escalateGates(
+        ticketId,
+        runId,
+        why,
+        'Configure the gate (or remove the label), then choose Merge Now or retry the ticket.',
+        missing.length ? 'security' : 'agent-failed',
+      );
       return;
     }
     const round = (t.reviewRounds ?? 0) + 1;
@@ -70,7 +77,13 @@ export class GateDesk {
       await this.ctx.transition(ticketId, 'queued-for-merge', results.length ? `gates passed: ${results.map((r) => r.name).join(', ')}` : 'no gates apply');
       this.ctx.merges.enqueue(ticketId);
     } else if (d.kind === 'failed') {
-      await this.ctx.commit([{ type: 'ticket-handoff', id: ticketId, context: failureContext({ kind: 'gate-failed', message: `gate ${d.gate} ${d.output.split('\n')[0]}`, output: d.output }, run.attempt) }]);
+      await this.ctx.commit([
+        {
+          type: 'ticket-handoff',
+          id: ticketId,
+          context: failureContext({ kind: 'gate-failed', message: `gate ${d.gate} ${d.output.split('\n')[0]}`, output: d.output }, run.attempt),
+        },
+      ]);
       await this.ctx.afterFailure(ticketId, runId, 'gate-failed', `gate ${d.gate} ${d.output.split('\n')[0]}`, d.output);
     } else if (d.kind === 'send-back') {
       await this.ctx.commit([
@@ -78,7 +91,11 @@ export class GateDesk {
         { type: 'ticket-handoff', id: ticketId, context: feedbackContext(d.gate, d.round, maxRounds, d.feedback) },
         { type: 'lock-released', runId, reason: `sent back by reviewer ${d.gate}` },
       ]);
-      await this.ctx.transition(ticketId, 'ready', `reviewer ${d.gate} rejected (round ${d.round}/${maxRounds}): ${d.feedback.split('\n')[0]?.slice(0, 200) ?? ''}`);
+      await this.ctx.transition(
+        ticketId,
+        'ready',
+        `reviewer ${d.gate} rejected (round ${d.round}/${maxRounds}): ${d.feedback.split('\n')[0]?.slice(0, 200) ?? ''}`,
+      );
     } else {
       await this.escalateGates(ticketId, runId, d.reason, d.context, 'agent-failed');
     }

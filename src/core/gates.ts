@@ -106,9 +106,11 @@ export function validateGates(gates: unknown, requiredByLabel: unknown, field = 
     if (x.kind === 'reviewer' && x.argv !== undefined) problems.push(`${at}.argv is for command gates; a reviewer names an agent profile in "agent"`);
     if (x.agent !== undefined && (typeof x.agent !== 'string' || !x.agent)) problems.push(`${at}.agent must name an agent profile`);
     if (x.prompt !== undefined && typeof x.prompt !== 'string') problems.push(`${at}.prompt must be text`);
-    if (x.timeoutSeconds !== undefined && !(typeof x.timeoutSeconds === 'number' && x.timeoutSeconds > 0)) problems.push(`${at}.timeoutSeconds must be a positive number`);
+    if (x.timeoutSeconds !== undefined && !(typeof x.timeoutSeconds === 'number' && x.timeoutSeconds > 0))
+      problems.push(`${at}.timeoutSeconds must be a positive number`);
     for (const k of ['labels', 'files'] as const) {
-      if (x[k] !== undefined && (!Array.isArray(x[k]) || (x[k] as unknown[]).some((v) => typeof v !== 'string'))) problems.push(`${at}.${k} must be an array of strings`);
+      if (x[k] !== undefined && (!Array.isArray(x[k]) || (x[k] as unknown[]).some((v) => typeof v !== 'string')))
+        problems.push(`${at}.${k} must be an array of strings`);
     }
   }
   if (requiredByLabel !== undefined) {
@@ -161,7 +163,10 @@ export function parseVerdict(text: string): Verdict {
 }
 
 /** The prompt of a reviewer agent. */
-export function reviewPrompt(ticket: Pick<Ticket, 'id' | 'title' | 'prompt'>, opts: { branch: string; base?: string; round: number; extra?: string; files?: readonly string[] }): string {
+export function reviewPrompt(
+  ticket: Pick<Ticket, 'id' | 'title' | 'prompt'>,
+  opts: { branch: string; base?: string; round: number; extra?: string; files?: readonly string[] },
+): string {
   return [
     `ORCHARD REVIEW of ticket ${ticket.id} "${ticket.title}" (round ${opts.round}).`,
     `You are a reviewer. Review the changes on branch ${opts.branch}${opts.base ? ` since ${opts.base.slice(0, 12)}` : ''} in this worktree (git diff ${opts.base ? `${opts.base.slice(0, 12)}..HEAD` : 'HEAD~1..HEAD'}). Do not modify any file.`,
@@ -190,7 +195,11 @@ export type GateDecision =
 export function decideGates(results: readonly GateResult[], roundsSoFar: number, maxRounds = DEFAULT_REVIEWER_ROUNDS): GateDecision {
   for (const r of results) {
     if (r.kind === 'command' && !r.passed) {
-      return { kind: 'failed', gate: r.name, output: `${r.status === 'timeout' ? 'timed out' : r.status === 'error' ? 'could not run' : `exited with ${r.exitCode ?? '?'}`}\n${r.output ?? ''}` };
+      return {
+        kind: 'failed',
+        gate: r.name,
+        output: `${r.status === 'timeout' ? 'timed out' : r.status === 'error' ? 'could not run' : `exited with ${r.exitCode ?? '?'}`}\n${r.output ?? ''}`,
+      };
     }
   }
   for (const r of results) {
@@ -216,6 +225,7 @@ export function feedbackContext(gate: string, round: number, maxRounds: number, 
 /** One line for logs and the report. */
 export function describeGate(r: GateResult): string {
   const secs = (r.durationMs / 1000).toFixed(1);
-  const what = r.kind === 'reviewer' ? `${r.status}${r.round ? ` (round ${r.round})` : ''}` : r.status === 'failed' ? `failed (exit ${r.exitCode ?? '?'})` : r.status;
+  const what =
+    r.kind === 'reviewer' ? `${r.status}${r.round ? ` (round ${r.round})` : ''}` : r.status === 'failed' ? `failed (exit ${r.exitCode ?? '?'})` : r.status;
   return `${r.name}${r.required ? ' [required]' : ''}: ${what} in ${secs} s`;
 }

@@ -62,12 +62,7 @@ export function overdue(locks: readonly Lock[], now: number, graceMs = DEFAULT_G
  * Locks of other runs that overlap any of the patterns. With `now`, locks that can be taken
  * over (expired beyond the grace period) do not count.
  */
-export function conflicts(
-  locks: readonly Lock[],
-  patterns: readonly string[],
-  runId: string,
-  opts: { now?: number; graceMs?: number } = {},
-): LockConflict[] {
+export function conflicts(locks: readonly Lock[], patterns: readonly string[], runId: string, opts: { now?: number; graceMs?: number } = {}): LockConflict[] {
   const out: LockConflict[] = [];
   const wanted = normalizeAll(patterns);
   for (const holder of locks) {
@@ -112,9 +107,7 @@ export function tryAcquire(table: LockTable, req: AcquireRequest): AcquireResult
     (l) => l.runId !== req.runId && isTakeoverable(l, req.now, graceMs) && wanted.some((p) => patternsOverlap(p, l.pattern)),
   );
   const expiresAt = req.now + leaseMs;
-  const kept = table.locks
-    .filter((l) => !takenOver.includes(l))
-    .map((l) => (l.runId === req.runId ? { ...l, expiresAt } : l));
+  const kept = table.locks.filter((l) => !takenOver.includes(l)).map((l) => (l.runId === req.runId ? { ...l, expiresAt } : l));
   const held = new Set(kept.filter((l) => l.runId === req.runId).map((l) => l.pattern));
   let generation = table.generation;
   const granted: Lock[] = [];
@@ -126,12 +119,7 @@ export function tryAcquire(table: LockTable, req: AcquireRequest): AcquireResult
 }
 
 /** Extends every lock of a run to now + leaseMs. */
-export function renew(
-  table: LockTable,
-  runId: string,
-  now: number,
-  leaseMs = DEFAULT_LEASE_MS,
-): { table: LockTable; renewed: number; expiresAt: number } {
+export function renew(table: LockTable, runId: string, now: number, leaseMs = DEFAULT_LEASE_MS): { table: LockTable; renewed: number; expiresAt: number } {
   const expiresAt = now + leaseMs;
   let renewed = 0;
   const locks = table.locks.map((l) => {

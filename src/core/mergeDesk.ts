@@ -150,7 +150,12 @@ export class MergeDesk {
       const held = checkGeneration(this.ctx.state().locks, run.id, run.lockGenerations);
       if (!held.ok) {
         const lost = held.lost[0]!;
-        await this.ctx.afterFailure(id, run.id, 'gate-failed', `lost its lock on ${lost.pattern} (${lost.why}${lost.now ? ` by ${lost.now.ticketId}` : ''}); redoing it on the new work`);
+        await this.ctx.afterFailure(
+          id,
+          run.id,
+          'gate-failed',
+          `lost its lock on ${lost.pattern} (${lost.why}${lost.now ? ` by ${lost.now.ticketId}` : ''}); redoing it on the new work`,
+        );
         return false;
       }
     }
@@ -177,7 +182,12 @@ export class MergeDesk {
   }
 
   private async recordMerge(id: string, runId: string, a: Omit<MergeAttempt, 'at' | 'durationMs' | 'strategy'>, started: number): Promise<void> {
-    const attempt: MergeAttempt = { at: this.ctx.ports.clock.now(), durationMs: this.ctx.ports.clock.now() - started, strategy: this.ctx.settings().mergeStrategy ?? 'merge', ...a };
+    const attempt: MergeAttempt = {
+      at: this.ctx.ports.clock.now(),
+      durationMs: this.ctx.ports.clock.now() - started,
+      strategy: this.ctx.settings().mergeStrategy ?? 'merge',
+      ...a,
+    };
     if (attempt.output) attempt.output = attempt.output.slice(-2000);
     await this.ctx.commit([{ type: 'merge-attempted', id, runId, attempt }]);
   }
@@ -233,14 +243,36 @@ export class MergeDesk {
   private async sendBackAfterTests(id: string, runId: string, output: string): Promise<void> {
     const run = this.ctx.state().runs[runId]!;
     const r = await this.ctx.ports.workspace.bringUpToDate(run).catch((err) => ({ kind: 'error' as const, message: errorText(err) }));
-    const note = r.kind === 'rebased' ? `\nYour branch was rebased onto the latest ${this.ctx.settings().targetBranch}.` : r.kind === 'conflict' ? `\nThe latest ${this.ctx.settings().targetBranch} is merged into your worktree with conflicts in ${r.files.join(', ')}; resolve them.` : '';
-    await this.ctx.commit([{ type: 'ticket-handoff', id, context: failureContext({ kind: 'test-failed-after-merge', message: 'the post-merge test command failed', output }, run.attempt) + note }]);
+    const note =
+      r.kind === 'rebased'
+        ? `\nYour branch was rebased onto the latest ${this.ctx.settings().targetBranch}.`
+        : r.kind === 'conflict'
+          ? `\nThe latest ${this.ctx.settings().targetBranch} is merged into your worktree with conflicts in ${r.files.join(', ')}; resolve them.`
+          : '';
+    await this.ctx.commit([
+      {
+        type: 'ticket-handoff',
+        id,
+        context: failureContext({ kind: 'test-failed-after-merge', message: 'the post-merge test command failed', output }, run.attempt) + note,
+      },
+    ]);
     // merging → ready (retry, with the handoff above as its context) or → failed when retries are used up.
     await this.ctx.afterFailure(id, runId, 'test-failed-after-merge', `tests failed after merge: ${lastLines(output, 3)}`, output);
   }
 
-  private async escalateMerge(id: string, runId: string, why: string, context: string, ways: readonly WayOut[], trigger: EscalationTrigger = 'conflict'): Promise<void> {
-    const e = createEscalation({ ticketId: id, runId, trigger, question: `${id}: ${why}`, context: context.slice(-20_000), ways }, `${runId}-merge-${this.ctx.state().seq}`, this.ctx.ports.clock.now());
+  private async escalateMerge(
+    id: string,
+    runId: string,
+    why: string,
+    context: string,
+    ways: readonly WayOut[],
+    trigger: EscalationTrigger = 'conflict',
+  ): Promise<void> {
+    const e = createEscalation(
+      { ticketId: id, runId, trigger, question: `${id}: ${why}`, context: context.slice(-20_000), ways },
+      `${runId}-merge-${this.ctx.state().seq}`,
+      this.ctx.ports.clock.now(),
+    );
     // The question and the ticket's move to "escalated" are one commit: nobody sees one without the other.
     const status = this.ctx.ticket(id).status;
     const moves: OrchardEventBody[] = [];
@@ -283,7 +315,9 @@ export class MergeDesk {
       if (r.kind === 'merged') {
         for (const id of step.ids) {
           const commit = r.commits[id];
-          await this.applyResult(id, this.ctx.currentRun(id)!.id, commit ? { kind: 'merged', commit } : { kind: 'nothing-to-merge' }, started, false, { batch: step.ids });
+          await this.applyResult(id, this.ctx.currentRun(id)!.id, commit ? { kind: 'merged', commit } : { kind: 'nothing-to-merge' }, started, false, {
+            batch: step.ids,
+          });
         }
         b.report(true);
       } else if (r.kind === 'test-failed') {

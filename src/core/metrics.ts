@@ -105,13 +105,7 @@ function runEnd(r: Run, now: number): number {
   return r.endedAt ?? now;
 }
 
-export function computeMetrics(
-  state: OrchardState,
-  escalations: readonly Escalation[],
-  now: number,
-  agents: number,
-  options: MetricsOptions = {},
-): Metrics {
+export function computeMetrics(state: OrchardState, escalations: readonly Escalation[], now: number, agents: number, options: MetricsOptions = {}): Metrics {
   const tickets = Object.values(state.tickets);
   const runs = Object.values(state.runs);
   const slots = Math.max(1, Math.floor(agents));
@@ -127,9 +121,7 @@ export function computeMetrics(
 
   const busyMs = runs.reduce((s, r) => s + Math.max(0, runEnd(r, now) - r.startedAt), 0);
   const busyInWindow =
-    start !== undefined && end !== undefined
-      ? runs.reduce((s, r) => s + Math.max(0, Math.min(runEnd(r, now), end) - Math.max(r.startedAt, start)), 0)
-      : 0;
+    start !== undefined && end !== undefined ? runs.reduce((s, r) => s + Math.max(0, Math.min(runEnd(r, now), end) - Math.max(r.startedAt, start)), 0) : 0;
 
   const inProgress = tickets.filter((t) => IN_PROGRESS.has(t.status)).length;
   const done = tickets.filter((t) => t.status === 'done');
@@ -169,7 +161,14 @@ export function computeMetrics(
 
   const metrics: Record<MetricKey, Metric> = {
     ticketsInProgress: metric('ticketsInProgress', 'Tickets in progress', inProgress, 'tickets', { op: '<', value: 2 * slots }, { op: '>', value: 3 * slots }),
-    averageCompletionMinutes: metric('averageCompletionMinutes', 'Average completion time', avgCompletion, 'minutes', { op: '<', value: 30 }, { op: '>', value: 60 }),
+    averageCompletionMinutes: metric(
+      'averageCompletionMinutes',
+      'Average completion time',
+      avgCompletion,
+      'minutes',
+      { op: '<', value: 30 },
+      { op: '>', value: 60 },
+    ),
     escalationRate: metric('escalationRate', 'Escalation rate', escalationRate, 'ratio', { op: '<', value: 0.2 }, { op: '>', value: 0.4 }),
     conflictRate: metric('conflictRate', 'Conflict rate', conflictRate, 'ratio', { op: '<', value: 0.05 }, { op: '>', value: 0.15 }),
     agentUtilization: metric('agentUtilization', 'Agent utilization', utilization, 'ratio', { op: '>', value: 0.7 }, { op: '<', value: 0.4 }),
@@ -184,15 +183,30 @@ export function computeMetrics(
   const alerts: MetricAlert[] = [];
   const m = metrics;
   if (m.ticketsInProgress.status === 'alert')
-    alerts.push({ key: 'ticketsInProgress', message: `${inProgress} tickets in progress for ${slots} agents (alert above ${3 * slots}); work is piling up in gating, merging or escalations.` });
+    alerts.push({
+      key: 'ticketsInProgress',
+      message: `${inProgress} tickets in progress for ${slots} agents (alert above ${3 * slots}); work is piling up in gating, merging or escalations.`,
+    });
   if (m.averageCompletionMinutes.status === 'alert')
-    alerts.push({ key: 'averageCompletionMinutes', message: `Tickets take ${Math.round(avgCompletion!)} min on average (alert above 60 min); consider splitting them.` });
+    alerts.push({
+      key: 'averageCompletionMinutes',
+      message: `Tickets take ${Math.round(avgCompletion!)} min on average (alert above 60 min); consider splitting them.`,
+    });
   if (m.escalationRate.status === 'alert')
-    alerts.push({ key: 'escalationRate', message: `${pct(escalationRate!)} of started tickets escalated (alert above 40%); the tickets may need clearer prompts.` });
+    alerts.push({
+      key: 'escalationRate',
+      message: `${pct(escalationRate!)} of started tickets escalated (alert above 40%); the tickets may need clearer prompts.`,
+    });
   if (m.conflictRate.status === 'alert')
-    alerts.push({ key: 'conflictRate', message: `${pct(conflictRate!)} of merges conflicted (alert above 15%); declare files more precisely or use locking mode.` });
+    alerts.push({
+      key: 'conflictRate',
+      message: `${pct(conflictRate!)} of merges conflicted (alert above 15%); declare files more precisely or use locking mode.`,
+    });
   if (m.agentUtilization.status === 'alert')
-    alerts.push({ key: 'agentUtilization', message: `Agents were busy ${pct(utilization!)} of the time (alert below 40%); tickets are blocked by dependencies, locks or escalations.` });
+    alerts.push({
+      key: 'agentUtilization',
+      message: `Agents were busy ${pct(utilization!)} of the time (alert below 40%); tickets are blocked by dependencies, locks or escalations.`,
+    });
 
   return {
     metrics,

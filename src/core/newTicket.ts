@@ -29,7 +29,9 @@ export function nextTicketId(existing: Iterable<string>): string {
 /** The checked spec of a new ticket; throws ImportError naming the field and the fix. `source` names the front end in errors. */
 export function newTicketSpec(input: NewTicketInput, existingIds: readonly string[], source: string): TicketSpec {
   const raw = Object.fromEntries(
-    Object.entries({ ...input, id: input.id ?? nextTicketId(existingIds), prompt: input.prompt ?? input.title, priority: input.priority ?? 'P2' }).filter(([, v]) => v !== undefined),
+    Object.entries({ ...input, id: input.id ?? nextTicketId(existingIds), prompt: input.prompt ?? input.title, priority: input.priority ?? 'P2' }).filter(
+      ([, v]) => v !== undefined,
+    ),
   );
   return importTickets([{ name: source, text: JSON.stringify({ tickets: [raw] }) }], { existingIds: [...existingIds] })[0]!;
 }

@@ -423,7 +423,12 @@ export class Orchestrator implements Disposable {
   }
 
   /** One decision on tickets waiting for review, as every UI and the CLI take it. Discard is confirmed by choosing it (the branch is kept). */
-  async review(decision: ReviewDecision, ids: readonly string[], feedback: { summary?: string; comments?: readonly ReviewComment[] } = {}, by = 'human'): Promise<void> {
+  async review(
+    decision: ReviewDecision,
+    ids: readonly string[],
+    feedback: { summary?: string; comments?: readonly ReviewComment[] } = {},
+    by = 'human',
+  ): Promise<void> {
     if (!ids.length) throw new OrchestratorError('bad-input', `${decision} needs at least one ticket id.`);
     if (decision === 'approve') return this.approve(ids, by);
     if (decision === 'request-changes') {

@@ -62,7 +62,11 @@ function runTime(runs: readonly Run[], now: number): Map<string, number> {
  * ms per estimated minute, from finished tickets: Σ run time ÷ Σ estimate; before any ticket
  * finished, the prior (one real minute per estimated minute).
  */
-export function observedRate(state: OrchardState, now: number, o: Pick<PredictOptions, 'priorMsPerMinute'> = {}): { msPerMinute: number; overheadMs: number; samples: number } {
+export function observedRate(
+  state: OrchardState,
+  now: number,
+  o: Pick<PredictOptions, 'priorMsPerMinute'> = {},
+): { msPerMinute: number; overheadMs: number; samples: number } {
   const prior = o.priorMsPerMinute ?? MS_PER_MIN;
   const time = runTime(Object.values(state.runs), now);
   const pts: Array<[number, number]> = [];
@@ -126,7 +130,8 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
     if (unreachable.has(t.id)) return true;
     if (seen.has(t.id)) return false;
     seen.add(t.id);
-    const bad = (FINAL_STATUSES.has(t.status) && t.status !== 'done') || t.status === 'blocked' || t.dependsOn.some((d) => !byId.has(d) || dead(byId.get(d)!, seen));
+    const bad =
+      (FINAL_STATUSES.has(t.status) && t.status !== 'done') || t.status === 'blocked' || t.dependsOn.some((d) => !byId.has(d) || dead(byId.get(d)!, seen));
     if (bad) unreachable.add(t.id);
     return bad;
   };
@@ -153,11 +158,18 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
     if (unreachable.has(t.id)) continue;
     const full = overheadMs + est(t) * msPerMinute;
     const r = currentRun(state, t.id);
-    const inFlight = t.status === 'running' || t.status === 'gating' || t.status === 'in-review' || t.status === 'queued-for-merge' || t.status === 'merging' || t.status === 'escalated';
+    const inFlight =
+      t.status === 'running' ||
+      t.status === 'gating' ||
+      t.status === 'in-review' ||
+      t.status === 'queued-for-merge' ||
+      t.status === 'merging' ||
+      t.status === 'escalated';
     if (inFlight && r && taken.size < K) {
       const elapsed = Math.max(0, (r.endedAt ?? now) - r.startedAt);
       let remaining: number;
-      if (t.status !== 'running' && t.status !== 'escalated') remaining = Math.min(full, msPerMinute) * 0.1; // gates and merge: little left
+      if (t.status !== 'running' && t.status !== 'escalated')
+        remaining = Math.min(full, msPerMinute) * 0.1; // gates and merge: little left
       else {
         const byEstimate = Math.max(full - elapsed, full * 0.1);
         const p = r.progress;
@@ -209,7 +221,17 @@ export function predict(state: OrchardState, now: number, o: PredictOptions): Pr
   for (const e of Object.values(out)) if (!e.done) e.end += lag;
   let batchEnd: number | undefined;
   for (const e of Object.values(out)) if (!e.done) batchEnd = Math.max(batchEnd ?? -Infinity, e.end);
-  return { at: now, ...(batchEnd !== undefined && { batchEnd }), remainingMs: batchEnd !== undefined ? batchEnd - now : 0, tickets: out, unreachable: [...unreachable].sort(), msPerMinute, samples, overheadMs, mergeLagMs: lag };
+  return {
+    at: now,
+    ...(batchEnd !== undefined && { batchEnd }),
+    remainingMs: batchEnd !== undefined ? batchEnd - now : 0,
+    tickets: out,
+    unreachable: [...unreachable].sort(),
+    msPerMinute,
+    samples,
+    overheadMs,
+    mergeLagMs: lag,
+  };
 }
 
 export function formatEta(p: Prediction, now = p.at): string {
@@ -228,7 +250,15 @@ export function etaReportLines(state: OrchardState, now: number, o: Partial<Pred
   const agents = o.agents ?? Math.max(1, slots.size);
   const p = predict(state, now, { agents, mode: o.mode ?? 'locking', ...o });
   const lines = [`- Predicted completion: ${formatEta(p, now)} (${agents} agent${agents > 1 ? 's' : ''}, real scheduler on a virtual clock)`];
-  const costly = Object.values(p.tickets).filter((e) => !e.done).sort((a, b) => a.end - b.end);
-  if (costly.length) lines.push(`- Next to finish: ${costly.slice(0, 5).map((e) => `${e.id} ≈ ${new Date(e.end).toISOString().slice(11, 16)}`).join(', ')}`);
+  const costly = Object.values(p.tickets)
+    .filter((e) => !e.done)
+    .sort((a, b) => a.end - b.end);
+  if (costly.length)
+    lines.push(
+      `- Next to finish: ${costly
+        .slice(0, 5)
+        .map((e) => `${e.id} ≈ ${new Date(e.end).toISOString().slice(11, 16)}`)
+        .join(', ')}`,
+    );
   return lines;
 }

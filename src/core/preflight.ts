@@ -106,7 +106,7 @@ function sequenceOrder(g: GraphIndex, list: readonly Spec[]): Int32Array {
   const heap: number[] = [];
   const push = (x: number): void => {
     heap.push(x);
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (!better(heap[i]!, heap[p]!)) break;
       [heap[i], heap[p]] = [heap[p]!, heap[i]!];
@@ -118,7 +118,7 @@ function sequenceOrder(g: GraphIndex, list: readonly Spec[]): Int32Array {
     const last = heap.pop()!;
     if (heap.length) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         let m = i;
         if (l < heap.length && better(heap[l]!, heap[m]!)) m = l;

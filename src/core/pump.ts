@@ -133,7 +133,13 @@ export class Pump implements Disposable {
       load.set(r.slot, (load.get(r.slot) ?? 0) + 1);
       if (r.endedAt === undefined && !waiting.has(r.id)) busy.add(r.slot);
     }
-    const profiles = [...new Set(Object.values(state.tickets).map((t) => t.agent).filter((a): a is string => !!a))];
+    const profiles = [
+      ...new Set(
+        Object.values(state.tickets)
+          .map((t) => t.agent)
+          .filter((a): a is string => !!a),
+      ),
+    ];
     const out: SlotState[] = [];
     for (let id = 1; id <= this.ctx.settings().maxAgents; id++) out.push({ id, busy: busy.has(id), load: load.get(id) ?? 0, capabilities: profiles });
     return out;

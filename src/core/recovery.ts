@@ -46,7 +46,8 @@ export function planRecovery(state: OrchardState, live: ReadonlySet<string>): Re
       plan.regate.push({ ticketId: t.id, runId: last.id, toGating: t.status === 'running' });
       continue;
     }
-    if ((t.status === 'running' || t.status === 'gating') && !adoptedTickets.has(t.id)) plan.interrupted.push({ ticketId: t.id, ...(last && { runId: last.id }) });
+    if ((t.status === 'running' || t.status === 'gating') && !adoptedTickets.has(t.id))
+      plan.interrupted.push({ ticketId: t.id, ...(last && { runId: last.id }) });
     else if (t.status === 'merging') plan.mergeInterrupted.push(t.id);
     if (t.status === 'merging' || t.status === 'queued-for-merge') plan.requeue.push(t.id);
   }

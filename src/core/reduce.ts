@@ -120,7 +120,14 @@ export function reduce(state: OrchardState, e: OrchardEvent): OrchardState {
       const t = state.tickets[e.id];
       if (!t) break;
       if (e.decision === 'request-changes') t.humanReviewRounds = (t.humanReviewRounds ?? 0) + 1;
-      (t.reviews ??= []).push({ runId: e.runId, decision: e.decision, by: e.by, at: e.at, comments: e.comments?.length ?? 0, ...(e.summary && { summary: e.summary }) });
+      (t.reviews ??= []).push({
+        runId: e.runId,
+        decision: e.decision,
+        by: e.by,
+        at: e.at,
+        comments: e.comments?.length ?? 0,
+        ...(e.summary && { summary: e.summary }),
+      });
       break;
     }
     case 'ticket-handoff': {

@@ -92,27 +92,45 @@ export function gatesAndMergesReportLines(state: OrchardState): string[] {
     out.push('| run | gate | kind | result | duration | output |', '|---|---|---|---|---|---|');
     for (const { r, g } of gates) {
       const detail = g.feedback ?? g.output?.trim().split('\n').slice(-1)[0] ?? '';
-      out.push(`| ${cell(r.id)} | ${cell(g.name)}${g.required ? ' (required)' : ''} | ${g.kind} | ${g.status}${g.round ? ` (round ${g.round})` : ''} | ${formatDuration(g.durationMs)} | ${cell(detail.slice(0, 160))}${g.outputFile ? ` — \`${cell(g.outputFile)}\`` : ''} |`);
+      out.push(
+        `| ${cell(r.id)} | ${cell(g.name)}${g.required ? ' (required)' : ''} | ${g.kind} | ${g.status}${g.round ? ` (round ${g.round})` : ''} | ${formatDuration(g.durationMs)} | ${cell(detail.slice(0, 160))}${g.outputFile ? ` — \`${cell(g.outputFile)}\`` : ''} |`,
+      );
     }
   }
   if (merges.length) {
     const by = (k: string) => merges.filter((x) => x.m.result === k).length;
     const batches = new Set(merges.filter((x) => (x.m.batch?.length ?? 0) > 1).map((x) => x.m.batch!.join(','))).size;
-    out.push('', '## Merges', '', `${by('merged')} merged, ${by('conflict')} conflicts, ${by('test-failed')} test failures after merge, ${by('target-dirty')} waits on a dirty checkout, ${by('nothing-to-merge')} with nothing to merge${batches ? `; ${batches} batch${batches === 1 ? '' : 'es'}` : ''}.`, '');
+    out.push(
+      '',
+      '## Merges',
+      '',
+      `${by('merged')} merged, ${by('conflict')} conflicts, ${by('test-failed')} test failures after merge, ${by('target-dirty')} waits on a dirty checkout, ${by('nothing-to-merge')} with nothing to merge${batches ? `; ${batches} batch${batches === 1 ? '' : 'es'}` : ''}.`,
+      '',
+    );
     out.push('| ticket | run | strategy | result | commit | duration | batch | detail |', '|---|---|---|---|---|---|---|---|');
     for (const { r, m } of merges) {
-      const detail = m.files?.length ? m.files.join(', ') : (m.output ?? '').trim().split('\n').slice(-1)[0] ?? '';
-      out.push(`| ${cell(r.ticketId)} | ${cell(r.id)} | ${m.strategy} | ${m.result} | ${m.commit?.slice(0, 8) ?? ''} | ${formatDuration(m.durationMs)} | ${m.batch && m.batch.length > 1 ? cell(m.batch.join(' ')) : ''} | ${cell(detail.slice(0, 160))} |`);
+      const detail = m.files?.length ? m.files.join(', ') : ((m.output ?? '').trim().split('\n').slice(-1)[0] ?? '');
+      out.push(
+        `| ${cell(r.ticketId)} | ${cell(r.id)} | ${m.strategy} | ${m.result} | ${m.commit?.slice(0, 8) ?? ''} | ${formatDuration(m.durationMs)} | ${m.batch && m.batch.length > 1 ? cell(m.batch.join(' ')) : ''} | ${cell(detail.slice(0, 160))} |`,
+      );
     }
   }
   const reviewed = Object.values(state.tickets).filter((t) => t.reviews?.length || t.status === 'in-review');
   if (reviewed.length) {
     const waiting = reviewed.filter((t) => t.status === 'in-review').length;
     const asked = reviewed.reduce((n, t) => n + (t.humanReviewRounds ?? 0), 0);
-    out.push('', '## Reviews', '', `${reviewed.length} ticket${reviewed.length === 1 ? '' : 's'} reviewed by a person, ${waiting} waiting; changes asked ${asked} time${asked === 1 ? '' : 's'}.`, '');
+    out.push(
+      '',
+      '## Reviews',
+      '',
+      `${reviewed.length} ticket${reviewed.length === 1 ? '' : 's'} reviewed by a person, ${waiting} waiting; changes asked ${asked} time${asked === 1 ? '' : 's'}.`,
+      '',
+    );
     out.push('| ticket | decisions | status |', '|---|---|---|');
     for (const t of reviewed.sort((a, b) => a.id.localeCompare(b.id))) {
-      const decisions = (t.reviews ?? []).map((r) => `${r.decision} by ${r.by}${r.comments ? ` (${r.comments} comment${r.comments === 1 ? '' : 's'})` : ''}`).join('; ');
+      const decisions = (t.reviews ?? [])
+        .map((r) => `${r.decision} by ${r.by}${r.comments ? ` (${r.comments} comment${r.comments === 1 ? '' : 's'})` : ''}`)
+        .join('; ');
       out.push(`| ${cell(t.id)} | ${cell(decisions || '—')} | ${t.status} |`);
     }
   }
@@ -121,7 +139,9 @@ export function gatesAndMergesReportLines(state: OrchardState): string[] {
     out.push('', '## Escalations', '', `${escalations.length} raised, ${open.length} open.`, '');
     out.push('| ticket | trigger | question | answer |', '|---|---|---|---|');
     for (const e of escalations.sort((a, b) => a.createdAt - b.createdAt)) {
-      out.push(`| ${cell(e.ticketId)} | ${e.trigger} | ${cell(e.question.slice(0, 160))} | ${e.answer ? cell([e.answer.option, e.answer.guidance].filter(Boolean).join(' — ').slice(0, 120) || e.answer.by) : '(open)'} |`);
+      out.push(
+        `| ${cell(e.ticketId)} | ${e.trigger} | ${cell(e.question.slice(0, 160))} | ${e.answer ? cell([e.answer.option, e.answer.guidance].filter(Boolean).join(' — ').slice(0, 120) || e.answer.by) : '(open)'} |`,
+      );
     }
   }
   return out;

@@ -10,15 +10,7 @@
 // - Every retry carries a plain-text context for the next prompt: what went wrong last time.
 import type { RunOutcome } from './model';
 
-export const FAILURE_KINDS = [
-  'timeout',
-  'crash',
-  'rate-limit',
-  'gate-failed',
-  'merge-conflict',
-  'test-failed-after-merge',
-  'no-changes',
-] as const;
+export const FAILURE_KINDS = ['timeout', 'crash', 'rate-limit', 'gate-failed', 'merge-conflict', 'test-failed-after-merge', 'no-changes'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface RetryPolicy {
@@ -106,8 +98,7 @@ const ADVICE: Record<FailureKind, string> = {
   'rate-limit': 'Continue where the previous attempt stopped.',
   'gate-failed': 'Fix the problems reported below, then make sure the checks pass.',
   'merge-conflict': 'Rebase your changes onto the latest target branch and resolve the conflicts.',
-  'test-failed-after-merge':
-    'Your branch now starts from the latest target branch; make the failing tests below pass together with the changes merged since.',
+  'test-failed-after-merge': 'Your branch now starts from the latest target branch; make the failing tests below pass together with the changes merged since.',
   'no-changes': 'The ticket needs changes in the repository; make them (or explain with `orchard-agent escalate` why none are needed).',
 };
 
@@ -128,11 +119,7 @@ export function failureContext(f: FailureInfo, attemptNumber: number): string {
 /**
  * What to do after a failure. attemptsSoFar: retries already made (0 on the first failure).
  */
-export function retryDecision(
-  failure: FailureKind | FailureInfo,
-  attemptsSoFar: number,
-  policy: Partial<RetryPolicy> = {},
-): RetryDecision {
+export function retryDecision(failure: FailureKind | FailureInfo, attemptsSoFar: number, policy: Partial<RetryPolicy> = {}): RetryDecision {
   const p: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...policy };
   const f: FailureInfo = typeof failure === 'string' ? { kind: failure } : failure;
   const used = Math.max(0, Math.floor(attemptsSoFar));

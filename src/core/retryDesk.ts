@@ -87,11 +87,20 @@ export class RetryDesk {
     const profile = this.profileOf(t, run);
     const d = retryDecision({ kind: 'rate-limit', message: 'rate limited' }, t.attempts - 1, { random: this.random });
     const delayMs = d.retry ? d.delayMs * this.ctx.retryScale() : 60_000 * this.ctx.retryScale();
-    this.breakers = withBreaker(this.breakers, profile, recordFailure(breakerOf(this.breakers, profile), clock.now(), { rateLimit: true, retryAfterMs: delayMs }));
+    this.breakers = withBreaker(
+      this.breakers,
+      profile,
+      recordFailure(breakerOf(this.breakers, profile), clock.now(), { rateLimit: true, retryAfterMs: delayMs }),
+    );
     await this.ctx.commit([{ type: 'lock-released', runId: run.id, reason: 'rate limited' }]);
     const fallback = this.chooseProfile(t, clock.now());
     const notBefore = fallback.ok && fallback.profile !== profile ? undefined : clock.now() + delayMs;
     const until = new Date(clock.now() + delayMs).toISOString().slice(11, 19);
-    await this.ctx.transition(t.id, 'ready', `${profile} is rate limited; paused until ${until}${notBefore === undefined && fallback.ok ? `; trying ${fallback.profile}` : ''}`, notBefore);
+    await this.ctx.transition(
+      t.id,
+      'ready',
+      `${profile} is rate limited; paused until ${until}${notBefore === undefined && fallback.ok ? `; trying ${fallback.profile}` : ''}`,
+      notBefore,
+    );
   }
 }

@@ -33,10 +33,12 @@ export function validateReviewPolicy(raw: unknown, field = 'review'): string[] {
   for (const k of Object.keys(human)) if (k !== 'labels' && k !== 'files') problems.push(`${field}.human.${k} is not a review field (use labels, files)`);
   for (const k of ['labels', 'files'] as const) {
     const v = (human as Record<string, unknown>)[k];
-    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x))) problems.push(`${field}.human.${k} must be an array of non-empty strings`);
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)))
+      problems.push(`${field}.human.${k} must be an array of non-empty strings`);
   }
   const h = human as { labels?: unknown[]; files?: unknown[] };
-  if (!problems.length && !h.labels?.length && !h.files?.length) problems.push(`${field}.human names no label and no file glob, so no ticket would wait; ${fix}`);
+  if (!problems.length && !h.labels?.length && !h.files?.length)
+    problems.push(`${field}.human names no label and no file glob, so no ticket would wait; ${fix}`);
   return problems;
 }
 

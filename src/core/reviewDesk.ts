@@ -47,7 +47,8 @@ export class ReviewDesk {
     const { t, run } = this.waiting(id, 'Request changes');
     const comments = checkComments(feedback.comments ?? []);
     const summary = feedback.summary?.trim() || undefined;
-    if (!summary && !comments.length) throw new OrchestratorError('bad-input', `Request changes on ${id} needs a comment or a summary saying what should change.`);
+    if (!summary && !comments.length)
+      throw new OrchestratorError('bad-input', `Request changes on ${id} needs a comment or a summary saying what should change.`);
     const round = (t.humanReviewRounds ?? 0) + 1;
     await this.ctx.commit([
       { type: 'review-decided', id, runId: run.id, decision: 'request-changes', by, ...(summary && { summary }), ...(comments.length && { comments }) },
@@ -55,7 +56,11 @@ export class ReviewDesk {
       { type: 'lock-released', runId: run.id, reason: `changes requested by ${by}` },
     ]);
     const first = summary ?? `${comments[0]!.file}:${comments[0]!.line}: ${comments[0]!.body}`;
-    await this.ctx.transition(id, 'ready', `changes requested by ${by} (review ${round}): ${first.split('\n')[0]!.slice(0, 200)}${comments.length > 1 ? ` (+${comments.length - (summary ? 0 : 1)} comments)` : ''}`);
+    await this.ctx.transition(
+      id,
+      'ready',
+      `changes requested by ${by} (review ${round}): ${first.split('\n')[0]!.slice(0, 200)}${comments.length > 1 ? ` (+${comments.length - (summary ? 0 : 1)} comments)` : ''}`,
+    );
     this.ctx.requestPump();
   }
 

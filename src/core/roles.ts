@@ -33,7 +33,8 @@ export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/;
 
 export function roleNameProblem(role: unknown): string | undefined {
   if (typeof role !== 'string') return `must be a string naming a role such as "developer" (got ${typeof role})`;
-  if (!ROLE_NAME_PATTERN.test(role)) return `"${role.slice(0, 40)}" is not a role name; use lower-case letters, digits, "-" and "_" (e.g. ${BUILTIN_ROLES.join(', ')})`;
+  if (!ROLE_NAME_PATTERN.test(role))
+    return `"${role.slice(0, 40)}" is not a role name; use lower-case letters, digits, "-" and "_" (e.g. ${BUILTIN_ROLES.join(', ')})`;
   return undefined;
 }
 
@@ -41,14 +42,18 @@ export function roleNameProblem(role: unknown): string | undefined {
 export function validateRoles(roles: unknown): string[] {
   const out: string[] = [];
   if (roles === undefined) return out;
-  if (typeof roles !== 'object' || roles === null || Array.isArray(roles)) return ['roles must be an object such as { "developer": { "profile": "claude", "fallbacks": [{ "profile": "codex" }] } }'];
+  if (typeof roles !== 'object' || roles === null || Array.isArray(roles))
+    return ['roles must be an object such as { "developer": { "profile": "claude", "fallbacks": [{ "profile": "codex" }] } }'];
   const prof = (v: unknown, where: string) => {
     if (typeof v !== 'object' || v === null) return void out.push(`${where} must be an object { "profile": "claude", "model"?: "…" }`);
     const c = v as Record<string, unknown>;
-    if (typeof c.profile !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(c.profile)) out.push(`${where}.profile must name an agent profile such as "claude"`);
+    if (typeof c.profile !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(c.profile))
+      out.push(`${where}.profile must name an agent profile such as "claude"`);
     // The model becomes an argv value of the agent CLI ("--model", "<model>"): it must not read as an option.
     if (c.model !== undefined && (typeof c.model !== 'string' || !MODEL_NAME_PATTERN.test(c.model)))
-      out.push(`${where}.model must be a model name such as "claude-sonnet-4-5" or "openai/gpt-5" (letters, digits and . _ : / @ + -, not starting with "-"), or left out`);
+      out.push(
+        `${where}.model must be a model name such as "claude-sonnet-4-5" or "openai/gpt-5" (letters, digits and . _ : / @ + -, not starting with "-"), or left out`,
+      );
   };
   for (const [name, b] of Object.entries(roles as Record<string, unknown>)) {
     const p = roleNameProblem(name);
@@ -70,7 +75,8 @@ export function validateRoles(roles: unknown): string[] {
 export function profileChain(ticket: Pick<Ticket, 'agent' | 'role'>, settings: Pick<Settings, 'roles' | 'defaultAgent'>): ProfileChoice[] {
   const out: ProfileChoice[] = [];
   const push = (c: ProfileChoice | undefined) => {
-    if (c && c.profile && !out.some((o) => o.profile === c.profile && o.model === c.model)) out.push(c.model ? { profile: c.profile, model: c.model } : { profile: c.profile });
+    if (c && c.profile && !out.some((o) => o.profile === c.profile && o.model === c.model))
+      out.push(c.model ? { profile: c.profile, model: c.model } : { profile: c.profile });
   };
   const binding = ticket.role ? settings.roles?.[ticket.role] : undefined;
   if (ticket.agent) push({ profile: ticket.agent, ...(binding?.profile === ticket.agent && binding.model ? { model: binding.model } : {}) });
@@ -82,9 +88,7 @@ export function profileChain(ticket: Pick<Ticket, 'agent' | 'role'>, settings: P
   return out;
 }
 
-export type ProfileDecision =
-  | (ProfileChoice & { ok: true; index: number; reason?: string })
-  | { ok: false; waitUntil?: number; reason: string };
+export type ProfileDecision = (ProfileChoice & { ok: true; index: number; reason?: string }) | { ok: false; waitUntil?: number; reason: string };
 
 /**
  * Chooses the profile for the next run of a ticket: the first in its chain whose breaker is
@@ -101,11 +105,17 @@ export function chooseProfile(
   const open = chain.map((c, index) => ({ ...c, index, until: opts.pausedUntil(c.profile) })).filter((c) => c.until === undefined);
   if (open.length === 0) {
     const until = Math.min(...chain.map((c) => opts.pausedUntil(c.profile) ?? Infinity));
-    return { ok: false, ...(Number.isFinite(until) ? { waitUntil: until } : {}), reason: `every profile for ${ticket.id} is paused (${chain.map((c) => c.profile).join(', ')})` };
+    return {
+      ok: false,
+      ...(Number.isFinite(until) ? { waitUntil: until } : {}),
+      reason: `every profile for ${ticket.id} is paused (${chain.map((c) => c.profile).join(', ')})`,
+    };
   }
   const fails = (p: string) => opts.failures?.get(p) ?? 0;
   const best = open.reduce((a, b) => (fails(b.profile) < fails(a.profile) ? b : a));
-  const skipped = chain.slice(0, best.index).map((c) => `${c.profile} ${opts.pausedUntil(c.profile) !== undefined ? 'is rate limited' : `failed ${fails(c.profile)}×`}`);
+  const skipped = chain
+    .slice(0, best.index)
+    .map((c) => `${c.profile} ${opts.pausedUntil(c.profile) !== undefined ? 'is rate limited' : `failed ${fails(c.profile)}×`}`);
   return {
     ok: true,
     profile: best.profile,
@@ -120,7 +130,8 @@ export function failuresByProfile(runs: Iterable<Run>, ticketId: string): Map<st
   const m = new Map<string, number>();
   for (const r of runs) {
     if (r.ticketId !== ticketId || !r.profile) continue;
-    if (r.outcome === 'failed' || r.outcome === 'crashed' || r.outcome === 'timeout' || r.outcome === 'no-changes') m.set(r.profile, (m.get(r.profile) ?? 0) + 1);
+    if (r.outcome === 'failed' || r.outcome === 'crashed' || r.outcome === 'timeout' || r.outcome === 'no-changes')
+      m.set(r.profile, (m.get(r.profile) ?? 0) + 1);
   }
   return m;
 }

@@ -143,7 +143,10 @@ export class RunDesk implements Disposable {
       this.ctx.ports.log.info(`${t.id} waits: ${got.conflicts[0]?.holder.pattern} is locked by ${got.conflicts[0]?.holder.ticketId}`);
       return undefined;
     }
-    return { events: acquireEvents(got, runId), generations: Object.fromEntries(got.table.locks.filter((l) => l.runId === runId).map((l) => [l.pattern, l.generation])) };
+    return {
+      events: acquireEvents(got, runId),
+      generations: Object.fromEntries(got.table.locks.filter((l) => l.runId === runId).map((l) => [l.pattern, l.generation])),
+    };
   }
 
   /** The ticket as the agent port sees it: `agent` is the profile chosen for the run. */
@@ -175,8 +178,15 @@ export class RunDesk implements Disposable {
         adopted.push({ run: r, handle });
         continue;
       }
-      const wip = r.worktree ? await this.ctx.ports.workspace.saveWip(r, `orchard: ${r.ticketId} attempt ${r.attempt} interrupted`).catch(() => undefined) : undefined;
-      events.push({ type: 'run-ended', runId: r.id, outcome: 'crashed', message: `interrupted: Orchard stopped while the agent was running${wip ? `; work kept on ${wip}` : ''}` });
+      const wip = r.worktree
+        ? await this.ctx.ports.workspace.saveWip(r, `orchard: ${r.ticketId} attempt ${r.attempt} interrupted`).catch(() => undefined)
+        : undefined;
+      events.push({
+        type: 'run-ended',
+        runId: r.id,
+        outcome: 'crashed',
+        message: `interrupted: Orchard stopped while the agent was running${wip ? `; work kept on ${wip}` : ''}`,
+      });
     }
     await this.ctx.commit(events);
     return adopted;
@@ -217,7 +227,8 @@ export class RunDesk implements Disposable {
     const run = this.ctx.state().runs[runId];
     if (!run) throw new Error(`run ${runId} is not in the state`);
     // A notice (hook, output detector) does not block the agent: it may end while its ticket shows the question.
-    if (this.ctx.ticket(run.ticketId).status === 'escalated') await this.ctx.transition(run.ticketId, 'running', 'the agent ended without waiting for the answer');
+    if (this.ctx.ticket(run.ticketId).status === 'escalated')
+      await this.ctx.transition(run.ticketId, 'running', 'the agent ended without waiting for the answer');
     const t = this.ctx.ticket(run.ticketId);
     const ws = this.ctx.ports.workspace;
     const log = this.ctx.ports.log;
@@ -248,10 +259,21 @@ export class RunDesk implements Disposable {
     const end = judgeExit({ reading, cancelled, problems, changes, approvalIsTheWork, ticketFiles: t.files, granted });
     if (end.warning) log.warn(`${t.id}: ${end.warning}`);
     await this.ctx.commit([
-      { type: 'run-ended', runId, outcome: end.outcome, exitCode: exit.exitCode ?? undefined, filesChanged: changes.files, commits: changes.commits, message: end.message },
+      {
+        type: 'run-ended',
+        runId,
+        outcome: end.outcome,
+        exitCode: exit.exitCode ?? undefined,
+        filesChanged: changes.files,
+        commits: changes.commits,
+        message: end.message,
+      },
     ]);
     if (exit.usage && (exit.usage.costUsd !== undefined || exit.usage.tokens !== undefined))
-      this.ctx.agents.recordUsage(runId, { ...(exit.usage.costUsd !== undefined && { usd: exit.usage.costUsd }), ...(exit.usage.tokens !== undefined && { tokens: exit.usage.tokens }) });
+      this.ctx.agents.recordUsage(runId, {
+        ...(exit.usage.costUsd !== undefined && { usd: exit.usage.costUsd }),
+        ...(exit.usage.tokens !== undefined && { tokens: exit.usage.tokens }),
+      });
     await this.afterExit(t, run, exit, end, problems, wipRef);
   }
 
@@ -282,7 +304,8 @@ export class RunDesk implements Disposable {
         // Retrying would let it write in the user's checkout again: the human decides.
         await this.ctx.commit([{ type: 'lock-released', runId, reason: why }]);
         if (this.ctx.ticket(t.id).status !== 'cancelled') await this.ctx.transition(t.id, 'failed', why);
-      } else await this.ctx.retries.afterFailure(t.id, runId, end.outcome === 'timeout' ? 'timeout' : end.outcome === 'no-changes' ? 'no-changes' : 'crash', why);
+      } else
+        await this.ctx.retries.afterFailure(t.id, runId, end.outcome === 'timeout' ? 'timeout' : end.outcome === 'no-changes' ? 'no-changes' : 'crash', why);
     }
     this.ctx.requestPump();
   }
@@ -313,6 +336,7 @@ export class RunDesk implements Disposable {
       this.ctx.ports.log.warn(`${ticketId}: could not restart from the interrupted attempt's start: ${errorText(err)}`);
       return undefined;
     });
-    if (ref) await this.ctx.commit([{ type: 'run-progress', runId, message: `starts again from where attempt ${prev.attempt} began; its work is kept on ${ref}` }]);
+    if (ref)
+      await this.ctx.commit([{ type: 'run-progress', runId, message: `starts again from where attempt ${prev.attempt} began; its work is kept on ${ref}` }]);
   }
 }

@@ -29,7 +29,9 @@ export function wipMessage(ticketId: string, run: Run, exit: AgentExit): string 
 export function exitProblems(exit: AgentExit): string[] {
   if (exit.problem === 'output-loop') return ['the agent looped printing output'];
   if (exit.problem === 'outside-worktree') {
-    return [`the agent worked in your checkout (${exit.outsideAt ?? '?'}), outside its worktree, and was stopped; Orchard changed nothing there: check "git status" in your checkout`];
+    return [
+      `the agent worked in your checkout (${exit.outsideAt ?? '?'}), outside its worktree, and was stopped; Orchard changed nothing there: check "git status" in your checkout`,
+    ];
   }
   return [];
 }
@@ -72,7 +74,11 @@ export function judgeExit(f: ExitFacts): ExitJudgement {
               ? 'succeeded'
               : 'no-changes'
             : 'failed';
-  const stoppedWhy = stopped ? (exit.stoppedByOrchard !== undefined ? `interrupted: stopped by Orchard (${exit.stoppedByOrchard})` : 'interrupted by the user (Ctrl-C in its terminal)') : undefined;
+  const stoppedWhy = stopped
+    ? exit.stoppedByOrchard !== undefined
+      ? `interrupted: stopped by Orchard (${exit.stoppedByOrchard})`
+      : 'interrupted by the user (Ctrl-C in its terminal)'
+    : undefined;
   const outside = f.ticketFiles.length ? f.changes.files.filter((file) => ![...f.ticketFiles, ...f.granted].some((p) => matchesPath(p, file))) : [];
   const warning = outside.length
     ? `warning: changed files outside its ticket's files (${f.ticketFiles.join(', ')}): ${outside.slice(0, 10).join(', ')}${outside.length > 10 ? ` and ${outside.length - 10} more` : ''}`
@@ -109,5 +115,7 @@ export function exitInWords(exit: AgentExit): string {
  * Ctrl-C, or by a rate limit or an overloaded service (the profile's trouble).
  */
 export function wasInterrupted(r: Run): boolean {
-  return (r.outcome === 'crashed' && (!!r.message?.startsWith('interrupted') || !!r.message?.startsWith('rate limited'))) || !!r.message?.includes('runner vanished');
+  return (
+    (r.outcome === 'crashed' && (!!r.message?.startsWith('interrupted') || !!r.message?.startsWith('rate limited'))) || !!r.message?.includes('runner vanished')
+  );
 }

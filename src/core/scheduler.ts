@@ -540,7 +540,8 @@ export class Scheduler {
       for (let i = 0; i < this.tickets.length; i++) {
         const id = g.ids[i]!;
         const s = this.status[i]!;
-        if (assigned.has(id) || runningIds.has(id) || FINAL_STATUSES.has(s) || ACTIVE_STATUSES.has(s) || s === 'queued-for-merge' || s === 'in-review') continue;
+        if (assigned.has(id) || runningIds.has(id) || FINAL_STATUSES.has(s) || ACTIVE_STATUSES.has(s) || s === 'queued-for-merge' || s === 'in-review')
+          continue;
         let r = reasons.get(i);
         if (!r) {
           if (!SCHEDULABLE_STATUSES.has(s)) r = { kind: 'status', status: s };

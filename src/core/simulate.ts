@@ -69,7 +69,11 @@ export function simulate(specs: readonly TicketSpec[], options: SimulateOptions)
   const lowerBound = options.mode === 'queue' ? totalWork : Math.max(cp.length, totalWork / K);
   const base = { policy, mode: options.mode, agents: K, lowerBound, criticalPath: cp, totalWork };
   const run =
-    policy === 'wave' ? simulateSeedLoop(specs, K, options) : policy === 'wave-list' ? simulateWaves(specs, K, options) : simulateList(specs, K, options, policy === 'fifo' ? 'fifo' : 'priority');
+    policy === 'wave'
+      ? simulateSeedLoop(specs, K, options)
+      : policy === 'wave-list'
+        ? simulateWaves(specs, K, options)
+        : simulateList(specs, K, options, policy === 'fifo' ? 'fifo' : 'priority');
   const makespan = run.tickets.reduce((m, t) => Math.max(m, t.end), 0);
   return { ...base, makespan, ...run };
 }
@@ -145,7 +149,11 @@ function simulateList(
  * locking mode skipping one that overlaps a ticket already in the batch; queue: 1) →
  * gather (wait for all) → repeat.
  */
-function simulateSeedLoop(specs: readonly TicketSpec[], K: number, o: SimulateOptions): { tickets: ScheduledTicket[]; unscheduled: string[]; decisions: number } {
+function simulateSeedLoop(
+  specs: readonly TicketSpec[],
+  K: number,
+  o: SimulateOptions,
+): { tickets: ScheduledTicket[]; unscheduled: string[]; decisions: number } {
   const g = buildGraphIndex(specs);
   const cap = o.mode === 'queue' ? 1 : K;
   const done = new Uint8Array(g.ids.length);
@@ -212,7 +220,10 @@ function simulateWaves(specs: readonly TicketSpec[], K: number, o: SimulateOptio
     if (bad) never.add(id);
   }
   for (const wave of executionWaves(specs)) {
-    const pending = wave.filter((id) => !never.has(id)).sort(compareIds).map((id) => byId.get(id)!);
+    const pending = wave
+      .filter((id) => !never.has(id))
+      .sort(compareIds)
+      .map((id) => byId.get(id)!);
     const slotFree: number[] = new Array(cap).fill(waveStart);
     const active: Array<{ t: TicketSpec; end: number; slot: number }> = [];
     let now = waveStart;
@@ -221,9 +232,7 @@ function simulateWaves(specs: readonly TicketSpec[], K: number, o: SimulateOptio
       for (let k = active.length - 1; k >= 0; k--) if (active[k]!.end <= now) active.splice(k, 1);
       for (let s = 0; s < cap && pending.length; s++) {
         if (slotFree[s]! > now) continue;
-        const idx = pending.findIndex(
-          (t) => o.mode !== 'locking' || !active.some((a) => t.files.some((f) => a.t.files.some((h) => patternsOverlap(f, h)))),
-        );
+        const idx = pending.findIndex((t) => o.mode !== 'locking' || !active.some((a) => t.files.some((f) => a.t.files.some((h) => patternsOverlap(f, h)))));
         if (idx < 0) break;
         const t = pending.splice(idx, 1)[0]!;
         const end = now + est(t);
@@ -351,10 +360,11 @@ export function strongLowerBound(specs: readonly TicketSpec[], agents: number): 
   }
   const head = new Float64Array(n);
   const tail = new Float64Array(n);
-  for (const v of order) for (let k = g.depsStart[v]!; k < g.depsStart[v + 1]!; k++) {
-    const d = g.depsList[k]!;
-    head[v] = Math.max(head[v]!, head[d]! + g.estimate[d]!);
-  }
+  for (const v of order)
+    for (let k = g.depsStart[v]!; k < g.depsStart[v + 1]!; k++) {
+      const d = g.depsList[k]!;
+      head[v] = Math.max(head[v]!, head[d]! + g.estimate[d]!);
+    }
   for (let h = order.length - 1; h >= 0; h--) {
     const v = order[h]!;
     for (let k = g.outStart[v]!; k < g.outStart[v + 1]!; k++) {

@@ -46,6 +46,7 @@ export function legalTargets(from: TicketStatus): readonly TicketStatus[] {
 
 /** The ticket, when its status is one of `allowed`; else an error saying what `what` is for. */
 export function requireStatus(t: Ticket, allowed: readonly TicketStatus[], what: string): Ticket {
-  if (!allowed.includes(t.status)) throw new OrchestratorError('not-allowed', `${what} is for a ticket that is ${allowed.join(' or ')}; ${t.id} is ${t.status}.`);
+  if (!allowed.includes(t.status))
+    throw new OrchestratorError('not-allowed', `${what} is for a ticket that is ${allowed.join(' or ')}; ${t.id} is ${t.status}.`);
   return t;
 }

@@ -58,18 +58,21 @@ export function validateConfig(raw: Record<string, unknown>, where: string): Orc
   if (!Array.isArray(c.testCommand) || c.testCommand.some((a) => typeof a !== 'string')) bad('testCommand', 'use an argv array such as ["npm", "test"]');
   const roleProblems = validateRoles(c.roles);
   if (roleProblems.length) throw new ConfigError(`${where}: ${roleProblems.join('; ')}`);
-  if (c.budgetUsd !== undefined && !(typeof c.budgetUsd === 'number' && c.budgetUsd >= 0)) bad('budgetUsd', 'use a number of US dollars ≥ 0, or remove it for no budget');
+  if (c.budgetUsd !== undefined && !(typeof c.budgetUsd === 'number' && c.budgetUsd >= 0))
+    bad('budgetUsd', 'use a number of US dollars ≥ 0, or remove it for no budget');
   // Gates and merging
   const gateProblems = validateGates(c.gates, c.requiredGatesByLabel);
   if (gateProblems.length) throw new ConfigError(`${where}: ${gateProblems.join('; ')}`);
   if (c.mergeStrategy !== undefined && !MERGE_STRATEGIES.includes(c.mergeStrategy)) bad('mergeStrategy', `use one of ${MERGE_STRATEGIES.join(', ')}`);
   if (c.batchMerge !== undefined && typeof c.batchMerge !== 'boolean') bad('batchMerge', 'use true or false');
   if (c.maxBatch !== undefined && (!Number.isInteger(c.maxBatch) || c.maxBatch < 2 || c.maxBatch > 64)) bad('maxBatch', 'use a whole number from 2 to 64');
-  if (c.reviewerRounds !== undefined && (!Number.isInteger(c.reviewerRounds) || c.reviewerRounds < 0 || c.reviewerRounds > 10)) bad('reviewerRounds', 'use a whole number from 0 to 10');
+  if (c.reviewerRounds !== undefined && (!Number.isInteger(c.reviewerRounds) || c.reviewerRounds < 0 || c.reviewerRounds > 10))
+    bad('reviewerRounds', 'use a whole number from 0 to 10');
   const reviewProblems = validateReviewPolicy(c.review);
   if (reviewProblems.length) throw new ConfigError(`${where}: ${reviewProblems.join('; ')}`);
   if (c.predictConflicts !== undefined && typeof c.predictConflicts !== 'boolean') bad('predictConflicts', 'use true or false');
-  if (c.afterInterruption !== undefined && c.afterInterruption !== 'restart' && c.afterInterruption !== 'continue') bad('afterInterruption', 'use "restart" (start again from where the attempt began) or "continue" (build on its partial work)');
+  if (c.afterInterruption !== undefined && c.afterInterruption !== 'restart' && c.afterInterruption !== 'continue')
+    bad('afterInterruption', 'use "restart" (start again from where the attempt began) or "continue" (build on its partial work)');
   return c;
 }
 

@@ -60,7 +60,9 @@ export function watchInbox(stateDir: string, handlers: InboxHandlers, log: Logge
     if (busy || !existsSync(dir)) return;
     busy = true;
     try {
-      for (const name of readdirSync(dir).filter((n) => KINDS.some((k) => n.endsWith(`.${k}.json`))).sort()) {
+      for (const name of readdirSync(dir)
+        .filter((n) => KINDS.some((k) => n.endsWith(`.${k}.json`)))
+        .sort()) {
         const file = join(dir, name);
         if (existsSync(`${file}.done`) || existsSync(`${file}.error`)) continue;
         try {

@@ -46,7 +46,14 @@ export function saveProposal(stateDir: string, p: Proposal, reserve = false): vo
 
 export function loadProposal(stateDir: string, id: string): Proposal {
   const f = join(proposalsDir(stateDir), `${id}.json`);
-  if (!existsSync(f)) throw new Error(`There is no proposal "${id}"; proposals are ${listProposals(stateDir).map((p) => p.id).join(', ') || 'none'}.`);
+  if (!existsSync(f))
+    throw new Error(
+      `There is no proposal "${id}"; proposals are ${
+        listProposals(stateDir)
+          .map((p) => p.id)
+          .join(', ') || 'none'
+      }.`,
+    );
   return JSON.parse(readFileSync(f, 'utf8')) as Proposal;
 }
 
@@ -110,7 +117,17 @@ export async function runPlanner(ctx: PlannerContext, goal: string, o: PlanOptio
   rmSync(wt, { recursive: true, force: true });
   mkdirSync(join(ctx.paths.stateDir, 'planner'), { recursive: true });
   await runGit(['worktree', 'add', '--detach', '-q', wt, ctx.targetBranch], { cwd: ctx.paths.repo });
-  const run: Run = { id: `${id}-r1`, ticketId: id, slot: 0, attempt: 1, branch: '(detached)', worktree: wt, startedAt: now, profile: agent, ...(model && { model }) };
+  const run: Run = {
+    id: `${id}-r1`,
+    ticketId: id,
+    slot: 0,
+    attempt: 1,
+    branch: '(detached)',
+    worktree: wt,
+    startedAt: now,
+    profile: agent,
+    ...(model && { model }),
+  };
   try {
     const handle = await ctx.launcher.start(ticket, run);
     handle.onTicketRequest?.((req) => {
@@ -153,7 +170,11 @@ export async function runPlanner(ctx: PlannerContext, goal: string, o: PlanOptio
  * Accepts a pending proposal: its tickets (or the user's edited list) are validated like an
  * import against the current tickets and added, all or nothing. Nothing starts by itself.
  */
-export async function acceptProposal(ctx: { orchestrator: Pick<Orchestrator, 'snapshot' | 'addTickets'>; paths: PlannerContext['paths'] }, id: string, edited?: unknown): Promise<TicketSpec[]> {
+export async function acceptProposal(
+  ctx: { orchestrator: Pick<Orchestrator, 'snapshot' | 'addTickets'>; paths: PlannerContext['paths'] },
+  id: string,
+  edited?: unknown,
+): Promise<TicketSpec[]> {
   const p = loadProposal(ctx.paths.stateDir, id);
   if (p.status !== 'pending') throw new Error(`Proposal ${id} was already ${p.status}.`);
   const tickets = validateProposal(edited ?? p.tickets, Object.keys(ctx.orchestrator.snapshot.tickets), `proposal ${id}`);
@@ -172,7 +193,9 @@ export function rejectProposal(stateDir: string, id: string): void {
 export function describeProposal(p: Proposal): string {
   const lines = [`Proposal ${p.id} (${p.status}) by ${p.agent}: ${p.goal.split('\n')[0]}`];
   for (const t of p.tickets)
-    lines.push(`  ${t.id} [${t.priority}${t.role ? ` ${t.role}` : ''}${t.estimate ? ` ${t.estimate}m` : ''}] ${t.title}${t.dependsOn.length ? ` ← ${t.dependsOn.join(', ')}` : ''}${t.files.length ? `  (${t.files.join(', ')})` : ''}`);
+    lines.push(
+      `  ${t.id} [${t.priority}${t.role ? ` ${t.role}` : ''}${t.estimate ? ` ${t.estimate}m` : ''}] ${t.title}${t.dependsOn.length ? ` ← ${t.dependsOn.join(', ')}` : ''}${t.files.length ? `  (${t.files.join(', ')})` : ''}`,
+    );
   for (const r of p.refused) lines.push(`  refused "${r.request.title ?? '?'}": ${r.problems.join('; ')}`);
   if (p.tickets.length === 0) lines.push('  (no tickets proposed)');
   return lines.join('\n');

@@ -70,4 +70,3 @@ export function descendants(pid: number): number[] {
   }
   return found;
 }
-

@@ -6,18 +6,7 @@
 import type { BatchEtaView, EtaView } from './eta';
 
 export type StatusName =
-  | 'backlog'
-  | 'ready'
-  | 'running'
-  | 'gating'
-  | 'in-review'
-  | 'queued-for-merge'
-  | 'merging'
-  | 'done'
-  | 'blocked'
-  | 'escalated'
-  | 'failed'
-  | 'cancelled';
+  'backlog' | 'ready' | 'running' | 'gating' | 'in-review' | 'queued-for-merge' | 'merging' | 'done' | 'blocked' | 'escalated' | 'failed' | 'cancelled';
 
 export interface HeaderView {
   agentsActive: number;
@@ -319,7 +308,21 @@ export function applyPatch(view: DashboardView, p: DashboardPatch): DashboardVie
 
 export function emptyView(now = 0): DashboardView {
   return {
-    header: { agentsActive: 0, agentsTotal: 0, queued: 0, running: 0, done: 0, failed: 0, escalations: 0, mergeQueue: 0, speedup: null, tickets: 0, batch: 'not-started', mode: '', readOnly: false },
+    header: {
+      agentsActive: 0,
+      agentsTotal: 0,
+      queued: 0,
+      running: 0,
+      done: 0,
+      failed: 0,
+      escalations: 0,
+      mergeQueue: 0,
+      speedup: null,
+      tickets: 0,
+      batch: 'not-started',
+      mode: '',
+      readOnly: false,
+    },
     slots: [],
     nodes: [],
     edges: [],

@@ -115,7 +115,13 @@ function predictedBars(view: Pick<DashboardView, 'predicted'>, now: number): Pre
   if (!p) return [];
   const origin = p.live ? 0 : now;
   return p.bars
-    .map((b: PredictedBarView) => ({ ticketId: b.ticketId, slot: b.slot, start: b.start !== undefined ? Math.max(now, origin + b.start) : now, end: origin + b.end, rest: b.start === undefined }))
+    .map((b: PredictedBarView) => ({
+      ticketId: b.ticketId,
+      slot: b.slot,
+      start: b.start !== undefined ? Math.max(now, origin + b.start) : now,
+      end: origin + b.end,
+      rest: b.start === undefined,
+    }))
     .filter((b) => b.end > b.start);
 }
 
@@ -129,7 +135,8 @@ export function ganttSvg(view: Pick<DashboardView, 'bars' | 'slots' | 'predicted
   // Row i shows slot i + 1 (slots are numbered from 1).
   const rows = Math.max(view.slots.length, ...bars.map((b) => b.slot), ...predicted.map((b) => b.slot), 1);
   const height = rows * GANTT_ROW + 20;
-  if (!bars.length && !predicted.length) return `<svg class="gantt" width="${width}" height="${height}" role="img" aria-label="Timeline: no runs yet"><text class="muted" x="${GANTT_LABEL}" y="16">No runs yet.</text></svg>`;
+  if (!bars.length && !predicted.length)
+    return `<svg class="gantt" width="${width}" height="${height}" role="img" aria-label="Timeline: no runs yet"><text class="muted" x="${GANTT_LABEL}" y="16">No runs yet.</text></svg>`;
   const t0 = Math.min(...bars.map((b) => b.start), ...(predicted.length ? [now] : []));
   const t1 = Math.max(now, ...bars.map((b) => b.end ?? now), ...predicted.map((b) => b.end), t0 + 1000);
   const span = t1 - t0;
@@ -152,7 +159,8 @@ export function ganttSvg(view: Pick<DashboardView, 'bars' | 'slots' | 'predicted
     const xn = x(now);
     parts.push(`<line class="nowline" x1="${xn.toFixed(1)}" x2="${xn.toFixed(1)}" y1="0" y2="${rows * GANTT_ROW}"></line>`);
     // "now" under its line, where it does not run into the labels at either end (~7 px a character).
-    if (xn - GANTT_LABEL > 30 && GANTT_LABEL + plot - xn > end.length * 7 + 20) parts.push(`<text class="axis" x="${xn.toFixed(1)}" y="${rows * GANTT_ROW + 14}" text-anchor="middle">now</text>`);
+    if (xn - GANTT_LABEL > 30 && GANTT_LABEL + plot - xn > end.length * 7 + 20)
+      parts.push(`<text class="axis" x="${xn.toFixed(1)}" y="${rows * GANTT_ROW + 14}" text-anchor="middle">now</text>`);
   }
   parts.push(`<text class="axis" x="${GANTT_LABEL + plot}" y="${rows * GANTT_ROW + 14}" text-anchor="end">${esc(end)}</text>`);
   parts.push('</svg>');
@@ -163,7 +171,9 @@ function predictedSvg(b: PredictedBar, x: (t: number) => number, now: number): s
   const y = (b.slot - 1) * GANTT_ROW + 3;
   const x0 = x(b.start);
   const w = Math.max(2, x(b.end) - x0);
-  const what = b.rest ? `predicted to finish at ≈ ${clockTime(b.end)} (in ≈ ${formatElapsed(b.end - now)})` : `predicted: starts at ≈ ${clockTime(b.start)}, done at ≈ ${clockTime(b.end)} (${formatElapsed(b.end - b.start)})`;
+  const what = b.rest
+    ? `predicted to finish at ≈ ${clockTime(b.end)} (in ≈ ${formatElapsed(b.end - now)})`
+    : `predicted: starts at ≈ ${clockTime(b.start)}, done at ≈ ${clockTime(b.end)} (${formatElapsed(b.end - b.start)})`;
   let s = `<g class="bar predicted${b.rest ? ' rest' : ''}" data-id="${esc(b.ticketId)}"><title>${esc(`${b.ticketId} ${what}`)}</title>`;
   s += `<rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${GANTT_ROW - 6}" rx="3"></rect>`;
   if (!b.rest && w > 40) s += `<text class="barlabel" x="${(x0 + 4).toFixed(1)}" y="${y + 12}">${esc(truncate(b.ticketId, Math.floor(w / 7)))}</text>`;
@@ -183,6 +193,7 @@ function barSvg(b: GanttBarView, x: (t: number) => number, now: number): string 
     const ww = Math.max(2, x(wt.end ?? b.end ?? now) - wx);
     s += `<rect class="wait" x="${wx.toFixed(1)}" y="${y}" width="${ww.toFixed(1)}" height="${GANTT_ROW - 6}"></rect>`;
   }
-  if (w > 40) s += `<text class="barlabel" x="${(x0 + 4).toFixed(1)}" y="${y + 12}">${esc(truncate(`${b.ticketId}${b.attempt > 1 ? ` ↻${b.attempt}` : ''}`, Math.floor(w / 7)))}</text>`;
+  if (w > 40)
+    s += `<text class="barlabel" x="${(x0 + 4).toFixed(1)}" y="${y + 12}">${esc(truncate(`${b.ticketId}${b.attempt > 1 ? ` ↻${b.attempt}` : ''}`, Math.floor(w / 7)))}</text>`;
   return s + '</g>';
 }

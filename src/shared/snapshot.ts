@@ -22,7 +22,8 @@ export function etaTile(view: DashboardView, now: number): string {
   const e = view.header.eta;
   if (!e) return '';
   const stuck = e.cannotFinish ? `${e.cannotFinish} cannot finish` : '';
-  if (e.end === undefined && e.after === undefined) return `<div class="tile eta bad" data-eta><span class="n">—</span><span class="l">${esc(stuck)}</span></div>`;
+  if (e.end === undefined && e.after === undefined)
+    return `<div class="tile eta bad" data-eta><span class="n">—</span><span class="l">${esc(stuck)}</span></div>`;
   const label = [e.end !== undefined ? `predicted finish ≈ ${clockTime(e.end)}` : 'predicted, once started', stuck].filter(Boolean).join(' · ');
   const n = e.end !== undefined ? `<span class="n" data-eta-end="${e.end}">${esc(etaShort(e, now))}</span>` : `<span class="n">${esc(etaShort(e, now))}</span>`;
   return `<div class="tile eta${stuck ? ' attn' : ''}" data-eta title="${esc(e.samples ? `estimates corrected by ${e.samples} finished ticket(s)` : 'from the estimates only')}">${n}<span class="l">${esc(label)}</span></div>`;
@@ -55,10 +56,18 @@ export function dashboardSnapshotHtml(view: DashboardView, options: SnapshotOpti
     })
     .join('');
   const metrics = view.metrics
-    .map((m) => `<tr class="metric ${m.status}"><td>${esc(m.label)}</td><td class="v num">${esc(m.display)}</td><td class="num">${esc(m.target)}</td><td class="num">${esc(m.alertAt)}</td><td>${m.status === 'alert' ? 'ALERT' : m.status}</td></tr>`)
+    .map(
+      (m) =>
+        `<tr class="metric ${m.status}"><td>${esc(m.label)}</td><td class="v num">${esc(m.display)}</td><td class="num">${esc(m.target)}</td><td class="num">${esc(m.alertAt)}</td><td>${m.status === 'alert' ? 'ALERT' : m.status}</td></tr>`,
+    )
     .join('');
   const escalations = view.escalations.length
-    ? view.escalations.map((e) => `<div class="esc"><div class="meta">${esc(e.ticketId)} · ${esc(e.trigger)} · waiting ${formatElapsed(now - e.createdAt)}</div><div class="q">${esc(e.question)}</div>${e.options.length ? `<div class="muted">Options: ${e.options.map(esc).join(' · ')}</div>` : ''}</div>`).join('')
+    ? view.escalations
+        .map(
+          (e) =>
+            `<div class="esc"><div class="meta">${esc(e.ticketId)} · ${esc(e.trigger)} · waiting ${formatElapsed(now - e.createdAt)}</div><div class="q">${esc(e.question)}</div>${e.options.length ? `<div class="muted">Options: ${e.options.map(esc).join(' · ')}</div>` : ''}</div>`,
+        )
+        .join('')
     : '<p class="empty">No escalations waiting.</p>';
   const merges = view.mergeQueue.length
     ? `<table><tbody>${view.mergeQueue.map((m) => `<tr><td>${esc(m.ticketId)}</td><td>${esc(m.title)}</td><td>${esc(STATUS_LABEL[m.status] ?? m.status)}</td></tr>`).join('')}</tbody></table>`

@@ -26,7 +26,9 @@ export async function askForAnswer(e: Escalation): Promise<Answer | undefined> {
 
 const runOf = (s: WriterSession, t: Ticket) => lastRunOf(s.orchestrator.snapshot, t.id);
 
-export function agentCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.openTerminal' | 'orchard.openWorktree' | 'orchard.showDiff' | 'orchard.answerEscalation' | 'orchard.releaseLock'> {
+export function agentCommands(
+  ctx: CommandContext,
+): Pick<CommandTypes, 'orchard.openTerminal' | 'orchard.openWorktree' | 'orchard.showDiff' | 'orchard.answerEscalation' | 'orchard.releaseLock'> {
   const { terminals } = ctx;
   return {
     'orchard.openTerminal': async (arg) => {
@@ -75,7 +77,12 @@ export function agentCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.
         const pick =
           open.length === 1
             ? open[0]
-            : (await vscode.window.showQuickPick(open.map((x) => ({ label: `${x.ticketId}: ${x.question}`, description: x.trigger, x })), { title: 'Answer Escalation' }))?.x;
+            : (
+                await vscode.window.showQuickPick(
+                  open.map((x) => ({ label: `${x.ticketId}: ${x.question}`, description: x.trigger, x })),
+                  { title: 'Answer Escalation' },
+                )
+              )?.x;
         if (!pick) return false;
         e = pick;
       }
@@ -99,13 +106,26 @@ export function agentCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.
           void vscode.window.showInformationMessage('Orchard: no file is locked.');
           return 0;
         }
-        key = (await vscode.window.showQuickPick(locks.map((l) => ({ label: l.pattern, description: `${l.ticketId} · ${l.runId}` })), { title: 'Release Lock' }))?.label;
+        key = (
+          await vscode.window.showQuickPick(
+            locks.map((l) => ({ label: l.pattern, description: `${l.ticketId} · ${l.runId}` })),
+            { title: 'Release Lock' },
+          )
+        )?.label;
         if (!key) return 0;
       }
       const holder = s.orchestrator.snapshot.locks.find((l) => l.pattern === key || l.runId === key);
       if (!holder) throw new Error(`Nothing is locked as "${key}".`);
       const live = s.orchestrator.snapshot.runs[holder.runId]?.endedAt === undefined;
-      if (live && !(await confirm(`Release ${key}, held by ${holder.ticketId} while its agent works? Its branch will have to be redone before it can merge if another ticket takes the lock.`, 'Release Lock', opts))) return 0;
+      if (
+        live &&
+        !(await confirm(
+          `Release ${key}, held by ${holder.ticketId} while its agent works? Its branch will have to be redone before it can merge if another ticket takes the lock.`,
+          'Release Lock',
+          opts,
+        ))
+      )
+        return 0;
       return s.orchestrator.releaseLock(key);
     },
   };

@@ -20,7 +20,9 @@ async function preflightOk(s: WriterSession, starting: Ticket[], choice: Overlap
   return true;
 }
 
-export function batchCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.start' | 'orchard.pause' | 'orchard.resume' | 'orchard.stopAll' | 'orchard.startTicket'> {
+export function batchCommands(
+  ctx: CommandContext,
+): Pick<CommandTypes, 'orchard.start' | 'orchard.pause' | 'orchard.resume' | 'orchard.stopAll' | 'orchard.startTicket'> {
   const { controller, selectedTickets } = ctx;
   return {
     'orchard.start': async (opts) => {
@@ -52,7 +54,12 @@ export function batchCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.
       if (!one && ids.length === 0) {
         const startable = Object.values(s.orchestrator.snapshot.tickets).filter(is('backlog', 'ready', 'failed', 'cancelled', 'blocked'));
         const picked = await vscode.window.showQuickPick(
-          startable.map((t) => ({ label: `${t.id}  ${t.title}`, description: `${t.priority} · ${t.status}`, id: t.id, picked: selectedTickets().includes(t.id) })),
+          startable.map((t) => ({
+            label: `${t.id}  ${t.title}`,
+            description: `${t.priority} · ${t.status}`,
+            id: t.id,
+            picked: selectedTickets().includes(t.id),
+          })),
           { title: 'Start Ticket', canPickMany: true },
         );
         ids = picked?.map((p) => p.id) ?? [];

@@ -56,7 +56,6 @@ export interface CommandTypes {
 
 export type CommandId = keyof CommandTypes;
 
-
 /** Runs an Orchard command with its typed arguments. */
 export function runCommand<K extends CommandId>(id: K, ...args: Parameters<CommandTypes[K]>): Thenable<Awaited<ReturnType<CommandTypes[K]>>> {
   return vscode.commands.executeCommand(id, ...args);

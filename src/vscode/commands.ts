@@ -44,4 +44,3 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
   );
 }
-

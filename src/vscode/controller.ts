@@ -100,7 +100,11 @@ export class OrchardController implements vscode.Disposable {
    */
   private async beforeAgents(s: WriterSession): Promise<void> {
     const st = s.orchestrator.snapshot;
-    const profiles = new Set(Object.values(st.tickets).filter((t) => !['done', 'cancelled', 'failed'].includes(t.status)).map((t) => t.agent ?? s.config.defaultAgent));
+    const profiles = new Set(
+      Object.values(st.tickets)
+        .filter((t) => !['done', 'cancelled', 'failed'].includes(t.status))
+        .map((t) => t.agent ?? s.config.defaultAgent),
+    );
     const checks = (await Promise.all([...profiles].map((p) => checkCliVersion(p)))).filter((v) => v !== undefined);
     for (const v of checks) {
       if (!v.warning) continue;
@@ -236,5 +240,3 @@ export class OrchardController implements vscode.Disposable {
     this.committed.dispose();
   }
 }
-
-

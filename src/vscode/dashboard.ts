@@ -269,7 +269,20 @@ class DashboardActions {
   }
 }
 
-const emptyStats = (): DashboardStats => ({ latencyMs: [], renderMs: [], buildMs: [], messageBytes: [], webviews: 0, changes: 0, notReady: 0, snapshots: 0, patches: 0, resyncs: 0, rejected: 0, errors: [] });
+const emptyStats = (): DashboardStats => ({
+  latencyMs: [],
+  renderMs: [],
+  buildMs: [],
+  messageBytes: [],
+  webviews: 0,
+  changes: 0,
+  notReady: 0,
+  snapshots: 0,
+  patches: 0,
+  resyncs: 0,
+  rejected: 0,
+  errors: [],
+});
 
 /** The dashboard: the editor panel, the side-bar view, and the stats of both. */
 export class DashboardPanel implements vscode.Disposable {

@@ -81,12 +81,20 @@ export type CleanUpCandidate = StaleWorktree & { path: string; why: string };
 async function cleanupOf(repo: string): Promise<WorktreeCleanup> {
   const paths = await locateRepo(repo);
   const config = { ...readConfig(paths.stateDir, paths.branch ?? 'main'), ...configOverrides() };
-  return new WorktreeCleanup({ repo, worktreesDir: config.worktreeRoot || path.join(defaultOrchardHome(repo), 'worktrees'), targetBranch: config.targetBranch });
+  return new WorktreeCleanup({
+    repo,
+    worktreesDir: config.worktreeRoot || path.join(defaultOrchardHome(repo), 'worktrees'),
+    targetBranch: config.targetBranch,
+  });
 }
 
 /** Orchard worktrees no live run uses whose ticket is done or cancelled, or unknown. */
 export async function staleWorktrees(repo: string, s: OrchardState): Promise<CleanUpCandidate[]> {
-  const live = new Set(Object.values(s.runs).filter((r) => r.endedAt === undefined).map((r) => r.ticketId));
+  const live = new Set(
+    Object.values(s.runs)
+      .filter((r) => r.endedAt === undefined)
+      .map((r) => r.ticketId),
+  );
   const out: CleanUpCandidate[] = [];
   for (const w of await (await cleanupOf(repo)).listStale(live)) {
     if ((w.kind !== 'worktree' && w.kind !== 'missing-worktree') || !w.path || !w.branch?.startsWith('orchard/') || w.active) continue;

@@ -25,7 +25,18 @@ function mergeOp<K extends keyof MergeOps>(s: WriterSession, name: K): MergeOps[
   return fn.bind(s.orchestrator) as MergeOps[K];
 }
 
-export function mergeCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.mergeNow' | 'orchard.continueMerge' | 'orchard.openConflicts' | 'orchard.sendBack' | 'orchard.keepForLater' | 'orchard.discard' | 'orchard.stashAndUpdate'> {
+export function mergeCommands(
+  ctx: CommandContext,
+): Pick<
+  CommandTypes,
+  | 'orchard.mergeNow'
+  | 'orchard.continueMerge'
+  | 'orchard.openConflicts'
+  | 'orchard.sendBack'
+  | 'orchard.keepForLater'
+  | 'orchard.discard'
+  | 'orchard.stashAndUpdate'
+> {
   const { log } = ctx;
   /** A way out that needs nothing but its ticket: picked (from those `which` accepts), then taken. */
   const wayOut =
@@ -45,7 +56,9 @@ export function mergeCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.
       if (!t) return false;
       const r = (await mergeOp(s, 'continueMerge')(t.id)) as { kind?: string; files?: string[] } | undefined;
       if (r?.kind === 'conflict') {
-        void vscode.window.showWarningMessage(`Orchard: ${t.id} still has conflicts in ${(r.files ?? []).join(', ')}; resolve them, save, then Continue Merge again.`);
+        void vscode.window.showWarningMessage(
+          `Orchard: ${t.id} still has conflicts in ${(r.files ?? []).join(', ')}; resolve them, save, then Continue Merge again.`,
+        );
         return false;
       }
       return true;
@@ -57,7 +70,10 @@ export function mergeCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.
       const where = await mergeOp(s, 'openConflict')(t.id);
       await openConflictedFiles(where.dir, where.files, t.id, log);
       void vscode.window
-        .showInformationMessage(`Resolve the conflicts of ${t.id} in the merge editor (${where.files.length} file(s)); Complete Merge in each, then run Continue Merge.`, 'Continue Merge')
+        .showInformationMessage(
+          `Resolve the conflicts of ${t.id} in the merge editor (${where.files.length} file(s)); Complete Merge in each, then run Continue Merge.`,
+          'Continue Merge',
+        )
         .then((c) => c && vscode.commands.executeCommand('orchard.continueMerge', t.id));
       return where.files.length;
     },

@@ -20,7 +20,10 @@ export async function askOverlap(r: PreflightResult): Promise<OverlapChoice | un
   const GO = 'Continue Anyway';
   const pick = await vscode.window.showWarningMessage(
     `${r.pairs.length} pair${r.pairs.length === 1 ? '' : 's'} of tickets may touch the same files`,
-    { modal: true, detail: `${lines.join('\n')}\n\nRun in Sequence makes the later ticket of each pair wait for the earlier one to be merged. Continue Anyway lets them run side by side (locks still apply).` },
+    {
+      modal: true,
+      detail: `${lines.join('\n')}\n\nRun in Sequence makes the later ticket of each pair wait for the earlier one to be merged. Continue Anyway lets them run side by side (locks still apply).`,
+    },
     SEQ,
     GO,
   );

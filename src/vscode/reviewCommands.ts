@@ -95,7 +95,13 @@ export function registerReviewCommands({ controller, comments, selected, log }: 
         }
         const chosen = new Set(selected());
         const picks = await vscode.window.showQuickPick(
-          items.map((i) => ({ label: `${i.ticketId}  ${i.title}`, description: `${i.files.length} files`, detail: i.summary, picked: chosen.has(i.ticketId), id: i.ticketId })),
+          items.map((i) => ({
+            label: `${i.ticketId}  ${i.title}`,
+            description: `${i.files.length} files`,
+            detail: i.summary,
+            picked: chosen.has(i.ticketId),
+            id: i.ticketId,
+          })),
           { title: 'Approve (to the merge queue)', canPickMany: true },
         );
         ids = picks?.map((p) => p.id) ?? [];

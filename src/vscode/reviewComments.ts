@@ -130,7 +130,11 @@ export class ReviewComments extends Disposable {
       if (this.threadCount(id)) continue; // drafted in this window already
       for (const d of stored.threads) {
         const uri = vscode.Uri.file(path.join(item.worktree, ...d.file.split('/')));
-        const thread = this.controller.createCommentThread(uri, new vscode.Range(d.line, 0, d.line, 0), d.bodies.map((b) => new DraftComment(b)));
+        const thread = this.controller.createCommentThread(
+          uri,
+          new vscode.Range(d.line, 0, d.line, 0),
+          d.bodies.map((b) => new DraftComment(b)),
+        );
         this.track(thread, id);
       }
     }
@@ -164,7 +168,8 @@ export function reviewDraftStore(session: { readonly current: Session | undefine
   let store: ReviewDraftStore | undefined;
   return () => {
     const dir = session.current?.paths.stateDir;
-    if (dir && store?.stateDir !== dir) store = new ReviewDraftStore(dir, (e) => log?.warn(`Review comment drafts could not be saved in ${dir}: ${errorText(e)}`));
+    if (dir && store?.stateDir !== dir)
+      store = new ReviewDraftStore(dir, (e) => log?.warn(`Review comment drafts could not be saved in ${dir}: ${errorText(e)}`));
     return dir ? store : undefined;
   };
 }

@@ -58,7 +58,8 @@ export function customProfiles(): Record<string, AgentProfile> {
   const c = vscode.workspace.getConfiguration('orchard');
   const out: Record<string, AgentProfile> = {};
   for (const [name, p] of Object.entries(c.get<Record<string, { argv?: string[]; description?: string }>>('agentProfiles', {}))) {
-    if (Array.isArray(p?.argv) && p.argv.length && p.argv.every((a) => typeof a === 'string')) out[name] = { name, description: p.description ?? name, argv: p.argv };
+    if (Array.isArray(p?.argv) && p.argv.length && p.argv.every((a) => typeof a === 'string'))
+      out[name] = { name, description: p.description ?? name, argv: p.argv };
   }
   const argv = c.get<string[]>('agentCommand', []);
   if (argv.length) out.custom = { name: 'custom', description: 'orchard.agentCommand', argv };

@@ -62,7 +62,8 @@ export class OrchardStatusBar extends Disposable {
     if (conf !== null && conf > th.conflictRate) out.push(`conflict rate ${pct(conf)}`);
     const util = v('agentUtilization');
     // Utilisation only means something while work is going on.
-    if (util !== null && util < th.agentUtilization && this.controller.isActive() && Object.values(s.runs).some((r) => r.endedAt === undefined)) out.push(`agent utilization ${pct(util)}`);
+    if (util !== null && util < th.agentUtilization && this.controller.isActive() && Object.values(s.runs).some((r) => r.endedAt === undefined))
+      out.push(`agent utilization ${pct(util)}`);
     return out;
   }
 }

@@ -8,7 +8,11 @@ import { addTicket, importTicketFiles } from '../infra/ticketIntake';
 import { confirm, intakeOf, is, pickTicket, type CommandContext } from './commandArgs';
 import type { AddTicketArgs, CommandTypes } from './commandTypes';
 
-const splitList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const splitList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export const KNOWN_PROFILES = Object.keys(BUILTIN_PROFILES);
 
@@ -59,14 +63,19 @@ async function askForTicket(existing: Ticket[], defaults?: Ticket): Promise<AddT
   const custom = Object.keys(vscode.workspace.getConfiguration('orchard').get<Record<string, unknown>>('agentProfiles', {}));
   const profiles = [...new Set([...KNOWN_PROFILES, 'fake', ...custom])];
   const agent = await vscode.window.showQuickPick(
-    [{ label: '$(settings) Default', description: def, profile: undefined as string | undefined }, ...profiles.map((p) => ({ label: p, description: BUILTIN_PROFILES[p]?.description ?? '', profile: p as string | undefined }))],
+    [
+      { label: '$(settings) Default', description: def, profile: undefined as string | undefined },
+      ...profiles.map((p) => ({ label: p, description: BUILTIN_PROFILES[p]?.description ?? '', profile: p as string | undefined })),
+    ],
     { title: `${verb} (6/6): agent`, placeHolder: 'Agent profile for this ticket', ignoreFocusOut: true },
   );
   if (!agent) return undefined;
   return { title: title.trim(), prompt: prompt.trim() || undefined, priority: pri.label as Priority, dependsOn, files: splitList(files), agent: agent.profile };
 }
 
-export function ticketCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.addTicket' | 'orchard.editTicket' | 'orchard.importTickets' | 'orchard.cancelTicket' | 'orchard.retryTicket'> {
+export function ticketCommands(
+  ctx: CommandContext,
+): Pick<CommandTypes, 'orchard.addTicket' | 'orchard.editTicket' | 'orchard.importTickets' | 'orchard.cancelTicket' | 'orchard.retryTicket'> {
   return {
     'orchard.addTicket': async (args) => {
       const s = await ctx.writer();
@@ -90,9 +99,15 @@ export function ticketCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard
     'orchard.importTickets': async (uris) => {
       const s = await ctx.writer();
       let files = uris ? (Array.isArray(uris) ? uris : [uris]) : undefined;
-      files ??= await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Tickets (JSON)': ['json'] }, title: 'Import tickets or ws-*.json workstreams' });
+      files ??= await vscode.window.showOpenDialog({
+        canSelectMany: true,
+        filters: { 'Tickets (JSON)': ['json'] },
+        title: 'Import tickets or ws-*.json workstreams',
+      });
       if (!files?.length) return 0;
-      const read = await Promise.all(files.map(async (u) => ({ name: u.path.split('/').pop()!, text: new TextDecoder().decode(await vscode.workspace.fs.readFile(u)) })));
+      const read = await Promise.all(
+        files.map(async (u) => ({ name: u.path.split('/').pop()!, text: new TextDecoder().decode(await vscode.workspace.fs.readFile(u)) })),
+      );
       const tickets = await importTicketFiles(intakeOf(s), read);
       if (!uris) void vscode.window.showInformationMessage(`Imported ${tickets.length} tickets.`);
       return tickets.length;
@@ -102,7 +117,8 @@ export function ticketCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard
       const t = await pickTicket(s, arg, 'Cancel Ticket', (x) => !FINAL_STATUSES.has(x.status));
       if (!t) return false;
       const live = t.status === 'running' || t.status === 'escalated';
-      if (!(await confirm(`Cancel ${t.id} "${t.title}"?${live ? ' Its agent is stopped; its work so far is kept on its branch.' : ''}`, 'Cancel Ticket', opts))) return false;
+      if (!(await confirm(`Cancel ${t.id} "${t.title}"?${live ? ' Its agent is stopped; its work so far is kept on its branch.' : ''}`, 'Cancel Ticket', opts)))
+        return false;
       await s.orchestrator.cancel(t.id);
       return true;
     },

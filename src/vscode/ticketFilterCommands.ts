@@ -69,7 +69,11 @@ export class TicketFilterControl extends Disposable {
         status: st as TicketStatus,
         picked: f.statuses?.includes(st) ?? false,
       }));
-      const picked = await vscode.window.showQuickPick(items, { title: 'Filter Tickets: status', placeHolder: 'Show tickets in any of these states (none: all)', canPickMany: true });
+      const picked = await vscode.window.showQuickPick(items, {
+        title: 'Filter Tickets: status',
+        placeHolder: 'Show tickets in any of these states (none: all)',
+        canPickMany: true,
+      });
       if (!picked) return this.value;
       f.statuses = picked.map((p) => p.status);
     } else if (pick.id === 'label') {
@@ -85,7 +89,11 @@ export class TicketFilterControl extends Disposable {
       if (!picked) return this.value;
       f.labels = picked.map((p) => p.label);
     } else {
-      const text = await vscode.window.showInputBox({ title: 'Filter Tickets: text', prompt: 'Words in the id, title, prompt, labels or files (empty: no text filter)', value: f.text });
+      const text = await vscode.window.showInputBox({
+        title: 'Filter Tickets: text',
+        prompt: 'Words in the id, title, prompt, labels or files (empty: no text filter)',
+        value: f.text,
+      });
       if (text === undefined) return this.value;
       f.text = text;
     }

@@ -9,8 +9,9 @@ import type { CommandContext } from './commandArgs';
 import type { CommandTypes } from './commandTypes';
 import { removeWorktree, staleWorktrees } from './git';
 
-
-export function viewCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.showDashboard' | 'orchard.generateReport' | 'orchard.cleanUpWorktrees' | 'orchard.showLog' | 'orchard.refresh'> {
+export function viewCommands(
+  ctx: CommandContext,
+): Pick<CommandTypes, 'orchard.showDashboard' | 'orchard.generateReport' | 'orchard.cleanUpWorktrees' | 'orchard.showLog' | 'orchard.refresh'> {
   const { controller, dashboard, log } = ctx;
   return {
     'orchard.showDashboard': async () => {
@@ -28,7 +29,8 @@ export function viewCommands(ctx: CommandContext): Pick<CommandTypes, 'orchard.s
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const agents = vscode.workspace.getConfiguration('orchard').get<number>('maxAgents', 3);
         const files = writeReportFiles(st, Date.now(), agents, path.join(session.paths.stateDir, 'reports', `report-${stamp}.md`));
-        if (opts?.open !== false) void vscode.window.showInformationMessage(`Orchard: report saved to ${files.markdown}, with a dashboard snapshot (${path.basename(files.html)}).`);
+        if (opts?.open !== false)
+          void vscode.window.showInformationMessage(`Orchard: report saved to ${files.markdown}, with a dashboard snapshot (${path.basename(files.html)}).`);
       }
       if (opts?.open !== false) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: md }));
       return md;

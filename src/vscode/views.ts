@@ -33,7 +33,11 @@ export function agentsModel(controller: OrchardController): TreeModel<AgentNode>
 export const locksModel: TreeModel<LockNode> = {
   ticks: (s) => s.locks.length > 0,
   children: (s, node) =>
-    node ? [] : [...s.locks].sort((a, b) => (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0)).map((l) => ({ kind: 'lock', pattern: l.pattern, runId: l.runId })),
+    node
+      ? []
+      : [...s.locks]
+          .sort((a, b) => (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0))
+          .map((l) => ({ kind: 'lock', pattern: l.pattern, runId: l.runId })),
   item: (s, node, now) => {
     const l = s.locks.find((x) => x.pattern === node.pattern && x.runId === node.runId);
     return l ? lockItem(l, s, now) : new vscode.TreeItem(node.pattern);
@@ -83,12 +87,19 @@ export class OrchardViews extends Disposable {
     this.locks = this._register(new StateTreeProvider(state, locksModel));
     this.escalations = this._register(new StateTreeProvider(state, escalationsModel(controller)));
     this.mergeQueue = this._register(new StateTreeProvider(state, mergeQueueModel));
-    this.ticketsView = this._register(vscode.window.createTreeView('orchard.tickets', { treeDataProvider: this.tickets, showCollapseAll: true, canSelectMany: true }));
+    this.ticketsView = this._register(
+      vscode.window.createTreeView('orchard.tickets', { treeDataProvider: this.tickets, showCollapseAll: true, canSelectMany: true }),
+    );
     this.agentsView = this._register(vscode.window.createTreeView('orchard.agents', { treeDataProvider: this.agents }));
     this.locksView = this._register(vscode.window.createTreeView('orchard.locks', { treeDataProvider: this.locks }));
     this.escalationsView = this._register(vscode.window.createTreeView('orchard.escalations', { treeDataProvider: this.escalations }));
     this.mergeQueueView = this._register(vscode.window.createTreeView('orchard.mergeQueue', { treeDataProvider: this.mergeQueue }));
-    this.visibility = new ViewVisibility(controller, { escalations: this.escalationsView, agents: this.agentsView, mergeQueue: this.mergeQueueView, locks: this.locksView });
+    this.visibility = new ViewVisibility(controller, {
+      escalations: this.escalationsView,
+      agents: this.agentsView,
+      mergeQueue: this.mergeQueueView,
+      locks: this.locksView,
+    });
     this._register(controller.onDidChangeState(() => this.refresh()));
     if (filter) {
       this._register(
@@ -136,4 +147,3 @@ export class OrchardViews extends Disposable {
     return this.ticketsView.selection.filter((n): n is Extract<Node, { kind: 'ticket' }> => n.kind === 'ticket').map((n) => n.id);
   }
 }
-

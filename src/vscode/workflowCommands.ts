@@ -19,12 +19,25 @@ const errorText = (e: unknown): string => (ImportError.is(e) ? e.issues.map(form
 async function offerStart(controller: OrchardController, added: readonly TicketSpec[]): Promise<void> {
   const s = await controller.writer();
   const p = predict(s.orchestrator.snapshot, Date.now(), { agents: s.config.maxAgents, mode: s.config.mode });
-  const pick = await vscode.window.showInformationMessage(`Orchard: added ${added.length} tickets (${added.map((t) => t.id).slice(0, 4).join(', ')}${added.length > 4 ? ', …' : ''}). ETA ${formatEta(p)}.`, 'Start', 'Later');
+  const pick = await vscode.window.showInformationMessage(
+    `Orchard: added ${added.length} tickets (${added
+      .map((t) => t.id)
+      .slice(0, 4)
+      .join(', ')}${added.length > 4 ? ', …' : ''}). ETA ${formatEta(p)}.`,
+    'Start',
+    'Later',
+  );
   if (pick === 'Start') await controller.startBatch(s);
 }
 
 /** Plan with Agent: goal → planner agent (read-only) → proposal shown for edit → accept or reject. */
-export async function planWithAgent(controller: OrchardController, log: vscode.LogOutputChannel, goalArg?: string, agentArg?: string, acceptArg?: boolean): Promise<TicketSpec[] | undefined> {
+export async function planWithAgent(
+  controller: OrchardController,
+  log: vscode.LogOutputChannel,
+  goalArg?: string,
+  agentArg?: string,
+  acceptArg?: boolean,
+): Promise<TicketSpec[] | undefined> {
   const s = await controller.writer();
   const goal =
     goalArg ??
@@ -40,7 +53,10 @@ export async function planWithAgent(controller: OrchardController, log: vscode.L
     agentArg ??
     (
       await vscode.window.showQuickPick(
-        [...new Set([planner, ...Object.keys(BUILTIN_PROFILES), 'fake'])].map((p) => ({ label: p, description: p === planner ? 'planner role / default' : undefined })),
+        [...new Set([planner, ...Object.keys(BUILTIN_PROFILES), 'fake'])].map((p) => ({
+          label: p,
+          description: p === planner ? 'planner role / default' : undefined,
+        })),
         { title: 'Planner agent profile', ignoreFocusOut: true },
       )
     )?.label;
@@ -53,7 +69,9 @@ export async function planWithAgent(controller: OrchardController, log: vscode.L
   );
   log.info(describeProposal(proposal));
   if (proposal.tickets.length === 0) {
-    void vscode.window.showWarningMessage(`Orchard: the planner proposed no valid tickets.${proposal.refused.length ? ` ${proposal.refused.length} were refused; see the Orchard log.` : ''}`);
+    void vscode.window.showWarningMessage(
+      `Orchard: the planner proposed no valid tickets.${proposal.refused.length ? ` ${proposal.refused.length} were refused; see the Orchard log.` : ''}`,
+    );
     return undefined;
   }
   // Scripted use (tests, other extensions): accept as proposed, start nothing.
@@ -87,10 +105,14 @@ export async function planWithAgent(controller: OrchardController, log: vscode.L
 }
 
 /** Add Workflow: template → request and parameters → expansion shown (tree and graph) → add. */
-export async function addWorkflow(controller: OrchardController, args?: { template?: string; request?: string; params?: Record<string, ParamValue>; confirm?: boolean }): Promise<TicketSpec[] | undefined> {
+export async function addWorkflow(
+  controller: OrchardController,
+  args?: { template?: string; request?: string; params?: Record<string, ParamValue>; confirm?: boolean },
+): Promise<TicketSpec[] | undefined> {
   const s = await controller.writer();
   const set = loadTemplates(s.paths.repo);
-  if (set.issues.length) void vscode.window.showWarningMessage(`Orchard: some workflow templates were left out:\n${set.issues.map(formatImportIssue).join('\n')}`);
+  if (set.issues.length)
+    void vscode.window.showWarningMessage(`Orchard: some workflow templates were left out:\n${set.issues.map(formatImportIssue).join('\n')}`);
   const id =
     args?.template ??
     (
@@ -101,7 +123,9 @@ export async function addWorkflow(controller: OrchardController, args?: { templa
     )?.label;
   if (!id) return undefined;
   const template = findTemplate(set, id);
-  const request = args?.request ?? (await vscode.window.showInputBox({ title: `${template.name}`, prompt: 'What is the request? ({request} in the template)', ignoreFocusOut: true }));
+  const request =
+    args?.request ??
+    (await vscode.window.showInputBox({ title: `${template.name}`, prompt: 'What is the request? ({request} in the template)', ignoreFocusOut: true }));
   if (!request?.trim()) return undefined;
   const params: Record<string, ParamValue> = { ...args?.params };
   if (!args) {
@@ -164,7 +188,13 @@ export function registerWorkflowCommands(controller: OrchardController, log: vsc
     };
   return [
     // Arguments (for tests and other extensions): goal and agent skip the prompts; accept: true adds the proposal as is.
-    vscode.commands.registerCommand('orchard.planWithAgent', guard((goal?: string, agent?: string, accept?: boolean) => planWithAgent(controller, log, goal, agent, accept))),
-    vscode.commands.registerCommand('orchard.addWorkflow', guard((a?: Parameters<typeof addWorkflow>[1]) => addWorkflow(controller, a))),
+    vscode.commands.registerCommand(
+      'orchard.planWithAgent',
+      guard((goal?: string, agent?: string, accept?: boolean) => planWithAgent(controller, log, goal, agent, accept)),
+    ),
+    vscode.commands.registerCommand(
+      'orchard.addWorkflow',
+      guard((a?: Parameters<typeof addWorkflow>[1]) => addWorkflow(controller, a)),
+    ),
   ];
 }

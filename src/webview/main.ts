@@ -87,7 +87,8 @@ function skeleton(): void {
 
 function renderHeader(v: DashboardView): void {
   $('#header').innerHTML = headerTiles(v, hostNow());
-  $('#batch').textContent = `${v.header.batch === 'not-started' ? 'not started' : v.header.batch === 'running' ? 'running' : 'batch ended'}${v.header.mode ? ` · ${v.header.mode}` : ''}${v.header.readOnly ? ' · read-only (another window runs the batch)' : ''}`;
+  $('#batch').textContent =
+    `${v.header.batch === 'not-started' ? 'not started' : v.header.batch === 'running' ? 'running' : 'batch ended'}${v.header.mode ? ` · ${v.header.mode}` : ''}${v.header.readOnly ? ' · read-only (another window runs the batch)' : ''}`;
   $('#esc-count').textContent = `${v.header.escalations} waiting`;
   $('#merge-count').textContent = `${v.header.mergeQueue}`;
   $('#review-count').textContent = `${v.header.review ?? 0} waiting`;
@@ -103,11 +104,23 @@ function slotRow(s: SlotView): string {
   const ticket = s.ticketId
     ? `<button class="icon linkish" type="button" data-select="${esc(s.ticketId)}" aria-label="Select ${esc(s.ticketId)}">${esc(s.ticketId)}</button> ${esc(s.title ?? '')}${s.attempt && s.attempt > 1 ? ` <span class="muted">(attempt ${s.attempt})</span>` : ''}`
     : '<span class="muted">—</span>';
-  const elapsed = s.startedAt !== undefined ? `<span data-start="${s.startedAt}">${formatElapsed(hostNow() - s.startedAt)}</span>` : s.until !== undefined ? `<span class="muted" data-until="${s.until}">in ${formatElapsed(s.until - hostNow())}</span>` : '';
-  const progress = s.runId ? `${progressSvg(s.progress)} <span class="muted">${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}${s.eta ? ` ${etaSpan(s.eta, hostNow())} left` : ''}</span>` : '';
+  const elapsed =
+    s.startedAt !== undefined
+      ? `<span data-start="${s.startedAt}">${formatElapsed(hostNow() - s.startedAt)}</span>`
+      : s.until !== undefined
+        ? `<span class="muted" data-until="${s.until}">in ${formatElapsed(s.until - hostNow())}</span>`
+        : '';
+  const progress = s.runId
+    ? `${progressSvg(s.progress)} <span class="muted">${typeof s.progress === 'number' ? `${Math.round(s.progress)}%` : ''}${s.eta ? ` ${etaSpan(s.eta, hostNow())} left` : ''}</span>`
+    : '';
   const icon = attn ? 'warning' : s.state === 'rate-limited' ? 'watch' : s.state === 'running' ? 'sync' : s.state === 'idle' ? 'circle-outline' : 'loading';
   const state = `<span class="pill s-${s.state}"><span class="codicon codicon-${icon}" aria-hidden="true"></span>${esc(SLOT_LABEL[s.state] ?? s.state)}</span>${s.message ? ` <span class="muted msg">${esc(s.message)}</span>` : ''}`;
-  const actions = s.ticketId && busy && s.runId ? actionButton('openTerminal', s.ticketId, 'terminal', 'Open terminal') + actionButton('showDiff', s.ticketId, 'diff', 'Show diff') + actionButton('cancelTicket', s.ticketId, 'stop-circle', 'Cancel') : '';
+  const actions =
+    s.ticketId && busy && s.runId
+      ? actionButton('openTerminal', s.ticketId, 'terminal', 'Open terminal') +
+        actionButton('showDiff', s.ticketId, 'diff', 'Show diff') +
+        actionButton('cancelTicket', s.ticketId, 'stop-circle', 'Cancel')
+      : '';
   return `<tr class="slot${attn ? ' attn' : ''}" data-slot="${s.slot}"><td>Agent ${s.slot}</td><td>${ticket}</td><td class="num">${elapsed}</td><td>${progress}</td><td>${state}</td><td class="actions">${actions}</td></tr>`;
 }
 
@@ -124,7 +137,9 @@ function renderSlots(v: DashboardView, changed?: readonly SlotView[]): void {
 }
 
 function escalationCard(e: EscalationView): string {
-  const opts = e.options.map((o, i) => `<button type="button" class="${i === 0 ? 'primary' : ''}" data-answer="${esc(e.id)}" data-option="${esc(o)}">${esc(o)}</button>`).join('');
+  const opts = e.options
+    .map((o, i) => `<button type="button" class="${i === 0 ? 'primary' : ''}" data-answer="${esc(e.id)}" data-option="${esc(o)}">${esc(o)}</button>`)
+    .join('');
   return `<div class="esc" data-esc="${esc(e.id)}" role="group" aria-label="${esc(`Escalation from ${e.ticketId}`)}">
 <div class="meta"><span class="codicon codicon-warning" aria-hidden="true"></span> <button class="icon" type="button" data-select="${esc(e.ticketId)}">${esc(e.ticketId)}</button> ${esc(e.title)} · ${esc(e.trigger)} · waiting <span data-start="${e.createdAt}">${formatElapsed(hostNow() - e.createdAt)}</span>${e.requiresHuman ? ' · needs a human decision' : ''}</div>
 <div class="q">${esc(e.question)}</div>${e.context ? `<div class="ctx">${esc(e.context)}</div>` : ''}

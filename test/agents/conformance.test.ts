@@ -11,7 +11,20 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startScriptServer, type ModelScript, type ScriptServer } from './scriptServer';
-import { events, makeSandbox, orchard, orchardOk, ROOT, runsOf, screenOf, statuses, waitFor, type Conformance, type OrchardEventLine, type Sandbox } from './harness';
+import {
+  events,
+  makeSandbox,
+  orchard,
+  orchardOk,
+  ROOT,
+  runsOf,
+  screenOf,
+  statuses,
+  waitFor,
+  type Conformance,
+  type OrchardEventLine,
+  type Sandbox,
+} from './harness';
 import { claudeConformance } from './claude.config';
 import { codexConformance } from './codex.config';
 import { geminiConformance } from './gemini.config';
@@ -19,7 +32,10 @@ import { copilotConformance } from './copilot.config';
 import { opencodeConformance } from './opencode.config';
 
 const ALL: Conformance[] = [claudeConformance, codexConformance, geminiConformance, copilotConformance, opencodeConformance];
-const wanted = (process.env.ORCHARD_AGENTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const wanted = (process.env.ORCHARD_AGENTS ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const chosen = ALL.filter((c) => wanted.length === 0 || wanted.includes(c.cli));
 const modesWanted = (process.env.ORCHARD_AGENT_MODES ?? 'headless,tmux').split(',');
 
@@ -62,7 +78,8 @@ async function setUp(sb: Sandbox, cli: string, config: Record<string, unknown> =
   writeFileSync(file, JSON.stringify({ ...c, maxRetries: 0, runTimeoutMinutes: 6, trustWorktrees: true, ...config }, null, 2));
 }
 
-const addTicket = (sb: Sandbox, id: string, prompt: string, agent: string) => orchardOk(sb, ['add', '--id', id, '--title', `ticket ${id}`, '--prompt', prompt, '--agent', agent]);
+const addTicket = (sb: Sandbox, id: string, prompt: string, agent: string) =>
+  orchardOk(sb, ['add', '--id', id, '--title', `ticket ${id}`, '--prompt', prompt, '--agent', agent]);
 
 function diag(sb: Sandbox, server: ScriptServer, run?: { output: () => string }): () => string {
   return () => {
@@ -79,8 +96,17 @@ function diag(sb: Sandbox, server: ScriptServer, run?: { output: () => string })
     }
     return [
       `statuses: ${JSON.stringify(statuses(ev))}`,
-      `last events: ${ev.slice(-8).map((e) => `${e.type}${e.to ? `→${e.to}` : ''}${e.reason ? ` (${String(e.reason).slice(0, 160)})` : ''}${e.message ? ` [${String(e.message).slice(0, 160)}]` : ''}`).join('\n  ')}`,
-      `server: ${server.requests.slice(-6).map((r) => `${r.method} ${r.path} ${r.kind} ${r.script ?? ''} step=${r.step ?? ''}`).join('\n  ')}`,
+      `last events: ${ev
+        .slice(-8)
+        .map(
+          (e) =>
+            `${e.type}${e.to ? `→${e.to}` : ''}${e.reason ? ` (${String(e.reason).slice(0, 160)})` : ''}${e.message ? ` [${String(e.message).slice(0, 160)}]` : ''}`,
+        )
+        .join('\n  ')}`,
+      `server: ${server.requests
+        .slice(-6)
+        .map((r) => `${r.method} ${r.path} ${r.kind} ${r.script ?? ''} step=${r.step ?? ''}`)
+        .join('\n  ')}`,
       run ? `orchard output (tail):\n${run.output().slice(-2500)}` : '',
       logs,
       screenOf(sb),
@@ -104,7 +130,8 @@ function checkoutUntouched(sb: Sandbox): void {
   assert.equal(sb.git('status', '--porcelain', '--untracked-files=all'), '', "the user's checkout has no file of an agent's");
   // Every commit on main that is not the user's came through a merge of an orchard/ branch.
   const firstParents = sb.git('log', '--first-parent', '--format=%s', 'main').split('\n');
-  for (const s of firstParents) assert.ok(s === 'initial' || /^(Merge|orchard|T|W|F|S)/.test(s) || /merge/i.test(s), `main has a commit that is not a merge: "${s}"`);
+  for (const s of firstParents)
+    assert.ok(s === 'initial' || /^(Merge|orchard|T|W|F|S)/.test(s) || /merge/i.test(s), `main has a commit that is not a merge: "${s}"`);
 }
 
 function gatingDelay(ev: OrchardEventLine[], ticketId: string): number | undefined {
@@ -126,101 +153,132 @@ for (const conf of chosen) {
 
     for (const mode of ['headless', 'tmux'] as const) {
       const skip = !modesWanted.includes(mode) && `ORCHARD_AGENT_MODES=${modesWanted.join(',')}`;
-      it(`${mode}: merged with the agent's own commits; progress, an answered question and done reach Orchard; usage parsed; the end found; the checkout untouched`, { skip }, async () => {
-        const tag = mode === 'headless' ? 'WH' : 'WT';
-        server.setFaults([]);
-        server.setScript(workScripts(tag));
-        const sb = makeSandbox(conf, server.url, `work-${mode}`);
-        try {
-          await setUp(sb, conf.cli);
-          await addTicket(sb, 'T1', `Write greeting.txt with the greeting the human picks. [script ${tag}-1]`, conf.cli);
-          await addTicket(sb, 'T2', `Write two.txt. [script ${tag}-2]`, conf.cli);
-          const headBefore = sb.git('rev-parse', 'HEAD');
-          const run = orchard(sb, ['run', ...(mode === 'tmux' ? ['--terminal', 'tmux'] : [])]);
-          await answerWhenAsked(sb, 'T1', 'hello', server, 180_000);
-          let timer: NodeJS.Timeout | undefined;
-          const code = await Promise.race([run.exited, new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`orchard run did not end within 5 min\n${diag(sb, server, run)()}`)), 300_000)))]);
-          clearTimeout(timer);
-          if (code instanceof Error) {
-            run.child.kill('SIGKILL');
-            throw code;
-          }
-          const ev = events(sb);
-          assert.equal(code, 0, `orchard run exited ${code}\n${diag(sb, server, run)()}`);
-          assert.deepEqual(statuses(ev), { T1: 'done', T2: 'done' });
-          // The agent's own commits are on main, with its messages; the answer reached it.
-          const log = sb.git('log', '--format=%s', 'main');
-          assert.match(log, new RegExp(`${tag}-1: greeting`));
-          assert.match(log, new RegExp(`${tag}-2: two`));
-          assert.equal(sb.git('show', 'main:greeting.txt'), 'hello');
-          assert.notEqual(sb.git('rev-parse', 'main'), headBefore);
-          const t1 = new Set(runsOf(ev, 'T1'));
-          assert.ok(ev.some((e) => e.type === 'run-progress' && t1.has(e.runId) && e.progress === 40), 'progress 40 reached Orchard');
-          assert.ok(ev.some((e) => e.type === 'escalation-answered'), 'the answer was recorded');
-          assert.ok(ev.some((e) => e.type === 'run-progress' && t1.has(e.runId) && e.message === 'greeting written'), 'done reached Orchard');
-          // One question per ticket: no idle reminder or empty turn added another.
-          const questions = ev.filter((e) => e.type === 'escalation-raised');
-          assert.equal(questions.length, 1, `questions: ${questions.map((q) => q.escalation.question).join(' | ')}`);
-          // Usage: what the server reported, parsed from the CLI's output or hooks.
-          const usage = ev.filter((e) => e.type === 'run-usage');
-          if (mode === 'headless') assert.ok(usage.length >= 2 && usage.every((u) => (u.usage.inputTokens ?? u.usage.tokens ?? 0) > 0), `usage: ${JSON.stringify(usage.map((u) => u.usage))}`);
-          figure(conf.cli, `${mode}.usage`, usage.map((u) => u.usage));
-          figure(conf.cli, `${mode}.doneToGatingMs`, { T1: gatingDelay(ev, 'T1'), T2: gatingDelay(ev, 'T2') });
-          if (mode === 'tmux') {
-            // The end of the interactive session was found from the CLI's own signal, without a
-            // keystroke (not by the run's timeout). How fast is a figure (test-results/agents.json,
-            // goal ≤ 5 s), not a timed assertion a loaded machine could fail.
-            for (const id of ['T1', 'T2']) {
-              const d = gatingDelay(ev, id);
-              assert.ok(d !== undefined && d < 60_000, `${id}: done → gating took ${d} ms`);
+      it(
+        `${mode}: merged with the agent's own commits; progress, an answered question and done reach Orchard; usage parsed; the end found; the checkout untouched`,
+        { skip },
+        async () => {
+          const tag = mode === 'headless' ? 'WH' : 'WT';
+          server.setFaults([]);
+          server.setScript(workScripts(tag));
+          const sb = makeSandbox(conf, server.url, `work-${mode}`);
+          try {
+            await setUp(sb, conf.cli);
+            await addTicket(sb, 'T1', `Write greeting.txt with the greeting the human picks. [script ${tag}-1]`, conf.cli);
+            await addTicket(sb, 'T2', `Write two.txt. [script ${tag}-2]`, conf.cli);
+            const headBefore = sb.git('rev-parse', 'HEAD');
+            const run = orchard(sb, ['run', ...(mode === 'tmux' ? ['--terminal', 'tmux'] : [])]);
+            await answerWhenAsked(sb, 'T1', 'hello', server, 180_000);
+            let timer: NodeJS.Timeout | undefined;
+            const code = await Promise.race([
+              run.exited,
+              new Promise<Error>(
+                (resolve) => (timer = setTimeout(() => resolve(new Error(`orchard run did not end within 5 min\n${diag(sb, server, run)()}`)), 300_000)),
+              ),
+            ]);
+            clearTimeout(timer);
+            if (code instanceof Error) {
+              run.child.kill('SIGKILL');
+              throw code;
             }
-            assert.ok(!ev.some((e) => e.type === 'run-ended' && e.outcome === 'timeout'), 'no run timed out');
+            const ev = events(sb);
+            assert.equal(code, 0, `orchard run exited ${code}\n${diag(sb, server, run)()}`);
+            assert.deepEqual(statuses(ev), { T1: 'done', T2: 'done' });
+            // The agent's own commits are on main, with its messages; the answer reached it.
+            const log = sb.git('log', '--format=%s', 'main');
+            assert.match(log, new RegExp(`${tag}-1: greeting`));
+            assert.match(log, new RegExp(`${tag}-2: two`));
+            assert.equal(sb.git('show', 'main:greeting.txt'), 'hello');
+            assert.notEqual(sb.git('rev-parse', 'main'), headBefore);
+            const t1 = new Set(runsOf(ev, 'T1'));
+            assert.ok(
+              ev.some((e) => e.type === 'run-progress' && t1.has(e.runId) && e.progress === 40),
+              'progress 40 reached Orchard',
+            );
+            assert.ok(
+              ev.some((e) => e.type === 'escalation-answered'),
+              'the answer was recorded',
+            );
+            assert.ok(
+              ev.some((e) => e.type === 'run-progress' && t1.has(e.runId) && e.message === 'greeting written'),
+              'done reached Orchard',
+            );
+            // One question per ticket: no idle reminder or empty turn added another.
+            const questions = ev.filter((e) => e.type === 'escalation-raised');
+            assert.equal(questions.length, 1, `questions: ${questions.map((q) => q.escalation.question).join(' | ')}`);
+            // Usage: what the server reported, parsed from the CLI's output or hooks.
+            const usage = ev.filter((e) => e.type === 'run-usage');
+            if (mode === 'headless')
+              assert.ok(
+                usage.length >= 2 && usage.every((u) => (u.usage.inputTokens ?? u.usage.tokens ?? 0) > 0),
+                `usage: ${JSON.stringify(usage.map((u) => u.usage))}`,
+              );
+            figure(
+              conf.cli,
+              `${mode}.usage`,
+              usage.map((u) => u.usage),
+            );
+            figure(conf.cli, `${mode}.doneToGatingMs`, { T1: gatingDelay(ev, 'T1'), T2: gatingDelay(ev, 'T2') });
+            if (mode === 'tmux') {
+              // The end of the interactive session was found from the CLI's own signal, without a
+              // keystroke (not by the run's timeout). How fast is a figure (test-results/agents.json,
+              // goal ≤ 5 s), not a timed assertion a loaded machine could fail.
+              for (const id of ['T1', 'T2']) {
+                const d = gatingDelay(ev, id);
+                assert.ok(d !== undefined && d < 60_000, `${id}: done → gating took ${d} ms`);
+              }
+              assert.ok(!ev.some((e) => e.type === 'run-ended' && e.outcome === 'timeout'), 'no run timed out');
+            }
+            checkoutUntouched(sb);
+            figure(conf.cli, `${mode}.work`, 'passed');
+          } finally {
+            sb.cleanup();
           }
-          checkoutUntouched(sb);
-          figure(conf.cli, `${mode}.work`, 'passed');
-        } finally {
-          sb.cleanup();
-        }
-      });
+        },
+      );
 
       // Headless only: in a terminal the CLIs retry inside their own UI (Orchard sees a rate limit
       // there only when the CLI gives up and says so at the end of its turn).
-      if (mode === 'headless') it(`${mode}: 429 and overloaded pause only this profile and use no retry`, { skip }, async () => {
-        server.setScript({ '[script F-1]': { steps: [{ shell: commit('f1.txt', 'f1', 'F-1: f1') }], finalText: 'f1 committed.' } });
-        server.setFaults([{ kind: 'rate-limit', times: 100_000 }]);
-        const sb = makeSandbox(conf, server.url, 'faults');
-        try {
-          await setUp(sb, conf.cli);
-          await addTicket(sb, 'F1', 'Write f1.txt. [script F-1]', conf.cli);
-          await addTicket(sb, 'F2', '@write f2.txt', 'fake');
-          const run = orchard(sb, ['run']);
-          const rateLimitedRuns = () => events(sb).filter((e) => e.type === 'run-ended' && String(e.message ?? '').startsWith('rate limited'));
-          await waitFor('a run rate limited by 429', () => rateLimitedRuns().length >= 1, 240_000, diag(sb, server, run));
-          server.setFaults([{ kind: 'overloaded', times: 100_000 }]);
-          await waitFor('a run rate limited by overload', () => rateLimitedRuns().length >= 2, 240_000, diag(sb, server, run));
-          server.setFaults([]);
-          const code = await run.exited;
-          const ev = events(sb);
-          assert.equal(code, 0, diag(sb, server, run)());
-          assert.deepEqual(statuses(ev), { F1: 'done', F2: 'done' }, 'maxRetries is 0: neither pause used a retry');
-          assert.match(run.output(), /⏸ F1\s+.*rate limited/, 'the pause is printed');
-          // The other profile was not paused: F2 was merged while F1 waited.
-          const f2Done = ev.find((e) => e.type === 'ticket-status' && e.id === 'F2' && e.to === 'done')!;
-          const f1Last = ev.filter((e) => e.type === 'run-started' && e.run.ticketId === 'F1').pop()!;
-          assert.ok(f2Done.at <= f1Last.at + 60_000);
-          checkoutUntouched(sb);
-          figure(conf.cli, 'faults', `passed (${rateLimitedRuns().length} rate-limited runs)`);
-        } finally {
-          sb.cleanup();
-        }
-      });
+      if (mode === 'headless')
+        it(`${mode}: 429 and overloaded pause only this profile and use no retry`, { skip }, async () => {
+          server.setScript({ '[script F-1]': { steps: [{ shell: commit('f1.txt', 'f1', 'F-1: f1') }], finalText: 'f1 committed.' } });
+          server.setFaults([{ kind: 'rate-limit', times: 100_000 }]);
+          const sb = makeSandbox(conf, server.url, 'faults');
+          try {
+            await setUp(sb, conf.cli);
+            await addTicket(sb, 'F1', 'Write f1.txt. [script F-1]', conf.cli);
+            await addTicket(sb, 'F2', '@write f2.txt', 'fake');
+            const run = orchard(sb, ['run']);
+            const rateLimitedRuns = () => events(sb).filter((e) => e.type === 'run-ended' && String(e.message ?? '').startsWith('rate limited'));
+            await waitFor('a run rate limited by 429', () => rateLimitedRuns().length >= 1, 240_000, diag(sb, server, run));
+            server.setFaults([{ kind: 'overloaded', times: 100_000 }]);
+            await waitFor('a run rate limited by overload', () => rateLimitedRuns().length >= 2, 240_000, diag(sb, server, run));
+            server.setFaults([]);
+            const code = await run.exited;
+            const ev = events(sb);
+            assert.equal(code, 0, diag(sb, server, run)());
+            assert.deepEqual(statuses(ev), { F1: 'done', F2: 'done' }, 'maxRetries is 0: neither pause used a retry');
+            assert.match(run.output(), /⏸ F1\s+.*rate limited/, 'the pause is printed');
+            // The other profile was not paused: F2 was merged while F1 waited.
+            const f2Done = ev.find((e) => e.type === 'ticket-status' && e.id === 'F2' && e.to === 'done')!;
+            const f1Last = ev.filter((e) => e.type === 'run-started' && e.run.ticketId === 'F1').pop()!;
+            assert.ok(f2Done.at <= f1Last.at + 60_000);
+            checkoutUntouched(sb);
+            figure(conf.cli, 'faults', `passed (${rateLimitedRuns().length} rate-limited runs)`);
+          } finally {
+            sb.cleanup();
+          }
+        });
 
       it(`${mode}: Stop All (Ctrl-C) returns within seconds and merges nothing; the next run resumes`, { skip }, async () => {
         const tag = mode === 'headless' ? 'SH' : 'ST';
         server.setFaults([]);
         server.setScript({
           [`[script ${tag}]`]: {
-            steps: [{ shell: commit('s1.txt', 'partial', `${tag}: partial`) }, { shell: 'orchard-agent escalate "Keep going?" --option yes --option no' }, { shell: 'orchard-agent done' }],
+            steps: [
+              { shell: commit('s1.txt', 'partial', `${tag}: partial`) },
+              { shell: 'orchard-agent escalate "Keep going?" --option yes --option no' },
+              { shell: 'orchard-agent done' },
+            ],
             finalText: 'Finished.',
           },
         });
@@ -248,8 +306,15 @@ for (const conf of chosen) {
           assert.match(sb.git('for-each-ref', '--format=%(refname)', 'refs/orchard/wip', 'refs/heads/orchard'), /S1/);
           // The next run resumes the batch: the ticket runs again and, answered, is merged.
           const second = orchard(sb, args);
-          await waitFor("S1's question again", () => events(sb).filter((e) => e.type === 'escalation-raised' && !e.escalation.answer).length >= 2, 180_000, diag(sb, server, second));
-          const open = events(sb).filter((e) => e.type === 'escalation-raised').pop()!;
+          await waitFor(
+            "S1's question again",
+            () => events(sb).filter((e) => e.type === 'escalation-raised' && !e.escalation.answer).length >= 2,
+            180_000,
+            diag(sb, server, second),
+          );
+          const open = events(sb)
+            .filter((e) => e.type === 'escalation-raised')
+            .pop()!;
           await orchardOk(sb, ['answer', open.escalation.id, '--option', 'yes']);
           assert.equal(await second.exited, 0, diag(sb, server, second)());
           ev = events(sb);

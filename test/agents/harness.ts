@@ -20,7 +20,8 @@ export function packageDir(cli: string): string {
 
 export function cliBinDir(cli: string): string {
   const bin = join(packageDir(cli), 'node_modules', '.bin');
-  if (!existsSync(join(bin, cli))) throw new Error(`${cli} ${BUILTIN_CLIS[cli]!.testedVersion} is not installed in ${AGENTS_CACHE}; run: npm run test:agents:install`);
+  if (!existsSync(join(bin, cli)))
+    throw new Error(`${cli} ${BUILTIN_CLIS[cli]!.testedVersion} is not installed in ${AGENTS_CACHE}; run: npm run test:agents:install`);
   return bin;
 }
 
@@ -159,7 +160,9 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false, 
 export function screenOf(sb: Sandbox): string {
   try {
     const sessions = execFileSync('tmux', ['-L', sb.env.ORCHARD_TMUX_SOCKET!, 'ls', '-F', '#{session_name}'], { encoding: 'utf8' }).trim().split('\n');
-    return sessions.map((s) => `--- ${s}\n${execFileSync('tmux', ['-L', sb.env.ORCHARD_TMUX_SOCKET!, 'capture-pane', '-p', '-t', `=${s}:`], { encoding: 'utf8' })}`).join('\n');
+    return sessions
+      .map((s) => `--- ${s}\n${execFileSync('tmux', ['-L', sb.env.ORCHARD_TMUX_SOCKET!, 'capture-pane', '-p', '-t', `=${s}:`], { encoding: 'utf8' })}`)
+      .join('\n');
   } catch {
     return '(no tmux sessions)';
   }

@@ -29,7 +29,14 @@ export function opencodeConfig(serverUrl: string): Record<string, unknown> {
         name: 'Orchard test server',
         options: { baseURL: `${serverUrl}/v1`, apiKey: 'sk-orchard-test', includeUsage: true },
         models: {
-          [OPENCODE_MODEL_ID]: { name: 'Orchard test model', tool_call: true, attachment: false, reasoning: false, temperature: true, limit: { context: 128000, output: 8192 } },
+          [OPENCODE_MODEL_ID]: {
+            name: 'Orchard test model',
+            tool_call: true,
+            attachment: false,
+            reasoning: false,
+            temperature: true,
+            limit: { context: 128000, output: 8192 },
+          },
         },
       },
     },
@@ -55,7 +62,10 @@ export const opencodeConformance = {
     mkdirSync(join(dir, 'node_modules'), { recursive: true });
     const deps = { '@opencode-ai/plugin': OPENCODE_VERSION };
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ dependencies: deps }, null, 2) + '\n');
-    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'opencode', lockfileVersion: 3, requires: true, packages: { '': { dependencies: deps } } }, null, 2) + '\n');
+    writeFileSync(
+      join(dir, 'package-lock.json'),
+      JSON.stringify({ name: 'opencode', lockfileVersion: 3, requires: true, packages: { '': { dependencies: deps } } }, null, 2) + '\n',
+    );
     const env = {
       XDG_CONFIG_HOME: xdgConfig,
       XDG_DATA_HOME: join(home, '.local/share'),
@@ -69,7 +79,11 @@ export const opencodeConformance = {
     // A user who has run OpenCode has its database. Two first-ever starts at the same moment race
     // on creating it (1.18.33: one fails on "CREATE TABLE workspace"), as two tickets starting
     // together would in a fresh HOME: create it once, as the first use would (about 2 s).
-    execFileSync(join(cliBinDir('opencode'), 'opencode'), ['session', 'list'], { env: { ...process.env, HOME: home, ...env }, stdio: 'ignore', timeout: 60_000 });
+    execFileSync(join(cliBinDir('opencode'), 'opencode'), ['session', 'list'], {
+      env: { ...process.env, HOME: home, ...env },
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
     return env;
   },
 };

@@ -14,5 +14,9 @@ const step = (args) => {
 };
 step(['--import', 'tsx', 'test/agents/install.ts', ...(clis ? clis.split(',') : [])]);
 step(['esbuild.config.mjs']);
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=900000', 'test/agents/conformance.test.ts'], { stdio: 'inherit', env });
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=900000', 'test/agents/conformance.test.ts'],
+  { stdio: 'inherit', env },
+);
 process.exit(r.status ?? 1);

@@ -93,7 +93,13 @@ export type Scripts = ModelScript | Record<string, ModelScript>;
 
 const isScript = (s: Scripts): s is ModelScript => Array.isArray((s as ModelScript).steps);
 
-export async function startScriptServer(opts: { adapter: ProtocolAdapter; script: Scripts; faults?: Fault[]; port?: number; keepBodies?: boolean }): Promise<ScriptServer> {
+export async function startScriptServer(opts: {
+  adapter: ProtocolAdapter;
+  script: Scripts;
+  faults?: Fault[];
+  port?: number;
+  keepBodies?: boolean;
+}): Promise<ScriptServer> {
   let scripts = opts.script;
   const scriptFor = (raw: string): ModelScript => {
     if (isScript(scripts)) return scripts;
@@ -141,7 +147,11 @@ export async function startScriptServer(opts: { adapter: ProtocolAdapter; script
           rec.step = seen.turns;
           const script = scriptFor(raw);
           const step = script.steps[seen.turns];
-          const action: Action = !step ? { kind: 'text', text: script.finalText ?? 'Done.' } : 'shell' in step ? { kind: 'shell', command: step.shell, callId: `call_${++calls}_${seen.turns}` } : { kind: 'text', text: step.text };
+          const action: Action = !step
+            ? { kind: 'text', text: script.finalText ?? 'Done.' }
+            : 'shell' in step
+              ? { kind: 'shell', command: step.shell, callId: `call_${++calls}_${seen.turns}` }
+              : { kind: 'text', text: step.text };
           rec.action = action;
           usage.input += ctx.usage.input;
           usage.output += ctx.usage.output;

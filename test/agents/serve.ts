@@ -14,7 +14,13 @@ import { geminiConformance } from './gemini.config';
 import { copilotConformance } from './copilot.config';
 import { opencodeConformance } from './opencode.config';
 
-const all: Record<string, Conformance> = { claude: claudeConformance, codex: codexConformance, gemini: geminiConformance, copilot: copilotConformance, opencode: opencodeConformance };
+const all: Record<string, Conformance> = {
+  claude: claudeConformance,
+  codex: codexConformance,
+  gemini: geminiConformance,
+  copilot: copilotConformance,
+  opencode: opencodeConformance,
+};
 
 async function main(): Promise<void> {
   const [cli = 'codex', home] = process.argv.slice(2);

@@ -12,7 +12,10 @@ import { openSeededWorkspace } from './workspaces.mjs';
 const FILE = 'greeting.txt';
 const BASE = 'Hello\n';
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
-const ticketsPane = (page) => sidebar(page).locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) }).first();
+const ticketsPane = (page) =>
+  sidebar(page)
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
+    .first();
 const mergeEditor = (page) => page.locator('.merge-editor').first();
 const git = (cwd, ...args) => spawnSync('git', args, { cwd, encoding: 'utf8' });
 
@@ -54,7 +57,12 @@ export const conflictSteps = [
       }));
       const ws = await openSeededWorkspace(ctx, 'merge', tickets, { 'README.md': '# merge\n', [FILE]: BASE });
       if (!ws) return { skip: 'dist/cli.js does not exist' };
-      await until(page, 'C1 and C2 in the Tickets view', async () => Object.keys(await groups(page)).length === 2 || JSON.stringify(await groups(page)), 60_000);
+      await until(
+        page,
+        'C1 and C2 in the Tickets view',
+        async () => Object.keys(await groups(page)).length === 2 || JSON.stringify(await groups(page)),
+        60_000,
+      );
       await runCommand(page, 'Orchard: Start');
       // Orchard's question about the stopped merge comes as a notification.
       const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: `merge conflict in ${FILE}` }).first();
@@ -63,7 +71,12 @@ export const conflictSteps = [
       const loser = text.match(/\bC[12]\b/)?.[0];
       if (!loser) throw new Error(`the conflict notification names no ticket: ${text}`);
       ctx.merge = { ws, loser, winner: loser === 'C1' ? 'C2' : 'C1' };
-      await until(page, `${ctx.merge.winner} merged`, async () => /^Done/.test((await groups(page))[ctx.merge.winner] ?? '') || JSON.stringify(await groups(page)), 60_000);
+      await until(
+        page,
+        `${ctx.merge.winner} merged`,
+        async () => /^Done/.test((await groups(page))[ctx.merge.winner] ?? '') || JSON.stringify(await groups(page)),
+        60_000,
+      );
       return { note: `${text.slice(0, 160)}; ${ctx.merge.winner} merged first` };
     },
   },
@@ -83,7 +96,12 @@ export const conflictSteps = [
       let seen = '';
       await until(page, 'both sides and the result in the merge editor', async () => {
         seen = (await editor.innerText()).replace(/\s+/g, ' ');
-        const ok = seen.includes(`- ${winner}:`) && seen.includes(`- ${loser}:`) && seen.includes('Accept Target') && seen.includes(`Accept orchard/${loser}`) && /1 Conflict Remaining/.test(seen);
+        const ok =
+          seen.includes(`- ${winner}:`) &&
+          seen.includes(`- ${loser}:`) &&
+          seen.includes('Accept Target') &&
+          seen.includes(`Accept orchard/${loser}`) &&
+          /1 Conflict Remaining/.test(seen);
         return ok || seen.slice(0, 300);
       });
       await page.mouse.move(700, 880);
@@ -93,7 +111,7 @@ export const conflictSteps = [
     },
   },
   {
-    name: 'conflict: accept the ticket\'s side, Complete Merge, Continue Merge → merged on main with the resolved content',
+    name: "conflict: accept the ticket's side, Complete Merge, Continue Merge → merged on main with the resolved content",
     async run(ctx) {
       const { page, shot } = ctx;
       if (!ctx.merge) return { skip: 'no conflict' };
@@ -101,7 +119,10 @@ export const conflictSteps = [
       const editor = mergeEditor(page);
       const actions = await editor.locator('.merge-editor-conflict-actions a[role="button"]').allInnerTexts();
       // The right-hand side is the ticket's branch (theirs): its conflict's own "Accept orchard/<id>".
-      await editor.locator('.merge-editor-conflict-actions a[role="button"]', { hasText: `Accept orchard/${loser}` }).first().click();
+      await editor
+        .locator('.merge-editor-conflict-actions a[role="button"]', { hasText: `Accept orchard/${loser}` })
+        .first()
+        .click();
       await until(page, 'no conflict remaining', async () => {
         const t = (await editor.innerText()).replace(/\s+/g, ' ');
         return !/[1-9]\d* Conflicts? Remaining/.test(t) || t.match(/\d+ Conflicts? Remaining/)[0];
@@ -117,7 +138,9 @@ export const conflictSteps = [
       if (/^(<<<<<<<|=======|>>>>>>>)/m.test(main)) throw new Error(`conflict markers on main:\n${main}`);
       if (!main.startsWith(BASE) || !main.includes(`- ${loser}:`)) throw new Error(`main's ${FILE} is not the resolution (the ticket's side):\n${main}`);
       await shot('32-conflict-merged');
-      return { note: `conflict actions: ${actions.join(' | ')}; main:${FILE} = ${JSON.stringify(main)} (${winner}'s line ${main.includes(`- ${winner}:`) ? 'kept' : 'replaced'})` };
+      return {
+        note: `conflict actions: ${actions.join(' | ')}; main:${FILE} = ${JSON.stringify(main)} (${winner}'s line ${main.includes(`- ${winner}:`) ? 'kept' : 'replaced'})`,
+      };
     },
   },
 ];

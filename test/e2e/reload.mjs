@@ -195,7 +195,10 @@ async function main() {
     const r = R.makeRepo(prefix);
     const file = join(r.root, 'tickets.json');
     H.writeTickets(file, tickets);
-    for (const args of [['init', '--agent', 'fake', '--agents', '3'], ['import', file]]) {
+    for (const args of [
+      ['init', '--agent', 'fake', '--agents', '3'],
+      ['import', file],
+    ]) {
       const res = H.cliSync(r.repo, args);
       if (res.code !== 0) throw new Error(`orchard ${args.join(' ')}: ${res.out}${res.err}`);
     }
@@ -271,8 +274,9 @@ async function main() {
       }
       const liveRuns = (all) => {
         const open = new Set();
-        for (const e of all) if (e.type === 'run-started') open.add(e.run.id);
-        else if (e.type === 'run-ended') open.delete(e.runId);
+        for (const e of all)
+          if (e.type === 'run-started') open.add(e.run.id);
+          else if (e.type === 'run-ended') open.delete(e.runId);
         return [...open];
       };
       const inRound = [];
@@ -290,13 +294,17 @@ async function main() {
         const extraMs = rand.int(0, 1500);
         // HELD: the window closes and opens again while another process still holds the writer
         // lease (as the old window's extension host can for a few seconds after a reload).
-        const how = i === 4 || (i > 4 && rand.next() < 0.2) ? HELD : kind === 'merging' ? 'page.reload()' : rand.pick(['page.reload()', 'Developer: Reload Window']);
+        const how =
+          i === 4 || (i > 4 && rand.next() < 0.2) ? HELD : kind === 'merging' ? 'page.reload()' : rand.pick(['page.reload()', 'Developer: Reload Window']);
         const terminals = i === closedAt || (i > 3 && rand.next() < 0.3) ? 'closed' : 'kept';
         const hidden = i === hiddenAt || (i > 3 && rand.next() < 0.3); // the Explorer, not Orchard, is shown when the window comes back
         // Written before the moment, so the workbench has read it by the time of the reload.
         writeSettings(terminals === 'closed' ? { 'terminal.integrated.enablePersistentSessions': false } : {});
         let reached;
-        if (kind === 'running') reached = await waitEvents(() => Object.values(events.status).includes('running'), 60_000).then(async (ok) => ok && (await delay(extraMs), !allDone()));
+        if (kind === 'running')
+          reached = await waitEvents(() => Object.values(events.status).includes('running'), 60_000).then(
+            async (ok) => ok && (await delay(extraMs), !allDone()),
+          );
         else if (kind === 'merging') reached = await waitEvents((fresh) => fresh.some((e) => e.type === 'ticket-status' && e.to === 'merging'), 60_000);
         else {
           let seen = 0;
@@ -307,8 +315,12 @@ async function main() {
           break;
         }
         if (hidden) await page.keyboard.press('Control+Shift+E').catch(() => {});
-        const running = Object.entries(events.status).filter(([, st]) => st === 'running').map(([id]) => id);
-        const merging = Object.entries(events.status).filter(([, st]) => st === 'merging').map(([id]) => id);
+        const running = Object.entries(events.status)
+          .filter(([, st]) => st === 'running')
+          .map(([id]) => id);
+        const merging = Object.entries(events.status)
+          .filter(([, st]) => st === 'merging')
+          .map(([id]) => id);
         const seqAt = events.all.at(-1)?.seq ?? 0;
         const live = liveRuns(events.all);
         const leaseFile = join(H.stateDir(ws.repo), 'writer.lock');
@@ -339,7 +351,17 @@ async function main() {
             holder = spawn('sleep', ['60'], { stdio: 'ignore' });
             fakePid = holder.pid;
             const t = Date.now();
-            writeFileSync(leaseFile, JSON.stringify({ pid: holder.pid, hostname: hostname(), startedAt: t, heartbeatAt: t, owner: 'a window still closing (test)', token: randomUUID() }));
+            writeFileSync(
+              leaseFile,
+              JSON.stringify({
+                pid: holder.pid,
+                hostname: hostname(),
+                startedAt: t,
+                heartbeatAt: t,
+                owner: 'a window still closing (test)',
+                token: randomUUID(),
+              }),
+            );
           }
           await page.goto(host.url({ folder: ws.repo }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
         } else if (how === 'page.reload()') await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
@@ -362,7 +384,22 @@ async function main() {
           tookOver = viewer && (await untilChange(join(host.dirs.userData, 'logs'), () => orchardLog().includes('this window takes over'), 10_000));
           if (!viewer) console.log(`reload ${i}: the window never opened as a viewer while the lease was held`);
         }
-        const rec = { i, round, kind, how, tookOver, terminals, hidden, running, merging, live, seqAt, loadedMs, resumed: resumed || allDone(), resumeMs: Date.now() - r0 };
+        const rec = {
+          i,
+          round,
+          kind,
+          how,
+          tookOver,
+          terminals,
+          hidden,
+          running,
+          merging,
+          live,
+          seqAt,
+          loadedMs,
+          resumed: resumed || allDone(),
+          resumeMs: Date.now() - r0,
+        };
         reloads.push(rec);
         inRound.push(rec);
         console.log(
@@ -405,23 +442,40 @@ async function main() {
       if (!refChecked) {
         refChecked = true;
         const ref0 = await refRun;
-        check('the undisturbed headless run of the same graph (the reference) finishes', ref0.code === 0 ? [] : [`orchard run exited ${ref0.code}: ${ref0.out}${ref0.err}`.slice(-1500)]);
+        check(
+          'the undisturbed headless run of the same graph (the reference) finishes',
+          ref0.code === 0 ? [] : [`orchard run exited ${ref0.code}: ${ref0.out}${ref0.err}`.slice(-1500)],
+        );
       }
       check(tag('the batch end is recorded (batch-ended)'), ended() ? [] : ['no batch-ended event after the last batch-started']);
       const state = H.readSnapshot(ws.repo);
-      const notDone = Object.values(state.tickets).filter((t) => t.status !== 'done').map((t) => `${t.id}:${t.status}${t.reason ? ` (${t.reason})` : ''}`);
+      const notDone = Object.values(state.tickets)
+        .filter((t) => t.status !== 'done')
+        .map((t) => `${t.id}:${t.status}${t.reason ? ` (${t.reason})` : ''}`);
       check(tag(`every ticket done (${n})`), notDone);
       const history = H.readEvents(ws.repo);
       const merged = history.filter((e) => e.type === 'ticket-merged');
-      check(tag('each ticket merged exactly once (ticket-merged events)'), merged.length === n ? [] : [`${merged.length} ticket-merged events for ${n} tickets`]);
-      check(tag('invariants: seq, no double merge, snapshot == replay of events.jsonl, no lock of an ended run, no orphaned worktree, no index.lock'), H.invariantProblems(ws.repo, ws.git));
-      check(tag('no lock left'), state.locks.map((l) => `${l.pattern} held by ${l.runId}`));
+      check(
+        tag('each ticket merged exactly once (ticket-merged events)'),
+        merged.length === n ? [] : [`${merged.length} ticket-merged events for ${n} tickets`],
+      );
+      check(
+        tag('invariants: seq, no double merge, snapshot == replay of events.jsonl, no lock of an ended run, no orphaned worktree, no index.lock'),
+        H.invariantProblems(ws.repo, ws.git),
+      );
+      check(
+        tag('no lock left'),
+        state.locks.map((l) => `${l.pattern} held by ${l.runId}`),
+      );
       const { lost, redone } = H.ticketLines(ws.git, n);
       check(tag('no ticket lost on main'), lost);
       const refTree = ref.git('rev-parse', 'main^{tree}');
       const tree = ws.git('rev-parse', 'main^{tree}');
       // Exactly (as the crash test): an interrupted attempt restarts from where it began, so no line is written twice.
-      check(tag("main's tree equals the undisturbed run's"), tree === refTree ? [] : [`tree ${tree} vs reference ${refTree}${redone.length ? `; written twice: ${redone.join(' ')}` : ''}`]);
+      check(
+        tag("main's tree equals the undisturbed run's"),
+        tree === refTree ? [] : [`tree ${tree} vs reference ${refTree}${redone.length ? `; written twice: ${redone.join(' ')}` : ''}`],
+      );
       // A runner whose agent has ended (exit.json written, its agent gone) only holds its terminal
       // open for reading until a key is pressed: it runs nothing.
       const runsDir = join(H.stateDir(ws.repo), 'runs');
@@ -436,8 +490,14 @@ async function main() {
       };
       const alive = H.livePids(state);
       await untilChange(runsDir, () => !alive.some(working), 5_000, 100);
-      check(tag('no agent or runner left running'), alive.filter(working).map((p) => `pid ${p}`));
-      check(tag('the writer lease is released when the window closes'), existsSync(leaseFile) ? [`${leaseFile}: ${readFileSync(leaseFile, 'utf8').slice(0, 200)}`] : []);
+      check(
+        tag('no agent or runner left running'),
+        alive.filter(working).map((p) => `pid ${p}`),
+      );
+      check(
+        tag('the writer lease is released when the window closes'),
+        existsSync(leaseFile) ? [`${leaseFile}: ${readFileSync(leaseFile, 'utf8').slice(0, 200)}`] : [],
+      );
 
       // What became of the runs alive at each reload: adopted again (their agent went on) or interrupted and retried.
       for (const [j, r] of inRound.entries()) {
@@ -449,13 +509,19 @@ async function main() {
           if (end && end.seq <= nextSeq && end.outcome === 'crashed' && /interrupted/.test(end.message ?? '')) r.interrupted++;
           else r.adopted++;
         }
-        console.log(`reload ${r.i}: runs alive ${r.live.length} — went on (adopted, or their exit read by the next window) ${r.adopted}, interrupted and retried ${r.interrupted}`);
+        console.log(
+          `reload ${r.i}: runs alive ${r.live.length} — went on (adopted, or their exit read by the next window) ${r.adopted}, interrupted and retried ${r.interrupted}`,
+        );
       }
       lostTotal += lost.length + notDone.length;
       redoneTotal += redone.length;
     }
     const held = reloads.filter((r) => r.tookOver !== undefined);
-    if (held.length) check('a window opened while another process held the writer lease took over once it was gone', held.filter((r) => !r.tookOver || !r.resumed).map((r) => `reload ${r.i}`));
+    if (held.length)
+      check(
+        'a window opened while another process held the writer lease took over once it was gone',
+        held.filter((r) => !r.tookOver || !r.resumed).map((r) => `reload ${r.i}`),
+      );
     check(`${opts.reloads} reloads injected, each picked up again without a click`, [
       ...(reloads.length < opts.reloads ? [`only ${reloads.length} injected`] : []),
       ...reloads.filter((r) => !r.resumed).map((r) => `reload ${r.i} (${r.kind}): Orchard did not resume within 45 s`),

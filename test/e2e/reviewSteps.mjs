@@ -9,7 +9,10 @@ import { answerInput, painted, until } from './waits.mjs';
 
 const TITLE = 'Polish the greeting';
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
-const pane = (page, name) => sidebar(page).locator('.pane', { has: page.locator('.pane-header', { hasText: name }) }).first();
+const pane = (page, name) =>
+  sidebar(page)
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: name }) })
+    .first();
 
 /** Clicks a row's inline action (shown on hover). */
 async function inlineAction(page, row, label) {
@@ -86,7 +89,11 @@ export const reviewSteps = [
       if (!batchGoes) await inlineAction(page, ticketRow, 'Start Ticket');
       await reviewRow(page).waitFor({ state: 'visible', timeout: 90_000 });
       await page.mouse.move(700, 400);
-      await until(page, 'the row to say how long it waits', async () => /waiting .* · 2 files · /.test(await reviewRow(page).innerText()) || (await reviewRow(page).innerText()));
+      await until(
+        page,
+        'the row to say how long it waits',
+        async () => /waiting .* · 2 files · /.test(await reviewRow(page).innerText()) || (await reviewRow(page).innerText()),
+      );
       await painted(page);
       const text = (await reviewRow(page).innerText()).replace(/\s+/g, ' ');
       if (!/waiting .* · 2 files · /.test(text)) throw new Error(`the row does not say how long it waits and how many files: ${text}`);
@@ -163,12 +170,28 @@ export const reviewSteps = [
       const thread = page.locator('.review-widget', { has: page.locator('.review-comment', { hasText: COMMENT }) }).first();
       await thread.locator('.head .action-label[aria-label^="Request Changes"]').first().click();
       await answerInput(page, '', { expectTitle: 'Request Changes on' });
-      await until(page, 'the next attempt with the comment as its feedback', async () => {
-        const t = ticketOnDisk(workspace);
-        const r2 = t?.runs.find((r) => r.attempt === 2 || /-r2$/.test(r.id));
-        return (!!r2 && (r2.context ?? '').includes(`greeting.txt:1: ${COMMENT}`)) || JSON.stringify(t?.runs.map((r) => [r.id, (r.context ?? '').slice(0, 80)]));
-      }, 60_000);
-      await until(page, 'the ticket back in the Review Queue (review 2)', async () => /review 2/.test(await reviewRow(page).innerText()) || (await reviewRow(page).innerText().catch(() => 'no row')), 90_000);
+      await until(
+        page,
+        'the next attempt with the comment as its feedback',
+        async () => {
+          const t = ticketOnDisk(workspace);
+          const r2 = t?.runs.find((r) => r.attempt === 2 || /-r2$/.test(r.id));
+          return (
+            (!!r2 && (r2.context ?? '').includes(`greeting.txt:1: ${COMMENT}`)) || JSON.stringify(t?.runs.map((r) => [r.id, (r.context ?? '').slice(0, 80)]))
+          );
+        },
+        60_000,
+      );
+      await until(
+        page,
+        'the ticket back in the Review Queue (review 2)',
+        async () =>
+          /review 2/.test(await reviewRow(page).innerText()) ||
+          (await reviewRow(page)
+            .innerText()
+            .catch(() => 'no row')),
+        90_000,
+      );
       await until(page, 'the draft discarded', async () => !readFileSync(drafts, 'utf8').includes(COMMENT) || 'still on disk');
     },
   },
@@ -177,22 +200,34 @@ export const reviewSteps = [
     async run({ page, shot }) {
       await inlineAction(page, reviewRow(page), 'Approve');
       await until(page, 'the ticket to leave the Review Queue', async () => (await reviewRow(page).count()) === 0, 30_000);
-      await until(page, 'the ticket to be merged (Done)', async () => {
-        const rows = await pane(page, 'Tickets').locator('.monaco-list-row').evaluateAll((rs) => rs.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
-        let group = '';
-        for (const [level, text] of rows) {
-          if (level === 1) group = text;
-          else if (text.includes(TITLE)) return /^Done/.test(group) ? true : group;
-        }
-        return 'not visible';
-      }, 90_000);
+      await until(
+        page,
+        'the ticket to be merged (Done)',
+        async () => {
+          const rows = await pane(page, 'Tickets')
+            .locator('.monaco-list-row')
+            .evaluateAll((rs) => rs.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
+          let group = '';
+          for (const [level, text] of rows) {
+            if (level === 1) group = text;
+            else if (text.includes(TITLE)) return /^Done/.test(group) ? true : group;
+          }
+          return 'not visible';
+        },
+        90_000,
+      );
       await shot('23-review-approved');
     },
   },
   {
     name: 'review: nothing waits any more, so the Review Queue view is hidden; orchard.review back to auto',
     async run({ page, host }) {
-      await until(page, 'the Review Queue view to hide', async () => (await sidebar(page).locator('.pane-header', { hasText: 'Review Queue' }).count()) === 0 || 'still shown', 30_000);
+      await until(
+        page,
+        'the Review Queue view to hide',
+        async () => (await sidebar(page).locator('.pane-header', { hasText: 'Review Queue' }).count()) === 0 || 'still shown',
+        30_000,
+      );
       await setReviewSetting(page, host, 'auto');
     },
   },

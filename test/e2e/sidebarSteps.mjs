@@ -9,7 +9,10 @@ import { openSeededWorkspace } from './workspaces.mjs';
 
 const BOARD = 20;
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
-const ticketsPane = (page) => sidebar(page).locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) }).first();
+const ticketsPane = (page) =>
+  sidebar(page)
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
+    .first();
 
 /** Ticket rows (level 2) of the Tickets view lying wholly inside its body on screen. */
 async function visibleTicketRows(page) {
@@ -43,17 +46,25 @@ export const sidebarSteps = [
       const viewport = page.viewportSize();
       if (!(await openSeededWorkspace(ctx, 'board', tickets))) return { skip: 'dist/cli.js does not exist' };
       let rows = [];
-      await until(page, 'the board in the Tickets view', async () => {
-        rows = await visibleTicketRows(page);
-        return rows.length >= 15 || `${rows.length} rows`;
-      }, 60_000);
+      await until(
+        page,
+        'the board in the Tickets view',
+        async () => {
+          rows = await visibleTicketRows(page);
+          return rows.length >= 15 || `${rows.length} rows`;
+        },
+        60_000,
+      );
       await painted(page); // the last paint before the picture
       rows = await visibleTicketRows(page);
       const file20 = await shot('20-sidebar-20-tickets');
       const headers = (await sidebar(page).locator('.pane-header').allInnerTexts()).map((h) => h.replace(/\s+/g, ' ').trim());
       const shown = ['Escalations', 'Agents', 'Merge Queue', 'Locks'].filter((v) => headers.some((h) => h.startsWith(v)));
       if (shown.length) throw new Error(`views with nothing to show are not hidden: ${shown.join(', ')} (headers: ${headers.join(' | ')})`);
-      if (rows.length < 15) throw new Error(`only ${rows.length} ticket rows visible at ${viewport?.width}×${viewport?.height}: ${rows.map((r) => r.text.slice(0, 20)).join(' | ')}`);
+      if (rows.length < 15)
+        throw new Error(
+          `only ${rows.length} ticket rows visible at ${viewport?.width}×${viewport?.height}: ${rows.map((r) => r.text.slice(0, 20)).join(' | ')}`,
+        );
       ctx.boardRows = rows.length;
       return { note: `${rows.length} of ${BOARD} ticket rows visible at ${viewport?.width}×${viewport?.height}; headers: ${headers.join(' | ')}; ${file20}` };
     },
@@ -81,7 +92,11 @@ export const sidebarSteps = [
       await shot('21-sidebar-filtered');
       const note = (await message.innerText()).trim();
       await runCommand(page, 'Orchard: Clear Ticket Filter');
-      await until(page, 'every row back', async () => (await visibleTicketRows(page)).length === ctx.boardRows || `${(await visibleTicketRows(page)).length} rows`);
+      await until(
+        page,
+        'every row back',
+        async () => (await visibleTicketRows(page)).length === ctx.boardRows || `${(await visibleTicketRows(page)).length} rows`,
+      );
       return { note };
     },
   },

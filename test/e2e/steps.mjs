@@ -25,7 +25,10 @@ export async function runCommand(page, label) {
   let last;
   for (let attempt = 1; attempt <= 4; attempt++) {
     try {
-      await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+      await page
+        .locator('.monaco-workbench')
+        .click({ position: { x: 700, y: 400 } })
+        .catch(() => {});
       await page.keyboard.press(attempt % 2 ? 'F1' : 'Control+Shift+P');
       await input.waitFor({ state: 'visible', timeout: 5_000 });
       await input.fill(`>${label}`, { timeout: 5_000 });
@@ -37,8 +40,13 @@ export async function runCommand(page, label) {
       await page.keyboard.press('Escape').catch(() => {});
     }
   }
-  const dialog = await page.locator('.monaco-dialog-box').innerText({ timeout: 500 }).catch(() => '');
-  throw new Error(`the command palette did not run "${label}" in 4 attempts${dialog ? ` (a dialog is open: ${dialog.replace(/\s+/g, ' ').slice(0, 200)})` : ''}: ${last?.message?.split('\n')[0]}`);
+  const dialog = await page
+    .locator('.monaco-dialog-box')
+    .innerText({ timeout: 500 })
+    .catch(() => '');
+  throw new Error(
+    `the command palette did not run "${label}" in 4 attempts${dialog ? ` (a dialog is open: ${dialog.replace(/\s+/g, ' ').slice(0, 200)})` : ''}: ${last?.message?.split('\n')[0]}`,
+  );
 }
 
 /** Text of the error/warning notification toasts currently shown. */
@@ -59,7 +67,14 @@ async function dashboardBody(page) {
   const n = await frames.count();
   for (let i = 0; i < n; i++) {
     const body = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame').locator('body');
-    if ((await body.locator('#app').count().catch(() => 0)) && !(await body.getAttribute('class', { timeout: 2_000 }).catch(() => 'compact'))?.includes('compact')) return body;
+    if (
+      (await body
+        .locator('#app')
+        .count()
+        .catch(() => 0)) &&
+      !(await body.getAttribute('class', { timeout: 2_000 }).catch(() => 'compact'))?.includes('compact')
+    )
+      return body;
   }
   throw new Error(`no full dashboard among ${n} webviews`);
 }
@@ -105,9 +120,17 @@ export const steps = [
     async run({ page, shot }) {
       const sb = sidebar(page);
       await sb.waitFor({ state: 'visible', timeout: 15_000 });
-      await sb.locator('.composite.title, .pane-header').filter({ hasText: /Tickets/i }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await sb
+        .locator('.composite.title, .pane-header')
+        .filter({ hasText: /Tickets/i })
+        .first()
+        .waitFor({ state: 'visible', timeout: 15_000 });
       // The tree's first page: its rows, or its welcome content when it has none.
-      await until(page, 'the Tickets tree to render', async () => (await sb.locator('.monaco-list-row').count()) > 0 || (await sb.locator('.welcome-view-content').count()) > 0);
+      await until(
+        page,
+        'the Tickets tree to render',
+        async () => (await sb.locator('.monaco-list-row').count()) > 0 || (await sb.locator('.welcome-view-content').count()) > 0,
+      );
       await painted(page);
       await shot('02-tickets-view');
     },
@@ -121,14 +144,22 @@ export const steps = [
       const deadline = Date.now() + 20_000;
       let missing = seeded;
       while (Date.now() < deadline) {
-        const rows = (await tree.locator('.monaco-list-row').allInnerTexts().catch(() => [])).join('\n');
+        const rows = (
+          await tree
+            .locator('.monaco-list-row')
+            .allInnerTexts()
+            .catch(() => [])
+        ).join('\n');
         missing = seeded.filter((t) => !rows.includes(t));
         if (missing.length === 0) break;
         await domChange(page);
       }
       await shot('03-tickets-tree');
       if (missing.length) {
-        const rows = await tree.locator('.monaco-list-row').allInnerTexts().catch(() => []);
+        const rows = await tree
+          .locator('.monaco-list-row')
+          .allInnerTexts()
+          .catch(() => []);
         throw new Error(`titles not in the tree: ${missing.join(', ')}; rows: ${JSON.stringify(rows)}`);
       }
       return { note: `${seeded.length} titles visible` };
@@ -138,13 +169,20 @@ export const steps = [
     name: 'the Tickets view shows the predicted finish (ETA): header, summary row, ticket rows',
     async run({ page, seeded, shot }) {
       if (seeded.length === 0) return { skip: 'no tickets were seeded' };
-      const eta = await until(page, 'the ETA in the Tickets view', async () => {
-        const header = (await ticketsHeader(page).innerText()).replace(/\s+/g, ' ');
-        const rows = await sidebar(page).locator('.monaco-list-row').allInnerTexts();
-        const summary = rows.find((r) => /^ETA ≈ \d/.test(r.trim()));
-        const ticketEtas = rows.filter((r) => /T\d/.test(r) && /≈ \d+(\.\d)? (s|min|h)/.test(r));
-        return /ETA ≈ \d+(\.\d)? (s|min|h)/.test(header) && summary && ticketEtas.length >= 1 ? { header, summary: summary.replace(/\s+/g, ' '), ticketEtas } : undefined;
-      }, 20_000);
+      const eta = await until(
+        page,
+        'the ETA in the Tickets view',
+        async () => {
+          const header = (await ticketsHeader(page).innerText()).replace(/\s+/g, ' ');
+          const rows = await sidebar(page).locator('.monaco-list-row').allInnerTexts();
+          const summary = rows.find((r) => /^ETA ≈ \d/.test(r.trim()));
+          const ticketEtas = rows.filter((r) => /T\d/.test(r) && /≈ \d+(\.\d)? (s|min|h)/.test(r));
+          return /ETA ≈ \d+(\.\d)? (s|min|h)/.test(header) && summary && ticketEtas.length >= 1
+            ? { header, summary: summary.replace(/\s+/g, ' '), ticketEtas }
+            : undefined;
+        },
+        20_000,
+      );
       await shot('03b-tickets-eta');
       // A ticket's tooltip: its predicted start and finish.
       const row = sidebar(page).locator('.monaco-list-row', { hasText: seeded[0] }).first();
@@ -219,7 +257,9 @@ export const steps = [
       await runCommand(page, 'Orchard: Start');
       await runCommand(page, 'Orchard: Show Dashboard');
       const body = await until(page, 'the dashboard webview', () => dashboardBody(page));
-      const nodes = await until(page, 'graph nodes', async () => ((await body.locator('svg.graph g.node').count()) >= 3 ? body.locator('svg.graph g.node').count() : 0));
+      const nodes = await until(page, 'graph nodes', async () =>
+        (await body.locator('svg.graph g.node').count()) >= 3 ? body.locator('svg.graph g.node').count() : 0,
+      );
       const v0 = Number(await body.getAttribute('data-version'));
       // An agent slot busy with a seeded ticket, with a progress bar.
       await until(page, 'a running agent row', async () => {
@@ -235,16 +275,29 @@ export const steps = [
       });
       await shot('05-dashboard-running');
       // The batch runs: the ETA is a moment now (no "once started"), in the dashboard and the Tickets view.
-      const etaTile = await until(page, 'the live ETA tile', async () => {
-        const t = (await body.locator('#header .tile.eta').innerText({ timeout: 1_000 })).replace(/\s+/g, ' ');
-        return /predicted finish ≈ \d\d:\d\d/.test(t) ? t : undefined;
-      }, 20_000);
-      const etaHeader = await until(page, 'the live ETA in the Tickets header', async () => {
-        const h = (await ticketsHeader(page).innerText()).replace(/\s+/g, ' ');
-        return /ETA ≈ \d/.test(h) && !/once started/.test(h) ? h : undefined;
-      }, 20_000);
+      const etaTile = await until(
+        page,
+        'the live ETA tile',
+        async () => {
+          const t = (await body.locator('#header .tile.eta').innerText({ timeout: 1_000 })).replace(/\s+/g, ' ');
+          return /predicted finish ≈ \d\d:\d\d/.test(t) ? t : undefined;
+        },
+        20_000,
+      );
+      const etaHeader = await until(
+        page,
+        'the live ETA in the Tickets header',
+        async () => {
+          const h = (await ticketsHeader(page).innerText()).replace(/\s+/g, ' ');
+          return /ETA ≈ \d/.test(h) && !/once started/.test(h) ? h : undefined;
+        },
+        20_000,
+      );
       await shot('05b-dashboard-running-eta');
-      await body.locator('#gantt').screenshot({ path: join(shotDir, 'e2e-05c-timeline-eta.png') }).catch(() => {});
+      await body
+        .locator('#gantt')
+        .screenshot({ path: join(shotDir, 'e2e-05c-timeline-eta.png') })
+        .catch(() => {});
       const header = (await body.locator('#header').innerText()).replace(/\s+/g, ' ');
       return { note: `${nodes} graph nodes, ${metrics} metrics; header: ${header.slice(0, 160)}; ETA tile "${etaTile}", Tickets header "${etaHeader}"` };
     },
@@ -255,17 +308,27 @@ export const steps = [
       if (seeded.length === 0) return { skip: 'no tickets were seeded' };
       const body = await dashboardBody(page);
       const card = body.locator('.esc', { hasText: 'Which form library' }).first();
-      await until(page, 'the escalation card', async () => {
-        await sampleLatency(body);
-        return card.isVisible();
-      }, 45_000);
+      await until(
+        page,
+        'the escalation card',
+        async () => {
+          await sampleLatency(body);
+          return card.isVisible();
+        },
+        45_000,
+      );
       await shot('06-dashboard-escalation');
       await card.locator('input[name="guidance"]').fill('Use plain HTML forms, no library.');
       await card.locator('button[type="submit"]').click();
-      await until(page, 'the escalation to leave the queue', async () => {
-        await sampleLatency(body);
-        return (await body.locator('.esc', { hasText: 'Which form library' }).count()) === 0;
-      }, 20_000);
+      await until(
+        page,
+        'the escalation to leave the queue',
+        async () => {
+          await sampleLatency(body);
+          return (await body.locator('.esc', { hasText: 'Which form library' }).count()) === 0;
+        },
+        20_000,
+      );
       return {};
     },
   },
@@ -275,10 +338,15 @@ export const steps = [
       if (seeded.length === 0) return { skip: 'no tickets were seeded' };
       const body = await dashboardBody(page);
       // The run settles: no agent busy any more (merged, or waiting on the human after a merge problem).
-      await until(page, 'every agent idle', async () => {
-        await sampleLatency(body);
-        return (await body.locator('#slots .s-idle').count()) === (await body.locator('#slots tbody tr').count());
-      }, 90_000);
+      await until(
+        page,
+        'every agent idle',
+        async () => {
+          await sampleLatency(body);
+          return (await body.locator('#slots .s-idle').count()) === (await body.locator('#slots tbody tr').count());
+        },
+        90_000,
+      );
       await painted(page, body);
       const theme = async () => ((await body.getAttribute('class')) ?? '').match(/vscode-(light|dark|high-contrast)/)?.[1] ?? 'theme';
       const before = await theme();
@@ -291,7 +359,13 @@ export const steps = [
       const done = await body.locator('svg.graph g.node.st-done').count();
       const ms = latencies.map((x) => x.ms).sort((a, b) => a - b);
       const q = (f) => ms[Math.min(ms.length - 1, Math.floor(f * ms.length))];
-      return { note: `${done} done; ` + (ms.length ? `event → visible latency over ${ms.length} updates: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${ms[ms.length - 1]} ms` : 'no latency samples') };
+      return {
+        note:
+          `${done} done; ` +
+          (ms.length
+            ? `event → visible latency over ${ms.length} updates: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${ms[ms.length - 1]} ms`
+            : 'no latency samples'),
+      };
     },
   },
   // The review desk: a ticket waits for review, is opened in the multi-diff editor, approved.

@@ -11,13 +11,19 @@ const quickInput = (page) => page.locator('.quick-input-widget .quick-input-box 
 
 /** Rows of the Tickets tree as [level, text], in display order. */
 async function ticketRows(page) {
-  const pane = sidebar(page).locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) }).first();
-  return pane.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
+  const pane = sidebar(page)
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
+    .first();
+  return pane
+    .locator('.monaco-list-row')
+    .evaluateAll((rows) => rows.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
 }
 
 /** The status group a ticket row is shown under (scrolls the tree: rows are virtualised). */
 async function groupOf(page, title) {
-  const pane = sidebar(page).locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) }).first();
+  const pane = sidebar(page)
+    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
+    .first();
   for (let scroll = 0; scroll < 6; scroll++) {
     let group = '';
     for (const [level, text] of await ticketRows(page)) {
@@ -78,7 +84,7 @@ export const treeSteps = [
     },
   },
   {
-    name: 'escalation: the notification opens a QuickPick of the agent\'s options; the answer reaches the agent',
+    name: "escalation: the notification opens a QuickPick of the agent's options; the answer reaches the agent",
     async run({ page, shot }) {
       const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Formal greeting?' }).first();
       await toast.waitFor({ state: 'visible', timeout: 20_000 });
@@ -100,7 +106,12 @@ export const treeSteps = [
       await until(page, 'the ticket in Done', async () => /^Done/.test((await groupOf(page, TITLE)) ?? ''), 60_000);
       await painted(page);
       await shot('16-ticket-done');
-      return { note: (await ticketRows(page)).map(([l, t]) => `${l}:${t}`).join(' | ').slice(0, 300) };
+      return {
+        note: (await ticketRows(page))
+          .map(([l, t]) => `${l}:${t}`)
+          .join(' | ')
+          .slice(0, 300),
+      };
     },
   },
 ];

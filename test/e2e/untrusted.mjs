@@ -14,7 +14,11 @@ const vsix = resolve(process.argv[2] ?? join(repoRoot, 'dist', 'orchard.vsix'));
 const shots = join(repoRoot, 'test-results');
 mkdirSync(shots, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), 'orchard-untrusted-'));
-const host = await createHost({ trust: true, settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }, prefix: 'orchard-untrusted-host-' });
+const host = await createHost({
+  trust: true,
+  settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
+  prefix: 'orchard-untrusted-host-',
+});
 let browser;
 let failed = '';
 try {
@@ -31,7 +35,9 @@ try {
   const welcome = page.locator('#workbench\\.parts\\.sidebar .welcome-view-content', { hasText: 'Restricted Mode' }).first();
   await welcome.waitFor({ state: 'visible', timeout: 20_000 }).catch((e) => (failed = `no Restricted Mode welcome: ${e.message.split('\n')[0]}`));
   // Let activation finish (views registered) before the picture.
-  await page.waitForFunction(() => !/no data provider/.test(document.querySelector('#workbench\\.parts\\.sidebar')?.innerText ?? ''), null, { timeout: 10_000 }).catch(() => undefined);
+  await page
+    .waitForFunction(() => !/no data provider/.test(document.querySelector('#workbench\\.parts\\.sidebar')?.innerText ?? ''), null, { timeout: 10_000 })
+    .catch(() => undefined);
   await painted(page);
   await page.screenshot({ path: join(shots, 'e2e-untrusted.png') });
   const text = (await page.locator('#workbench\\.parts\\.sidebar').innerText()).replace(/\s+/g, ' ');

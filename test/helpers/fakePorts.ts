@@ -125,7 +125,14 @@ export interface FakeWorld {
   /** What each attempt was handed in its prompt (the previous attempt's feedback), by `<ticket>#<attempt>`. */
   handedOver: Record<string, string | undefined>;
   /** What each attempt was told back (answers to its question, lock and subtask requests), by `<ticket>#<attempt>`. */
-  told: Record<string, Array<{ question: string; answer: { option?: string; guidance?: string } } | { lock: string; answer: LockAnswer } | { request: string; answer: TicketRequestAnswer }>>;
+  told: Record<
+    string,
+    Array<
+      | { question: string; answer: { option?: string; guidance?: string } }
+      | { lock: string; answer: LockAnswer }
+      | { request: string; answer: TicketRequestAnswer }
+    >
+  >;
   /** Refs Orchard kept work on (WIP, discarded): name → the files of the work kept there. */
   refs: Record<string, string[]>;
   /** Each interrupted attempt put back to where it began: `<ticket>#<attempt>` → the commit it was put back at. */
@@ -340,8 +347,34 @@ export function fakeWorld(): FakeWorld {
     workspace,
     agents,
   };
-  const defaults: Settings = { maxAgents: 2, mode: 'locking', overlapThreshold: 0, targetBranch: 'main', lockLeaseMinutes: 30, runTimeoutMinutes: 30, maxRetries: 2, defaultAgent: 'fake', predictConflicts: false };
-  return { clock, state, ports, scripts, merges, target, started, handedOver, told, refs, restarted, openConflict, finishedWhileDown, log, open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }) };
+  const defaults: Settings = {
+    maxAgents: 2,
+    mode: 'locking',
+    overlapThreshold: 0,
+    targetBranch: 'main',
+    lockLeaseMinutes: 30,
+    runTimeoutMinutes: 30,
+    maxRetries: 2,
+    defaultAgent: 'fake',
+    predictConflicts: false,
+  };
+  return {
+    clock,
+    state,
+    ports,
+    scripts,
+    merges,
+    target,
+    started,
+    handedOver,
+    told,
+    refs,
+    restarted,
+    openConflict,
+    finishedWhileDown,
+    log,
+    open: (s = {}) => Orchestrator.open(ports, { ...defaults, ...s }),
+  };
 }
 
 /** Advances the virtual clock until `done` holds (or throws after `limitMs` of virtual time, naming `what`). */
@@ -357,7 +390,12 @@ export async function runUntilIdle(w: FakeWorld, o: Orchestrator, limitMs = 60 *
   void o.whenIdle().then(() => (idle = true));
   for (let t = 0; t < limitMs && !idle; t += stepMs) await w.clock.advance(stepMs);
   await settle();
-  if (!idle) throw new Error(`not idle after ${limitMs / 60_000} virtual minutes: ${Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`).join(', ')}`);
+  if (!idle)
+    throw new Error(
+      `not idle after ${limitMs / 60_000} virtual minutes: ${Object.values(o.snapshot.tickets)
+        .map((t) => `${t.id}:${t.status}`)
+        .join(', ')}`,
+    );
 }
 
 /** A ticket whose files are `src/<id>.txt`, as the fake agents change them by default. */

@@ -7,7 +7,18 @@ import type { Run, Ticket, TicketStatus } from '../../src/core/model';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { GIT_ENV } from './repo';
 
-export const ticketOf = (id: string, status: TicketStatus = 'merging'): Ticket => ({ id, title: `ticket ${id}`, prompt: 'p', priority: 'P2', dependsOn: [], files: [], labels: [], status, createdAt: 0, attempts: 1 });
+export const ticketOf = (id: string, status: TicketStatus = 'merging'): Ticket => ({
+  id,
+  title: `ticket ${id}`,
+  prompt: 'p',
+  priority: 'P2',
+  dependsOn: [],
+  files: [],
+  labels: [],
+  status,
+  createdAt: 0,
+  attempts: 1,
+});
 
 /** Writes `<id>\n` to file in the ticket's worktree and commits it; the succeeded run. */
 export async function workOn(w: GitWorkspace, id: string, file: string): Promise<Run> {

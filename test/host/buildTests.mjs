@@ -16,7 +16,9 @@ export const indexJs = join(outDir, 'index.js');
 export async function buildTests() {
   const t0 = Date.now();
   const srcDir = join(repoRoot, 'test', 'integration');
-  const tests = readdirSync(srcDir).filter((f) => f.endsWith('.test.ts')).sort();
+  const tests = readdirSync(srcDir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const common = {

@@ -123,7 +123,13 @@ async function main() {
       ctx.host.installExtension(vsix);
       const r = spawnSync('ls', [ctx.host.dirs.extensions], { encoding: 'utf8' });
       if (!/orchard-dev\.orchard-/.test(r.stdout)) throw new Error(`extension folder not found in ${ctx.host.dirs.extensions}: ${r.stdout}`);
-      return { note: r.stdout.trim().split('\n').filter((l) => l.startsWith('orchard')).join(' ') };
+      return {
+        note: r.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('orchard'))
+          .join(' '),
+      };
     },
     { critical: true },
   );

@@ -128,7 +128,9 @@ async function main() {
   // As a user who installed the CLI has it: on the PATH of their login shell, from which VS
   // Code takes the extension host's and the terminals' environment.
   if (agent) {
-    const lines = Object.entries({ ...agent.env, PATH: `${agent.bin}:$PATH` }).map(([k, v]) => `export ${k}="${String(v).replace(/["\\$`]/g, (c) => (k === 'PATH' && c === '$' ? c : `\\${c}`))}"`);
+    const lines = Object.entries({ ...agent.env, PATH: `${agent.bin}:$PATH` }).map(
+      ([k, v]) => `export ${k}="${String(v).replace(/["\\$`]/g, (c) => (k === 'PATH' && c === '$' ? c : `\\${c}`))}"`,
+    );
     for (const f of ['.profile', '.bashrc']) writeFileSync(join(host.root, 'home', f), `${lines.join('\n')}\n`);
   }
   let browser = null;
@@ -142,7 +144,10 @@ async function main() {
       root: host.root,
       onConsole: (m) => {
         // Strip the workbench's %c styling from forwarded extension-host messages.
-        const text = m.text().replace(/%c\s*/g, '').replace(/\s*color: #[0-9a-f]{3,6}\s*/gi, ' ');
+        const text = m
+          .text()
+          .replace(/%c\s*/g, '')
+          .replace(/\s*color: #[0-9a-f]{3,6}\s*/gi, ' ');
         const line = `[page:${m.type()}] ${text}`;
         consoleLines.push(line);
         if (opts.verbose) console.log(line);

@@ -174,20 +174,26 @@ export function ensureCodeServer(p, force = false) {
   const natives = findBuiltNativeModules(p.csHome);
   if (natives.length === 0) {
     throw new Error(
-      'code-server installed but no native module was built: its postinstall did not run ' +
-        '(npm blocked install scripts?). Check the npm output above.',
+      'code-server installed but no native module was built: its postinstall did not run ' + '(npm blocked install scripts?). Check the npm output above.',
     );
   }
   log(`code-server native modules built: ${natives.length} (e.g. ${natives[0].slice(p.csHome.length + 1)})`);
   // Smoke check: it starts and prints its version.
   const tmpHome = mkdtempSync(join(tmpdir(), 'orchard-cs-version-'));
-  const v = spawnSync(p.nodeBin, [p.csEntry, '--version'], { encoding: 'utf8', env: { ...process.env, HOME: tmpHome, XDG_CONFIG_HOME: join(tmpHome, '.config'), XDG_DATA_HOME: join(tmpHome, '.local', 'share') } });
+  const v = spawnSync(p.nodeBin, [p.csEntry, '--version'], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: tmpHome, XDG_CONFIG_HOME: join(tmpHome, '.config'), XDG_DATA_HOME: join(tmpHome, '.local', 'share') },
+  });
   rmSync(tmpHome, { recursive: true, force: true });
   if (v.status !== 0 || !v.stdout.includes(CODE_SERVER_VERSION)) {
     throw new Error(`code-server --version failed: ${v.stdout}${v.stderr}`);
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  const version = v.stdout.trim().split('\n').filter((l) => l.includes(CODE_SERVER_VERSION)).pop();
+  const version = v.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.includes(CODE_SERVER_VERSION))
+    .pop();
   writeFileSync(p.csMarker, `${new Date().toISOString()} ${secs}s\n${version}\n`);
   log(`code-server ${CODE_SERVER_VERSION}: installed in ${secs} s (${version})`);
 }

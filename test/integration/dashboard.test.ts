@@ -29,10 +29,14 @@ describe('dashboard', () => {
 
   it('the webview says ready, gets a snapshot and reports it rendered', async () => {
     await vscode.commands.executeCommand('orchard.showDashboard');
-    const s = await waitFor(async () => {
-      const x = await stats();
-      return x.snapshots >= 1 && x.latencyMs.length >= 1 ? x : undefined;
-    }, 'a rendered snapshot', 20_000);
+    const s = await waitFor(
+      async () => {
+        const x = await stats();
+        return x.snapshots >= 1 && x.latencyMs.length >= 1 ? x : undefined;
+      },
+      'a rendered snapshot',
+      20_000,
+    );
     assert.equal(s.rejected, 0, 'the webview sent a message the host rejected');
   });
 
@@ -47,18 +51,29 @@ describe('dashboard', () => {
     const id = `DASH${Date.now() % 100000}`;
     // Straight to the core (the Add Ticket command may reveal the new ticket in a view).
     const s = await api.controller.writer();
-    await s.orchestrator.addTickets([{ id, title: 'Dashboard probe', prompt: 'probe', priority: 'P3', dependsOn: [], files: [`probe/${id}.txt`], labels: [], agent: 'fake' }]);
+    await s.orchestrator.addTickets([
+      { id, title: 'Dashboard probe', prompt: 'probe', priority: 'P3', dependsOn: [], files: [`probe/${id}.txt`], labels: [], agent: 'fake' },
+    ]);
     await s.orchestrator.cancel(id, 'dashboard test probe');
     assert.ok(s.orchestrator.snapshot.tickets[id], `the probe ticket was not added (session ${api.controller.current === s ? 'current' : 'replaced'})`);
-    const after = await waitFor(async () => {
+    const after = await waitFor(
+      async () => {
+        const x = await stats();
+        return x.patches > before.patches && x.latencyMs.length > before.latencyMs.length ? x : undefined;
+      },
+      'a rendered patch',
+      15_000,
+    ).catch(async (e) => {
       const x = await stats();
-      return x.patches > before.patches && x.latencyMs.length > before.latencyMs.length ? x : undefined;
-    }, 'a rendered patch', 15_000).catch(async (e) => {
-      const x = await stats();
-      throw new Error(`${String(e)}; stats ${JSON.stringify({ ...x, latencyMs: x.latencyMs.length, renderMs: x.renderMs.length, buildMs: x.buildMs.length, messageBytes: x.messageBytes, errors: x.errors })}; before patches ${before.patches}`);
+      throw new Error(
+        `${String(e)}; stats ${JSON.stringify({ ...x, latencyMs: x.latencyMs.length, renderMs: x.renderMs.length, buildMs: x.buildMs.length, messageBytes: x.messageBytes, errors: x.errors })}; before patches ${before.patches}`,
+      );
     });
     const latest = after.latencyMs.slice(before.latencyMs.length);
-    assert.ok(latest.every((ms) => ms >= 0 && ms < 5_000), `latencies ${latest.join(', ')} ms`);
+    assert.ok(
+      latest.every((ms) => ms >= 0 && ms < 5_000),
+      `latencies ${latest.join(', ')} ms`,
+    );
     assert.ok(after.messageBytes.length > before.messageBytes.length);
     const html = await vscode.commands.executeCommand<string>('orchard.dashboard.snapshotHtml');
     assert.ok(html?.includes('Dashboard probe'), 'the HTML snapshot shows the new ticket');

@@ -31,20 +31,36 @@ describe('predicted completion (ETA)', function () {
     if (wasActive) await vscode.commands.executeCommand('orchard.resume');
   });
 
-  it('the Tickets view shows the batch ETA and each ticket\'s; a ticket that cannot finish says so; it follows changes', async () => {
+  it("the Tickets view shows the batch ETA and each ticket's; a ticket that cannot finish says so; it follows changes", async () => {
     const a = await api();
     const s = await a.controller.writer();
-    const spec = (id: string, estimate: number, dependsOn: string[] = []) => ({ id, title: `ETA probe ${id}`, prompt: 'probe', priority: 'P3' as const, dependsOn, files: [`eta/${id}.txt`], labels: [], agent: 'fake', estimate });
+    const spec = (id: string, estimate: number, dependsOn: string[] = []) => ({
+      id,
+      title: `ETA probe ${id}`,
+      prompt: 'probe',
+      priority: 'P3' as const,
+      dependsOn,
+      files: [`eta/${id}.txt`],
+      labels: [],
+      agent: 'fake',
+      estimate,
+    });
     await s.orchestrator.addTickets([spec('ETA1', 10), spec('ETA2', 20, ['ETA1']), spec('ETA4', 5), spec('ETA3', 5, ['ETA4'])]);
     await s.orchestrator.cancel('ETA4', 'the ETA test: its dependent cannot finish');
     const runsBefore = a.eta.runs;
     // The host predicts on its own (throttled) after the change.
-    const lp = await waitFor(() => {
+    const lp = await waitFor(
+      () => {
+        const p = a.eta.current();
+        return p?.prediction.tickets.ETA2 && p.prediction.unreachable.includes('ETA3') ? p : undefined;
+      },
+      'a prediction that covers the new tickets',
+      20_000,
+    ).catch((e) => {
       const p = a.eta.current();
-      return p?.prediction.tickets.ETA2 && p.prediction.unreachable.includes('ETA3') ? p : undefined;
-    }, 'a prediction that covers the new tickets', 20_000).catch((e) => {
-      const p = a.eta.current();
-      throw new Error(`${String(e)}; predictions ${a.eta.runs} (before ${runsBefore}), last covers ${Object.keys(p?.prediction.tickets ?? {}).join(',')} unreachable ${p?.prediction.unreachable.join(',')}; state has ${Object.keys(a.controller.state()?.tickets ?? {}).join(',')}; same session ${a.controller.current === s}`);
+      throw new Error(
+        `${String(e)}; predictions ${a.eta.runs} (before ${runsBefore}), last covers ${Object.keys(p?.prediction.tickets ?? {}).join(',')} unreachable ${p?.prediction.unreachable.join(',')}; state has ${Object.keys(a.controller.state()?.tickets ?? {}).join(',')}; same session ${a.controller.current === s}`,
+      );
     });
     assert.equal(lp.live, false, 'paused: the ETA counts from the start');
     assert.ok(a.eta.runs > runsBefore);

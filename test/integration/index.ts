@@ -25,8 +25,7 @@ export function resultsDir(): string {
 }
 
 function makeReporter(logFile: string, jsonFile: string) {
-  const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } =
-    Mocha.Runner.constants;
+  const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } = Mocha.Runner.constants;
   return class OrchardReporter {
     constructor(runner: Mocha.Runner) {
       const records: TestRecord[] = [];

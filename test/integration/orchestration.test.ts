@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { git, orchardApi as api, orchardState as state, waitFor, waitForTerminal, workspaceRoot } from './helpers';
 
-
 describe('orchestration in the extension host', function () {
   this.timeout(240_000);
 
@@ -23,10 +22,7 @@ describe('orchestration in the extension host', function () {
     });
     assert.equal(id, 'IT1');
     assert.equal(state(a).tickets.IT1?.title, 'Integration ticket');
-    await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('orchard.addTicket', { id: 'IT-bad', title: 'x', priority: 'P9' })),
-      /priority/,
-    );
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('orchard.addTicket', { id: 'IT-bad', title: 'x', priority: 'P9' })), /priority/);
     assert.equal(state(a).tickets['IT-bad'], undefined, 'nothing half-added');
   });
 

@@ -16,7 +16,13 @@ describe(`a real agent CLI in VS Code's terminal (${cli ?? 'none installed'})`, 
     if (!cli) return this.skip();
     const a = await api();
     const root = workspaceRoot();
-    await vscode.commands.executeCommand('orchard.addTicket', { id: 'RA1', title: 'Greeting from a real agent', prompt: 'Write greeting.txt. [script VS-1]', agent: cli, estimate: 5 });
+    await vscode.commands.executeCommand('orchard.addTicket', {
+      id: 'RA1',
+      title: 'Greeting from a real agent',
+      prompt: 'Write greeting.txt. [script VS-1]',
+      agent: cli,
+      estimate: 5,
+    });
     await vscode.commands.executeCommand('orchard.start');
     const terminal = await waitForTerminal('RA1', 30_000);
     await waitFor(() => state(a).tickets.RA1?.status === 'escalated', 'RA1 to ask in words', 120_000);

@@ -60,18 +60,35 @@ describe('review desk in the extension host', function () {
     const a = await api();
     const files: Record<string, string[]> = { RV1: ['review/one.txt', 'review/extra.md'], RV2: ['review/two.txt'], RV3: ['review/three.txt'] };
     for (const id of IDS) {
-      await vscode.commands.executeCommand('orchard.addTicket', { id, title: `Review me ${id}`, prompt: `Write ${id}.\n@sleep 200`, files: files[id], agent: 'fake', estimate: 5 });
+      await vscode.commands.executeCommand('orchard.addTicket', {
+        id,
+        title: `Review me ${id}`,
+        prompt: `Write ${id}.\n@sleep 200`,
+        files: files[id],
+        agent: 'fake',
+        estimate: 5,
+      });
     }
     const started = await vscode.commands.executeCommand<string[]>('orchard.startTicket', 'RV1', IDS, { overlap: 'continue' });
     // A batch already under way may start some of them itself (its pump runs on every add): those
     // are not started twice. Every one of them runs either way.
-    assert.ok(started.every((id) => IDS.includes(id)), `started ${started.join(', ')}`);
-    await waitFor(() => IDS.every((id) => !['backlog', 'ready'].includes(state(a).tickets[id]?.status ?? 'backlog')), `RV1..RV3 started (the command started ${started.join(', ') || 'none'})`);
+    assert.ok(
+      started.every((id) => IDS.includes(id)),
+      `started ${started.join(', ')}`,
+    );
+    await waitFor(
+      () => IDS.every((id) => !['backlog', 'ready'].includes(state(a).tickets[id]?.status ?? 'backlog')),
+      `RV1..RV3 started (the command started ${started.join(', ') || 'none'})`,
+    );
     await waitFor(() => IDS.every((id) => state(a).tickets[id]?.status === 'in-review'), 'RV1..RV3 to wait for review', 120_000);
     await waitFor(() => IDS.every((id) => waitingIds(a).includes(id)), 'the Review Queue view to list them');
     const queue = a.review.queue.provider.getChildren();
     const since = queue.map((n) => state(a).tickets[n.id]!.reviewSince ?? 0);
-    assert.deepEqual(since, [...since].sort((x, y) => x - y), 'oldest first');
+    assert.deepEqual(
+      since,
+      [...since].sort((x, y) => x - y),
+      'oldest first',
+    );
     const row = a.review.queue.provider.getTreeItem(queue.find((n) => n.id === 'RV1')!);
     assert.equal(row.label, 'RV1  Review me RV1');
     assert.match(String(row.description), /^waiting .* · 2 files · (no gates|\d+ gates? passed)/);
@@ -94,7 +111,8 @@ describe('review desk in the extension host', function () {
     const run = state(a).runs['RV1-r1']!;
     const opened = await vscode.commands.executeCommand<number>('orchard.openReview', { kind: 'review', id: 'RV1' });
     assert.equal(opened, 2);
-    const MultiDiff = (vscode as unknown as { TabInputTextMultiDiff?: new (...x: unknown[]) => { textDiffs: vscode.TabInputTextDiff[] } }).TabInputTextMultiDiff;
+    const MultiDiff = (vscode as unknown as { TabInputTextMultiDiff?: new (...x: unknown[]) => { textDiffs: vscode.TabInputTextDiff[] } })
+      .TabInputTextMultiDiff;
     assert.ok(MultiDiff, 'this VS Code has the multi-diff tab input');
     const tab = await waitFor(() => allTabs().find((t) => t.input instanceof MultiDiff), 'a multi-diff editor tab');
     assert.match(tab.label, /Review RV1: Review me RV1/);
@@ -122,7 +140,11 @@ describe('review desk in the extension host', function () {
     const r2 = await waitFor(() => state(a).runs['RV1-r2'], 'the next attempt of RV1', 90_000);
     assert.match(r2.context ?? '', /review\/one\.txt:1: Use a constant here/);
     assert.match(r2.context ?? '', /Tidy it up/);
-    await waitFor(() => state(a).tickets.RV1?.status === 'in-review' && state(a).tickets.RV1?.humanReviewRounds === 1, 'RV1 back in review after its second attempt', 120_000);
+    await waitFor(
+      () => state(a).tickets.RV1?.status === 'in-review' && state(a).tickets.RV1?.humanReviewRounds === 1,
+      'RV1 back in review after its second attempt',
+      120_000,
+    );
   });
 
   it('draft line comments survive a window reload: kept on disk for the ticket and run, shown again on the same review', async () => {

@@ -14,7 +14,10 @@ const label = (item: vscode.TreeItem): string => (typeof item.label === 'string'
 
 /** Ticket ids listed in the Tickets tree, in order. */
 function listed(a: OrchardApi): string[] {
-  return a.views.tickets.getChildren().flatMap((g) => (g.kind === 'group' ? a.views.tickets.getChildren(g) : [])).flatMap((n) => (n.kind === 'ticket' ? [n.id] : []));
+  return a.views.tickets
+    .getChildren()
+    .flatMap((g) => (g.kind === 'group' ? a.views.tickets.getChildren(g) : []))
+    .flatMap((n) => (n.kind === 'ticket' ? [n.id] : []));
 }
 
 async function agentsIdle(a: OrchardApi): Promise<void> {
@@ -26,7 +29,15 @@ const setNotify = (key: 'badge' | 'statusBar' | 'sound', value: boolean | undefi
 
 /** Starts a fake-agent ticket that asks `question` and waits for the answer; returns the question. */
 async function asking(a: OrchardApi, id: string, question: string) {
-  await vscode.commands.executeCommand('orchard.addTicket', { id, title: `Asks ${id}`, prompt: `Do it.\n@ask ${question}`, files: [`sb/${id}.txt`], labels: ['sidebar'], agent: 'fake', estimate: 1 });
+  await vscode.commands.executeCommand('orchard.addTicket', {
+    id,
+    title: `Asks ${id}`,
+    prompt: `Do it.\n@ask ${question}`,
+    files: [`sb/${id}.txt`],
+    labels: ['sidebar'],
+    agent: 'fake',
+    estimate: 1,
+  });
   await vscode.commands.executeCommand('orchard.startTicket', id);
   return waitFor(() => a.controller.openEscalations().find((e) => e.ticketId === id), `${id} to ask`, 60_000);
 }
@@ -51,7 +62,9 @@ describe('the side bar you can live in', function () {
 
   it('package.json: Tickets first; Escalations, Agents, Merge Queue and Locks shown only by their context keys; the filter on the Tickets title bar', async () => {
     const a = await api();
-    const pkg = vscode.extensions.getExtension('orchard-dev.orchard')!.packageJSON as { contributes: { views: { orchard: { id: string; when?: string }[] }; menus: Record<string, { command: string; when?: string }[]> } };
+    const pkg = vscode.extensions.getExtension('orchard-dev.orchard')!.packageJSON as {
+      contributes: { views: { orchard: { id: string; when?: string }[] }; menus: Record<string, { command: string; when?: string }[]> };
+    };
     const views = pkg.contributes.views.orchard;
     assert.equal(views[0]!.id, 'orchard.tickets');
     assert.equal(views[0]!.when, undefined, 'the Tickets view is always there');
@@ -74,7 +87,10 @@ describe('the side bar you can live in', function () {
     const key = `escalation:${q.id}`;
     await waitFor(() => a.waits.announced.includes(key), 'the wait to be announced');
     const v = a.views.visibility;
-    await waitFor(() => v.keys.get('orchard.hasEscalations') && v.keys.get('orchard.agentsBusy') && v.keys.get('orchard.hasLocks'), 'Escalations, Agents and Locks to be shown');
+    await waitFor(
+      () => v.keys.get('orchard.hasEscalations') && v.keys.get('orchard.agentsBusy') && v.keys.get('orchard.hasLocks'),
+      'Escalations, Agents and Locks to be shown',
+    );
     assert.match(String(a.views.escalationsView.description), /^\d+$/);
     assert.match(String(a.views.agentsView.description), /busy/);
     // The view can be opened now (its when clause holds) and is visible.
@@ -87,7 +103,8 @@ describe('the side bar you can live in', function () {
     assert.equal(a.waits.sounds, before.sounds + 1, 'one sound for the new wait');
     await waitFor(() => a.waits.bell.rung >= 1, 'the bell to ring in its terminal', 30_000);
     // State keeps changing while it waits: no second announcement, no second sound.
-    for (let i = 0; i < 5; i++) await vscode.commands.executeCommand('orchard.addTicket', { id: `SBX${i}`, title: `Noise ${i}`, files: [`sb/x${i}.txt`], agent: 'fake' });
+    for (let i = 0; i < 5; i++)
+      await vscode.commands.executeCommand('orchard.addTicket', { id: `SBX${i}`, title: `Noise ${i}`, files: [`sb/x${i}.txt`], agent: 'fake' });
     await waitFor(() => listed(a).includes('SBX4'), 'the noise tickets listed');
     assert.equal(a.waits.announced.filter((k) => k === key).length, 1, 'announced once');
     assert.equal(a.waits.sounds, before.sounds + 1, 'still one sound');
@@ -131,14 +148,21 @@ describe('the side bar you can live in', function () {
     await waitFor(() => listed(a).length === 2 && listed(a).every((id) => /^SB[12]$/.test(id)), `only the labelled tickets (${listed(a).join(',')})`);
     assert.match(String(a.views.ticketsView.message), /^Filtered \(label: sidebar\): 2 of \d+ tickets$/);
     await vscode.commands.executeCommand('orchard.filterTickets', { statuses: ['backlog', 'ready'], text: 'noise' });
-    await waitFor(() => listed(a).join(',') === ['SBX0', 'SBX1', 'SBX2', 'SBX3', 'SBX4'].filter((id) => ['backlog', 'ready'].includes(state(a).tickets[id]!.status)).join(','), `the noise tickets (${listed(a).join(',')})`);
+    await waitFor(
+      () =>
+        listed(a).join(',') === ['SBX0', 'SBX1', 'SBX2', 'SBX3', 'SBX4'].filter((id) => ['backlog', 'ready'].includes(state(a).tickets[id]!.status)).join(','),
+      `the noise tickets (${listed(a).join(',')})`,
+    );
     assert.match(String(a.views.ticketsView.message), /status: backlog, ready · “noise”/);
     await vscode.commands.executeCommand('orchard.filterTickets', { text: 'SBX3' });
     await waitFor(() => listed(a).join(',') === 'SBX3', 'one ticket by its id');
     const item = a.views.tickets.getTreeItem({ kind: 'ticket', id: 'SBX3' });
     assert.equal(label(item), 'SBX3  Noise 3');
     await vscode.commands.executeCommand('orchard.clearTicketFilter');
-    await waitFor(() => listed(a).length === Object.keys(state(a).tickets).length && a.views.ticketsView.message === undefined, 'every ticket back, no message');
+    await waitFor(
+      () => listed(a).length === Object.keys(state(a).tickets).length && a.views.ticketsView.message === undefined,
+      'every ticket back, no message',
+    );
     for (let i = 0; i < 5; i++) await vscode.commands.executeCommand('orchard.cancelTicket', `SBX${i}`, { confirmed: true });
   });
 
@@ -146,7 +170,13 @@ describe('the side bar you can live in', function () {
     const a = await api();
     await agentsIdle(a);
     const root = workspaceRoot();
-    await vscode.commands.executeCommand('orchard.addTicket', { id: 'SBM', title: 'Conflicts with main', prompt: '@sleep 2500', files: ['sb/merge.txt'], agent: 'fake' });
+    await vscode.commands.executeCommand('orchard.addTicket', {
+      id: 'SBM',
+      title: 'Conflicts with main',
+      prompt: '@sleep 2500',
+      files: ['sb/merge.txt'],
+      agent: 'fake',
+    });
     await vscode.commands.executeCommand('orchard.startTicket', 'SBM');
     fs.mkdirSync(path.join(root, 'sb'), { recursive: true });
     fs.writeFileSync(path.join(root, 'sb', 'merge.txt'), 'main says hello\n');
@@ -177,9 +207,15 @@ describe('the side bar you can live in', function () {
     await waitFor(() => result.isDirty && !/^<<<<<<< /m.test(result.getText()), 'the merge editor to set up its result');
     // Resolved there, as a user would: accept both sides, then Complete Merge (saves and closes).
     await vscode.commands.executeCommand('mergeEditor.acceptAllCombination');
-    await waitFor(() => /main says hello/.test(result.getText()) && /- SBM: Conflicts with main/.test(result.getText()), `both sides in the result (${JSON.stringify(result.getText())})`);
+    await waitFor(
+      () => /main says hello/.test(result.getText()) && /- SBM: Conflicts with main/.test(result.getText()),
+      `both sides in the result (${JSON.stringify(result.getText())})`,
+    );
     await vscode.commands.executeCommand('mergeEditor.acceptMerge');
-    await waitFor(() => !result.isDirty && !vscode.window.tabGroups.all.flatMap((g) => g.tabs).includes(mergeTab), 'Complete Merge to save and close the merge editor');
+    await waitFor(
+      () => !result.isDirty && !vscode.window.tabGroups.all.flatMap((g) => g.tabs).includes(mergeTab),
+      'Complete Merge to save and close the merge editor',
+    );
     assert.doesNotMatch(fs.readFileSync(input.result.fsPath, 'utf8'), /^(<<<<<<<|=======|>>>>>>>)/m);
     assert.equal(await vscode.commands.executeCommand('orchard.continueMerge', 'SBM'), true);
     await waitFor(() => state(a).tickets.SBM?.status === 'done', 'SBM merged', 90_000);

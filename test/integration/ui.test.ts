@@ -36,7 +36,8 @@ describe('the VS Code experience', function () {
     const a = await api();
     const s = await a.controller.writer();
     for (const t of Object.values(s.orchestrator.snapshot.tickets)) {
-      if (/^(B\d+|UIMP1|UI2|PF2|PF3|PF4)$/.test(t.id) && !['done', 'cancelled', 'failed'].includes(t.status)) await s.orchestrator.cancel(t.id, 'end of the UI suite');
+      if (/^(B\d+|UIMP1|UI2|PF2|PF3|PF4)$/.test(t.id) && !['done', 'cancelled', 'failed'].includes(t.status))
+        await s.orchestrator.cancel(t.id, 'end of the UI suite');
     }
     if (wasActive) await vscode.commands.executeCommand('orchard.resume');
   });
@@ -45,7 +46,10 @@ describe('the VS Code experience', function () {
     const a = await api();
     // Into the suite's live log, which the launcher prints. Timings are figures, never pass/fail
     // (a loaded 2-core machine would make them flaky).
-    fs.appendFileSync(path.join(process.env.ORCHARD_TEST_RESULTS_DIR || path.join(__dirname, 'results'), 'integration.log'), `# activate() took ${a.activationMs.toFixed(2)} ms\n`);
+    fs.appendFileSync(
+      path.join(process.env.ORCHARD_TEST_RESULTS_DIR || path.join(__dirname, 'results'), 'integration.log'),
+      `# activate() took ${a.activationMs.toFixed(2)} ms\n`,
+    );
     assert.ok(Number.isFinite(a.activationMs) && a.activationMs > 0, `activate() time not measured: ${a.activationMs}`);
   });
 
@@ -53,10 +57,18 @@ describe('the VS Code experience', function () {
     const ext = await activatedExtension();
     const contributed = (ext.packageJSON.contributes.commands as { command: string; category: string }[]).filter((c) => c.command.startsWith('orchard.'));
     const ids = new Set(contributed.map((c) => c.command));
-    assert.deepEqual(COMMANDS.filter((c) => !ids.has(c)), [], 'registered but not contributed');
+    assert.deepEqual(
+      COMMANDS.filter((c) => !ids.has(c)),
+      [],
+      'registered but not contributed',
+    );
     for (const c of contributed) assert.equal(c.category, 'Orchard', c.command);
     const all = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual([...ids].filter((c) => !all.has(c)), [], 'contributed but not registered');
+    assert.deepEqual(
+      [...ids].filter((c) => !all.has(c)),
+      [],
+      'contributed but not registered',
+    );
     for (const v of ['orchard.tickets', 'orchard.agents', 'orchard.locks', 'orchard.escalations', 'orchard.mergeQueue']) {
       await vscode.commands.executeCommand(`${v}.focus`);
     }
@@ -65,7 +77,10 @@ describe('the VS Code experience', function () {
   it('the Get Started walkthrough opens', async () => {
     await activatedExtension();
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'orchard-dev.orchard#gettingStarted', false);
-    const tab = await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /welcome|walkthrough|get started/i.test(t.label)), 'the walkthrough tab');
+    const tab = await waitFor(
+      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /welcome|walkthrough|get started/i.test(t.label)),
+      'the walkthrough tab',
+    );
     assert.ok(tab);
     await closeAllEditors();
   });
@@ -74,7 +89,14 @@ describe('the VS Code experience', function () {
     const a = await api();
     await vscode.commands.executeCommand('orchard.pause');
     const before = a.views.tickets.repaints;
-    await vscode.commands.executeCommand('orchard.addTicket', { id: 'UI1', title: 'Tree ticket', priority: 'P0', files: ['ui/one.txt'], agent: 'fake', estimate: 5 });
+    await vscode.commands.executeCommand('orchard.addTicket', {
+      id: 'UI1',
+      title: 'Tree ticket',
+      priority: 'P0',
+      files: ['ui/one.txt'],
+      agent: 'fake',
+      estimate: 5,
+    });
     const find = () => {
       for (const g of a.views.tickets.getChildren()) {
         for (const n of a.views.tickets.getChildren(g)) if (n.kind === 'ticket' && n.id === 'UI1') return { group: g, item: a.views.tickets.getTreeItem(n) };
@@ -93,22 +115,38 @@ describe('the VS Code experience', function () {
     await new Promise((r) => setTimeout(r, 600)); // any repaint still coming would be counted below
     assert.ok(a.views.tickets.repaints - burst <= 3, `20 edits made ${a.views.tickets.repaints - burst} repaints`);
     // A dependency and its blocking reason.
-    await vscode.commands.executeCommand('orchard.addTicket', { id: 'UI2', title: 'After UI1', dependsOn: ['UI1'], files: ['ui/two.txt'], agent: 'fake', estimate: 5 });
+    await vscode.commands.executeCommand('orchard.addTicket', {
+      id: 'UI2',
+      title: 'After UI1',
+      dependsOn: ['UI1'],
+      files: ['ui/two.txt'],
+      agent: 'fake',
+      estimate: 5,
+    });
     const ui2 = await waitFor(() => {
       for (const g of a.views.tickets.getChildren()) for (const n of a.views.tickets.getChildren(g)) if (n.kind === 'ticket' && n.id === 'UI2') return n;
       return undefined;
     }, 'UI2');
     assert.match(String(a.views.tickets.getTreeItem(ui2).description), /after UI1/);
     const kids = a.views.tickets.getChildren(ui2);
-    assert.deepEqual(kids.map((k) => k.kind), ['dependency']);
+    assert.deepEqual(
+      kids.map((k) => k.kind),
+      ['dependency'],
+    );
     // Start UI1 alone (outside the batch): it moves to Running, an agent slot works on it.
     const started = await vscode.commands.executeCommand<string[]>('orchard.startTicket', 'UI1');
     assert.deepEqual(started, ['UI1']);
     await waitFor(() => find()?.group.kind === 'group' && (find()!.group as { status: string }).status === 'running', 'UI1 in the Running group');
     const agents = a.views.agents.getChildren().map((n) => a.views.agents.getTreeItem(n));
-    assert.ok(agents.some((i) => /UI1/.test(String(i.description)) && /working/.test(String(i.description))), JSON.stringify(agents.map((i) => i.description)));
+    assert.ok(
+      agents.some((i) => /UI1/.test(String(i.description)) && /working/.test(String(i.description))),
+      JSON.stringify(agents.map((i) => i.description)),
+    );
     const locks = a.views.locks.getChildren().map((n) => a.views.locks.getTreeItem(n));
-    assert.ok(locks.some((i) => label(i) === 'ui/one.txt' && /UI1 · agent \d+ · .* left/.test(String(i.description))), JSON.stringify(locks.map((i) => [i.label, i.description])));
+    assert.ok(
+      locks.some((i) => label(i) === 'ui/one.txt' && /UI1 · agent \d+ · .* left/.test(String(i.description))),
+      JSON.stringify(locks.map((i) => [i.label, i.description])),
+    );
     await waitFor(() => state(a).tickets.UI1?.status === 'done', 'UI1 merged', 40_000);
     assert.equal(a.views.locks.getChildren().filter((n) => n.runId.startsWith('UI1')).length, 0, 'the lock went with the merge');
   });
@@ -132,7 +170,14 @@ describe('the VS Code experience', function () {
   it('an escalation answered through the QuickPick prompt reaches the waiting agent, which resumes', async () => {
     const a = await api();
     const root = workspaceRoot();
-    await vscode.commands.executeCommand('orchard.addTicket', { id: 'UQ1', title: 'Asks through the prompt', prompt: 'Do it.\n@ask Use tabs?', files: ['ui/uq1.txt'], agent: 'fake', estimate: 2 });
+    await vscode.commands.executeCommand('orchard.addTicket', {
+      id: 'UQ1',
+      title: 'Asks through the prompt',
+      prompt: 'Do it.\n@ask Use tabs?',
+      files: ['ui/uq1.txt'],
+      agent: 'fake',
+      estimate: 2,
+    });
     await vscode.commands.executeCommand('orchard.startTicket', 'UQ1');
     await waitFor(() => state(a).tickets.UQ1?.status === 'escalated', 'UQ1 to ask', 30_000);
     // The views count it: the waits badge (Tickets view), the status-bar item, agent waiting for input.
@@ -140,7 +185,10 @@ describe('the VS Code experience', function () {
     const esc = a.controller.openEscalations().find((e) => e.ticketId === 'UQ1')!;
     assert.ok(a.views.escalations.getChildren().some((n) => n.id === esc.id));
     await waitFor(() => /\$\(bell-dot\) Orchard: \d+ waiting for you/.test(a.waits.item.text), `the status bar to count it (${a.waits.item.text})`);
-    const agent = a.views.agents.getChildren().map((n) => a.views.agents.getTreeItem(n)).find((i) => /UQ1/.test(String(i.description)));
+    const agent = a.views.agents
+      .getChildren()
+      .map((n) => a.views.agents.getTreeItem(n))
+      .find((i) => /UQ1/.test(String(i.description)));
     assert.match(String(agent?.description), /waiting for input/);
     // The prompt: the agent's options ("yes", "no") plus "Write guidance…"; the first is accepted.
     const answered = vscode.commands.executeCommand<boolean>('orchard.answerEscalation', esc.id);
@@ -176,13 +224,19 @@ describe('the VS Code experience', function () {
     assert.equal(cwd, state(a).runs['UC1-r1']!.worktree);
     assert.equal(topts.env?.ELECTRON_RUN_AS_NODE, '1');
     assert.ok(topts.shellPath && !/(ba|z)?sh$/.test(topts.shellPath), `the terminal's process is Orchard's runner, not a shell: ${topts.shellPath}`);
-    assert.ok([topts.shellArgs ?? []].flat().some((x) => /runner\.js$/.test(x)), JSON.stringify(topts.shellArgs));
+    assert.ok(
+      [topts.shellArgs ?? []].flat().some((x) => /runner\.js$/.test(x)),
+      JSON.stringify(topts.shellArgs),
+    );
     assert.equal((await run('orchard.openTerminal', 'UC1')).value, true);
     // Earlier agents' terminals stay open (readable) after their runs: the switch is an event away.
     await waitFor(() => vscode.window.activeTerminal === term, "UC1's terminal to become the active one", 5_000);
     assert.equal((await run('orchard.openWorktree', 'UC1', { open: false })).value, state(a).runs['UC1-r1']!.worktree);
     assert.equal((await run('orchard.releaseLock', 'ui/uc1.txt', { confirmed: true })).value, 1);
-    assert.equal(state(a).locks.some((l) => l.pattern === 'ui/uc1.txt'), false);
+    assert.equal(
+      state(a).locks.some((l) => l.pattern === 'ui/uc1.txt'),
+      false,
+    );
     assert.equal((await run('orchard.cancelTicket', 'UC1', { confirmed: true })).value, true);
     await waitFor(() => state(a).runs['UC1-r1']?.endedAt, 'UC1 stopped');
     assert.equal((await run('orchard.retryTicket', 'UC1')).value, true);
@@ -213,7 +267,14 @@ describe('the VS Code experience', function () {
     fs.writeFileSync(imported, JSON.stringify({ tickets: [{ id: 'UIMP1', title: 'Imported from the test', files: ['ui/imp.txt'], agent: 'fake' }] }));
     assert.equal((await run('orchard.importTickets', vscode.Uri.file(imported))).value, 1);
     // Merge-queue commands: with nothing to merge they refuse with a reason (never hang).
-    for (const id of ['orchard.mergeNow', 'orchard.continueMerge', 'orchard.openConflicts', 'orchard.sendBack', 'orchard.keepForLater', 'orchard.stashAndUpdate']) {
+    for (const id of [
+      'orchard.mergeNow',
+      'orchard.continueMerge',
+      'orchard.openConflicts',
+      'orchard.sendBack',
+      'orchard.keepForLater',
+      'orchard.stashAndUpdate',
+    ]) {
       const r = await run(id, 'UIMP1');
       assert.ok(r.ok || /UIMP1|not available|no conflict|cannot|only/i.test(r.error ?? ''), `${id}: ${JSON.stringify(r)}`);
     }
@@ -227,7 +288,7 @@ describe('the VS Code experience', function () {
     git(orphan, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'unmerged work');
     const cleaned = await run('orchard.cleanUpWorktrees', { all: true });
     assert.ok(cleaned.ok && (cleaned.value as number) >= 1, JSON.stringify(cleaned));
-    assert.equal(fs.existsSync(state(a).runs['UI1-r1']!.worktree), false, 'the merged ticket\'s worktree is gone');
+    assert.equal(fs.existsSync(state(a).runs['UI1-r1']!.worktree), false, "the merged ticket's worktree is gone");
     assert.equal(fs.existsSync(orphan), false);
     assert.notEqual(git(root, 'branch', '--list', 'orchard/ZZ9'), '', 'the unmerged branch is kept');
     const missing = COMMANDS.filter((c) => !(c in results) && !['orchard.addTicket', 'orchard.startTicket'].includes(c));
@@ -238,7 +299,13 @@ describe('the VS Code experience', function () {
     const a = await api();
     await agentsIdle(a);
     const root = workspaceRoot();
-    await vscode.commands.executeCommand('orchard.addTicket', { id: 'MC1', title: 'Conflicting change', prompt: '@sleep 2500', files: ['ui/conflict.txt'], agent: 'fake' });
+    await vscode.commands.executeCommand('orchard.addTicket', {
+      id: 'MC1',
+      title: 'Conflicting change',
+      prompt: '@sleep 2500',
+      files: ['ui/conflict.txt'],
+      agent: 'fake',
+    });
     await vscode.commands.executeCommand('orchard.startTicket', 'MC1');
     // Meanwhile the same file changes on main in the user's checkout.
     fs.mkdirSync(path.join(root, 'ui'), { recursive: true });
@@ -253,7 +320,11 @@ describe('the VS Code experience', function () {
     // "Keep the branch for later" through Answer Escalation takes that way out.
     assert.equal(await vscode.commands.executeCommand('orchard.answerEscalation', q.id, { option: 'Keep the branch for later' }), true);
     await waitFor(() => inQueue()?.state === 'kept', 'MC1 kept for later');
-    assert.equal(a.controller.openEscalations().some((e) => e.id === q.id), false, 'the question is closed');
+    assert.equal(
+      a.controller.openEscalations().some((e) => e.id === q.id),
+      false,
+      'the question is closed',
+    );
     // Open the conflicted files: they open in editors (in the integration worktree).
     const opened = await attempt('orchard.openConflicts', 'MC1');
     assert.ok(opened.ok ? (opened.value as number) >= 1 : /conflict/i.test(opened.error ?? ''), JSON.stringify(opened));

@@ -5,7 +5,12 @@ import * as vscode from 'vscode';
 import { activatedExtension, waitFor } from './helpers';
 
 interface Api {
-  controller: { applySettings(o: Record<string, unknown>): void; defaultAgent(): string | undefined; writer(): Promise<{ orchestrator: { start(): Promise<void> } }>; state(): { tickets: Record<string, { status: string; role?: string; priority: string }> } | undefined };
+  controller: {
+    applySettings(o: Record<string, unknown>): void;
+    defaultAgent(): string | undefined;
+    writer(): Promise<{ orchestrator: { start(): Promise<void> } }>;
+    state(): { tickets: Record<string, { status: string; role?: string; priority: string }> } | undefined;
+  };
 }
 
 describe('workflows and the planner', () => {
@@ -18,9 +23,17 @@ describe('workflows and the planner', () => {
   it('Plan with Agent: scripted planner → proposal accepted → started → merged', async function () {
     this.timeout(240_000);
     const api = (await activatedExtension()).exports as Api;
-    const added = await vscode.commands.executeCommand<Array<{ id: string; role?: string }>>('orchard.planWithAgent', 'Add a changelog page\n@plan', 'fake', true);
+    const added = await vscode.commands.executeCommand<Array<{ id: string; role?: string }>>(
+      'orchard.planWithAgent',
+      'Add a changelog page\n@plan',
+      'fake',
+      true,
+    );
     assert.ok(added, 'the command returned the added tickets');
-    assert.deepEqual(added.map((t) => t.role), ['architect', 'developer', 'tester']);
+    assert.deepEqual(
+      added.map((t) => t.role),
+      ['architect', 'developer', 'tester'],
+    );
     // Accepted, not started: nothing runs until Start.
     for (const t of added) assert.notEqual(api.controller.state()?.tickets[t.id]?.status, 'running');
     // The planned tickets name no agent: their roles are unmapped, so they run on the default agent.
@@ -37,7 +50,11 @@ describe('workflows and the planner', () => {
 
   it('Add Workflow with arguments expands the emergency fast-track (P0) and adds it', async () => {
     const api = (await activatedExtension()).exports as Api;
-    const added = await vscode.commands.executeCommand<Array<{ id: string; priority: string }>>('orchard.addWorkflow', { template: 'hotfix', request: 'checkout returns 500', confirm: true });
+    const added = await vscode.commands.executeCommand<Array<{ id: string; priority: string }>>('orchard.addWorkflow', {
+      template: 'hotfix',
+      request: 'checkout returns 500',
+      confirm: true,
+    });
     assert.ok(added && added.length === 2);
     for (const t of added) assert.equal(api.controller.state()?.tickets[t.id]?.priority, 'P0');
   });

@@ -20,9 +20,9 @@ function open(repo: string, config: Partial<OrchardConfig> = {}, profiles: Recor
   return openTestSession(repo, { owner: 'agents test', config: { maxAgents: 3, ...config }, profiles, launcher });
 }
 
-const ended = (events: { type: string }[], runId: string) => events.find((e) => e.type === 'run-ended' && (e as unknown as { runId: string }).runId === runId) as
-  | { outcome: string; message?: string; filesChanged?: string[] }
-  | undefined;
+const ended = (events: { type: string }[], runId: string) =>
+  events.find((e) => e.type === 'run-ended' && (e as unknown as { runId: string }).runId === runId) as
+    { outcome: string; message?: string; filesChanged?: string[] } | undefined;
 
 function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -59,13 +59,21 @@ describe('agents', { timeout: 600_000 }, () => {
     const r = makeRepo();
     const out = path.join(r.root, 'argv.jsonl');
     const texts = ['$(touch pwned)', '; rm -rf ~ ; touch pwned2', '`touch pwned3` "q" \'s\' && touch pwned4 | tee pwned5 > pwned6'];
-    const w = await open(r.repo, { mode: 'isolation' }, {
-      echo: nodeProfile('echo', `require('fs').appendFileSync(${JSON.stringify(out)}, JSON.stringify(process.argv.slice(1)) + '\\n')`),
-    });
+    const w = await open(
+      r.repo,
+      { mode: 'isolation' },
+      {
+        echo: nodeProfile('echo', `require('fs').appendFileSync(${JSON.stringify(out)}, JSON.stringify(process.argv.slice(1)) + '\\n')`),
+      },
+    );
     await w.o.addTickets(texts.map((t, i) => spec(`I${i}`, { title: t, prompt: i === 2 ? `${t}\n$(touch pwned7)` : '', agent: 'echo', files: [] })));
     await w.o.start();
     await within(w.o.whenIdle(), 30_000, 'the batch');
-    const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const lines = fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     assert.equal(lines.length, 3);
     for (const [i, t] of texts.entries()) {
       const argv = lines.find((a) => a[1] === `I${i}`)!;
@@ -197,7 +205,13 @@ describe('agents', { timeout: 600_000 }, () => {
     await w.o.addTickets([spec('H', { agent: 'claudeish' })]);
     await w.o.start();
     await waitFor(() => !!ended(w.events, 'H-r1'), 15_000, 'the run');
-    assert.ok(w.events.some((e) => e.type === 'escalation-raised' && (e as { escalation: { question: string; trigger: string } }).escalation.question === 'Claude needs your permission to use Bash'));
+    assert.ok(
+      w.events.some(
+        (e) =>
+          e.type === 'escalation-raised' &&
+          (e as { escalation: { question: string; trigger: string } }).escalation.question === 'Claude needs your permission to use Bash',
+      ),
+    );
     // Headless, the turn's end is the process's exit; the Stop hook's line is recorded for an interactive session.
     assert.match(fs.readFileSync(path.join(w.runDir('H-r1'), 'progress.jsonl'), 'utf8'), /"turnEnded":true/);
     const committed = r.git('show', '--name-only', '--format=', 'orchard/H');
@@ -251,11 +265,7 @@ describe('agents', { timeout: 600_000 }, () => {
     const r = makeRepo();
     const mainBefore = r.git('rev-parse', 'main');
     const w = await open(r.repo, { mode: 'isolation' }, {}, { maxLogBytes: 200_000, killGraceMs: 500 });
-    await w.o.addTickets([
-      spec('L', { prompt: '@loop' }),
-      spec('D', { prompt: '@delete-worktree' }),
-      spec('G', { prompt: '@commit-to-target main' }),
-    ]);
+    await w.o.addTickets([spec('L', { prompt: '@loop' }), spec('D', { prompt: '@delete-worktree' }), spec('G', { prompt: '@commit-to-target main' })]);
     await w.o.start();
     await waitFor(() => ['L-r1', 'D-r1', 'G-r1'].every((id) => ended(w.events, id)), 30_000, 'all three');
     assert.match(ended(w.events, 'L-r1')!.message ?? '', /looped printing output/);

@@ -22,22 +22,36 @@ git('worktree', 'add', '-q', '-b', 'orchard/T1', wt);
 
 const prepare = (over: { interactive?: boolean; trustWorktrees?: boolean; wrapper?: string } = {}) => {
   const logs: string[] = [];
-  const out = claude.prepare!({ worktree: wt, runDir: join(repo, '.git', 'orchard', 'runs', 'T1-r1'), orchardAgent: over.wrapper ?? '/runs/T1-r1/bin/orchard-agent', interactive: over.interactive ?? false, env: { HOME: home }, trustWorktrees: over.trustWorktrees ?? false, log: (m) => logs.push(m) });
+  const out = claude.prepare!({
+    worktree: wt,
+    runDir: join(repo, '.git', 'orchard', 'runs', 'T1-r1'),
+    orchardAgent: over.wrapper ?? '/runs/T1-r1/bin/orchard-agent',
+    interactive: over.interactive ?? false,
+    env: { HOME: home },
+    trustWorktrees: over.trustWorktrees ?? false,
+    log: (m) => logs.push(m),
+  });
   return { out, logs, settings: JSON.parse(readFileSync(join(wt, '.claude', 'settings.local.json'), 'utf8')) };
 };
 
 describe('Claude Code prepare', () => {
   it('writes Stop and Notification hooks and the allow rules, keeping what the user had', () => {
     mkdirSync(join(wt, '.claude'), { recursive: true });
-    writeFileSync(join(wt, '.claude', 'settings.local.json'), JSON.stringify({ model: 'x', permissions: { allow: ['Read'] }, hooks: { Stop: [{ hooks: [{ type: 'command', command: 'mine' }] }] } }));
+    writeFileSync(
+      join(wt, '.claude', 'settings.local.json'),
+      JSON.stringify({ model: 'x', permissions: { allow: ['Read'] }, hooks: { Stop: [{ hooks: [{ type: 'command', command: 'mine' }] }] } }),
+    );
     const { settings } = prepare();
     assert.equal(settings.model, 'x');
-    assert.deepEqual(settings.hooks.Stop.map((h: any) => h.hooks[0].command), ['mine', `'/runs/T1-r1/bin/orchard-agent' hook turn-end --stdin`]);
+    assert.deepEqual(
+      settings.hooks.Stop.map((h: any) => h.hooks[0].command),
+      ['mine', `'/runs/T1-r1/bin/orchard-agent' hook turn-end --stdin`],
+    );
     assert.equal(settings.hooks.Notification[0].hooks[0].command, `'/runs/T1-r1/bin/orchard-agent' hook needs-input --stdin`);
     for (const r of ['Read', 'Bash', 'Bash(orchard-agent:*)', 'Bash(git add:*)', 'Bash(git commit:*)']) assert.ok(settings.permissions.allow.includes(r), r);
     assert.deepEqual(settings.permissions.deny, ['Bash(git push:*)']);
   });
-  it('a later run replaces the earlier run\'s hooks and wrapper rule, once', () => {
+  it("a later run replaces the earlier run's hooks and wrapper rule, once", () => {
     const { settings } = prepare({ wrapper: '/runs/T1-r2/bin/orchard-agent' });
     prepare({ wrapper: '/runs/T1-r2/bin/orchard-agent' });
     const again = JSON.parse(readFileSync(join(wt, '.claude', 'settings.local.json'), 'utf8'));

@@ -58,7 +58,11 @@ describe('orchard CLI (runCli)', { timeout: 600_000 }, () => {
     assert.ok(badDep.error, 'an unknown dependency is refused');
     assert.match(badDep.error.message, /NOPE/);
     const st = await cli(r.repo, 'status', '--json');
-    const parsed = JSON.parse(st.out) as { tickets: Array<{ id: string; priority: string; files: string[]; dependsOn: string[]; status: string }>; runs: unknown[]; summary: unknown };
+    const parsed = JSON.parse(st.out) as {
+      tickets: Array<{ id: string; priority: string; files: string[]; dependsOn: string[]; status: string }>;
+      runs: unknown[];
+      summary: unknown;
+    };
     assert.deepEqual(
       parsed.tickets.map((t) => [t.id, t.priority]),
       [

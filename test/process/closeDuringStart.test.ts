@@ -33,7 +33,10 @@ describe('close during an agent start', () => {
     const w = await openWriter(r.repo);
     await w.s.orchestrator.start();
     await w.s.orchestrator.whenIdle();
-    assert.deepEqual(Object.values(w.s.orchestrator.snapshot.tickets).map((t) => `${t.id}:${t.status}`), ['C0:done', 'C1:done', 'C2:done', 'C3:done']);
+    assert.deepEqual(
+      Object.values(w.s.orchestrator.snapshot.tickets).map((t) => `${t.id}:${t.status}`),
+      ['C0:done', 'C1:done', 'C2:done', 'C3:done'],
+    );
     await w.close();
   });
 });

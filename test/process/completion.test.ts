@@ -104,7 +104,14 @@ describe('failure classes', () => {
     await w.o.addTickets([spec('D', { prompt: '@done-on-term\n@tui' })]);
     await w.o.start();
     await waitFor(() => fs.existsSync(path.join(w.runDir('D-r1'), 'status.json')), 10_000, 'the agent');
-    await waitFor(() => /report|turn/.test(fs.existsSync(path.join(w.runDir('D-r1'), 'progress.jsonl')) ? fs.readFileSync(path.join(w.runDir('D-r1'), 'progress.jsonl'), 'utf8') : ''), 20_000, 'its turn end');
+    await waitFor(
+      () =>
+        /report|turn/.test(
+          fs.existsSync(path.join(w.runDir('D-r1'), 'progress.jsonl')) ? fs.readFileSync(path.join(w.runDir('D-r1'), 'progress.jsonl'), 'utf8') : '',
+        ),
+      20_000,
+      'its turn end',
+    );
     await within(w.o.stopAll('stopped by the user'), 15_000, 'Stop All');
     const progress = fs.readFileSync(path.join(w.runDir('D-r1'), 'progress.jsonl'), 'utf8');
     assert.match(progress, /finished after all/, 'the agent did say done after the stop');

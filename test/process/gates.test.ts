@@ -44,7 +44,14 @@ describe('gates (pure)', () => {
 
   it('validation names the field', () => {
     assert.deepEqual(validateGates(G, { security: ['tests'] }), []);
-    const p = validateGates([{ name: 'x', kind: 'command', argv: 'npm test' }, { name: 'x', kind: 'robot' }, { name: 'r', kind: 'reviewer', timeoutSeconds: -1 }], { security: ['nope'] });
+    const p = validateGates(
+      [
+        { name: 'x', kind: 'command', argv: 'npm test' },
+        { name: 'x', kind: 'robot' },
+        { name: 'r', kind: 'reviewer', timeoutSeconds: -1 },
+      ],
+      { security: ['nope'] },
+    );
     assert.match(p.join('\n'), /gates\[0\]\.argv must be a non-empty argv array/);
     assert.match(p.join('\n'), /gates\[1\]\.name "x" is used twice/);
     assert.match(p.join('\n'), /gates\[1\]\.kind must be "command" or "reviewer"/);
@@ -54,7 +61,10 @@ describe('gates (pure)', () => {
 
   it('reads verdicts from lines or JSON; the last one wins; none is none', () => {
     assert.deepEqual(parseVerdict('looks fine\nVERDICT: APPROVE\n'), { verdict: 'approve', feedback: '' });
-    assert.deepEqual(parseVerdict('**VERDICT: REJECT**: missing tests\nadd one for parse()\n\nunrelated'), { verdict: 'reject', feedback: '**: missing tests\nadd one for parse()' });
+    assert.deepEqual(parseVerdict('**VERDICT: REJECT**: missing tests\nadd one for parse()\n\nunrelated'), {
+      verdict: 'reject',
+      feedback: '**: missing tests\nadd one for parse()',
+    });
     assert.deepEqual(parseVerdict('{"verdict":"reject","feedback":"no docs"}'), { verdict: 'reject', feedback: 'no docs' });
     assert.equal(parseVerdict('VERDICT: REJECT: x\nVERDICT: APPROVE').verdict, 'approve');
     assert.equal(parseVerdict('End with `VERDICT: APPROVE` or ...').verdict, 'none');
@@ -81,7 +91,11 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
   it('a command gate that fails on the first attempt: retried with the gate output as context, then merged; output kept', async () => {
     const r = makeRepo();
     // Passes once the file has two lines (the second attempt appends another).
-    const check = [process.execPath, '-e', 'const n=require("fs").readFileSync("src/T.txt","utf8").trim().split("\\n").length; if(n<2){console.log("lint: src/T.txt needs 2 lines, has "+n);process.exit(1)}console.log("lint ok")'];
+    const check = [
+      process.execPath,
+      '-e',
+      'const n=require("fs").readFileSync("src/T.txt","utf8").trim().split("\\n").length; if(n<2){console.log("lint: src/T.txt needs 2 lines, has "+n);process.exit(1)}console.log("lint ok")',
+    ];
     const w = await openWriter(r.repo, { maxAgents: 1, gates: [{ name: 'lint', kind: 'command', argv: check, timeoutSeconds: 20 }] });
     open.push(w);
     const o = w.s.orchestrator;
@@ -102,7 +116,11 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
 
   it('a command gate that times out is a failure with the timeout in its result', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 1, maxRetries: 0, gates: [{ name: 'slow', kind: 'command', argv: [process.execPath, '-e', 'setTimeout(()=>{},10000)'], timeoutSeconds: 0.5 }] });
+    const w = await openWriter(r.repo, {
+      maxAgents: 1,
+      maxRetries: 0,
+      gates: [{ name: 'slow', kind: 'command', argv: [process.execPath, '-e', 'setTimeout(()=>{},10000)'], timeoutSeconds: 0.5 }],
+    });
     open.push(w);
     const o = w.s.orchestrator;
     await o.addTickets([spec('S', { estimate: 2 })]);
@@ -178,12 +196,19 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
     });
     open.push(w);
     const o = w.s.orchestrator;
-    await o.addTickets([spec('SEC', { estimate: 2, labels: ['security'] }), spec('LEG', { estimate: 2, labels: ['compliance'] }), spec('PLAIN', { estimate: 2 })]);
+    await o.addTickets([
+      spec('SEC', { estimate: 2, labels: ['security'] }),
+      spec('LEG', { estimate: 2, labels: ['compliance'] }),
+      spec('PLAIN', { estimate: 2 }),
+    ]);
     await o.start();
     await within(o.whenIdle(), 30_000, 'the batch');
     const st = o.snapshot;
     assert.equal(st.tickets.SEC!.status, 'done');
-    assert.deepEqual(st.runs['SEC-r1']!.gates!.map((g) => [g.name, g.status, g.required]), [['secret-scan', 'passed', true]]);
+    assert.deepEqual(
+      st.runs['SEC-r1']!.gates!.map((g) => [g.name, g.status, g.required]),
+      [['secret-scan', 'passed', true]],
+    );
     assert.equal(st.runs['PLAIN-r1']!.gates, undefined, 'the filtered gate does not apply');
     assert.equal(st.tickets.LEG!.status, 'escalated');
     assert.match(st.tickets.LEG!.reason ?? '', /required gate legal-review .* not configured/);
@@ -194,6 +219,11 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
     assert.throws(() => validateConfig({ gates: [{ name: 'a', kind: 'command' }] }, 'config.json'), /gates\[0\]\.argv/);
     assert.throws(() => validateConfig({ batchMerge: 'yes' }, 'config.json'), /batchMerge is "yes"/);
     assert.throws(() => validateConfig({ reviewerRounds: -1 }, 'config.json'), /reviewerRounds/);
-    assert.doesNotThrow(() => validateConfig({ mergeStrategy: 'squash', batchMerge: true, gates: [{ name: 'a', kind: 'command', argv: ['true'] }], requiredGatesByLabel: { security: ['a'] } }, 'config.json'));
+    assert.doesNotThrow(() =>
+      validateConfig(
+        { mergeStrategy: 'squash', batchMerge: true, gates: [{ name: 'a', kind: 'command', argv: ['true'] }], requiredGatesByLabel: { security: ['a'] } },
+        'config.json',
+      ),
+    );
   });
 });

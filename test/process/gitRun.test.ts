@@ -63,7 +63,10 @@ describe('git runner', () => {
       assert.equal(r.git('rev-parse', 'HEAD'), next);
       assert.match(r.git('reflog', 'show', '-1', '--format=%gs', 'refs/heads/main'), /^orchard: merge/);
     } finally {
-      for (const [k, v] of [['GIT_ASKPASS', saved.askpass], ['GIT_SSL_CAINFO', saved.cainfo]] as const) {
+      for (const [k, v] of [
+        ['GIT_ASKPASS', saved.askpass],
+        ['GIT_SSL_CAINFO', saved.cainfo],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

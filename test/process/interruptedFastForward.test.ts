@@ -75,7 +75,17 @@ async function widerWork(w: GitWorkspace, r: ReturnType<typeof makeRepo>, id: st
   const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
   g('add', '-A');
   g('commit', '-q', '-m', `${id} wide work`);
-  const run: Run = { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0, outcome: 'succeeded' };
+  const run: Run = {
+    id: `${id}-r1`,
+    ticketId: id,
+    slot: 1,
+    attempt: 1,
+    branch: info.branch,
+    worktree: info.path,
+    base: info.base,
+    startedAt: 0,
+    outcome: 'succeeded',
+  };
   return { run, from, to: r.git('rev-parse', info.branch) };
 }
 
@@ -164,9 +174,12 @@ it("a lock left in the user's checkout by a killed git: the merge stops saying w
   const before = r.git('rev-parse', 'main');
   const lock = path.join(r.repo, '.git', 'index.lock');
   fs.writeFileSync(lock, '');
-  await assert.rejects(w.merge(ticket('B'), b), (e: Error) => /index\.lock stayed locked/.test(e.message) && /delete .*index\.lock, then choose Merge Now/.test(e.message));
+  await assert.rejects(
+    w.merge(ticket('B'), b),
+    (e: Error) => /index\.lock stayed locked/.test(e.message) && /delete .*index\.lock, then choose Merge Now/.test(e.message),
+  );
   assert.equal(r.git('rev-parse', 'main'), before, 'main not moved');
-  assert.ok(fs.existsSync(lock), "Orchard does not delete a lock it cannot prove is its own");
+  assert.ok(fs.existsSync(lock), 'Orchard does not delete a lock it cannot prove is its own');
   // Orchard's own status checks of the checkout never take that lock.
   fs.rmSync(lock);
   const res = await w.merge(ticket('B'), b);

@@ -86,7 +86,9 @@ async function contend(dir: string, names: string[], mode: 'hold' | 'work', coun
   fs.writeFileSync(script, CHILD);
   const go = path.join(dir, 'go');
   const kids = names.map((name) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, path.join(dir, 'orchard'), name, mode, String(count), go], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', script, path.join(dir, 'orchard'), name, mode, String(count), go], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const ready = new Promise<void>((res) => p.stdout.on('data', (d) => ((out += d), out.includes('ready') && res())));
@@ -111,7 +113,10 @@ describe('WriterLease', () => {
     assert.equal(r.role, 'follower');
     assert.ok(r.role === 'follower');
     assert.equal(r.holder.pid, process.pid);
-    assert.match(r.message, new RegExp(`^Orchard is already running in pid ${process.pid} \\(VS Code window\\), started \\d\\d:\\d\\d; this window shows its state read-only`));
+    assert.match(
+      r.message,
+      new RegExp(`^Orchard is already running in pid ${process.pid} \\(VS Code window\\), started \\d\\d:\\d\\d; this window shows its state read-only`),
+    );
     const h = readLease(lockFile(dir));
     assert.ok(typeof h === 'object' && h.owner === 'VS Code window' && h.hostname === os.hostname());
     a.release();
@@ -143,7 +148,7 @@ describe('WriterLease', () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, 'orchard')), ['writer.lock'], 'the dead mutex is gone, nothing else left');
   });
 
-  it('a live contender\'s takeover mutex is left alone; with the lease still stale the error names the file, never a dead pid as running', () => {
+  it("a live contender's takeover mutex is left alone; with the lease still stale the error names the file, never a dead pid as running", () => {
     const dir = tmp();
     const pid = deadPid();
     writeLock(dir, { pid, owner: 'orchard CLI' });
@@ -151,44 +156,55 @@ describe('WriterLease', () => {
     const mutex = `${lockFile(dir)}.takeover`;
     fs.writeFileSync(mutex, JSON.stringify({ pid: process.pid, hostname: os.hostname(), at: Date.now(), token: 'live' }));
     const l = lease(dir, 'orchard CLI');
-    assert.throws(() => l.acquire(), (e: Error) => /could not be taken over/.test(e.message) && e.message.includes('writer.lock.takeover') && !/already running/.test(e.message));
+    assert.throws(
+      () => l.acquire(),
+      (e: Error) => /could not be taken over/.test(e.message) && e.message.includes('writer.lock.takeover') && !/already running/.test(e.message),
+    );
     assert.equal(fs.existsSync(mutex), true, 'a live contender keeps its mutex');
   });
 
-  it('a lease whose pid now belongs to another process (pid reuse: its start time differs) is stale; the same process is not', { skip: !fs.existsSync('/proc/self/stat') }, () => {
-    const dir = tmp();
-    // A live process stands in for "whoever has the dead holder's pid now".
-    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
-    try {
-      const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
-      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-      writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now(), pidStart: start });
-      assert.equal(lease(dir, 'orchard CLI').acquire().role, 'follower', 'the live holder keeps it');
-      writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now(), pidStart: `${start}0` });
-      assert.equal(lease(dir, 'orchard CLI').acquire().role, 'writer', 'a reused pid does not keep the lease');
-    } finally {
-      other.kill('SIGKILL');
-    }
-  });
+  it(
+    'a lease whose pid now belongs to another process (pid reuse: its start time differs) is stale; the same process is not',
+    { skip: !fs.existsSync('/proc/self/stat') },
+    () => {
+      const dir = tmp();
+      // A live process stands in for "whoever has the dead holder's pid now".
+      const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+      try {
+        const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+        const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+        writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now(), pidStart: start });
+        assert.equal(lease(dir, 'orchard CLI').acquire().role, 'follower', 'the live holder keeps it');
+        writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now(), pidStart: `${start}0` });
+        assert.equal(lease(dir, 'orchard CLI').acquire().role, 'writer', 'a reused pid does not keep the lease');
+      } finally {
+        other.kill('SIGKILL');
+      }
+    },
+  );
 
-  it('a live writer on this host that missed its heartbeats (a loaded or just-resumed machine) keeps its lease', { skip: !fs.existsSync('/proc/self/stat') }, async () => {
-    const dir = tmp();
-    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
-    try {
-      const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
-      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-      writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now() - 10 * 60_000, pidStart: start });
-      const r = lease(dir, 'orchard CLI', { staleMs: 1000 }).acquire();
-      assert.equal(r.role, 'follower', 'taking a live writer\'s lease would make two writers');
-      const gone = new Promise((res) => other.once('exit', res));
-      other.kill('SIGKILL');
-      await gone;
-      // Dead now: taken over at once, no heartbeat wait.
-      assert.equal(lease(dir, 'orchard CLI').acquire().role, 'writer');
-    } finally {
-      other.kill('SIGKILL');
-    }
-  });
+  it(
+    'a live writer on this host that missed its heartbeats (a loaded or just-resumed machine) keeps its lease',
+    { skip: !fs.existsSync('/proc/self/stat') },
+    async () => {
+      const dir = tmp();
+      const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+      try {
+        const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+        const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+        writeLock(dir, { pid: other.pid!, hostname: os.hostname(), heartbeatAt: Date.now() - 10 * 60_000, pidStart: start });
+        const r = lease(dir, 'orchard CLI', { staleMs: 1000 }).acquire();
+        assert.equal(r.role, 'follower', "taking a live writer's lease would make two writers");
+        const gone = new Promise((res) => other.once('exit', res));
+        other.kill('SIGKILL');
+        await gone;
+        // Dead now: taken over at once, no heartbeat wait.
+        assert.equal(lease(dir, 'orchard CLI').acquire().role, 'writer');
+      } finally {
+        other.kill('SIGKILL');
+      }
+    },
+  );
 
   it('takes over a lease whose heartbeat is too old, but not a fresh one from another host', () => {
     const dir = tmp();
@@ -249,9 +265,16 @@ describe('WriterLease', () => {
     const results = await contend(dir, names, 'work', N);
     assert.equal(results.filter((r) => r.first === 'writer').length, 1, 'one initial writer');
 
-    const lines = fs.readFileSync(path.join(dir, 'orchard', 'events.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const lines = fs
+      .readFileSync(path.join(dir, 'orchard', 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     const seqs = lines.map((l) => JSON.parse(l).seq as number);
-    assert.deepEqual(seqs, Array.from({ length: names.length * N }, (_, i) => i + 1), 'log is 1..3N, each once, in order');
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: names.length * N }, (_, i) => i + 1),
+      'log is 1..3N, each once, in order',
+    );
     const wrote = results.flatMap((r) => r.wrote as number[]).sort((x, y) => x - y);
     assert.deepEqual(wrote, seqs, 'every append landed exactly once');
 

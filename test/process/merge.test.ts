@@ -16,7 +16,18 @@ import { openWriter, spec, type OpenedWriter } from '../helpers/session';
 
 after(() => cleanupRepos());
 
-const ticket = (id: string): Ticket => ({ id, title: `ticket ${id}`, prompt: 'p', priority: 'P2', dependsOn: [], files: [], labels: [], status: 'merging', createdAt: 0, attempts: 1 });
+const ticket = (id: string): Ticket => ({
+  id,
+  title: `ticket ${id}`,
+  prompt: 'p',
+  priority: 'P2',
+  dependsOn: [],
+  files: [],
+  labels: [],
+  status: 'merging',
+  createdAt: 0,
+  attempts: 1,
+});
 
 function ws(r: TempRepo, testCommand: string[] = [], targetBranch = 'main'): GitWorkspace {
   return new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch, testCommand, log: quietLog() });
@@ -176,7 +187,10 @@ describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 60
     const w = ws(r, [process.execPath, '-e', '0']);
     const a = await workOn(w, 'A1', { 'x.txt': 'A\n' });
     const b = await workOn(w, 'B1', { 'x.txt': 'B\n' });
-    const res = await w.mergeBatch([{ ticket: ticket('A1'), run: a }, { ticket: ticket('B1'), run: b }]);
+    const res = await w.mergeBatch([
+      { ticket: ticket('A1'), run: a },
+      { ticket: ticket('B1'), run: b },
+    ]);
     assert.deepEqual(res, { kind: 'conflict', ticketId: 'B1', files: ['x.txt'] });
     assert.equal(w.merger.testRuns, 0);
   });
@@ -322,7 +336,10 @@ describe('the four ways out of a conflict (orchestrator, fake agent)', { timeout
     const st = o.snapshot;
     assert.equal(st.tickets.B2!.status, 'failed', st.tickets.B2!.reason);
     for (const id of ['B1', 'B3', 'B4']) assert.equal(st.tickets[id]!.status, 'done', `${id}: ${st.tickets[id]!.reason}`);
-    assert.ok(Object.values(st.runs).some((run) => (run.merges ?? []).some((m) => (m.batch?.length ?? 0) > 1)), 'some merge was a batch');
+    assert.ok(
+      Object.values(st.runs).some((run) => (run.merges ?? []).some((m) => (m.batch?.length ?? 0) > 1)),
+      'some merge was a batch',
+    );
     assert.equal(r.git('ls-tree', '--name-only', 'main', 'src/').split('\n').sort().join(','), 'src/B1.txt,src/B3.txt,src/B4.txt');
   });
 });

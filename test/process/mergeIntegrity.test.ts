@@ -23,7 +23,7 @@ function ws(r: TempRepo, log: CapturedLog = quietLog()): GitWorkspace {
   return new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', testCommand: [], log }) as GitWorkspace;
 }
 
-it('a merge commit with the right parents but without the branch\'s change is not recorded: it is merged again from scratch', async () => {
+it("a merge commit with the right parents but without the branch's change is not recorded: it is merged again from scratch", async () => {
   const r = makeRepo();
   const log = quietLog();
   const w = ws(r, log);
@@ -32,7 +32,11 @@ it('a merge commit with the right parents but without the branch\'s change is no
   // the merge commit is rewritten with the same parents and without the branch's file.
   const once = path.join(r.root, 'hook-ran');
   const hook = path.join(r.repo, '.git', 'hooks', 'post-merge');
-  fs.writeFileSync(hook, `#!/bin/sh\n[ -e "${once}" ] && exit 0\ntouch "${once}"\ngit rm -q --cached m1.txt && c=$(git -c user.name=x -c user.email=x@x commit-tree $(git write-tree) -p HEAD^1 -p HEAD^2 -m x) && git update-ref --no-deref HEAD $c\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    hook,
+    `#!/bin/sh\n[ -e "${once}" ] && exit 0\ntouch "${once}"\ngit rm -q --cached m1.txt && c=$(git -c user.name=x -c user.email=x@x commit-tree $(git write-tree) -p HEAD^1 -p HEAD^2 -m x) && git update-ref --no-deref HEAD $c\n`,
+    { mode: 0o755 },
+  );
   const res = await w.merge(ticket('M1'), run, { strategy: 'merge' });
   assert.equal(res.kind, 'merged');
   assert.equal(fs.existsSync(once), true, 'the hook ran');
@@ -40,25 +44,29 @@ it('a merge commit with the right parents but without the branch\'s change is no
   assert.match(log.lines.join('\n'), /M1: the merge gave tree \w+, not \w+ as git merge-tree computes; merging again from scratch/);
 });
 
-it('the integration worktree waits for a git a killed Orchard left running there before its lock files are removed', { skip: !fs.existsSync('/proc/self/stat') }, async () => {
-  const r = makeRepo();
-  const first = ws(r);
-  const a = await workOn(first, 'A', 'a.txt');
-  assert.equal((await first.merge(ticket('A'), a, { strategy: 'merge' })).kind, 'merged');
-  const b = await workOn(first, 'B', 'b.txt');
-  // The next Orchard process: a git of the killed one still works in the integration worktree
-  // and holds its index.lock.
-  const log = quietLog();
-  const next = ws(r, log);
-  const stray = await orphanGit(next.integrationDir, 2);
-  const gitdir = execFileSync('git', ['rev-parse', '--absolute-git-dir'], { cwd: next.integrationDir, encoding: 'utf8' }).trim();
-  fs.writeFileSync(path.join(gitdir, 'index.lock'), '');
-  const res = await next.merge(ticket('B'), b, { strategy: 'merge' });
-  assert.equal(res.kind, 'merged');
-  assert.equal(isSameProcess(stray), false, 'the merge began only after the stray git ended');
-  assert.equal(r.git('show', 'main:b.txt'), 'B');
-  assert.match(log.lines.join('\n'), /waiting for git left running by an earlier Orchard/);
-});
+it(
+  'the integration worktree waits for a git a killed Orchard left running there before its lock files are removed',
+  { skip: !fs.existsSync('/proc/self/stat') },
+  async () => {
+    const r = makeRepo();
+    const first = ws(r);
+    const a = await workOn(first, 'A', 'a.txt');
+    assert.equal((await first.merge(ticket('A'), a, { strategy: 'merge' })).kind, 'merged');
+    const b = await workOn(first, 'B', 'b.txt');
+    // The next Orchard process: a git of the killed one still works in the integration worktree
+    // and holds its index.lock.
+    const log = quietLog();
+    const next = ws(r, log);
+    const stray = await orphanGit(next.integrationDir, 2);
+    const gitdir = execFileSync('git', ['rev-parse', '--absolute-git-dir'], { cwd: next.integrationDir, encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(gitdir, 'index.lock'), '');
+    const res = await next.merge(ticket('B'), b, { strategy: 'merge' });
+    assert.equal(res.kind, 'merged');
+    assert.equal(isSameProcess(stray), false, 'the merge began only after the stray git ended');
+    assert.equal(r.git('show', 'main:b.txt'), 'B');
+    assert.match(log.lines.join('\n'), /waiting for git left running by an earlier Orchard/);
+  },
+);
 
 it('an integration worktree whose .git file a killed worktree add cut short is set aside and made again; merges go on', async () => {
   // Crash soak seed 8: every merge after the restart failed on "invalid gitfile format" and escalated.

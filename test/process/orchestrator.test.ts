@@ -114,7 +114,13 @@ describe('orchestrator end to end (openSession, fake agent)', { timeout: 600_000
     const home = `${r.repo}.orchard`;
     for (const run of Object.values(st.runs)) {
       assert.equal(run.worktree, path.join(home, 'worktrees', run.ticketId));
-      assert.ok(!path.relative(r.repo, run.worktree).split(path.sep).every((s) => s !== '..'), 'worktree not inside the repo');
+      assert.ok(
+        !path
+          .relative(r.repo, run.worktree)
+          .split(path.sep)
+          .every((s) => s !== '..'),
+        'worktree not inside the repo',
+      );
       assert.equal(run.branch, `orchard/${run.ticketId}`);
       assert.equal(run.outcome, 'succeeded');
     }
@@ -129,7 +135,10 @@ describe('orchestrator end to end (openSession, fake agent)', { timeout: 600_000
       .filter(Boolean)
       .map((l) => JSON.parse(l) as OrchardEvent);
     assert.deepEqual(
-      onDisk.filter((e) => e.type === 'ticket-merged').map((e) => (e as { id: string }).id).sort(),
+      onDisk
+        .filter((e) => e.type === 'ticket-merged')
+        .map((e) => (e as { id: string }).id)
+        .sort(),
       ['A', 'B', 'C', 'D', 'E', 'F'],
     );
     assert.equal(st.batch?.endedAt !== undefined, true, 'batch ended');
@@ -152,9 +161,7 @@ describe('orchestrator end to end (openSession, fake agent)', { timeout: 600_000
     assert.deepEqual(o.snapshot.locks, [], 'all locks released after merge');
   });
 
-  it(
-    'isolation mode runs overlapping tickets together; the second merge conflicts → escalated, main untouched, branch kept',
-    async () => {
+  it('isolation mode runs overlapping tickets together; the second merge conflicts → escalated, main untouched, branch kept', async () => {
     const r = makeRepo();
     r.write('src/a/x.js', 'original\n');
     r.commitAll('add x.js');
@@ -182,8 +189,7 @@ describe('orchestrator end to end (openSession, fake agent)', { timeout: 600_000
     const integration = path.join(`${r.repo}.orchard`, 'integration');
     assert.equal(fs.existsSync(path.join(integration, '.git')), true);
     assert.equal(r.git('-C', integration, 'status', '--porcelain'), '');
-  },
-  );
+  });
 });
 
 describe('failure, retry and timeout', { timeout: 600_000 }, () => {
@@ -208,7 +214,9 @@ describe('failure, retry and timeout', { timeout: 600_000 }, () => {
     assert.equal(st.tickets.BAD!.status, 'failed');
     assert.equal(st.tickets.BAD!.attempts, 3, 'maxRetries 2 → 3 attempts');
     assert.deepEqual(
-      Object.values(st.runs).filter((x) => x.ticketId === 'BAD').map((x) => x.outcome),
+      Object.values(st.runs)
+        .filter((x) => x.ticketId === 'BAD')
+        .map((x) => x.outcome),
       ['failed', 'failed', 'failed'],
     );
     assert.match(st.tickets.BAD!.reason ?? '', /gave up after 3 attempts/);
@@ -216,27 +224,32 @@ describe('failure, retry and timeout', { timeout: 600_000 }, () => {
     assert.match(st.tickets.DEP!.reason ?? '', /BAD/);
     assert.equal(st.tickets.DEP2!.status, 'blocked');
     assert.match(st.tickets.DEP2!.reason ?? '', /DEP/);
-    assert.equal(Object.values(st.runs).some((x) => x.ticketId === 'DEP' || x.ticketId === 'DEP2'), false, 'blocked tickets never started');
+    assert.equal(
+      Object.values(st.runs).some((x) => x.ticketId === 'DEP' || x.ticketId === 'DEP2'),
+      false,
+      'blocked tickets never started',
+    );
     assert.deepEqual(st.locks, []);
   });
 
-  it(
-    'a retry prompt carries the previous failure as context',
-    async () => {
-      const r = makeRepo();
-      const argvProfile = { name: 'fake-argv', description: 'fake agent with the prompt in argv', argv: [process.execPath, path.join(DIST, 'fake-agent.js'), '{prompt}'] };
-      const w = await openWriter(r.repo, { maxAgents: 1, defaultAgent: 'fake-argv' }, '5', { 'fake-argv': argvProfile });
-      open.push(w);
-      await w.s.orchestrator.addTickets([spec('ONCE', { prompt: 'flaky\n@fail-once', estimate: 2 })]);
-      await w.s.orchestrator.start();
-      await within(w.s.orchestrator.whenIdle(), 20_000, 'the batch');
-      assert.equal(w.s.orchestrator.snapshot.tickets.ONCE!.status, 'done');
-      const spec2 = JSON.parse(fs.readFileSync(path.join(w.s.paths.stateDir, 'runs', 'ONCE-r2', 'spec.json'), 'utf8')) as { argv: string[] };
-      assert.equal(spec2.argv.length, 3, 'the prompt is one argv element');
-      assert.match(spec2.argv[2]!, /attempt 2/);
-      assert.match(spec2.argv[2]!, /exited with code 1/);
-    },
-  );
+  it('a retry prompt carries the previous failure as context', async () => {
+    const r = makeRepo();
+    const argvProfile = {
+      name: 'fake-argv',
+      description: 'fake agent with the prompt in argv',
+      argv: [process.execPath, path.join(DIST, 'fake-agent.js'), '{prompt}'],
+    };
+    const w = await openWriter(r.repo, { maxAgents: 1, defaultAgent: 'fake-argv' }, '5', { 'fake-argv': argvProfile });
+    open.push(w);
+    await w.s.orchestrator.addTickets([spec('ONCE', { prompt: 'flaky\n@fail-once', estimate: 2 })]);
+    await w.s.orchestrator.start();
+    await within(w.s.orchestrator.whenIdle(), 20_000, 'the batch');
+    assert.equal(w.s.orchestrator.snapshot.tickets.ONCE!.status, 'done');
+    const spec2 = JSON.parse(fs.readFileSync(path.join(w.s.paths.stateDir, 'runs', 'ONCE-r2', 'spec.json'), 'utf8')) as { argv: string[] };
+    assert.equal(spec2.argv.length, 3, 'the prompt is one argv element');
+    assert.match(spec2.argv[2]!, /attempt 2/);
+    assert.match(spec2.argv[2]!, /exited with code 1/);
+  });
 
   it('@hang with a tiny runTimeoutMinutes: the run is stopped (timeout), the agent process is gone', async () => {
     const r = makeRepo();
@@ -343,7 +356,10 @@ describe('merge safety', { timeout: 600_000 }, () => {
       ['ready', 'failed'],
     );
     assert.equal(r.git('rev-parse', 'main'), mainBefore, 'main not moved');
-    assert.equal(w.events.some((e) => e.type === 'ticket-merged'), false);
+    assert.equal(
+      w.events.some((e) => e.type === 'ticket-merged'),
+      false,
+    );
     assert.deepEqual(o.snapshot.locks, []);
   });
 });

@@ -23,13 +23,26 @@ describe('planner proposals (core)', () => {
     const p = blank();
     assert.deepEqual(proposeTicket(p, { id: 'api', title: 'API', role: 'developer', files: ['src/api/**'], estimate: 20 }, []), []);
     assert.deepEqual(proposeTicket(p, { id: 'ui', title: 'UI', dependsOn: ['api', 'T9'], role: 'developer' }, ['T9']), []);
-    assert.deepEqual(p.tickets.map((t) => [t.id, t.dependsOn]), [['plan1.api', []], ['plan1.ui', ['plan1.api', 'T9']]]);
+    assert.deepEqual(
+      p.tickets.map((t) => [t.id, t.dependsOn]),
+      [
+        ['plan1.api', []],
+        ['plan1.ui', ['plan1.api', 'T9']],
+      ],
+    );
     assert.ok(p.tickets[0]!.labels.includes('proposal:plan1'));
     const bad = proposeTicket(p, { id: 'x', title: 'X', role: 'Boss', dependsOn: ['nope'], estimate: -3 }, []);
     assert.ok(bad.some((m) => /role/.test(m)) && bad.some((m) => /estimate/.test(m)) && bad.some((m) => /nope/.test(m)), bad.join('\n'));
     assert.equal(p.tickets.length, 2);
     assert.equal(p.refused.length, 1);
-    assert.throws(() => proposeTicket(p, { id: 'api', title: 'again' }, []).length && (() => { throw new Error('duplicate refused'); })(), /duplicate refused/);
+    assert.throws(
+      () =>
+        proposeTicket(p, { id: 'api', title: 'again' }, []).length &&
+        (() => {
+          throw new Error('duplicate refused');
+        })(),
+      /duplicate refused/,
+    );
   });
   it('an edited proposal is validated again before it is accepted', () => {
     assert.throws(() => validateProposal([{ id: 'a', title: 'A', dependsOn: ['a'] }], []), /cycle|itself/);
@@ -55,13 +68,20 @@ describe('planner round trip (fake planner agent)', () => {
     const { runPlanner, acceptProposal, listProposals } = loadSrc();
     const ctx = { orchestrator: w.s.orchestrator, launcher: w.s.launcher, paths: w.s.paths, targetBranch: 'main', log: w.log };
     const seen: string[] = [];
-    const p = await within(runPlanner(ctx, 'Add a settings page\n@plan', { agent: 'fake', onProposal: (e: { ticket?: { id: string } }) => e.ticket && seen.push(e.ticket.id) }), 20_000, 'the planner');
+    const p = await within(
+      runPlanner(ctx, 'Add a settings page\n@plan', { agent: 'fake', onProposal: (e: { ticket?: { id: string } }) => e.ticket && seen.push(e.ticket.id) }),
+      20_000,
+      'the planner',
+    );
     assert.equal(p.status, 'pending');
-    assert.deepEqual(p.tickets.map((t) => [t.id, t.role, t.dependsOn]), [
-      ['plan1.design', 'architect', []],
-      ['plan1.build', 'developer', ['plan1.design']],
-      ['plan1.test', 'tester', ['plan1.build']],
-    ]);
+    assert.deepEqual(
+      p.tickets.map((t) => [t.id, t.role, t.dependsOn]),
+      [
+        ['plan1.design', 'architect', []],
+        ['plan1.build', 'developer', ['plan1.design']],
+        ['plan1.test', 'tester', ['plan1.build']],
+      ],
+    );
     assert.deepEqual(seen, ['plan1.design', 'plan1.build', 'plan1.test']);
     // Nothing was added or started; the planner's worktree is gone and main did not move.
     assert.deepEqual(Object.keys(w.s.orchestrator.snapshot.tickets), []);
@@ -74,7 +94,10 @@ describe('planner round trip (fake planner agent)', () => {
     await assert.rejects(acceptProposal(ctx, p.id), /already accepted/);
     await w.s.orchestrator.start();
     await within(w.s.orchestrator.whenIdle(), 60_000, 'the planned batch');
-    assert.deepEqual(Object.values(w.s.orchestrator.snapshot.tickets).map((t) => t.status), ['done', 'done', 'done']);
+    assert.deepEqual(
+      Object.values(w.s.orchestrator.snapshot.tickets).map((t) => t.status),
+      ['done', 'done', 'done'],
+    );
   });
   it('refused proposals are answered with the problems (the planner can fix them)', async () => {
     const r = makeRepo();
@@ -83,11 +106,18 @@ describe('planner round trip (fake planner agent)', () => {
     const { runPlanner } = loadSrc();
     const ctx = { orchestrator: w.s.orchestrator, launcher: w.s.launcher, paths: w.s.paths, targetBranch: 'main', log: w.log };
     const p = await within(
-      runPlanner(ctx, 'Split it\n@propose a | First | developer | | src/a/**\n@propose b | Second | Chief Boss | a |\n@propose c | Third | tester | missing |', { agent: 'fake' }),
+      runPlanner(
+        ctx,
+        'Split it\n@propose a | First | developer | | src/a/**\n@propose b | Second | Chief Boss | a |\n@propose c | Third | tester | missing |',
+        { agent: 'fake' },
+      ),
       20_000,
       'the planner',
     );
-    assert.deepEqual(p.tickets.map((t) => t.id), ['plan1.a']);
+    assert.deepEqual(
+      p.tickets.map((t) => t.id),
+      ['plan1.a'],
+    );
     assert.equal(p.refused.length, 2);
     assert.match(p.refused[0]!.problems.join(' '), /role/);
     assert.match(p.refused[1]!.problems.join(' '), /missing/);

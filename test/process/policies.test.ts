@@ -74,7 +74,10 @@ describe('rate limits', () => {
     const t = o.snapshot.tickets.RL!;
     assert.equal(t.status, 'done', `with maxRetries 0 a counted failure would have failed it: ${t.reason}`);
     const reasons = w.events.filter((e) => e.type === 'ticket-status' && e.id === 'RL').map((e) => (e as { reason?: string }).reason ?? '');
-    assert.ok(reasons.some((x) => /rate limited/.test(x)), `a status says the profile is rate limited: ${reasons.join(' | ')}`);
+    assert.ok(
+      reasons.some((x) => /rate limited/.test(x)),
+      `a status says the profile is rate limited: ${reasons.join(' | ')}`,
+    );
   });
 });
 

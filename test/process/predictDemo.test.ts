@@ -16,7 +16,16 @@ afterEach(async () => {
 after(() => cleanupRepos());
 
 // The demo's graph (src/cli/demo.ts) without its @ask (a human answer would be part of the time).
-const t = (id: string, priority: TicketSpec['priority'], estimate: number, dependsOn: string[], file: string): TicketSpec => ({ id, title: id, prompt: `work on ${id}`, priority, dependsOn, files: [file], labels: [], estimate });
+const t = (id: string, priority: TicketSpec['priority'], estimate: number, dependsOn: string[], file: string): TicketSpec => ({
+  id,
+  title: id,
+  prompt: `work on ${id}`,
+  priority,
+  dependsOn,
+  files: [file],
+  labels: [],
+  estimate,
+});
 const DEMO = [
   t('API-1', 'P1', 40, [], 'src/api/products.js'),
   t('API-2', 'P1', 50, ['API-1'], 'src/api/orders.js'),
@@ -40,7 +49,13 @@ describe('prediction on the demo, for real', () => {
     const sample = () => {
       const now = Date.now();
       const p = predict(o.snapshot, now, { agents: 3, mode: 'locking', priorMsPerMinute: msPerMinute });
-      if (p.batchEnd !== undefined) samples.push({ at: now, end: p.batchEnd, done: Object.values(o.snapshot.tickets).filter((x) => x.status === 'done').length, why: `${Math.round(p.msPerMinute)} ms/min + ${Math.round(p.overheadMs)} ms, merge ${Math.round(p.mergeLagMs)} ms` });
+      if (p.batchEnd !== undefined)
+        samples.push({
+          at: now,
+          end: p.batchEnd,
+          done: Object.values(o.snapshot.tickets).filter((x) => x.status === 'done').length,
+          why: `${Math.round(p.msPerMinute)} ms/min + ${Math.round(p.overheadMs)} ms, merge ${Math.round(p.mergeLagMs)} ms`,
+        });
     };
     sample();
     o.onDidChange(({ events }) => {
@@ -57,7 +72,12 @@ describe('prediction on the demo, for real', () => {
     });
     console.log(
       `demo prediction (wall ${end - t0} ms):\n` +
-        rows.map((x) => `  ${x.done}/7 done at ${String(x.at).padStart(6)} ms: predicted ${String(Math.round(x.predictedRemaining)).padStart(6)} ms left, actual ${String(x.actualRemaining).padStart(6)} ms → ${x.err >= 0 ? '+' : ''}${(x.err * 100).toFixed(0)} %  (${x.why})`).join('\n'),
+        rows
+          .map(
+            (x) =>
+              `  ${x.done}/7 done at ${String(x.at).padStart(6)} ms: predicted ${String(Math.round(x.predictedRemaining)).padStart(6)} ms left, actual ${String(x.actualRemaining).padStart(6)} ms → ${x.err >= 0 ? '+' : ''}${(x.err * 100).toFixed(0)} %  (${x.why})`,
+          )
+          .join('\n'),
     );
     assert.ok(rows.length >= 4);
   });

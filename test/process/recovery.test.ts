@@ -21,7 +21,13 @@ describe('recovery', { timeout: 600_000 }, () => {
     const runs = path.join(r.repo, '.git', 'orchard', 'runs');
     // Tickets in, then the CLI runs them.
     {
-      const s = (await loadSrc().openSession({ cwd: r.repo, owner: 'setup', distDir: DIST, log: quietLog(), config: { defaultAgent: 'fake' } })) as WriterSession;
+      const s = (await loadSrc().openSession({
+        cwd: r.repo,
+        owner: 'setup',
+        distDir: DIST,
+        log: quietLog(),
+        config: { defaultAgent: 'fake' },
+      })) as WriterSession;
       await s.orchestrator.addTickets([spec('A', { prompt: '@sleep 5000' }), spec('B', { prompt: '@sleep 5000' })]);
       await s.close();
     }
@@ -65,21 +71,34 @@ describe('recovery', { timeout: 600_000 }, () => {
       assert.match(bEnd.message ?? '', /interrupted.*refs\/orchard\/wip\/B\/1/);
       assert.equal(r.git('show', 'refs/orchard/wip/B/1:partial.txt'), 'half of B');
       assert.ok(!o.snapshot.locks.some((l) => l.runId === 'B-r1'), 'the dead run’s lock is released');
-      assert.ok(o.snapshot.locks.some((l) => l.runId === 'A-r1'), 'the adopted run keeps its lock');
+      assert.ok(
+        o.snapshot.locks.some((l) => l.runId === 'A-r1'),
+        'the adopted run keeps its lock',
+      );
       assert.equal(o.ticket('B').status, 'ready');
       assert.ok(log.lines.some((l) => /adopted the running agent again/.test(l)));
       await o.start();
-      const endOf = (id: string) => events.find((e) => e.type === 'run-ended' && (e as unknown as { runId: string }).runId === id) as unknown as { outcome: string } | undefined;
+      const endOf = (id: string) =>
+        events.find((e) => e.type === 'run-ended' && (e as unknown as { runId: string }).runId === id) as unknown as { outcome: string } | undefined;
       await waitFor(() => !!endOf('A-r1') && !!endOf('B-r2'), 30_000, 'A (adopted) and B (retried) to finish');
       assert.equal(endOf('A-r1')!.outcome, 'succeeded', JSON.stringify(endOf('A-r1')) + fs.readFileSync(path.join(runs, 'A-r1', 'agent.log'), 'utf8'));
       assert.equal(endOf('B-r2')!.outcome, 'succeeded');
       assert.ok(r.git('show', '--name-only', '--format=', 'orchard/B').length > 0);
       // The retry started again from where attempt 1 began: its half-done file is not built on,
       // and it is still kept on the WIP ref.
-      assert.throws(() => r.git('show', 'orchard/B:partial.txt'), `the retry did not build on the interrupted attempt\n${log.lines.join('\n')}\n${JSON.stringify(o.snapshot.runs['B-r1'])}`);
+      assert.throws(
+        () => r.git('show', 'orchard/B:partial.txt'),
+        `the retry did not build on the interrupted attempt\n${log.lines.join('\n')}\n${JSON.stringify(o.snapshot.runs['B-r1'])}`,
+      );
       assert.equal(r.git('show', 'refs/orchard/wip/B/1:partial.txt'), 'half of B');
       assert.match(o.snapshot.runs['B-r2']!.message ?? '', /./);
-      assert.ok(events.some((e) => e.type === 'run-progress' && /starts again from where attempt 1 began; its work is kept on refs\/orchard\/wip\/B\/1/.test(String((e as { message?: string }).message))));
+      assert.ok(
+        events.some(
+          (e) =>
+            e.type === 'run-progress' &&
+            /starts again from where attempt 1 began; its work is kept on refs\/orchard\/wip\/B\/1/.test(String((e as { message?: string }).message)),
+        ),
+      );
     } finally {
       await o.stopAll('test over').catch(() => undefined);
       await s.close();
@@ -91,27 +110,57 @@ describe('recovery', { timeout: 600_000 }, () => {
     const stateDir = path.join(r.repo, '.git', 'orchard');
     const marker = path.join(r.root, 'gate-runs.txt');
     // A gate that notes each run, then takes its time (the kill lands while it runs).
-    const gate = { name: 'slow-check', kind: 'command' as const, argv: [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(marker)}, 'x'); setTimeout(() => {}, 1500)`] };
+    const gate = {
+      name: 'slow-check',
+      kind: 'command' as const,
+      argv: [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(marker)}, 'x'); setTimeout(() => {}, 1500)`],
+    };
     {
-      const s = (await loadSrc().openSession({ cwd: r.repo, owner: 'setup', distDir: DIST, log: quietLog(), config: { defaultAgent: 'fake', gates: [gate] } })) as WriterSession;
+      const s = (await loadSrc().openSession({
+        cwd: r.repo,
+        owner: 'setup',
+        distDir: DIST,
+        log: quietLog(),
+        config: { defaultAgent: 'fake', gates: [gate] },
+      })) as WriterSession;
       await s.orchestrator.addTickets([spec('G', { prompt: 'do G' })]);
       await s.close();
     }
     fs.writeFileSync(path.join(stateDir, 'config.json'), JSON.stringify({ defaultAgent: 'fake', gates: [gate], maxAgents: 1 }));
-    const cli = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run', '--quiet'], { cwd: r.repo, env: { ...process.env, ORCHARD_FAKE_MS_PER_MINUTE: '5' }, stdio: 'ignore' });
+    const cli = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run', '--quiet'], {
+      cwd: r.repo,
+      env: { ...process.env, ORCHARD_FAKE_MS_PER_MINUTE: '5' },
+      stdio: 'ignore',
+    });
     const cliExit = new Promise((res) => cli.on('exit', res));
     const events = path.join(stateDir, 'events.jsonl');
     // The gate's own mark, not only its event: on a loaded machine the kill could land between
     // the event and the gate process's start, and the gate would then have run once, not twice.
-    await waitFor(() => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"gate-started"') && fs.existsSync(marker), 30_000, 'the gate to start');
+    await waitFor(
+      () => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"gate-started"') && fs.existsSync(marker),
+      30_000,
+      'the gate to start',
+    );
     cli.kill('SIGKILL');
     await cliExit;
-    const s = (await loadSrc().openSession({ cwd: r.repo, owner: 'second', distDir: DIST, log: quietLog(), agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: '5' }, config: { defaultAgent: 'fake', gates: [gate], maxAgents: 1 }, launcher: { pollMs: 50 } })) as WriterSession;
+    const s = (await loadSrc().openSession({
+      cwd: r.repo,
+      owner: 'second',
+      distDir: DIST,
+      log: quietLog(),
+      agentEnv: { ORCHARD_FAKE_MS_PER_MINUTE: '5' },
+      config: { defaultAgent: 'fake', gates: [gate], maxAgents: 1 },
+      launcher: { pollMs: 50 },
+    })) as WriterSession;
     const o = s.orchestrator;
     try {
       await o.start();
       await waitFor(() => o.ticket('G').status === 'done', 30_000, 'G merged');
-      assert.deepEqual(Object.keys(o.snapshot.runs).filter((id) => id.startsWith('G-')), ['G-r1'], 'one agent run: the gates were run again, not the agent');
+      assert.deepEqual(
+        Object.keys(o.snapshot.runs).filter((id) => id.startsWith('G-')),
+        ['G-r1'],
+        'one agent run: the gates were run again, not the agent',
+      );
       assert.equal(fs.readFileSync(marker, 'utf8'), 'xx', 'the gate ran twice (cut short, then again)');
     } finally {
       await o.stopAll('test over').catch(() => undefined);

@@ -20,7 +20,13 @@ describe('orchard review (CLI) while orchard run runs', { timeout: 600_000 }, ()
     const r = makeRepo();
     const stateDir = path.join(r.repo, '.git', 'orchard');
     {
-      const s = (await loadSrc().openSession({ cwd: r.repo, owner: 'setup', distDir: DIST, log: quietLog(), config: { defaultAgent: 'fake' } })) as WriterSession;
+      const s = (await loadSrc().openSession({
+        cwd: r.repo,
+        owner: 'setup',
+        distDir: DIST,
+        log: quietLog(),
+        config: { defaultAgent: 'fake' },
+      })) as WriterSession;
       await s.orchestrator.addTickets([spec('V')]);
       await s.close();
     }
@@ -32,7 +38,11 @@ describe('orchard review (CLI) while orchard run runs', { timeout: 600_000 }, ()
     fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, defaultAgent: 'fake', review: 'human' }));
 
     let output = '';
-    const run = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run'], { cwd: r.repo, env: { ...process.env, ORCHARD_FAKE_MS_PER_MINUTE: '5' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run'], {
+      cwd: r.repo,
+      env: { ...process.env, ORCHARD_FAKE_MS_PER_MINUTE: '5' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     run.stdout.on('data', (d) => (output += d));
     run.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((res) => run.on('exit', res));
@@ -78,7 +88,11 @@ describe('orchard review (CLI) while orchard run runs', { timeout: 600_000 }, ()
       assert.equal(await exited, 0, output);
       assert.equal(status(), 'done');
       assert.match(r.git('log', '--format=%s', 'main'), /V/);
-      const decided = fs.readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"review-decided"')).map((l) => JSON.parse(l).decision);
+      const decided = fs
+        .readFileSync(path.join(stateDir, 'events.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"review-decided"'))
+        .map((l) => JSON.parse(l).decision);
       assert.deepEqual(decided, ['request-changes', 'approve']);
     } finally {
       run.kill('SIGKILL');

@@ -17,7 +17,9 @@ after(() => cleanupRepos());
 
 async function writer(repo: string): Promise<OpenedWriter> {
   const flaky = { ...loadSrc().fakeProfile(DIST), name: 'flaky', description: 'a second fake profile' };
-  const w = await openWriter(repo, { maxAgents: 2, roles: { developer: { profile: 'flaky', model: 'big', fallbacks: [{ profile: 'fake' }] } } }, '2', { flaky });
+  const w = await openWriter(repo, { maxAgents: 2, roles: { developer: { profile: 'flaky', model: 'big', fallbacks: [{ profile: 'fake' }] } } }, '2', {
+    flaky,
+  });
   open.push(w);
   return w;
 }
@@ -31,7 +33,13 @@ describe('roles: fallbacks end to end (fake agent)', () => {
     await o.start();
     await within(o.whenIdle(), 40_000, 'the fallback');
     const runs = Object.values(o.snapshot.runs).sort((a, b) => a.attempt - b.attempt);
-    assert.deepEqual(runs.map((x) => [x.profile, x.model]), [['flaky', 'big'], ['fake', undefined]]);
+    assert.deepEqual(
+      runs.map((x) => [x.profile, x.model]),
+      [
+        ['flaky', 'big'],
+        ['fake', undefined],
+      ],
+    );
     assert.equal(o.snapshot.tickets.A!.status, 'done');
     const back = w.events.find((e) => e.type === 'ticket-status' && e.id === 'A' && e.to === 'ready' && /rate limited/.test(e.reason ?? ''));
     assert.ok(back && back.type === 'ticket-status');
@@ -45,8 +53,16 @@ describe('roles: fallbacks end to end (fake agent)', () => {
     await o.addTickets([spec('B', { role: 'developer', prompt: 'do B\n@fail-once' }), spec('C', { role: 'tester' })]);
     await o.start();
     await within(o.whenIdle(), 40_000, 'the retry');
-    const runs = Object.values(o.snapshot.runs).filter((x) => x.ticketId === 'B').sort((a, b) => a.attempt - b.attempt);
-    assert.deepEqual(runs.map((x) => [x.profile, x.outcome]), [['flaky', 'failed'], ['fake', 'succeeded']]);
+    const runs = Object.values(o.snapshot.runs)
+      .filter((x) => x.ticketId === 'B')
+      .sort((a, b) => a.attempt - b.attempt);
+    assert.deepEqual(
+      runs.map((x) => [x.profile, x.outcome]),
+      [
+        ['flaky', 'failed'],
+        ['fake', 'succeeded'],
+      ],
+    );
     // A role without a mapping runs on the default agent.
     assert.equal(Object.values(o.snapshot.runs).find((x) => x.ticketId === 'C')!.profile, 'fake');
   });
@@ -55,13 +71,19 @@ describe('roles: fallbacks end to end (fake agent)', () => {
     const fake = loadSrc().fakeProfile(DIST);
     // A profile that takes a model the way the built-ins do: "--model", "{model}".
     const modelled = { ...fake, name: 'modelled', argv: [...fake.argv, '--model', '{model}'] };
-    const w = await openWriter(r.repo, { maxAgents: 2, roles: { developer: { profile: 'modelled', model: 'big-model-1' }, tester: { profile: 'modelled' } } }, '2', { modelled });
+    const w = await openWriter(
+      r.repo,
+      { maxAgents: 2, roles: { developer: { profile: 'modelled', model: 'big-model-1' }, tester: { profile: 'modelled' } } },
+      '2',
+      { modelled },
+    );
     open.push(w);
     const o = w.s.orchestrator;
     await o.addTickets([spec('D', { role: 'developer' }), spec('E', { role: 'tester' })]);
     await o.start();
     await within(o.whenIdle(), 40_000, 'the two runs');
-    const specOf = (runId: string) => JSON.parse(fs.readFileSync(path.join(w.s.paths.stateDir, 'runs', runId, 'spec.json'), 'utf8')) as { argv: string[]; env: Record<string, string> };
+    const specOf = (runId: string) =>
+      JSON.parse(fs.readFileSync(path.join(w.s.paths.stateDir, 'runs', runId, 'spec.json'), 'utf8')) as { argv: string[]; env: Record<string, string> };
     const d = specOf('D-r1');
     assert.deepEqual(d.argv, [...fake.argv, '--model', 'big-model-1']);
     assert.equal(d.env.ORCHARD_MODEL, 'big-model-1');

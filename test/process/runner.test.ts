@@ -39,7 +39,16 @@ describe('runner', { timeout: 600_000 }, () => {
   it('passes spec.env and cwd to the agent, argv untouched by any shell', async () => {
     const out = path.join(os.tmpdir(), `orchard-runner-out-${process.pid}.json`);
     const weird = '$(touch PWNED_RUNNER) `id` ; "q"';
-    const d = runDir([process.execPath, '-e', 'require("fs").writeFileSync(process.argv[1], JSON.stringify({a: process.argv[2], e: process.env.MY_VAR, cwd: process.cwd()}))', out, weird], { MY_VAR: 'v1' });
+    const d = runDir(
+      [
+        process.execPath,
+        '-e',
+        'require("fs").writeFileSync(process.argv[1], JSON.stringify({a: process.argv[2], e: process.env.MY_VAR, cwd: process.cwd()}))',
+        out,
+        weird,
+      ],
+      { MY_VAR: 'v1' },
+    );
     const { exited } = startRunner(d);
     assert.equal((await exited).code, 0);
     const got = readJson(out);

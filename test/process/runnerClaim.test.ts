@@ -27,10 +27,23 @@ function runFolder(id: string): { stateDir: string; dir: string; marker: string;
   const dir = path.join(stateDir, 'runs', id);
   fs.mkdirSync(dir, { recursive: true });
   const marker = path.join(root, 'agent-ran');
-  const spec = { runId: id, ticketId: 'T', argv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`], cwd: root, env: {} };
+  const spec = {
+    runId: id,
+    ticketId: 'T',
+    argv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')`],
+    cwd: root,
+    env: {},
+  };
   fs.writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
   fs.writeFileSync(path.join(dir, 'token.sha256'), 'x');
-  const launcher = new (loadSrc().AgentLauncher)({ stateDir, distDir: DIST, host: new (loadSrc().HeadlessRunnerHost)(), defaultProfile: 'fake', log: quietLog(), pollMs: 20 }) as AgentLauncher;
+  const launcher = new (loadSrc().AgentLauncher)({
+    stateDir,
+    distDir: DIST,
+    host: new (loadSrc().HeadlessRunnerHost)(),
+    defaultProfile: 'fake',
+    log: quietLog(),
+    pollMs: 20,
+  }) as AgentLauncher;
   const run: Run = { id, ticketId: 'T', slot: 1, attempt: 1, branch: 'orchard/T', worktree: root, startedAt: Date.now() };
   return { stateDir, dir, marker, run, launcher };
 }
@@ -62,21 +75,26 @@ it('a runner that claimed the run first is adopted while it starts, and its exit
   assert.equal(exit.exitCode, 0);
 });
 
-it("a status whose runner pid now belongs to another process (pid reuse) is not adopted; the real runner's is", { skip: !fs.existsSync('/proc/self/stat') }, () => {
-  const f = runFolder('T-r3');
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
-  try {
-    const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
-    const status = (startToken: string) => fs.writeFileSync(path.join(f.dir, 'status.json'), JSON.stringify({ runnerPid: other.pid, startToken, startedAt: Date.now(), heartbeatAt: Date.now() }));
-    status(`${start}0`);
-    assert.equal(f.launcher.adopt(f.run), undefined, 'a reused pid is not the runner');
-    status(start);
-    const h = f.launcher.adopt(f.run);
-    assert.ok(h, 'the same process is adopted');
-    void h!.stop('test over');
-  } finally {
-    other.kill('SIGKILL');
-  }
-});
+it(
+  "a status whose runner pid now belongs to another process (pid reuse) is not adopted; the real runner's is",
+  { skip: !fs.existsSync('/proc/self/stat') },
+  () => {
+    const f = runFolder('T-r3');
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+    try {
+      const stat = fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+      const status = (startToken: string) =>
+        fs.writeFileSync(path.join(f.dir, 'status.json'), JSON.stringify({ runnerPid: other.pid, startToken, startedAt: Date.now(), heartbeatAt: Date.now() }));
+      status(`${start}0`);
+      assert.equal(f.launcher.adopt(f.run), undefined, 'a reused pid is not the runner');
+      status(start);
+      const h = f.launcher.adopt(f.run);
+      assert.ok(h, 'the same process is adopted');
+      void h!.stop('test over');
+    } finally {
+      other.kill('SIGKILL');
+    }
+  },
+);

@@ -12,21 +12,25 @@ import { cleanupRepos, makeRepo, quietLog } from '../helpers/repo';
 
 after(() => cleanupRepos());
 
-it('a lock file is removed only after the orphan git working in that directory has ended; the log says what it waited for', { skip: !fs.existsSync('/proc/self/stat') }, async () => {
-  const r = makeRepo();
-  const pid = await orphanGit(r.repo, 2);
-  const lock = path.join(r.repo, '.git', 'index.lock');
-  fs.writeFileSync(lock, '');
-  const log = quietLog();
-  await clearStaleLocks([lock], { dirs: [r.repo] }, log);
-  assert.equal(isSameProcess(pid), false, 'returned while the orphan git still ran');
-  assert.equal(fs.existsSync(lock), false);
-  const text = log.lines.join('\n');
-  assert.match(text, /waiting for git left running by an earlier Orchard \(pid \d+: git /);
-  assert.match(text, /removing a stale index\.lock/);
-});
+it(
+  'a lock file is removed only after the orphan git working in that directory has ended; the log says what it waited for',
+  { skip: !fs.existsSync('/proc/self/stat') },
+  async () => {
+    const r = makeRepo();
+    const pid = await orphanGit(r.repo, 2);
+    const lock = path.join(r.repo, '.git', 'index.lock');
+    fs.writeFileSync(lock, '');
+    const log = quietLog();
+    await clearStaleLocks([lock], { dirs: [r.repo] }, log);
+    assert.equal(isSameProcess(pid), false, 'returned while the orphan git still ran');
+    assert.equal(fs.existsSync(lock), false);
+    const text = log.lines.join('\n');
+    assert.match(text, /waiting for git left running by an earlier Orchard \(pid \d+: git /);
+    assert.match(text, /removing a stale index\.lock/);
+  },
+);
 
-it('an orphan git in another directory, and this process\'s own git, are not waited for', { skip: !fs.existsSync('/proc/self/stat') }, async () => {
+it("an orphan git in another directory, and this process's own git, are not waited for", { skip: !fs.existsSync('/proc/self/stat') }, async () => {
   const a = makeRepo();
   const b = makeRepo();
   const pid = await orphanGit(b.repo, 60, ['orchard/T7']);

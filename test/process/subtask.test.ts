@@ -19,7 +19,8 @@ after(() => cleanupRepos());
 
 function st(...ts: Array<Partial<Ticket> & { id: string }>): OrchardState {
   const s = emptyState();
-  for (const t of ts) s.tickets[t.id] = { title: t.id, prompt: t.id, priority: 'P1', dependsOn: [], files: [], labels: [], status: 'running', createdAt: 0, attempts: 1, ...t };
+  for (const t of ts)
+    s.tickets[t.id] = { title: t.id, prompt: t.id, priority: 'P1', dependsOn: [], files: [], labels: [], status: 'running', createdAt: 0, attempts: 1, ...t };
   return s;
 }
 
@@ -62,7 +63,13 @@ describe('subtask delegation end to end (fake agent)', () => {
     await o.start();
     await within(o.whenIdle(), 60_000, 'parent and subtask');
     const t = o.snapshot.tickets;
-    if (Object.keys(t).length !== 2) console.log(w.events.filter((e) => e.type === 'ticket-status' || e.type === 'run-ended').map((e) => JSON.stringify(e)).join('\n'));
+    if (Object.keys(t).length !== 2)
+      console.log(
+        w.events
+          .filter((e) => e.type === 'ticket-status' || e.type === 'run-ended')
+          .map((e) => JSON.stringify(e))
+          .join('\n'),
+      );
     assert.equal(t['P.s1']?.status, 'done', JSON.stringify(t['P.s1']));
     assert.equal(t.P!.status, 'done', t.P!.reason);
     assert.deepEqual(t.P!.dependsOn, ['P.s1']);

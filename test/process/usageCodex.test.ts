@@ -20,12 +20,21 @@ describe('Codex usage from its real output', () => {
     assert.deepEqual(parse(rec('exec-json')), { inputTokens: 3600, outputTokens: 450, tokens: 4050 });
   });
   it('exec --json: the turn.completed of several turns are summed; a line cut short is skipped', () => {
-    const line = (i: number, o: number) => `{"type":"turn.completed","usage":{"input_tokens":${i},"cached_input_tokens":0,"output_tokens":${o},"reasoning_output_tokens":0}}`;
-    assert.deepEqual(parse(`${line(100, 10)}\n${line(200, 20)}\n{"type":"turn.completed","usage":{"input_tok`), { inputTokens: 300, outputTokens: 30, tokens: 330 });
+    const line = (i: number, o: number) =>
+      `{"type":"turn.completed","usage":{"input_tokens":${i},"cached_input_tokens":0,"output_tokens":${o},"reasoning_output_tokens":0}}`;
+    assert.deepEqual(parse(`${line(100, 10)}\n${line(200, 20)}\n{"type":"turn.completed","usage":{"input_tok`), {
+      inputTokens: 300,
+      outputTokens: 30,
+      tokens: 330,
+    });
   });
   it('the TUI prints its usage when it exits', () => {
     assert.deepEqual(parse(rec('tui-exit')), { inputTokens: 3600, outputTokens: 450, tokens: 4050 });
-    assert.deepEqual(parse('Token usage: total=5,262 input=4,800 (+ 1,024 cached) output=462 (reasoning 12)\n'), { inputTokens: 4800, outputTokens: 462, tokens: 5262 });
+    assert.deepEqual(parse('Token usage: total=5,262 input=4,800 (+ 1,024 cached) output=462 (reasoning 12)\n'), {
+      inputTokens: 4800,
+      outputTokens: 462,
+      tokens: 5262,
+    });
   });
   it('plain exec output still gives the total', () => {
     assert.deepEqual(parse('codex\nDone.\ntokens used\n4,050\nDone.\n'), { tokens: 4050 });
@@ -63,13 +72,17 @@ describe('Codex preparation of a worktree', () => {
     fs.rmSync(repo, { recursive: true, force: true });
     fs.rmSync(`${repo}.orchard`, { recursive: true, force: true });
   });
-  const prep = (interactive: boolean) => codex.prepare!({ worktree: wt, runDir, orchardAgent: agent, interactive, env: {}, trustWorktrees: false, log: () => undefined }).args!;
+  const prep = (interactive: boolean) =>
+    codex.prepare!({ worktree: wt, runDir, orchardAgent: agent, interactive, env: {}, trustWorktrees: false, log: () => undefined }).args!;
   const values = (args: string[], flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
 
   it('the run folder and both git dirs are writable; PATH survives; trust is for the session only', () => {
     const args = prep(false);
     const common = fs.realpathSync(path.join(repo, '.git'));
-    assert.deepEqual(values(args, '--add-dir').map((d) => (fs.existsSync(d) ? fs.realpathSync(d) : d)), [runDir, path.join(common, 'worktrees', 'T1'), common]);
+    assert.deepEqual(
+      values(args, '--add-dir').map((d) => (fs.existsSync(d) ? fs.realpathSync(d) : d)),
+      [runDir, path.join(common, 'worktrees', 'T1'), common],
+    );
     const cfg = values(args, '-c');
     assert.ok(cfg.includes('allow_login_shell=false'));
     assert.ok(cfg.includes('check_for_update_on_startup=false'));
@@ -85,13 +98,23 @@ describe('Codex preparation of a worktree', () => {
     assert.deepEqual(JSON.parse(notify.slice('notify='.length)), codexNotifyArgv(agent));
     assert.ok(cfg.includes('disable_paste_burst=true'));
   });
-  it('the notify filter passes the agent\'s turns to orchard-agent and drops Codex\'s own title turn', () => {
+  it("the notify filter passes the agent's turns to orchard-agent and drops Codex's own title turn", () => {
     const out = path.join(repo, 'calls');
     const stub = path.join(repo, 'stub');
     fs.writeFileSync(stub, `#!/bin/sh\nprintf '%s|' "$@" >> "${out}"\necho >> "${out}"\n`, { mode: 0o755 });
     const [cmd, ...rest] = codexNotifyArgv(stub);
-    const agentTurn = JSON.stringify({ type: 'agent-turn-complete', 'thread-id': 'a', 'input-messages': ['Create hello.txt'], 'last-assistant-message': 'Which greeting?' });
-    const titleTurn = JSON.stringify({ type: 'agent-turn-complete', 'thread-id': 'b', 'input-messages': ['Generate a concise, single-line task title of at most 36 characters'], 'last-assistant-message': 'ok' });
+    const agentTurn = JSON.stringify({
+      type: 'agent-turn-complete',
+      'thread-id': 'a',
+      'input-messages': ['Create hello.txt'],
+      'last-assistant-message': 'Which greeting?',
+    });
+    const titleTurn = JSON.stringify({
+      type: 'agent-turn-complete',
+      'thread-id': 'b',
+      'input-messages': ['Generate a concise, single-line task title of at most 36 characters'],
+      'last-assistant-message': 'ok',
+    });
     execFileSync(cmd!, [...rest, titleTurn]);
     execFileSync(cmd!, [...rest, agentTurn]);
     assert.equal(fs.readFileSync(out, 'utf8'), `hook|turn-end|${agentTurn}|\n`);

@@ -135,7 +135,13 @@ describe('Copilot CLI prepare()', () => {
       const ev = (type: string, data: unknown) => JSON.stringify({ type, data });
       fs.writeFileSync(
         transcript,
-        [ev('user.message', { content: 'Add hello' }), ev('assistant.message', { content: 'first' }), ev('assistant.message', { content: '', toolRequests: [{}] }), ev('assistant.message', { content: 'Which greeting do you want?' }), ev('assistant.turn_end', {})].join('\n') + '\n',
+        [
+          ev('user.message', { content: 'Add hello' }),
+          ev('assistant.message', { content: 'first' }),
+          ev('assistant.message', { content: '', toolRequests: [{}] }),
+          ev('assistant.message', { content: 'Which greeting do you want?' }),
+          ev('assistant.turn_end', {}),
+        ].join('\n') + '\n',
       );
       const { dir, r, argv } = relay('agentStop', { sessionId: 's1', cwd: '/w', transcriptPath: transcript, stopReason: 'end_turn', stop_hook_active: false });
       try {
@@ -213,7 +219,12 @@ describe('Copilot CLI prepare()', () => {
   });
 
   it('notification: a permission prompt is needs-input with its message; a completion is not', () => {
-    const perm = relay('notification', { message: 'Path permission needed: /etc/hostname', title: 'Permission needed', hook_event_name: 'Notification', notification_type: 'permission_prompt' });
+    const perm = relay('notification', {
+      message: 'Path permission needed: /etc/hostname',
+      title: 'Permission needed',
+      hook_event_name: 'Notification',
+      notification_type: 'permission_prompt',
+    });
     try {
       assert.deepEqual(perm.argv.slice(0, 2), ['hook', 'needs-input']);
       // The choices come from clis/copilot.ts notices (sent as the choice's number), not from the message.

@@ -23,7 +23,19 @@ describe('Gemini CLI usage', () => {
   it('counts thinking tokens as output', () => {
     const streamed = '{"type":"result","status":"success","stats":{"total_tokens":1500,"input_tokens":1000,"output_tokens":300,"cached":200,"input":800}}';
     assert.deepEqual(parseUsage(streamed), { inputTokens: 1000, outputTokens: 500, tokens: 1500 });
-    const json = JSON.stringify({ response: 'x', stats: { models: { a: { tokens: { prompt: 1000, candidates: 300, thoughts: 200, total: 1500 } }, b: { tokens: { prompt: 10, candidates: 5, thoughts: 0, total: 15 } } } } }, null, 2);
+    const json = JSON.stringify(
+      {
+        response: 'x',
+        stats: {
+          models: {
+            a: { tokens: { prompt: 1000, candidates: 300, thoughts: 200, total: 1500 } },
+            b: { tokens: { prompt: 10, candidates: 5, thoughts: 0, total: 15 } },
+          },
+        },
+      },
+      null,
+      2,
+    );
     assert.deepEqual(parseUsage(`warning\n${json}\n`), { inputTokens: 1010, outputTokens: 505, tokens: 1515 });
   });
   it('a failed run still has a result event (zero tokens); no JSON, no usage', () => {
@@ -36,7 +48,12 @@ describe('Gemini CLI usage', () => {
     assert.equal(ok.rateLimited, false);
     assert.equal(ok.needsInput, false);
     assert.deepEqual(ok.usage, { inputTokens: 3600, outputTokens: 450, tokens: 4050 });
-    for (const f of ['gemini-0.61.0-fault-429-stream-json.txt', 'gemini-0.61.0-fault-503-stream-json.txt', 'gemini-0.61.0-fault-429-json.txt', 'gemini-0.61.0-fault-503-json.txt']) {
+    for (const f of [
+      'gemini-0.61.0-fault-429-stream-json.txt',
+      'gemini-0.61.0-fault-503-stream-json.txt',
+      'gemini-0.61.0-fault-429-json.txt',
+      'gemini-0.61.0-fault-503-json.txt',
+    ]) {
       assert.equal(detectSignals(gemini.profile, fixture(f)).rateLimited, true, f);
     }
   });
@@ -67,7 +84,15 @@ describe('Gemini CLI worktree preparation', () => {
     git(repo, 'worktree', 'add', '-q', '-b', 'orchard/T1', wt);
     const runDir = join(repo, '.git', 'orchard', 'runs', 'T1-r1');
     const logs: string[] = [];
-    const ctx = (interactive: boolean) => ({ worktree: wt, runDir, orchardAgent: join(runDir, 'bin', "orchard-agent"), interactive, env: {}, trustWorktrees: false, log: (m: string) => logs.push(m) });
+    const ctx = (interactive: boolean) => ({
+      worktree: wt,
+      runDir,
+      orchardAgent: join(runDir, 'bin', 'orchard-agent'),
+      interactive,
+      env: {},
+      trustWorktrees: false,
+      log: (m: string) => logs.push(m),
+    });
     return { root, repo, wt, ctx, logs };
   };
   const settings = (wt: string) => JSON.parse(readFileSync(join(wt, '.gemini', 'settings.json'), 'utf8'));

@@ -23,7 +23,11 @@ describe('workflow templates run end to end with the fake agent', () => {
     const o = w.s.orchestrator;
     const all = [];
     for (const t of BUILTIN_TEMPLATES) {
-      const e = expandTemplate(t, { request: `${t.name} for the demo`, existingIds: [...Object.keys(o.snapshot.tickets), ...all.map((x) => x.id)], params: t.id === 'fanout' ? { parts: 'api,ui' } : {} });
+      const e = expandTemplate(t, {
+        request: `${t.name} for the demo`,
+        existingIds: [...Object.keys(o.snapshot.tickets), ...all.map((x) => x.id)],
+        params: t.id === 'fanout' ? { parts: 'api,ui' } : {},
+      });
       all.push(...e.tickets);
     }
     await o.addTickets(all);
@@ -100,12 +104,21 @@ describe('workflow templates run end to end with the fake agent', () => {
     assert.deepEqual([run.outcome, run.commits, run.verdict], ['succeeded', 0, 'approve']);
     assert.equal(Object.values(s.runs).filter((x) => x.ticketId === 'rv.critique.r1').length, 1, 'not retried');
     const status = Object.fromEntries(Object.values(s.tickets).map((t) => [t.id, t.status]));
-    assert.deepEqual(status, { 'rv.draft': 'done', 'rv.critique.r1': 'done', 'rv.revise.r1': 'cancelled', 'rv.critique.r2': 'cancelled', 'rv.revise.r2': 'cancelled', 'rv.final': 'done' });
+    assert.deepEqual(status, {
+      'rv.draft': 'done',
+      'rv.critique.r1': 'done',
+      'rv.revise.r1': 'cancelled',
+      'rv.critique.r2': 'cancelled',
+      'rv.revise.r2': 'cancelled',
+      'rv.final': 'done',
+    });
   });
 
   it('refine without approval runs every round (at most N) and the final check after the last', async () => {
     const { s } = await runRefine('Tighten the parser\n@review-reject still vague', 2, 'rn');
-    const notDone = Object.values(s.tickets).filter((t) => t.status !== 'done').map((t) => t.id);
+    const notDone = Object.values(s.tickets)
+      .filter((t) => t.status !== 'done')
+      .map((t) => t.id);
     assert.deepEqual(notDone, []);
     assert.deepEqual(s.tickets['rn.final']!.dependsOn, ['rn.revise.r2']);
   });

@@ -131,22 +131,19 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
     assert.equal(r.git('show', 'main:r.txt'), 'r');
   });
 
-  it(
-    'a conflicting branch: conflict with the files, target not moved, integration worktree clean',
-    async () => {
-      const r = makeRepo();
-      r.write('x.txt', 'base\n');
-      r.commitAll('x');
-      const w = ws(r);
-      const a = await workOn(w, r, 'A1', { 'x.txt': 'base\nfrom A\n' });
-      const b = await workOn(w, r, 'B1', { 'x.txt': 'base\nfrom B\n' });
-      assert.equal((await w.merge(ticket('A1'), a)).kind, 'merged');
-      const tip = r.git('rev-parse', 'main');
-      const res = await w.merge(ticket('B1'), b);
-      assert.deepEqual(res, { kind: 'conflict', files: ['x.txt'] });
-      assert.equal(r.git('rev-parse', 'main'), tip);
-      assert.equal(r.git('show', 'main:x.txt'), 'base\nfrom A');
-      assert.equal(r.git('-C', w.integrationDir, 'status', '--porcelain'), '');
-    },
-  );
+  it('a conflicting branch: conflict with the files, target not moved, integration worktree clean', async () => {
+    const r = makeRepo();
+    r.write('x.txt', 'base\n');
+    r.commitAll('x');
+    const w = ws(r);
+    const a = await workOn(w, r, 'A1', { 'x.txt': 'base\nfrom A\n' });
+    const b = await workOn(w, r, 'B1', { 'x.txt': 'base\nfrom B\n' });
+    assert.equal((await w.merge(ticket('A1'), a)).kind, 'merged');
+    const tip = r.git('rev-parse', 'main');
+    const res = await w.merge(ticket('B1'), b);
+    assert.deepEqual(res, { kind: 'conflict', files: ['x.txt'] });
+    assert.equal(r.git('rev-parse', 'main'), tip);
+    assert.equal(r.git('show', 'main:x.txt'), 'base\nfrom A');
+    assert.equal(r.git('-C', w.integrationDir, 'status', '--porcelain'), '');
+  });
 });

@@ -23,7 +23,18 @@ function manager(r: TempRepo): WorktreeManager {
   });
 }
 
-const ticket: Ticket = { id: 'K', title: 't K', prompt: 'p', priority: 'P2', dependsOn: [], files: ['src/K.txt'], labels: [], status: 'running', createdAt: 0, attempts: 1 };
+const ticket: Ticket = {
+  id: 'K',
+  title: 't K',
+  prompt: 'p',
+  priority: 'P2',
+  dependsOn: [],
+  files: ['src/K.txt'],
+  labels: [],
+  status: 'running',
+  createdAt: 0,
+  attempts: 1,
+};
 
 it('an interrupted worktree setup (placeholder HEAD, files missing) is repaired on the next attempt, keeping what is there', async () => {
   const r = makeRepo();
@@ -182,7 +193,10 @@ it("a worktree add killed before it unlocked its registration ('initializing'), 
   fs.writeFileSync(path.join(gitdir, 'locked'), 'initializing\n');
   fs.renameSync(wt.path, `${wt.path}.interrupted-1`);
   const log = quietLog();
-  const again = await new WorktreeManager({ ...(m as unknown as { opts: ConstructorParameters<typeof WorktreeManager>[0] }).opts, log }).prepareWorktree(ticket, 2);
+  const again = await new WorktreeManager({ ...(m as unknown as { opts: ConstructorParameters<typeof WorktreeManager>[0] }).opts, log }).prepareWorktree(
+    ticket,
+    2,
+  );
   assert.equal(again.path, wt.path);
   assert.equal(fs.readFileSync(path.join(again.path, 'src-K.txt'), 'utf8'), 'work\n', 'the branch and its work are kept');
   assert.match(log.lines.join('\n'), /unlocked its registration .* \(locked "initializing" by a git worktree add that was interrupted\)/);

@@ -95,32 +95,43 @@ describe('bad input through the real CLI: nothing half-imported', { timeout: 600
     const res = cliSync(r.repo, ['import', ...mixed.files.map((f) => path.join(DIR, f))]);
     assert.equal(res.code, 2);
     const status = JSON.parse(cliSync(r.repo, ['status', '--json']).out) as { tickets: { id: string }[] };
-    assert.deepEqual(status.tickets.map((t) => t.id), ['OK1'], 'only the ticket imported before the bad files');
+    assert.deepEqual(
+      status.tickets.map((t) => t.id),
+      ['OK1'],
+      'only the ticket imported before the bad files',
+    );
   });
 
-  it(
-    'file scopes through a symlink that leaves the repository are rejected, naming file, ticket and field',
-    async () => {
-      const r = makeRepo('orchard-symlink-');
-      const outside = path.join(r.root, 'outside');
-      fs.mkdirSync(outside);
-      fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret\n');
-      fs.symlinkSync(outside, path.join(r.repo, 'escape'));
-      r.commitAll('a symlink out of the repository');
-      assert.equal(cliSync(r.repo, ['init', '--agent', 'fake']).code, 0);
-      const res = cliSync(r.repo, ['import', path.join(DIR, 'symlink/tickets.json')]);
-      assert.equal(res.code, 2, res.out + res.err);
-      assert.match(res.err, /tickets\.json: ticket S1, field "files": .*symlink/);
-      assert.match(res.err, /tickets\.json: ticket S2, field "files": .*symlink/);
-      assert.doesNotMatch(res.err, /ticket S3/);
-      const status = JSON.parse(cliSync(r.repo, ['status', '--json']).out) as { tickets: unknown[] };
-      assert.equal(status.tickets.length, 0);
-    },
-  );
+  it('file scopes through a symlink that leaves the repository are rejected, naming file, ticket and field', async () => {
+    const r = makeRepo('orchard-symlink-');
+    const outside = path.join(r.root, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret\n');
+    fs.symlinkSync(outside, path.join(r.repo, 'escape'));
+    r.commitAll('a symlink out of the repository');
+    assert.equal(cliSync(r.repo, ['init', '--agent', 'fake']).code, 0);
+    const res = cliSync(r.repo, ['import', path.join(DIR, 'symlink/tickets.json')]);
+    assert.equal(res.code, 2, res.out + res.err);
+    assert.match(res.err, /tickets\.json: ticket S1, field "files": .*symlink/);
+    assert.match(res.err, /tickets\.json: ticket S2, field "files": .*symlink/);
+    assert.doesNotMatch(res.err, /ticket S3/);
+    const status = JSON.parse(cliSync(r.repo, ['status', '--json']).out) as { tickets: unknown[] };
+    assert.equal(status.tickets.length, 0);
+  });
 
   it('text fields full of shell metacharacters, quotes, backticks and unicode are accepted verbatim', () => {
-    const nasty = ['$(rm -rf ~)', '`reboot`', "'; DROP TABLE tickets; --", '"\\"$HOME\\""', '| tee /etc/passwd &', 'ünïcödé 🚀 日本語 \u202e', '%s%n%x {{7*7}} ${{ secrets }}'];
-    const doc = { tickets: nasty.map((n, i) => ({ id: `N${i + 1}`, title: `t ${n}`, prompt: `p ${n}\n${n}`, labels: [n.replace(/\s/g, '').slice(0, 20) || 'x'] })) };
+    const nasty = [
+      '$(rm -rf ~)',
+      '`reboot`',
+      "'; DROP TABLE tickets; --",
+      '"\\"$HOME\\""',
+      '| tee /etc/passwd &',
+      'ünïcödé 🚀 日本語 \u202e',
+      '%s%n%x {{7*7}} ${{ secrets }}',
+    ];
+    const doc = {
+      tickets: nasty.map((n, i) => ({ id: `N${i + 1}`, title: `t ${n}`, prompt: `p ${n}\n${n}`, labels: [n.replace(/\s/g, '').slice(0, 20) || 'x'] })),
+    };
     const got = importTickets([{ name: 'nasty.json', text: JSON.stringify(doc) }]);
     assert.deepEqual(
       got.map((t) => [t.title, t.prompt]),

@@ -136,7 +136,9 @@ describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lo
       // Let orphaned runners from pid-only kills end (they were adopted and waited for by the final run).
       const state = readSnapshot(r.repo);
       const problems = invariantProblems(r.repo, r.git);
-      const notDone = Object.values(state.tickets).filter((t) => t.status !== 'done').map((t) => `${t.id}:${t.status}`);
+      const notDone = Object.values(state.tickets)
+        .filter((t) => t.status !== 'done')
+        .map((t) => `${t.id}:${t.status}`);
       const lost = lostTickets(r, n);
       // main's tree is exactly the undisturbed run's
       const tree = r.git('rev-parse', 'main^{tree}');
@@ -158,7 +160,10 @@ describe('crash: SIGKILL the orchestrator at random moments, restart, nothing lo
       assert.equal(merged.length, n);
     }
     const f = { lost: figuresLost };
-    printFigures(SCENARIO, `${rounds} round(s) of ${n} tickets, seed ${SETTINGS.seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s, lost or doubled tickets ${f.lost}`);
+    printFigures(
+      SCENARIO,
+      `${rounds} round(s) of ${n} tickets, seed ${SETTINGS.seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s, lost or doubled tickets ${f.lost}`,
+    );
   });
 });
 

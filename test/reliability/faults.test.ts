@@ -38,7 +38,8 @@ async function open(repo: string, config: Partial<OrchardConfig> = {}, launcher 
 }
 
 type Ended = { outcome: string; message?: string; filesChanged?: string[] };
-const ended = (events: { type: string }[], runId: string) => events.find((e) => e.type === 'run-ended' && (e as unknown as { runId: string }).runId === runId) as Ended | undefined;
+const ended = (events: { type: string }[], runId: string) =>
+  events.find((e) => e.type === 'run-ended' && (e as unknown as { runId: string }).runId === runId) as Ended | undefined;
 
 /** Commits the user made: every one must still be reachable from main at the end. */
 function userCommit(r: TempRepo, file: string, text: string): string {
@@ -364,7 +365,11 @@ describe('faults', { timeout: 600_000 }, () => {
     const agentCommit = r.git('log', '--format=%H', '--grep', 'H: step 1', 'orchard/H');
     assert.ok(agentCommit, "the agent's commit is on its branch");
     assert.equal(w.o.ticket('OK').status, 'done', w.o.ticket('OK').reason);
-    assert.deepEqual(w.o.snapshot.locks.filter((l) => l.runId.startsWith('H-')), [], 'its locks are released');
+    assert.deepEqual(
+      w.o.snapshot.locks.filter((l) => l.runId.startsWith('H-')),
+      [],
+      'its locks are released',
+    );
     const lost = lostOf(r, [mine, w.o.ticket('OK').mergedAs!]) + lostOf(r, [agentCommit], 'orchard/H');
     assert.equal(lost, 0);
     await w.close();
@@ -405,7 +410,7 @@ describe('faults', { timeout: 600_000 }, () => {
     count('faults', true, lost);
   });
 
-  it("a dirty user checkout of the target when the merge is due: escalated naming the checkout, the edits untouched byte for byte; Stash and update merges and puts them back", async () => {
+  it('a dirty user checkout of the target when the merge is due: escalated naming the checkout, the edits untouched byte for byte; Stash and update merges and puts them back', async () => {
     const r = makeRepo();
     const mine = userCommit(r, 'user.txt', 'mine\n');
     // Unstaged (CRLF, no final newline), staged, and untracked edits.
@@ -500,7 +505,11 @@ describe('faults', { timeout: 600_000 }, () => {
   it('tests failing after merge: the target does not move, the ticket goes back with the failure and is retried, then fails; its branch kept, the other ticket merges', async () => {
     const r = makeRepo();
     const mine = userCommit(r, 'user.txt', 'mine\n');
-    const testCommand = [process.execPath, '-e', 'if (require("fs").existsSync("src/B.txt")) { console.error("1 failing: B breaks the build"); process.exit(1); }'];
+    const testCommand = [
+      process.execPath,
+      '-e',
+      'if (require("fs").existsSync("src/B.txt")) { console.error("1 failing: B breaks the build"); process.exit(1); }',
+    ];
     const w = await open(r.repo, { maxRetries: 1, testCommand });
     await w.o.addTickets([spec('B', { prompt: '@sleep 50' }), spec('G', { prompt: '@sleep 50' })]);
     await w.o.start();
@@ -508,8 +517,13 @@ describe('faults', { timeout: 600_000 }, () => {
     const b = w.o.ticket('B');
     assert.equal(b.status, 'failed');
     assert.match(b.reason ?? '', /^gave up after 2 attempts: tests failed after merge: .*1 failing: B breaks the build/s);
-    const failed = w.events.filter((e) => e.type === 'merge-attempted' && (e as { id?: string }).id === 'B') as unknown as Array<{ attempt: { result: string; output?: string } }>;
-    assert.deepEqual(failed.map((e) => e.attempt.result), ['test-failed', 'test-failed']);
+    const failed = w.events.filter((e) => e.type === 'merge-attempted' && (e as { id?: string }).id === 'B') as unknown as Array<{
+      attempt: { result: string; output?: string };
+    }>;
+    assert.deepEqual(
+      failed.map((e) => e.attempt.result),
+      ['test-failed', 'test-failed'],
+    );
     assert.match(failed[0]!.attempt.output ?? '', /1 failing: B breaks the build/);
     assert.match(w.o.snapshot.runs['B-r2']!.context ?? '', /broke the tests once merged[\s\S]*1 failing: B breaks the build/, 'sent back with the failure');
     assert.equal(w.o.ticket('G').status, 'done', w.o.ticket('G').reason);

@@ -138,7 +138,8 @@ export function invariantProblems(repo: string, git: (...a: string[]) => string)
   const problems: string[] = [];
   const events = readEvents(repo);
   // seq strictly increasing, no duplicates
-  for (let i = 1; i < events.length; i++) if (!(events[i]!.seq > events[i - 1]!.seq)) problems.push(`event seq ${events[i]!.seq} after ${events[i - 1]!.seq} (line ${i + 1})`);
+  for (let i = 1; i < events.length; i++)
+    if (!(events[i]!.seq > events[i - 1]!.seq)) problems.push(`event seq ${events[i]!.seq} after ${events[i - 1]!.seq} (line ${i + 1})`);
   // no ticket merged twice
   const merged = new Map<string, number>();
   for (const e of events) if (e.type === 'ticket-merged') merged.set(e.id, (merged.get(e.id) ?? 0) + 1);
@@ -148,7 +149,8 @@ export function invariantProblems(repo: string, git: (...a: string[]) => string)
   const folded = replay(events);
   if (snap.seq !== folded.seq) problems.push(`snapshot seq ${snap.seq} != log seq ${folded.seq}`);
   const norm = (s: OrchardState) => canonical({ tickets: s.tickets, runs: s.runs, locks: s.locks, escalations: s.escalations });
-  if (snap.seq === folded.seq && norm(snap) !== norm(folded)) problems.push(`snapshot differs from the replay of events.jsonl: ${firstDiffs(snap, folded).join('; ')}`);
+  if (snap.seq === folded.seq && norm(snap) !== norm(folded))
+    problems.push(`snapshot differs from the replay of events.jsonl: ${firstDiffs(snap, folded).join('; ')}`);
   // no lock held by a run that is over
   for (const l of folded.locks) if (folded.runs[l.runId]?.endedAt !== undefined) problems.push(`lock ${l.pattern} held by ended run ${l.runId}`);
   // git: no prunable (orphaned) worktree, no stale index lock
@@ -239,7 +241,8 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL
 export function firstDiffs(a: unknown, b: unknown, at = '', out: string[] = []): string[] {
   if (out.length >= 5 || canonical(a) === canonical(b)) return out;
   if (a && b && typeof a === 'object' && typeof b === 'object') {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) firstDiffs((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`, out);
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+      firstDiffs((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`, out);
     return out;
   }
   out.push(`${at}: snapshot ${JSON.stringify(a)?.slice(0, 80)} vs log ${JSON.stringify(b)?.slice(0, 80)}`);
@@ -249,6 +252,8 @@ export function firstDiffs(a: unknown, b: unknown, at = '', out: string[] = []):
 /** JSON with sorted keys (key order is not state). */
 export function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
   );
 }

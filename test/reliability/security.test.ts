@@ -29,7 +29,7 @@ function open(repo: string, config: Partial<OrchardConfig> = {}, profiles: Recor
 const nodeProfile = (name: string, script: string): AgentProfile => ({ name, description: name, argv: [process.execPath, '-e', script, '{prompt}'] });
 
 describe('security', { timeout: 600_000 }, () => {
-  it("a run cannot answer its own escalation; a human can, and the agent resumes", async () => {
+  it('a run cannot answer its own escalation; a human can, and the agent resumes', async () => {
     const r = makeRepo();
     const w = await open(r.repo);
     await w.o.addTickets([spec('Q', { prompt: '@ask proceed?' })]);
@@ -61,8 +61,16 @@ describe('security', { timeout: 600_000 }, () => {
     await w.o.start();
     await waitFor(() => fs.existsSync(path.join(w.runDir('B-r1'), 'hostile.done')), 30_000, 'the hostile agent');
     // What is awaited: the refusal in B's log and the launcher's; then nothing forged may have landed.
-    await waitFor(() => /lock refused: .*does not carry this run's token/.test(fs.readFileSync(path.join(w.runDir('B-r1'), 'agent.log'), 'utf8')), 30_000, "the lock refusal in B's agent.log");
-    await waitFor(() => w.log.lines.some((l) => /ignored .* in .*A-r1: it does not carry this run's token/.test(l)), 30_000, 'the launcher logging the forged requests as ignored');
+    await waitFor(
+      () => /lock refused: .*does not carry this run's token/.test(fs.readFileSync(path.join(w.runDir('B-r1'), 'agent.log'), 'utf8')),
+      30_000,
+      "the lock refusal in B's agent.log",
+    );
+    await waitFor(
+      () => w.log.lines.some((l) => /ignored .* in .*A-r1: it does not carry this run's token/.test(l)),
+      30_000,
+      'the launcher logging the forged requests as ignored',
+    );
     const aEvents = w.events.filter((e) => (e as { runId?: string }).runId === 'A-r1');
     assert.ok(!aEvents.some((e) => e.type === 'run-progress' && /stolen/.test(JSON.stringify(e))), 'no forged progress on A');
     assert.ok(!w.o.snapshot.locks.some((l) => l.pattern === 'secret/**'), 'no lock taken for A');
@@ -136,7 +144,16 @@ describe('security', { timeout: 600_000 }, () => {
       if (kind === 0) m = junk();
       else if (kind === 1) m = breakOne(g.pick(valid));
       else if (kind === 2) m = { ...g.pick(valid), [g.pick(['evil', 'command', 'argv'])]: junk() };
-      else m = JSON.parse(JSON.stringify({ type: g.pick(['ready', 'request', 'rendered', 'select', 'resync', 'nope']), id: junk(), request: junk(), ticketId: junk(), protocol: junk() }) ?? 'null');
+      else
+        m = JSON.parse(
+          JSON.stringify({
+            type: g.pick(['ready', 'request', 'rendered', 'select', 'resync', 'nope']),
+            id: junk(),
+            request: junk(),
+            ticketId: junk(),
+            protocol: junk(),
+          }) ?? 'null',
+        );
       let out: ReturnType<typeof parseWebviewMessage>;
       assert.doesNotThrow(() => (out = parseWebviewMessage(m)), JSON.stringify(m));
       if (kind === 1) {

@@ -29,24 +29,48 @@ describe('damaged state files through the CLI', { timeout: 600_000 }, () => {
     ['truncated snapshot', (d) => fs.writeFileSync(path.join(d, 'state.json'), fs.readFileSync(path.join(d, 'state.json'), 'utf8').slice(0, 40)), 'recovered'],
     ['invalid JSON snapshot', (d) => fs.writeFileSync(path.join(d, 'state.json'), '{ this is not json'), 'recovered'],
     ['empty snapshot', (d) => fs.writeFileSync(path.join(d, 'state.json'), ''), 'recovered'],
-    ['hand-edited snapshot (tickets is a list)', (d) => fs.writeFileSync(path.join(d, 'state.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(d, 'state.json'), 'utf8')), tickets: [] })), 'recovered'],
+    [
+      'hand-edited snapshot (tickets is a list)',
+      (d) => fs.writeFileSync(path.join(d, 'state.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(d, 'state.json'), 'utf8')), tickets: [] })),
+      'recovered',
+    ],
     ['missing snapshot, intact log', (d) => fs.rmSync(path.join(d, 'state.json')), 'recovered'],
     ['torn last line in the log', (d) => fs.appendFileSync(path.join(d, 'events.jsonl'), '{"type":"ticket-added","tick'), 'recovered'],
-    ['future-schema snapshot', (d) => fs.writeFileSync(path.join(d, 'state.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(d, 'state.json'), 'utf8')), schema: 999 })), 'error', /newer Orchard \(schema 999\)/],
-    ['bad line in the middle of the log', (d) => {
-      const lines = fs.readFileSync(path.join(d, 'events.jsonl'), 'utf8').split('\n');
-      lines.splice(1, 0, '{garbage');
-      fs.writeFileSync(path.join(d, 'events.jsonl'), lines.join('\n'));
-    }, 'error', /events\.jsonl:2: unreadable event/],
+    [
+      'future-schema snapshot',
+      (d) => fs.writeFileSync(path.join(d, 'state.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(d, 'state.json'), 'utf8')), schema: 999 })),
+      'error',
+      /newer Orchard \(schema 999\)/,
+    ],
+    [
+      'bad line in the middle of the log',
+      (d) => {
+        const lines = fs.readFileSync(path.join(d, 'events.jsonl'), 'utf8').split('\n');
+        lines.splice(1, 0, '{garbage');
+        fs.writeFileSync(path.join(d, 'events.jsonl'), lines.join('\n'));
+      },
+      'error',
+      /events\.jsonl:2: unreadable event/,
+    ],
     ['invalid config.json', (d) => fs.writeFileSync(path.join(d, 'config.json'), '{ "maxAgents": '), 'error', /config\.json is not valid JSON/],
-    ['negative agents in config.json', (d) => fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify({ maxAgents: -2 })), 'error', /maxAgents is -2; use a whole number from 1 to 64/],
+    [
+      'negative agents in config.json',
+      (d) => fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify({ maxAgents: -2 })),
+      'error',
+      /maxAgents is -2; use a whole number from 1 to 64/,
+    ],
   ];
   for (const [what, harm, outcome, msg] of damage) {
     it(`${what}: ${outcome === 'recovered' ? 'recovered, the damaged file kept aside, no ticket lost' : 'a clear error naming the file, nothing changed'}`, () => {
       const r = seeded();
       const dir = stateDir(r.repo);
       harm(dir);
-      const before = new Map(fs.readdirSync(dir).filter((f) => fs.statSync(path.join(dir, f)).isFile()).map((f) => [f, fs.readFileSync(path.join(dir, f))]));
+      const before = new Map(
+        fs
+          .readdirSync(dir)
+          .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+          .map((f) => [f, fs.readFileSync(path.join(dir, f))]),
+      );
       // a writer command (add) loads, repairs and writes
       const res = cliSync(r.repo, ['add', '--title', 'after the damage', '--id', 'A1']);
       if (outcome === 'recovered') {
@@ -105,14 +129,27 @@ describe('secrets in the environment never reach logs or reports', { timeout: 60
     const r = makeRepo('orchard-secret-');
     assert.equal(cliSync(r.repo, ['init', '--agent', 'fake'], env).code, 0);
     const file = path.join(r.root, 't.json');
-    fs.writeFileSync(file, JSON.stringify({ tickets: [{ id: 'S1', title: 'one', prompt: 'x\n@sleep 50' }, { id: 'S2', title: 'two', prompt: 'x\n@fail-once' }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        tickets: [
+          { id: 'S1', title: 'one', prompt: 'x\n@sleep 50' },
+          { id: 'S2', title: 'two', prompt: 'x\n@fail-once' },
+        ],
+      }),
+    );
     assert.equal(cliSync(r.repo, ['import', file], env).code, 0);
     const run = cliSync(r.repo, ['run'], env);
     assert.equal(run.code, 0, run.out + run.err);
     const report = cliSync(r.repo, ['report'], env);
     const status = cliSync(r.repo, ['status', '--json'], env);
     const hits: string[] = [];
-    for (const [n, text] of [['run output', run.out + run.err], ['report', report.out], ['status', status.out]] as const) if (text.includes(canary)) hits.push(n);
+    for (const [n, text] of [
+      ['run output', run.out + run.err],
+      ['report', report.out],
+      ['status', status.out],
+    ] as const)
+      if (text.includes(canary)) hits.push(n);
     const walk = (d: string) => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, e.name);

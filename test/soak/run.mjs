@@ -28,7 +28,11 @@ const env = {
 const t0 = Date.now();
 console.log(`soak: kills ${env.ORCHARD_SOAK_KILLS}, tickets ${env.ORCHARD_SOAK_TICKETS}, commands ${env.ORCHARD_SOAK_COMMANDS}, seed ${env.ORCHARD_SOAK_SEED}`);
 // No matching test file (e.g. `npm run test:soak reload`): only the reload part runs.
-const child = spawn(process.execPath, files.length ? ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files] : ['-e', ''], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, files.length ? ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files] : ['-e', ''], {
+  cwd: root,
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let out = '';
 child.stdout.on('data', (d) => {
   out += d;
@@ -37,7 +41,11 @@ child.stdout.on('data', (d) => {
 child.on('close', (code) => {
   const reloads = Number(process.env.ORCHARD_SOAK_RELOADS ?? '12');
   if (reloads > 0 && (filters.length === 0 || filters.some((x) => 'test/e2e/reload.mjs'.includes(x)))) {
-    const r = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/reload.mjs', '--reloads', String(reloads), '--tickets', '12', '--seed', env.ORCHARD_SOAK_SEED], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/e2e/reload.mjs', '--reloads', String(reloads), '--tickets', '12', '--seed', env.ORCHARD_SOAK_SEED],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     r.stdout.on('data', (d) => {
       out += d;
       process.stdout.write(d);
@@ -47,7 +55,9 @@ child.on('close', (code) => {
 });
 
 function summary(code) {
-  let injected = 0, survived = 0, lost = 0;
+  let injected = 0,
+    survived = 0,
+    lost = 0;
   for (const m of out.matchAll(/^\[reliability\] .*?faults injected (\d+), survived (\d+), lost (\d+)/gm)) {
     injected += Number(m[1]);
     survived += Number(m[2]);

@@ -40,7 +40,9 @@ const env = {
   ORCHARD_SOAK_KILLS: process.env.ORCHARD_SOAK_KILLS ?? '50',
   ORCHARD_SOAK_TICKETS: process.env.ORCHARD_SOAK_TICKETS ?? '30',
 };
-console.log(`soak seeds: ${seeds.length} seeds (${seeds[0]}…${seeds[seeds.length - 1]}), kills ${env.ORCHARD_SOAK_KILLS}, tickets ${env.ORCHARD_SOAK_TICKETS}, load ${load} busy loop(s)`);
+console.log(
+  `soak seeds: ${seeds.length} seeds (${seeds[0]}…${seeds[seeds.length - 1]}), kills ${env.ORCHARD_SOAK_KILLS}, tickets ${env.ORCHARD_SOAK_TICKETS}, load ${load} busy loop(s)`,
+);
 
 const failed = [];
 const t0 = Date.now();
@@ -75,6 +77,8 @@ for (const [i, seed] of seeds.entries()) {
 }
 stopLoops();
 const passed = seeds.length - failed.length;
-console.log(`\nsoak seeds: ${passed}/${seeds.length} passed under ${load} busy loop(s) in ${((Date.now() - t0) / 60000).toFixed(1)} min${failed.length ? `; failed: ${failed.map((f) => f.seed).join(', ')} (kept under ${keepRoot})` : ''}`);
+console.log(
+  `\nsoak seeds: ${passed}/${seeds.length} passed under ${load} busy loop(s) in ${((Date.now() - t0) / 60000).toFixed(1)} min${failed.length ? `; failed: ${failed.map((f) => f.seed).join(', ')} (kept under ${keepRoot})` : ''}`,
+);
 if (!failed.length) rmSync(keepRoot, { recursive: true, force: true });
 process.exit(failed.length ? 1 : 0);

@@ -5,11 +5,12 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { advanceUntil, fakeWorld, runUntilIdle, spec } from '../helpers/fakePorts';
 
-
 describe('agent desk on fake ports (no git, no processes)', () => {
   it("an agent's question escalates its ticket; the human's answer reaches the waiting agent and the run resumes", async () => {
     const w = fakeWorld();
-    w.scripts.Q = [{ ask: { question: 'Which database?', options: ['Postgres', 'SQLite'], trigger: 'architecture', context: 'two are in use' }, files: ['src/Q.txt'] }];
+    w.scripts.Q = [
+      { ask: { question: 'Which database?', options: ['Postgres', 'SQLite'], trigger: 'architecture', context: 'two are in use' }, files: ['src/Q.txt'] },
+    ];
     const o = await w.open();
     await o.addTickets([spec('Q')]);
     await o.start();
@@ -82,7 +83,10 @@ describe('agent desk on fake ports (no git, no processes)', () => {
     await o.start();
     await advanceUntil(w, () => o.snapshot.tickets['P.s1'] !== undefined, 'the subtask');
     assert.deepEqual(o.ticket('P').dependsOn, ['P.s1']);
-    assert.deepEqual(o.subtasksOf('P').map((t) => t.id), ['P.s1']);
+    assert.deepEqual(
+      o.subtasksOf('P').map((t) => t.id),
+      ['P.s1'],
+    );
     await runUntilIdle(w, o);
     assert.deepEqual(w.started, ['P#1', 'P.s1#1'], 'the subtask ran on the slot its parent lent');
     assert.deepEqual(w.target, ['P.s1', 'P']);

@@ -6,9 +6,31 @@ import { emptyState, type OrchardState, type Run } from '../../src/core/model';
 function state(): OrchardState {
   const s = emptyState();
   s.batch = { startedAt: 100 };
-  const t = (id: string, role?: string) => ({ id, title: id, prompt: id, priority: 'P2' as const, dependsOn: [], files: [], labels: [], status: 'done' as const, createdAt: 0, attempts: 1, ...(role && { role }) });
+  const t = (id: string, role?: string) => ({
+    id,
+    title: id,
+    prompt: id,
+    priority: 'P2' as const,
+    dependsOn: [],
+    files: [],
+    labels: [],
+    status: 'done' as const,
+    createdAt: 0,
+    attempts: 1,
+    ...(role && { role }),
+  });
   s.tickets = { A: t('A', 'developer'), B: t('B', 'reviewer'), C: t('C') };
-  const r = (id: string, ticketId: string, usd: number | undefined, startedAt = 200): Run => ({ id, ticketId, slot: 1, attempt: 1, branch: '', worktree: '', startedAt, profile: 'claude', ...(usd !== undefined && { usage: { usd, inputTokens: 10, outputTokens: 5 } }) });
+  const r = (id: string, ticketId: string, usd: number | undefined, startedAt = 200): Run => ({
+    id,
+    ticketId,
+    slot: 1,
+    attempt: 1,
+    branch: '',
+    worktree: '',
+    startedAt,
+    profile: 'claude',
+    ...(usd !== undefined && { usage: { usd, inputTokens: 10, outputTokens: 5 } }),
+  });
   s.runs = { a: r('a', 'A', 0.5), a2: r('a2', 'A', 0.25), b: r('b', 'B', 1), c: r('c', 'C', undefined), old: r('old', 'A', 9, 50) };
   return s;
 }
@@ -30,7 +52,11 @@ describe('budget: cost per role and ticket, budget check', () => {
     assert.match(!over.ok ? over.reason : '', /budget reached: this batch has cost \$1\.75 of its \$1\.50 budget/);
   });
   it('reads usage from agent CLI output (Claude JSON, Aider, generic)', () => {
-    assert.deepEqual(parseUsage('{"type":"result","total_cost_usd":0.0421,"usage":{"input_tokens":1200,"output_tokens":340}}'), { usd: 0.0421, inputTokens: 1200, outputTokens: 340 });
+    assert.deepEqual(parseUsage('{"type":"result","total_cost_usd":0.0421,"usage":{"input_tokens":1200,"output_tokens":340}}'), {
+      usd: 0.0421,
+      inputTokens: 1200,
+      outputTokens: 340,
+    });
     assert.deepEqual(parseUsage('Tokens: 12k sent, 1.5k received. Cost: $0.02 message, $0.15 session.'), { usd: 0.15, inputTokens: 12000, outputTokens: 1500 });
     assert.equal(parseUsage('nothing here'), undefined);
   });

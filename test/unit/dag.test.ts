@@ -128,7 +128,11 @@ test('critical path lengths agree with a brute-force recursion on random DAGs', 
     for (const s of t) assert.equal(L.get(s.id), brute(s.id), `${shape} ${s.id}`);
     const cp = criticalPath(t);
     assert.equal(cp.length, Math.max(...t.map((s) => brute(s.id))));
-    assert.equal(cp.ids.reduce((a, id) => a + byId.get(id)!.estimate!, 0), cp.length, 'path sums to its length');
+    assert.equal(
+      cp.ids.reduce((a, id) => a + byId.get(id)!.estimate!, 0),
+      cp.length,
+      'path sums to its length',
+    );
     for (let k = 1; k < cp.ids.length; k++) assert.ok(byId.get(cp.ids[k]!)!.dependsOn.includes(cp.ids[k - 1]!));
   }
 });

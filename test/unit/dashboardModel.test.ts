@@ -46,7 +46,11 @@ function sample(): OrchardState {
       run('run-5', 'E', 3, 2, 12),
     ],
   );
-  s.escalations['run-4-q1'] = createEscalation({ ticketId: 'C', runId: 'run-4', askedBy: 'run-4', trigger: 'input-needed', question: 'Which DB?', options: ['Postgres', 'SQLite'] }, 'run-4-q1', 5 * MIN);
+  s.escalations['run-4-q1'] = createEscalation(
+    { ticketId: 'C', runId: 'run-4', askedBy: 'run-4', trigger: 'input-needed', question: 'Which DB?', options: ['Postgres', 'SQLite'] },
+    'run-4-q1',
+    5 * MIN,
+  );
   return s;
 }
 
@@ -90,9 +94,18 @@ describe('buildDashboardView', () => {
   });
 
   test('graph: every ticket, dependency edges, the critical path marked', () => {
-    assert.deepEqual(v.nodes.map((n) => n.id), ['A', 'B', 'C', 'D', 'E']);
-    assert.deepEqual(v.nodes.filter((n) => n.critical).map((n) => n.id), ['A', 'B', 'D']);
-    assert.deepEqual(v.edges.map((e) => `${e.from}>${e.to}${e.critical ? '*' : ''}`), ['A>B*', 'B>D*', 'C>D']);
+    assert.deepEqual(
+      v.nodes.map((n) => n.id),
+      ['A', 'B', 'C', 'D', 'E'],
+    );
+    assert.deepEqual(
+      v.nodes.filter((n) => n.critical).map((n) => n.id),
+      ['A', 'B', 'D'],
+    );
+    assert.deepEqual(
+      v.edges.map((e) => `${e.from}>${e.to}${e.critical ? '*' : ''}`),
+      ['A>B*', 'B>D*', 'C>D'],
+    );
     assert.equal(v.criticalLength, 80);
   });
 
@@ -115,15 +128,26 @@ describe('buildDashboardView', () => {
   });
 
   test('cost and tokens where known', () => {
-    const w = buildDashboardView({ state: sample(), now: 30 * MIN, agents: 3, usage: { 'run-1': { costUsd: 0.5, tokens: 12_000 }, 'run-3': { costUsd: 0.25 } } });
+    const w = buildDashboardView({
+      state: sample(),
+      now: 30 * MIN,
+      agents: 3,
+      usage: { 'run-1': { costUsd: 0.5, tokens: 12_000 }, 'run-3': { costUsd: 0.25 } },
+    });
     const m = new Map(w.metrics.map((x) => [x.key, x]));
     assert.equal(m.get('costUsd')!.display, '$0.75');
     assert.equal(m.get('tokens')!.display, '12k');
   });
 
   test('escalation queue and merge queue', () => {
-    assert.deepEqual(v.escalations.map((e) => [e.id, e.ticketId, e.options.join('|')]), [['run-4-q1', 'C', 'Postgres|SQLite']]);
-    assert.deepEqual(v.mergeQueue.map((m) => [m.ticketId, m.status]), [['E', 'queued-for-merge']]);
+    assert.deepEqual(
+      v.escalations.map((e) => [e.id, e.ticketId, e.options.join('|')]),
+      [['run-4-q1', 'C', 'Postgres|SQLite']],
+    );
+    assert.deepEqual(
+      v.mergeQueue.map((m) => [m.ticketId, m.status]),
+      [['E', 'queued-for-merge']],
+    );
   });
 
   test('empty state: no slots busy, speedup null, batch not started', () => {
@@ -189,7 +213,7 @@ describe('diffViews / applyPatch', () => {
 
   test('random edits: apply(prev, diff(prev, next)) == next', () => {
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const statuses: TicketStatus[] = ['backlog', 'ready', 'running', 'done', 'failed', 'escalated', 'queued-for-merge'];
     let s = sample();
     let prev = buildDashboardView({ state: s, now: 30 * MIN, agents: 3 });
@@ -232,6 +256,7 @@ describe('graph layout and snapshot', () => {
     assert.ok(!/(src|href)="(https?:)?\/\//i.test(html), 'no remote content');
     assert.ok(!html.includes('<img src=x'), 'ticket text escaped');
     assert.match(html, /Report &#60;1&#62;/);
-    for (const part of ['Agents', 'Dependency graph', 'Timeline', 'Metrics', 'Escalations', 'Merge queue', 'Which DB?', 'class="graph"', 'class="gantt"']) assert.ok(html.includes(part), part);
+    for (const part of ['Agents', 'Dependency graph', 'Timeline', 'Metrics', 'Escalations', 'Merge queue', 'Which DB?', 'class="graph"', 'class="gantt"'])
+      assert.ok(html.includes(part), part);
   });
 });

@@ -19,7 +19,11 @@ import type { Priority } from '../../src/core/model';
 const MIN = 60_000;
 let n = 0;
 const esc = (over: Partial<Parameters<typeof createEscalation>[0]> = {}, at = 0): Escalation =>
-  createEscalation({ ticketId: 'T1', runId: 'run-1', askedBy: 'run-1', trigger: 'architecture', question: 'Which DB?', options: ['Postgres', 'SQLite'], ...over }, `e${++n}`, at);
+  createEscalation(
+    { ticketId: 'T1', runId: 'run-1', askedBy: 'run-1', trigger: 'architecture', question: 'Which DB?', options: ['Postgres', 'SQLite'], ...over },
+    `e${++n}`,
+    at,
+  );
 
 describe('createEscalation', () => {
   test('has the escalation queue fields', () => {
@@ -42,7 +46,11 @@ describe('createEscalation', () => {
     assert.throws(
       () => esc({ trigger: 'vibes' as never, question: '  ', options: ['a', 'a', ''] }),
       (e: unknown) =>
-        OrchardError.is(e, 'escalation-invalid') && /trigger "vibes"/.test(e.message) && /question is empty/.test(e.message) && /listed twice/.test(e.message) && /option is empty/.test(e.message),
+        OrchardError.is(e, 'escalation-invalid') &&
+        /trigger "vibes"/.test(e.message) &&
+        /question is empty/.test(e.message) &&
+        /listed twice/.test(e.message) &&
+        /option is empty/.test(e.message),
     );
   });
 });
@@ -62,7 +70,10 @@ describe('queue priority', () => {
     const d = answerEscalation(esc({ ticketId: 'D' }, 0), { option: 'Postgres', by: 'human' }, 1);
     const u = esc({ ticketId: 'unknown' }, 100 * MIN); // counts as P2: 60
     const q = escalationQueue([c, a, d, u, b], (id) => pri[id], 100 * MIN);
-    assert.deepEqual(q.map((x) => x.escalation.ticketId), ['B', 'A', 'C', 'unknown']);
+    assert.deepEqual(
+      q.map((x) => x.escalation.ticketId),
+      ['B', 'A', 'C', 'unknown'],
+    );
     assert.equal(q[0]!.waitedMs, 70 * MIN);
   });
 
@@ -70,7 +81,10 @@ describe('queue priority', () => {
     const x = esc({ ticketId: 'X' }, 0);
     const y = esc({ ticketId: 'Y' }, 0);
     const q = escalationQueue([y, x], () => 'P1', 0);
-    assert.deepEqual(q.map((e) => e.escalation.id), [x.id, y.id].sort());
+    assert.deepEqual(
+      q.map((e) => e.escalation.id),
+      [x.id, y.id].sort(),
+    );
   });
 });
 
@@ -109,7 +123,12 @@ describe('answers', () => {
 
 describe('repeated escalations', () => {
   test('three counted escalations flag the ticket complex; lock waits do not count', () => {
-    const list = [esc({ ticketId: 'R' }), esc({ ticketId: 'R', trigger: 'lock-wait' }), esc({ ticketId: 'R', trigger: 'input-needed' }), esc({ ticketId: 'other' })];
+    const list = [
+      esc({ ticketId: 'R' }),
+      esc({ ticketId: 'R', trigger: 'lock-wait' }),
+      esc({ ticketId: 'R', trigger: 'input-needed' }),
+      esc({ ticketId: 'other' }),
+    ];
     assert.deepEqual(repeatedEscalationCheck(list, 'R'), { count: 2, complex: false, alreadyFlagged: false });
     assert.equal(repeatedEscalationFor(list, 'R'), undefined);
     list.push(esc({ ticketId: 'R', trigger: 'agent-failed' }));

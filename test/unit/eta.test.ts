@@ -4,7 +4,20 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { buildDashboardView } from '../../src/core/dashboardModel';
-import { batchEta, batchEtaLabel, batchRunning, cannotFinishReason, predictionKey, stuckTickets, Throttle, ticketEta, ticketEtaDetail, ticketEtaShort, type LivePrediction, type ThrottleClock } from '../../src/core/etaView';
+import {
+  batchEta,
+  batchEtaLabel,
+  batchRunning,
+  cannotFinishReason,
+  predictionKey,
+  stuckTickets,
+  Throttle,
+  ticketEta,
+  ticketEtaDetail,
+  ticketEtaShort,
+  type LivePrediction,
+  type ThrottleClock,
+} from '../../src/core/etaView';
 import { emptyState, type OrchardState, type Run, type Ticket, type TicketStatus } from '../../src/core/model';
 import { predict } from '../../src/core/predict';
 import { applyPatch, diffViews } from '../../src/shared/dashboardView';
@@ -16,10 +29,32 @@ const MIN = 60_000;
 const T0 = 1_700_000_000_000;
 
 function ticket(id: string, status: TicketStatus, extra: Partial<Ticket> = {}): Ticket {
-  return { id, title: `Title ${id}`, prompt: id, priority: 'P2', dependsOn: [], files: [`src/${id}/**`], labels: [], status, createdAt: 0, attempts: 0, estimate: 10, ...extra };
+  return {
+    id,
+    title: `Title ${id}`,
+    prompt: id,
+    priority: 'P2',
+    dependsOn: [],
+    files: [`src/${id}/**`],
+    labels: [],
+    status,
+    createdAt: 0,
+    attempts: 0,
+    estimate: 10,
+    ...extra,
+  };
 }
 function run(ticketId: string, slot: number, startedAt: number, endedAt?: number): Run {
-  return { id: `${ticketId}-r1`, ticketId, slot, attempt: 1, branch: `orchard/${ticketId}`, worktree: '/w', startedAt, ...(endedAt !== undefined && { endedAt, outcome: 'succeeded' as const }) };
+  return {
+    id: `${ticketId}-r1`,
+    ticketId,
+    slot,
+    attempt: 1,
+    branch: `orchard/${ticketId}`,
+    worktree: '/w',
+    startedAt,
+    ...(endedAt !== undefined && { endedAt, outcome: 'succeeded' as const }),
+  };
 }
 function state(tickets: Ticket[], runs: Run[] = []): OrchardState {
   const s = emptyState();
@@ -268,7 +303,8 @@ describe('ETA on the dashboard', () => {
     assert.deepEqual(applyPatch(before, patch), after);
     // Before the batch starts predictions are durations: predicting again later changes nothing.
     const plan = state([ticket('P', 'ready'), ticket('Q', 'backlog', { dependsOn: ['P'] })]);
-    const idle = (t: number) => buildDashboardView({ state: plan, now: t, agents: 2, prediction: { prediction: predict(plan, t, { agents: 2, mode: 'locking' }), live: false } });
+    const idle = (t: number) =>
+      buildDashboardView({ state: plan, now: t, agents: 2, prediction: { prediction: predict(plan, t, { agents: 2, mode: 'locking' }), live: false } });
     const p = diffViews(idle(now), idle(now + 7_000), 1);
     assert.ok(!p || (!p.header && !p.nodes && !p.predicted), JSON.stringify(p));
   });
@@ -289,7 +325,12 @@ describe('ETA on the dashboard', () => {
     assert.match(html, /bar predicted/);
     // Before the batch runs the timeline is the forecast alone, drawn from now.
     const plan = state([ticket('A', 'ready'), ticket('B', 'backlog', { dependsOn: ['A'] })]);
-    const pv = buildDashboardView({ state: plan, now: T0, agents: 2, prediction: { prediction: predict(plan, T0, { agents: 2, mode: 'locking' }), live: false } });
+    const pv = buildDashboardView({
+      state: plan,
+      now: T0,
+      agents: 2,
+      prediction: { prediction: predict(plan, T0, { agents: 2, mode: 'locking' }), live: false },
+    });
     assert.equal(pv.bars.length, 0);
     assert.match(ganttSvg(pv, T0, 800), /B predicted: starts at/);
     assert.match(headerTiles(pv, T0), /predicted, once started/);

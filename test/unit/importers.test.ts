@@ -62,7 +62,12 @@ describe('orchard ticket file: valid input', () => {
       "'; DROP TABLE tickets; --",
       'multi\nline\n\tprompt\r\n',
     ];
-    const ts = nasty.map((p, i) => ({ id: `T${i}`, title: p.split(/[\r\n]/)[0]!.trim() || 'x', prompt: p, labels: [p.split('\n')[0]!.slice(0, 50).trim() || 'x'] }));
+    const ts = nasty.map((p, i) => ({
+      id: `T${i}`,
+      title: p.split(/[\r\n]/)[0]!.trim() || 'x',
+      prompt: p,
+      labels: [p.split('\n')[0]!.slice(0, 50).trim() || 'x'],
+    }));
     const out = importTickets([file('t.json', { tickets: ts })]);
     out.forEach((t, i) => {
       assert.equal(t.prompt, nasty[i]);
@@ -146,25 +151,61 @@ const corpus: Bad[] = [
     field: 'dependsOn',
     match: /cycle: A → C → B → A/,
   },
-  { what: 'duplicate id', doc: tickets({ id: 'T1', title: 'a' }, { id: 'T1', title: 'b' }), ticket: 'T1', field: 'id', match: /duplicate id "T1" \(first used in bad\.json \(ticket #1\)\)/ },
+  {
+    what: 'duplicate id',
+    doc: tickets({ id: 'T1', title: 'a' }, { id: 'T1', title: 'b' }),
+    ticket: 'T1',
+    field: 'id',
+    match: /duplicate id "T1" \(first used in bad\.json \(ticket #1\)\)/,
+  },
   { what: 'ids differing only in case', doc: tickets({ id: 'T1', title: 'a' }, { id: 't1', title: 'b' }), ticket: 't1', field: 'id', match: /only in case/ },
   { what: 'absolute file', doc: tickets({ id: 'T1', title: 'a', files: ['/etc/passwd'] }), ticket: 'T1', field: 'files', match: /absolute/ },
   { what: 'drive letter file', doc: tickets({ id: 'T1', title: 'a', files: ['C:\\x'] }), ticket: 'T1', field: 'files', match: /absolute/ },
-  { what: 'file leaving the repo', doc: tickets({ id: 'T1', title: 'a', files: ['src/../../x'] }), ticket: 'T1', field: 'files', match: /leaves the repository/ },
+  {
+    what: 'file leaving the repo',
+    doc: tickets({ id: 'T1', title: 'a', files: ['src/../../x'] }),
+    ticket: 'T1',
+    field: 'files',
+    match: /leaves the repository/,
+  },
   { what: 'file is the repo root', doc: tickets({ id: 'T1', title: 'a', files: ['./'] }), ticket: 'T1', field: 'files', match: /"\*\*"/ },
   { what: 'file inside .git', doc: tickets({ id: 'T1', title: 'a', files: ['.git/hooks/**'] }), ticket: 'T1', field: 'files', match: /\.git/ },
   { what: 'file looking like an option', doc: tickets({ id: 'T1', title: 'a', files: ['--yes'] }), ticket: 'T1', field: 'files', match: /option/ },
   { what: 'empty file entry', doc: tickets({ id: 'T1', title: 'a', files: [''] }), ticket: 'T1', field: 'files', match: /empty/ },
   { what: 'files is an object', doc: tickets({ id: 'T1', title: 'a', files: { a: 1 } }), ticket: 'T1', field: 'files', match: /must be a list/ },
-  { what: 'too many files', doc: tickets({ id: 'T1', title: 'a', files: Array.from({ length: 1001 }, (_, i) => `f${i}`) }), ticket: 'T1', field: 'files', match: /at most 1000/ },
+  {
+    what: 'too many files',
+    doc: tickets({ id: 'T1', title: 'a', files: Array.from({ length: 1001 }, (_, i) => `f${i}`) }),
+    ticket: 'T1',
+    field: 'files',
+    match: /at most 1000/,
+  },
   { what: 'label not a string', doc: tickets({ id: 'T1', title: 'a', labels: [1] }), ticket: 'T1', field: 'labels', match: /strings/ },
-  { what: 'agent with spaces', doc: tickets({ id: 'T1', title: 'a', agent: 'claude --yolo' }), ticket: 'T1', field: 'agent', match: /not an agent profile name/ },
+  {
+    what: 'agent with spaces',
+    doc: tickets({ id: 'T1', title: 'a', agent: 'claude --yolo' }),
+    ticket: 'T1',
+    field: 'agent',
+    match: /not an agent profile name/,
+  },
   { what: 'zero estimate', doc: tickets({ id: 'T1', title: 'a', estimate: 0 }), ticket: 'T1', field: 'estimate', match: /greater than 0/ },
   { what: 'negative estimate', doc: tickets({ id: 'T1', title: 'a', estimate: -5 }), ticket: 'T1', field: 'estimate', match: /greater than 0/ },
   { what: 'string estimate', doc: tickets({ id: 'T1', title: 'a', estimate: '30' }), ticket: 'T1', field: 'estimate', match: /number of minutes/ },
   { what: 'huge estimate', doc: tickets({ id: 'T1', title: 'a', estimate: 1e9 }), ticket: 'T1', field: 'estimate', match: /30 days/ },
-  { what: 'typo in a ticket key', doc: tickets({ id: 'T1', title: 'a', dependOn: ['T0'] }), ticket: 'T1', field: 'dependOn', match: /did you mean "dependsOn"/ },
-  { what: 'unknown ticket key', doc: tickets({ id: 'T1', title: 'a', assignee: 'bob' }), ticket: 'T1', field: 'assignee', match: /unknown ticket field "assignee"/ },
+  {
+    what: 'typo in a ticket key',
+    doc: tickets({ id: 'T1', title: 'a', dependOn: ['T0'] }),
+    ticket: 'T1',
+    field: 'dependOn',
+    match: /did you mean "dependsOn"/,
+  },
+  {
+    what: 'unknown ticket key',
+    doc: tickets({ id: 'T1', title: 'a', assignee: 'bob' }),
+    ticket: 'T1',
+    field: 'assignee',
+    match: /unknown ticket field "assignee"/,
+  },
   { what: 'ticket is a string', doc: tickets('T1'), ticket: '#1', match: /must be an object/ },
 ];
 
@@ -252,12 +293,26 @@ describe('orchard ticket file: whole-file problems', () => {
       ]),
     );
     const keys = e.issues.map((i) => `${i.file}|${i.ticketId ?? ''}|${i.field ?? ''}`).sort();
-    assert.deepEqual(keys, ['a.json|A|priority', 'a.json|B|dependsOn', 'a.json|B|title', 'b.json|A|id', 'b.json|C|colour', 'b.json|C|estimate', 'c.json||'].sort());
+    assert.deepEqual(
+      keys,
+      ['a.json|A|priority', 'a.json|B|dependsOn', 'a.json|B|title', 'b.json|A|id', 'b.json|C|colour', 'b.json|C|estimate', 'c.json||'].sort(),
+    );
     assert.match(e.message, /^Nothing was imported: 7 problems found/);
   });
 
   test('a bad ticket still takes part in the graph checks, without spurious unknown-dependency noise', () => {
-    const e = importError(() => importTickets([file('t.json', tickets({ id: 'A', title: 'a', priority: 'x', dependsOn: ['B'] }, { id: 'B', title: 'b', dependsOn: ['A'] }, { id: 'C', title: 'c', dependsOn: ['A'] }))]));
+    const e = importError(() =>
+      importTickets([
+        file(
+          't.json',
+          tickets(
+            { id: 'A', title: 'a', priority: 'x', dependsOn: ['B'] },
+            { id: 'B', title: 'b', dependsOn: ['A'] },
+            { id: 'C', title: 'c', dependsOn: ['A'] },
+          ),
+        ),
+      ]),
+    );
     assert.ok(e.issues.some((i) => /cycle: A → B → A/.test(i.message)));
     assert.ok(!e.issues.some((i) => /unknown ticket/.test(i.message)));
   });
@@ -272,11 +327,32 @@ describe('orchard ticket file: whole-file problems', () => {
 
 describe('ticket ids', () => {
   test('good ids', () => {
-    for (const id of ['T1', 'a', 'auth-login', 'v1.2_x', '0', 'A'.repeat(64), 'lock', 'x.locks'])
-      assert.equal(ticketIdProblem(id), undefined, id);
+    for (const id of ['T1', 'a', 'auth-login', 'v1.2_x', '0', 'A'.repeat(64), 'lock', 'x.locks']) assert.equal(ticketIdProblem(id), undefined, id);
   });
   test('bad ids', () => {
-    for (const id of ['', '.x', '_x', 'a/b', 'a\\b', 'a..b', 'a.', 'a.lock', 'A.LOCK', 'a b', 'a@{b', 'a~1', 'a^', 'a:b', 'nul', 'COM1', 'lpt9.txt', 'é', 'A'.repeat(65), 5, null])
+    for (const id of [
+      '',
+      '.x',
+      '_x',
+      'a/b',
+      'a\\b',
+      'a..b',
+      'a.',
+      'a.lock',
+      'A.LOCK',
+      'a b',
+      'a@{b',
+      'a~1',
+      'a^',
+      'a:b',
+      'nul',
+      'COM1',
+      'lpt9.txt',
+      'é',
+      'A'.repeat(65),
+      5,
+      null,
+    ])
       assert.ok(ticketIdProblem(id), String(id));
   });
 });
@@ -286,7 +362,10 @@ describe('graph', () => {
     const n = (deps: Record<string, string[]>) => new Map(Object.entries(deps).map(([k, v]) => [k, { spec: { dependsOn: v } }]));
     assert.deepEqual(findCycles(n({ a: ['b'], b: ['c'], c: [] })), []);
     assert.deepEqual(findCycles(n({ b: ['a'], a: ['b'] })), [['a', 'b']]);
-    assert.deepEqual(findCycles(n({ a: ['b'], b: ['c'], c: ['a', 'b'], x: ['y'], y: ['x'] })), [['a', 'b', 'c'], ['x', 'y']]);
+    assert.deepEqual(findCycles(n({ a: ['b'], b: ['c'], c: ['a', 'b'], x: ['y'], y: ['x'] })), [
+      ['a', 'b', 'c'],
+      ['x', 'y'],
+    ]);
   });
 
   test('a 5000-long chain does not overflow', () => {
@@ -298,7 +377,8 @@ describe('graph', () => {
 });
 
 describe('workstream files', () => {
-  const ws = (id: string, extra: Record<string, unknown> = {}) => file(`${id}.json`, { id, depends_on: [], files_scope: [], tasks: [], tool: 'aider', ...extra });
+  const ws = (id: string, extra: Record<string, unknown> = {}) =>
+    file(`${id}.json`, { id, depends_on: [], files_scope: [], tasks: [], tool: 'aider', ...extra });
 
   test('maps a workstream to a ticket', () => {
     const out = importTickets([
@@ -308,7 +388,11 @@ describe('workstream files', () => {
         description: 'Refactor the section renderer.',
         depends_on: ['ws-03'],
         files_scope: ['src/sections/**', './src/render.ts'],
-        tasks: ['Extract `render()` into its own file', { id: 't2', title: 'Tests', description: 'Add tests for "$(edge)" cases', acceptance: ['green CI'] }, { task: 'Old step', done: true }],
+        tasks: [
+          'Extract `render()` into its own file',
+          { id: 't2', title: 'Tests', description: 'Add tests for "$(edge)" cases', acceptance: ['green CI'] },
+          { task: 'Old step', done: true },
+        ],
         tool: 'codex',
         effort: '90m',
         priority: 'high',
@@ -348,7 +432,10 @@ describe('workstream files', () => {
 
   test('a list of workstreams in one file, and { workstreams: [...] }', () => {
     const out = importTicketsDetailed([
-      file('plan.json', [{ id: 'ws-1', tasks: ['a'] }, { id: 'ws-2', depends_on: ['ws-1'], tasks: ['b'] }]),
+      file('plan.json', [
+        { id: 'ws-1', tasks: ['a'] },
+        { id: 'ws-2', depends_on: ['ws-1'], tasks: ['b'] },
+      ]),
       file('more.json', { workstreams: [{ id: 'ws-3', depends_on: ['ws-2'], tasks: ['c'] }] }),
     ]);
     assert.deepEqual(
@@ -372,20 +459,83 @@ describe('workstream files', () => {
 
   const badWs: { what: string; name: string; doc: unknown; ticket: string; field: string; match: RegExp }[] = [
     { what: 'missing id', name: 'ws-07.json', doc: { tasks: ['a'] }, ticket: '#1', field: 'id', match: /required; use the workstream's id, e.g. "ws-07"/ },
-    { what: 'depends_on not a list', name: 'ws-07.json', doc: { id: 'ws-07', depends_on: 'ws-03' }, ticket: 'ws-07', field: 'depends_on', match: /must be a list/ },
-    { what: 'unknown dependency', name: 'ws-07.json', doc: { id: 'ws-07', depends_on: ['ws-99'] }, ticket: 'ws-07', field: 'depends_on', match: /unknown ticket "ws-99"/ },
+    {
+      what: 'depends_on not a list',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', depends_on: 'ws-03' },
+      ticket: 'ws-07',
+      field: 'depends_on',
+      match: /must be a list/,
+    },
+    {
+      what: 'unknown dependency',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', depends_on: ['ws-99'] },
+      ticket: 'ws-07',
+      field: 'depends_on',
+      match: /unknown ticket "ws-99"/,
+    },
     { what: 'files_scope absolute', name: 'ws-07.json', doc: { id: 'ws-07', files_scope: ['/abs'] }, ticket: 'ws-07', field: 'files_scope', match: /absolute/ },
     { what: 'tasks not a list', name: 'ws-07.json', doc: { id: 'ws-07', tasks: 'do it' }, ticket: 'ws-07', field: 'tasks', match: /must be a list/ },
-    { what: 'task without text', name: 'ws-07.json', doc: { id: 'ws-07', tasks: ['ok', { owner: 'x' }] }, ticket: 'ws-07', field: 'tasks', match: /task 2 has no text/ },
-    { what: 'task is a number', name: 'ws-07.json', doc: { id: 'ws-07', tasks: [42] }, ticket: 'ws-07', field: 'tasks', match: /task 1 must be a string or an object/ },
-    { what: 'tool with shell', name: 'ws-07.json', doc: { id: 'ws-07', tool: 'aider; rm -rf /' }, ticket: 'ws-07', field: 'tool', match: /not an agent profile name/ },
-    { what: 'bad priority', name: 'ws-07.json', doc: { id: 'ws-07', priority: 'whenever' }, ticket: 'ws-07', field: 'priority', match: /critical, high, medium or low/ },
+    {
+      what: 'task without text',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', tasks: ['ok', { owner: 'x' }] },
+      ticket: 'ws-07',
+      field: 'tasks',
+      match: /task 2 has no text/,
+    },
+    {
+      what: 'task is a number',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', tasks: [42] },
+      ticket: 'ws-07',
+      field: 'tasks',
+      match: /task 1 must be a string or an object/,
+    },
+    {
+      what: 'tool with shell',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', tool: 'aider; rm -rf /' },
+      ticket: 'ws-07',
+      field: 'tool',
+      match: /not an agent profile name/,
+    },
+    {
+      what: 'bad priority',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', priority: 'whenever' },
+      ticket: 'ws-07',
+      field: 'priority',
+      match: /critical, high, medium or low/,
+    },
     { what: 'bad effort', name: 'ws-07.json', doc: { id: 'ws-07', effort: 'soon' }, ticket: 'ws-07', field: 'effort', match: /not a duration/ },
-    { what: 'camelCase dependsOn typo', name: 'ws-07.json', doc: { id: 'ws-07', dependsOn: ['ws-01'] }, ticket: 'ws-07', field: 'dependsOn', match: /did you mean "depends_on"/ },
-    { what: 'file_scope typo', name: 'ws-07.json', doc: { id: 'ws-07', file_scope: ['a'] }, ticket: 'ws-07', field: 'file_scope', match: /did you mean "files_scope"/ },
+    {
+      what: 'camelCase dependsOn typo',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', dependsOn: ['ws-01'] },
+      ticket: 'ws-07',
+      field: 'dependsOn',
+      match: /did you mean "depends_on"/,
+    },
+    {
+      what: 'file_scope typo',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', file_scope: ['a'] },
+      ticket: 'ws-07',
+      field: 'file_scope',
+      match: /did you mean "files_scope"/,
+    },
     { what: 'bad id', name: 'ws-07.json', doc: { id: 'ws/07', tasks: [] }, ticket: 'ws/07', field: 'id', match: /path separator/ },
     { what: 'name too long', name: 'ws-07.json', doc: { id: 'ws-07', name: long(300) }, ticket: 'ws-07', field: 'name', match: /at most 200/ },
-    { what: 'self dependency', name: 'ws-07.json', doc: { id: 'ws-07', depends_on: ['ws-07'] }, ticket: 'ws-07', field: 'depends_on', match: /depends on itself/ },
+    {
+      what: 'self dependency',
+      name: 'ws-07.json',
+      doc: { id: 'ws-07', depends_on: ['ws-07'] },
+      ticket: 'ws-07',
+      field: 'depends_on',
+      match: /depends on itself/,
+    },
   ];
   for (const c of badWs) {
     test(`malformed workstream: ${c.what}`, () => {
@@ -421,12 +571,12 @@ describe('importer selection', () => {
   });
 
   test('mixed formats import together and share one graph', () => {
-    const r = importTicketsDetailed([file('tickets.json', tickets({ id: 'T1', title: 't', dependsOn: ['ws-01'] })), file('ws-01.json', { id: 'ws-01', tasks: ['x'] })]);
+    const r = importTicketsDetailed([
+      file('tickets.json', tickets({ id: 'T1', title: 't', dependsOn: ['ws-01'] })),
+      file('ws-01.json', { id: 'ws-01', tasks: ['x'] }),
+    ]);
     assert.deepEqual(r.formats, { 'tickets.json': 'orchard', 'ws-01.json': 'workstreams' });
-    assert.deepEqual(
-      r.tickets.map((t) => t.id).sort(),
-      ['T1', 'ws-01'],
-    );
+    assert.deepEqual(r.tickets.map((t) => t.id).sort(), ['T1', 'ws-01']);
   });
 
   test('each importer can be used directly and is all-or-nothing', () => {

@@ -88,7 +88,10 @@ describe('tryAcquire', () => {
     const r = tryAcquire(t, { runId: 'r2', ticketId: 'T2', patterns: ['docs/a.md', 'src/auth/x.ts'], now: 1 });
     assert.equal(r.ok, false);
     if (r.ok) return;
-    assert.deepEqual(r.conflicts.map((c) => [c.requested, c.holder.runId, c.holder.pattern]), [['src/auth/x.ts', 'r1', 'src/auth/**']]);
+    assert.deepEqual(
+      r.conflicts.map((c) => [c.requested, c.holder.runId, c.holder.pattern]),
+      [['src/auth/x.ts', 'r1', 'src/auth/**']],
+    );
     // the input table is untouched
     assert.equal(t.locks.length, 1);
     assert.equal(t.generation, 1);
@@ -105,9 +108,15 @@ describe('tryAcquire', () => {
   test('re-asking for held patterns renews instead of re-granting', () => {
     const t = acquire(empty, 'r1', ['a', 'b'], 0).table;
     const r = acquire(t, 'r1', ['b', 'c'], 10 * MIN);
-    assert.deepEqual(r.granted.map((l) => [l.pattern, l.generation]), [['c', 3]]);
+    assert.deepEqual(
+      r.granted.map((l) => [l.pattern, l.generation]),
+      [['c', 3]],
+    );
     assert.ok(r.table.locks.every((l) => l.expiresAt === 40 * MIN));
-    assert.deepEqual(acquireEvents(r, 'r1').map((e) => e.type), ['lock-renewed', 'lock-acquired']);
+    assert.deepEqual(
+      acquireEvents(r, 'r1').map((e) => e.type),
+      ['lock-renewed', 'lock-acquired'],
+    );
   });
 
   test('an expired lock is taken over only after the grace period', () => {
@@ -115,8 +124,14 @@ describe('tryAcquire', () => {
     const early = tryAcquire(t, { runId: 'r2', ticketId: 'T2', patterns: ['src/x'], now: 10 * MIN + 1, graceMs: 5 * MIN });
     assert.equal(early.ok, false, 'inside the grace period the owner keeps its lock');
     const late = acquire(t, 'r2', ['src/x'], 15 * MIN, { graceMs: 5 * MIN });
-    assert.deepEqual(late.takenOver.map((l) => l.runId), ['r1']);
-    assert.deepEqual(late.table.locks.map((l) => [l.runId, l.pattern, l.generation]), [['r2', 'src/x', 2]]);
+    assert.deepEqual(
+      late.takenOver.map((l) => l.runId),
+      ['r1'],
+    );
+    assert.deepEqual(
+      late.table.locks.map((l) => [l.runId, l.pattern, l.generation]),
+      [['r2', 'src/x', 2]],
+    );
     assert.deepEqual(acquireEvents(late, 'r2'), [
       { type: 'lock-released', runId: 'r1', patterns: ['src/**'], reason: 'expired; taken over' },
       { type: 'lock-acquired', lock: late.granted[0] },
@@ -154,7 +169,14 @@ describe('renew, release, expiry', () => {
     t = acquire(t, 'r2', ['c'], 0).table;
     const r = renew(t, 'r1', 20 * MIN);
     assert.equal(r.renewed, 2);
-    assert.deepEqual(r.table.locks.map((l) => [l.runId, l.expiresAt]), [['r1', 50 * MIN], ['r1', 50 * MIN], ['r2', 30 * MIN]]);
+    assert.deepEqual(
+      r.table.locks.map((l) => [l.runId, l.expiresAt]),
+      [
+        ['r1', 50 * MIN],
+        ['r1', 50 * MIN],
+        ['r2', 30 * MIN],
+      ],
+    );
     assert.equal(renew(t, 'nobody', 0).renewed, 0);
   });
 
@@ -162,10 +184,19 @@ describe('renew, release, expiry', () => {
     let t = acquire(empty, 'r1', ['a', 'b'], 0).table;
     t = acquire(t, 'r2', ['c'], 0).table;
     const some = release(t, 'r1', ['./b']);
-    assert.deepEqual(some.released.map((l) => l.pattern), ['b']);
-    assert.deepEqual(some.table.locks.map((l) => l.pattern), ['a', 'c']);
+    assert.deepEqual(
+      some.released.map((l) => l.pattern),
+      ['b'],
+    );
+    assert.deepEqual(
+      some.table.locks.map((l) => l.pattern),
+      ['a', 'c'],
+    );
     const all = release(t, 'r1');
-    assert.deepEqual(all.table.locks.map((l) => l.pattern), ['c']);
+    assert.deepEqual(
+      all.table.locks.map((l) => l.pattern),
+      ['c'],
+    );
     assert.equal(all.table.generation, t.generation, 'release never lowers the counter');
   });
 
@@ -174,8 +205,14 @@ describe('renew, release, expiry', () => {
       { pattern: 'a', runId: 'r1', ticketId: 'T', expiresAt: 100, generation: 1 },
       { pattern: 'b', runId: 'r2', ticketId: 'T', expiresAt: 200, generation: 2 },
     ];
-    assert.deepEqual(expired(locks, 150, 50).map((l) => l.pattern), ['a']);
-    assert.deepEqual(overdue(locks, 220, 50).map((l) => l.pattern), ['b']);
+    assert.deepEqual(
+      expired(locks, 150, 50).map((l) => l.pattern),
+      ['a'],
+    );
+    assert.deepEqual(
+      overdue(locks, 220, 50).map((l) => l.pattern),
+      ['b'],
+    );
     assert.equal(isTakeoverable(locks[1]!, 249, 50), false);
     assert.equal(isTakeoverable(locks[1]!, 250, 50), true);
     const s = sweepExpired({ locks, generation: 2 }, 1000, 50);
@@ -196,7 +233,11 @@ describe('checkGeneration', () => {
     const r2 = acquire(r1.table, 'r2', ['src/**'], DEFAULT_GRACE_MS + 1);
     const c = checkGeneration(r2.table.locks, 'r1', r1.granted);
     assert.equal(c.ok, false);
-    if (!c.ok) assert.deepEqual(c.lost.map((l) => [l.pattern, l.why, l.now?.runId]), [['src/**', 'taken-over', 'r2']]);
+    if (!c.ok)
+      assert.deepEqual(
+        c.lost.map((l) => [l.pattern, l.why, l.now?.runId]),
+        [['src/**', 'taken-over', 'r2']],
+      );
     // r2 releases, r1 acquires again: new generation, the old grant is still lost
     const back = acquire(release(r2.table, 'r2').table, 'r1', ['src/**'], DEFAULT_GRACE_MS + 2);
     assert.equal(back.granted[0]!.generation, 3);
@@ -218,8 +259,14 @@ describe('queries', () => {
   test('locksOf, holdersOf, uncoveredPaths', () => {
     let t = acquire(empty, 'r1', ['src/auth/**', 'README.md'], 0).table;
     t = acquire(t, 'r2', ['src/api/*.ts'], 0).table;
-    assert.deepEqual(locksOf(t.locks, 'r2').map((l) => l.pattern), ['src/api/*.ts']);
-    assert.deepEqual(holdersOf(t.locks, 'src/api/x.ts').map((l) => l.runId), ['r2']);
+    assert.deepEqual(
+      locksOf(t.locks, 'r2').map((l) => l.pattern),
+      ['src/api/*.ts'],
+    );
+    assert.deepEqual(
+      holdersOf(t.locks, 'src/api/x.ts').map((l) => l.runId),
+      ['r2'],
+    );
     assert.deepEqual(holdersOf(t.locks, 'src/api/deep/x.ts'), []);
     assert.deepEqual(uncoveredPaths(t.locks, 'r1', ['src/auth/a/b.ts', 'README.md', 'package.json']), ['package.json']);
   });

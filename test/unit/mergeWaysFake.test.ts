@@ -5,7 +5,6 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { advanceUntil, fakeWorld, runUntilIdle, spec } from '../helpers/fakePorts';
 
-
 /** A world where the ticket's merge conflicts: it waits, escalated, with the conflict question. */
 async function conflicted(id: string) {
   const w = fakeWorld();
@@ -26,8 +25,15 @@ describe('merge ways out on the fake workspace (no git, no processes)', () => {
     await o.addTickets([spec('A'), spec('B'), spec('C')]);
     await o.start();
     await runUntilIdle(w, o);
-    assert.deepEqual(Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`), ['A:done', 'B:done', 'C:done']);
-    assert.deepEqual(w.started.filter((s) => s.startsWith('B#')), ['B#1', 'B#2'], 'the culprit ran again with the failure');
+    assert.deepEqual(
+      Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`),
+      ['A:done', 'B:done', 'C:done'],
+    );
+    assert.deepEqual(
+      w.started.filter((s) => s.startsWith('B#')),
+      ['B#1', 'B#2'],
+      'the culprit ran again with the failure',
+    );
     assert.match(w.handedOver['B#2'] ?? '', /tests failed with B/);
     assert.equal(w.target.indexOf('B'), 2, 'the culprit merged last');
     assert.ok(!w.started.some((s) => s === 'A#2' || s === 'C#2'), 'the innocent were not run again');

@@ -69,7 +69,14 @@ describe('computeMetrics', () => {
   test('an unhealthy batch raises every alert', () => {
     // 1 agent; 4 tickets in progress (> 3×1); one done ticket took 90 min; 3 of 5 started escalated;
     // 1 conflict for 1 done; the agent was busy 90 of 300 min.
-    const tickets = [ticket('D', 'done', 3), ticket('R1', 'running'), ticket('R2', 'gating'), ticket('R3', 'escalated'), ticket('R4', 'queued-for-merge'), ticket('B', 'backlog', 0)];
+    const tickets = [
+      ticket('D', 'done', 3),
+      ticket('R1', 'running'),
+      ticket('R2', 'gating'),
+      ticket('R3', 'escalated'),
+      ticket('R4', 'queued-for-merge'),
+      ticket('B', 'backlog', 0),
+    ];
     const runs = [run('r1', 'D', 0, 90)];
     const escs = [esc('R3'), esc('R1'), esc('D', 'conflict')];
     const m = computeMetrics(state(tickets, runs, { startedAt: 0 }), escs, 300 * MIN, 1);

@@ -15,8 +15,14 @@ it('fills the id, the prompt (the title) and the priority; checks like an import
   assert.equal(t.prompt, 'Add a login form');
   assert.equal(t.priority, 'P2');
   assert.deepEqual(t.files, ['src/auth/**']);
-  assert.throws(() => newTicketSpec({ id: 'T1', title: 'again' }, ['T1'], 'Add Ticket'), (e: unknown) => ImportError.is(e) && /T1/.test((e as Error).message));
-  assert.throws(() => newTicketSpec({ title: 'x', priority: 'P9' }, [], 'Add Ticket'), (e: unknown) => ImportError.is(e) && /priority/.test((e as Error).message));
+  assert.throws(
+    () => newTicketSpec({ id: 'T1', title: 'again' }, ['T1'], 'Add Ticket'),
+    (e: unknown) => ImportError.is(e) && /T1/.test((e as Error).message),
+  );
+  assert.throws(
+    () => newTicketSpec({ title: 'x', priority: 'P9' }, [], 'Add Ticket'),
+    (e: unknown) => ImportError.is(e) && /priority/.test((e as Error).message),
+  );
 });
 
 it('an edit drops the id and the fields left undefined', () => {

@@ -6,7 +6,17 @@ import { describe, it } from 'node:test';
 import type { TicketSpec } from '../../src/core/model';
 import { fakeWorld, runUntilIdle } from '../helpers/fakePorts';
 
-const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
+const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({
+  id,
+  title: `ticket ${id}`,
+  prompt: `do ${id}`,
+  priority: 'P2',
+  dependsOn: [],
+  files: [`src/${id}.txt`],
+  labels: [],
+  estimate: 10,
+  ...over,
+});
 
 describe('orchestration on fake ports (no git, no processes)', () => {
   it('a dependency graph runs in order and every ticket is merged once, after its dependencies', async () => {
@@ -15,7 +25,10 @@ describe('orchestration on fake ports (no git, no processes)', () => {
     await o.addTickets([spec('A'), spec('B', { dependsOn: ['A'] }), spec('C', { dependsOn: ['A'] }), spec('D', { dependsOn: ['B', 'C'], priority: 'P0' })]);
     await o.start();
     await runUntilIdle(w, o);
-    assert.deepEqual(Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`), ['A:done', 'B:done', 'C:done', 'D:done']);
+    assert.deepEqual(
+      Object.values(o.snapshot.tickets).map((t) => `${t.id}:${t.status}`),
+      ['A:done', 'B:done', 'C:done', 'D:done'],
+    );
     assert.equal(w.target.length, 4);
     assert.equal(w.target[0], 'A');
     assert.equal(w.target[3], 'D');
@@ -31,7 +44,10 @@ describe('orchestration on fake ports (no git, no processes)', () => {
     await o.start();
     await runUntilIdle(w, o);
     assert.equal(o.ticket('R').status, 'done');
-    assert.deepEqual(w.started.filter((s) => s.startsWith('R#')), ['R#1', 'R#2']);
+    assert.deepEqual(
+      w.started.filter((s) => s.startsWith('R#')),
+      ['R#1', 'R#2'],
+    );
     assert.equal(o.ticket('F').status, 'failed');
     assert.match(o.ticket('F').reason ?? '', /gave up after 3 attempts/);
     assert.equal(o.ticket('G').status, 'blocked');
@@ -55,7 +71,7 @@ describe('orchestration on fake ports (no git, no processes)', () => {
     assert.equal(o.openEscalations().length, 0);
   });
 
-  it('an agent\'s question waits for the human (no timeout meanwhile); the answer resumes it', async () => {
+  it("an agent's question waits for the human (no timeout meanwhile); the answer resumes it", async () => {
     const w = fakeWorld();
     w.scripts.Q = [{ ask: { question: 'Which database?', options: ['Postgres', 'SQLite'], trigger: 'architecture' }, files: ['src/Q.txt'] }];
     const o = await w.open({ runTimeoutMinutes: 1 });
@@ -95,7 +111,10 @@ describe('orchestration on fake ports (no git, no processes)', () => {
     assert.equal(o.ticket('A').status, 'ready', 'interrupted: back to ready');
     await o.start();
     await runUntilIdle(w, o);
-    assert.deepEqual(Object.values(o.snapshot.tickets).map((t) => t.status), ['done', 'done', 'done']);
+    assert.deepEqual(
+      Object.values(o.snapshot.tickets).map((t) => t.status),
+      ['done', 'done', 'done'],
+    );
     assert.equal(w.state.events.filter((e) => e.type === 'ticket-merged').length, 3);
     assert.ok(Object.values(o.snapshot.runs).some((r) => r.outcome === 'crashed' && /interrupted/.test(r.message ?? '')));
   });

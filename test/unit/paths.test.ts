@@ -47,8 +47,14 @@ test('PatternIndex.overlapping equals a linear scan (random patterns)', () => {
       idx.add(p, pats.length - 1);
     }
     const q = rng.bool(0.2) ? rng.pick(extra) : rng.pick(randomScope(rng));
-    const got = idx.overlapping(q).map((x) => x.value).sort((a, b) => a - b);
-    const want = pats.map((p, i) => [p, i] as const).filter(([p]) => patternsOverlap(p, q)).map(([, i]) => i);
+    const got = idx
+      .overlapping(q)
+      .map((x) => x.value)
+      .sort((a, b) => a - b);
+    const want = pats
+      .map((p, i) => [p, i] as const)
+      .filter(([p]) => patternsOverlap(p, q))
+      .map(([, i]) => i);
     assert.deepEqual(got, want, `query ${q} over ${pats.join(' ')}`);
     assert.equal(idx.size, pats.length);
   }

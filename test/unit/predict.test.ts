@@ -9,13 +9,32 @@ import { simulate } from '../../src/core/simulate';
 import { Rng } from '../../src/core/random';
 
 const MIN = 60_000;
-const spec = (id: string, estimate: number, dependsOn: string[] = [], files: string[] = []): TicketSpec => ({ id, title: id, prompt: id, priority: 'P2', dependsOn, files, labels: [], estimate });
+const spec = (id: string, estimate: number, dependsOn: string[] = [], files: string[] = []): TicketSpec => ({
+  id,
+  title: id,
+  prompt: id,
+  priority: 'P2',
+  dependsOn,
+  files,
+  labels: [],
+  estimate,
+});
 function stateOf(specs: TicketSpec[]): OrchardState {
   const s = emptyState();
   for (const t of specs) s.tickets[t.id] = { ...t, status: t.dependsOn.length ? 'backlog' : 'ready', createdAt: 0, attempts: 0 };
   return s;
 }
-const run = (ticketId: string, startedAt: number, endedAt?: number, progress?: number): Run => ({ id: `${ticketId}-r1`, ticketId, slot: 1, attempt: 1, branch: '', worktree: '', startedAt, ...(endedAt !== undefined && { endedAt, outcome: 'succeeded' as const }), ...(progress !== undefined && { progress }) });
+const run = (ticketId: string, startedAt: number, endedAt?: number, progress?: number): Run => ({
+  id: `${ticketId}-r1`,
+  ticketId,
+  slot: 1,
+  attempt: 1,
+  branch: '',
+  worktree: '',
+  startedAt,
+  ...(endedAt !== undefined && { endedAt, outcome: 'succeeded' as const }),
+  ...(progress !== undefined && { progress }),
+});
 
 describe('predict', () => {
   it('before anything ran it is the simulation of the estimates (same scheduler)', () => {
@@ -167,7 +186,10 @@ describe('predict: accuracy on a bigger sample', () => {
     }
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-    const lines = checkpoints.map((c, k) => `  ${String(c * 100).padStart(3)} % done: mean |error| ${(mean(errs[k]!) * 100).toFixed(1)} % of the remaining time (median ${(median(errs[k]!) * 100).toFixed(1)} %), ${(mean(ofTotal[k]!) * 100).toFixed(1)} % of the whole batch`);
+    const lines = checkpoints.map(
+      (c, k) =>
+        `  ${String(c * 100).padStart(3)} % done: mean |error| ${(mean(errs[k]!) * 100).toFixed(1)} % of the remaining time (median ${(median(errs[k]!) * 100).toFixed(1)} %), ${(mean(ofTotal[k]!) * 100).toFixed(1)} % of the whole batch`,
+    );
     console.log(`prediction error (random DAGs, true durations 0.4× estimates with log-normal noise σ=0.5):\n${lines.join('\n')}`);
     // Before anything finished the estimates are 2.5× too long (nothing can know that);
     // once work finished, the correction brings the error down.

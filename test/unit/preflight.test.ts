@@ -19,7 +19,10 @@ test('finds overlapping pairs with the shared patterns', () => {
   ]);
   assert.deepEqual(
     r.pairs.map((p) => [p.a, p.b]),
-    [['A', 'B'], ['A', 'D']],
+    [
+      ['A', 'B'],
+      ['A', 'D'],
+    ],
   );
   assert.deepEqual(r.pairs[0]!.shared, [{ a: 'src/core/a.ts', b: 'src/core/**' }]);
   assert.deepEqual(r.pairs[1]!.shared, [{ a: 'docs/x.md', b: 'docs/**/*.md' }]);

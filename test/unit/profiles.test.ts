@@ -29,23 +29,39 @@ describe('expandArgv', () => {
     assert.deepEqual(argv, ['a', 'see {worktree} and {files}']);
   });
   it('{files} alone expands to one element per file; inside text it is joined', () => {
-    assert.deepEqual(expandArgv(['aider', '--message', '{prompt}', '{files}'], ticket(), run, 'p'), ['aider', '--message', 'p', 'src/a b.ts', 'lib/$(touch PWNED).js']);
+    assert.deepEqual(expandArgv(['aider', '--message', '{prompt}', '{files}'], ticket(), run, 'p'), [
+      'aider',
+      '--message',
+      'p',
+      'src/a b.ts',
+      'lib/$(touch PWNED).js',
+    ]);
     assert.deepEqual(expandArgv(['x', '--files={files}'], ticket(), run, 'p'), ['x', '--files=src/a b.ts lib/$(touch PWNED).js']);
     assert.deepEqual(expandArgv(['x', '{files}', 'y'], ticket({ files: [] }), run, 'p'), ['x', 'y']);
   });
   it('expands {ticketId} {worktree} {branch} in place', () => {
     assert.deepEqual(expandArgv(['x', '--id={ticketId}', '{worktree}', '{branch}'], ticket(), run, 'p'), ['x', '--id=T1', '/tmp/wt dir/T1', 'orchard/T1']);
   });
-  it('{model}: the run\'s model as one element after its flag; flag and placeholder left out without a model', () => {
+  it("{model}: the run's model as one element after its flag; flag and placeholder left out without a model", () => {
     const tpl = ['agent', '--model', '{model}', '--m={model}', '{prompt}'];
-    assert.deepEqual(expandArgv(tpl, ticket(), { ...run, model: 'claude-sonnet-4-5' }, 'p'), ['agent', '--model', 'claude-sonnet-4-5', '--m=claude-sonnet-4-5', 'p']);
+    assert.deepEqual(expandArgv(tpl, ticket(), { ...run, model: 'claude-sonnet-4-5' }, 'p'), [
+      'agent',
+      '--model',
+      'claude-sonnet-4-5',
+      '--m=claude-sonnet-4-5',
+      'p',
+    ]);
     assert.deepEqual(expandArgv(tpl, ticket(), run, 'p'), ['agent', 'p']);
     // An explicit model (the profile's own) when the run has none.
     assert.deepEqual(expandArgv(tpl, ticket(), run, 'p', 'openai/gpt-5'), ['agent', '--model', 'openai/gpt-5', '--m=openai/gpt-5', 'p']);
     // A model that would read as an option (or smuggle anything else) is refused, not passed.
     for (const bad of ['-rf', '--dangerously-skip-permissions', 'a b', 'x;rm -rf /', '']) {
       if (bad === '') assert.deepEqual(expandArgv(tpl, ticket(), { ...run, model: bad }, 'p'), ['agent', 'p']);
-      else assert.throws(() => expandArgv(tpl, ticket(), { ...run, model: bad }, 'p'), (e: unknown) => ProfileError.is(e) && /model name/.test((e as Error).message));
+      else
+        assert.throws(
+          () => expandArgv(tpl, ticket(), { ...run, model: bad }, 'p'),
+          (e: unknown) => ProfileError.is(e) && /model name/.test((e as Error).message),
+        );
     }
   });
   it('every built-in profile passes the model with --model, in headless and terminal argv, and drops it without one', () => {
@@ -56,7 +72,10 @@ describe('expandArgv', () => {
         assert.equal(withModel.filter((a) => a === 'm-1').length, 1);
         const without = expandArgv(tpl, ticket(), run, 'PROMPT');
         assert.ok(!without.includes('--model') && !without.includes(''), `${p.name} without a model: ${without.join(' ')}`);
-        assert.deepEqual(without.filter((a) => a !== 'PROMPT'), withModel.filter((a) => a !== 'PROMPT' && a !== '--model' && a !== 'm-1'));
+        assert.deepEqual(
+          without.filter((a) => a !== 'PROMPT'),
+          withModel.filter((a) => a !== 'PROMPT' && a !== '--model' && a !== 'm-1'),
+        );
       }
     }
   });
@@ -106,14 +125,18 @@ const helpOf = (cli: string): { file: string; text: string } | undefined => {
 describe('built-in profiles against the recorded --help of the real CLIs', () => {
   for (const p of Object.values(BUILTIN_PROFILES)) {
     const help = helpOf(p.argv[0]!);
-    it(`${p.name}: every flag exists in ${help?.file ?? '(no fixture: not on npm)'}`, { skip: help ? false : `${p.argv[0]} is not installable from npm (aider is a Python package)` }, () => {
-      for (const tpl of [p.argv, p.interactiveArgv].filter(Boolean) as string[][]) {
-        for (const flag of flagsOf(tpl)) {
-          const re = new RegExp(`(^|[\\s,])${flag.replace(/[-]/g, '\\-')}(?=[\\s,=<\\[]|$)`, 'm');
-          assert.ok(re.test(help!.text), `${p.name} uses ${flag}, which ${help!.file} does not list`);
+    it(
+      `${p.name}: every flag exists in ${help?.file ?? '(no fixture: not on npm)'}`,
+      { skip: help ? false : `${p.argv[0]} is not installable from npm (aider is a Python package)` },
+      () => {
+        for (const tpl of [p.argv, p.interactiveArgv].filter(Boolean) as string[][]) {
+          for (const flag of flagsOf(tpl)) {
+            const re = new RegExp(`(^|[\\s,])${flag.replace(/[-]/g, '\\-')}(?=[\\s,=<\\[]|$)`, 'm');
+            assert.ok(re.test(help!.text), `${p.name} uses ${flag}, which ${help!.file} does not list`);
+          }
         }
-      }
-    });
+      },
+    );
   }
   it('subcommands the profiles use exist (codex exec, opencode run)', () => {
     assert.match(helpOf('codex')!.text, /^\s+exec\s/m);
@@ -133,13 +156,16 @@ describe('built-in profiles against the recorded --help of the real CLIs', () =>
 
 // Output as the CLIs print it (formats from their documentation and recorded sessions).
 const REC = {
-  claudeJson: '{"type":"result","subtype":"success","is_error":false,"duration_ms":41234,"num_turns":7,"result":"Done.","session_id":"abc","total_cost_usd":0.1834,"usage":{"input_tokens":1200,"cache_creation_input_tokens":3000,"cache_read_input_tokens":45000,"output_tokens":2100}}\n',
+  claudeJson:
+    '{"type":"result","subtype":"success","is_error":false,"duration_ms":41234,"num_turns":7,"result":"Done.","session_id":"abc","total_cost_usd":0.1834,"usage":{"input_tokens":1200,"cache_creation_input_tokens":3000,"cache_read_input_tokens":45000,"output_tokens":2100}}\n',
   codexEnd: '[2025-01-01T10:00:00] codex\nI updated src/a.ts.\n[2025-01-01T10:00:02] tokens used: 18,532\n',
   codexEnd2: 'file update:\ndiff --git a/x b/x\ntokens used\n9,120\n',
-  codexRate: "ERROR: exceeded retry limit, last status: 429 Too Many Requests\n",
-  geminiJson: '{\n  "response": "ok",\n  "stats": {\n    "models": {\n      "gemini-2.5-pro": { "api": {"totalRequests": 3}, "tokens": { "prompt": 5400, "candidates": 800, "total": 6500, "cached": 0 } }\n    }\n  }\n}\n',
+  codexRate: 'ERROR: exceeded retry limit, last status: 429 Too Many Requests\n',
+  geminiJson:
+    '{\n  "response": "ok",\n  "stats": {\n    "models": {\n      "gemini-2.5-pro": { "api": {"totalRequests": 3}, "tokens": { "prompt": 5400, "candidates": 800, "total": 6500, "cached": 0 } }\n    }\n  }\n}\n',
   geminiQuota: '[API Error: {"error":{"code":429,"message":"Quota exceeded for quota metric","status":"RESOURCE_EXHAUSTED"}}]\n',
-  copilotEnd: 'Total usage est:        1 Premium request\nUsage by model:\n    claude-sonnet-4.5    12.3k input, 1.1k output, 0 cache read, 0 cache write (Est. 1 Premium request)\n',
+  copilotEnd:
+    'Total usage est:        1 Premium request\nUsage by model:\n    claude-sonnet-4.5    12.3k input, 1.1k output, 0 cache read, 0 cache write (Est. 1 Premium request)\n',
   aiderEnd: 'Applied edit to src/a.py\nTokens: 2.3k sent, 512 received. Cost: $0.0042 message, $0.0123 session.\n',
   aiderAsk: 'Add src/b.py to the chat? (Y)es/(N)o [Yes]: ',
   codexAsk: '\u001b[1mAllow command?\u001b[0m  git push origin main\n',
@@ -180,10 +206,23 @@ describe('detectors on recorded output', () => {
 describe('custom profiles from settings', () => {
   it('argv templates with every placeholder, detectors, extends a built-in', () => {
     const c = customProfiles({
-      mine: { argv: ['my-agent', '--task', '{prompt}', '--id={ticketId}', '{files}', '--wt', '{worktree}', '{branch}'], needsInputPatterns: ['\\?\\s*$'], rateLimitPatterns: ['slow down'] },
+      mine: {
+        argv: ['my-agent', '--task', '{prompt}', '--id={ticketId}', '{files}', '--wt', '{worktree}', '{branch}'],
+        needsInputPatterns: ['\\?\\s*$'],
+        rateLimitPatterns: ['slow down'],
+      },
       fastclaude: { extends: 'claude', argv: ['claude', '-p', '{prompt}', '--model', 'sonnet'] },
     });
-    assert.deepEqual(expandArgv(c.mine!.argv, ticket({ files: ['a.ts'] }), run, 'do it'), ['my-agent', '--task', 'do it', '--id=T1', 'a.ts', '--wt', '/tmp/wt dir/T1', 'orchard/T1']);
+    assert.deepEqual(expandArgv(c.mine!.argv, ticket({ files: ['a.ts'] }), run, 'do it'), [
+      'my-agent',
+      '--task',
+      'do it',
+      '--id=T1',
+      'a.ts',
+      '--wt',
+      '/tmp/wt dir/T1',
+      'orchard/T1',
+    ]);
     assert.equal(detectSignals(c.mine!, 'Which one?').needsInput, true);
     assert.equal(detectSignals(c.mine!, 'please slow down').rateLimited, true);
     assert.equal(c.fastclaude!.hooks, 'claude');

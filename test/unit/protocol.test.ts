@@ -8,24 +8,44 @@ describe('parseWebviewMessage', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready', protocol: 1, lastVersion: 12 }), { type: 'ready', protocol: 1, lastVersion: 12 });
     assert.deepEqual(parseWebviewMessage({ type: 'resync', reason: 'gap' }), { type: 'resync', reason: 'gap' });
     assert.deepEqual(parseWebviewMessage({ type: 'select', ticketId: 'T1' }), { type: 'select', ticketId: 'T1' });
-    assert.deepEqual(parseWebviewMessage({ type: 'rendered', version: 3, eventAt: 1, visibleAt: 5, renderMs: 0.5 }), { type: 'rendered', version: 3, eventAt: 1, visibleAt: 5, renderMs: 0.5 });
+    assert.deepEqual(parseWebviewMessage({ type: 'rendered', version: 3, eventAt: 1, visibleAt: 5, renderMs: 0.5 }), {
+      type: 'rendered',
+      version: 3,
+      eventAt: 1,
+      visibleAt: 5,
+      renderMs: 0.5,
+    });
     for (const kind of ['openTerminal', 'showDiff', 'cancelTicket', 'retryTicket', 'mergeNow'] as const) {
-      assert.deepEqual(parseWebviewMessage({ type: 'request', id: 4, request: { kind, ticketId: 'T2' } }), { type: 'request', id: 4, request: { kind, ticketId: 'T2' } });
+      assert.deepEqual(parseWebviewMessage({ type: 'request', id: 4, request: { kind, ticketId: 'T2' } }), {
+        type: 'request',
+        id: 4,
+        request: { kind, ticketId: 'T2' },
+      });
     }
-    assert.deepEqual(parseWebviewMessage({ type: 'request', id: 1, request: { kind: 'saveSnapshot' } }), { type: 'request', id: 1, request: { kind: 'saveSnapshot' } });
+    assert.deepEqual(parseWebviewMessage({ type: 'request', id: 1, request: { kind: 'saveSnapshot' } }), {
+      type: 'request',
+      id: 1,
+      request: { kind: 'saveSnapshot' },
+    });
   });
 
   test('answers: option or guidance kept, empty ones dropped, extra fields stripped', () => {
-    assert.deepEqual(parseWebviewMessage({ type: 'request', id: 9, request: { kind: 'answerEscalation', escalationId: 'run-1-q1', option: 'Postgres', evil: true } }), {
-      type: 'request',
-      id: 9,
-      request: { kind: 'answerEscalation', escalationId: 'run-1-q1', option: 'Postgres' },
-    });
-    assert.deepEqual(parseWebviewMessage({ type: 'request', id: 9, request: { kind: 'answerEscalation', escalationId: 'e', option: '', guidance: '  use sqlite ' } }), {
-      type: 'request',
-      id: 9,
-      request: { kind: 'answerEscalation', escalationId: 'e', guidance: '  use sqlite ' },
-    });
+    assert.deepEqual(
+      parseWebviewMessage({ type: 'request', id: 9, request: { kind: 'answerEscalation', escalationId: 'run-1-q1', option: 'Postgres', evil: true } }),
+      {
+        type: 'request',
+        id: 9,
+        request: { kind: 'answerEscalation', escalationId: 'run-1-q1', option: 'Postgres' },
+      },
+    );
+    assert.deepEqual(
+      parseWebviewMessage({ type: 'request', id: 9, request: { kind: 'answerEscalation', escalationId: 'e', option: '', guidance: '  use sqlite ' } }),
+      {
+        type: 'request',
+        id: 9,
+        request: { kind: 'answerEscalation', escalationId: 'e', guidance: '  use sqlite ' },
+      },
+    );
   });
 
   test('rejects what it does not know or what is malformed', () => {

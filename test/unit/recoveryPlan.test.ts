@@ -4,8 +4,28 @@ import { it } from 'node:test';
 import { emptyState, type OrchardState, type Run, type Ticket, type TicketStatus } from '../../src/core/model';
 import { planRecovery } from '../../src/core/recovery';
 
-const ticket = (id: string, status: TicketStatus): Ticket => ({ id, title: id, prompt: id, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], status, createdAt: 0, attempts: 1 });
-const run = (ticketId: string, over: Partial<Run> = {}): Run => ({ id: `${ticketId}-r1`, ticketId, slot: 0, attempt: 1, branch: `orchard/${ticketId}`, worktree: `/wt/${ticketId}`, startedAt: 0, ...over });
+const ticket = (id: string, status: TicketStatus): Ticket => ({
+  id,
+  title: id,
+  prompt: id,
+  priority: 'P2',
+  dependsOn: [],
+  files: [`src/${id}.txt`],
+  labels: [],
+  status,
+  createdAt: 0,
+  attempts: 1,
+});
+const run = (ticketId: string, over: Partial<Run> = {}): Run => ({
+  id: `${ticketId}-r1`,
+  ticketId,
+  slot: 0,
+  attempt: 1,
+  branch: `orchard/${ticketId}`,
+  worktree: `/wt/${ticketId}`,
+  startedAt: 0,
+  ...over,
+});
 
 function board(entries: [TicketStatus, Partial<Run> | undefined][]): OrchardState {
   const s = emptyState();
@@ -43,7 +63,7 @@ it('a restart: finished agents are gated again, cut-short runs go back to ready,
   assert.deepEqual(p.orphanLockRuns.sort(), ['T3-r1', 'T8-r1']);
 });
 
-it("an adopted run that ended while Orchard recovered is left to its own exit: never gated here too", () => {
+it('an adopted run that ended while Orchard recovered is left to its own exit: never gated here too', () => {
   const s = board([['running', { endedAt: 5, outcome: 'succeeded' }]]);
   const p = planRecovery(s, new Set(['T1-r1']));
   assert.deepEqual(p.regate, []);

@@ -95,9 +95,20 @@ describe('helpers', () => {
     assert.equal(backoffMs(0), MIN);
     assert.equal(backoffMs(99), 15 * MIN);
     assert.equal(backoffMs(0, { backoffMinutes: [] }), 0);
-    assert.equal(withJitter(1000, 0.5, () => 0.5), 1000);
-    assert.equal(withJitter(1000, 5, () => 0), 0, 'jitter is clamped to 1');
-    assert.equal(withJitter(1000, 0.1, () => 7), 1100, 'random is clamped to 1');
+    assert.equal(
+      withJitter(1000, 0.5, () => 0.5),
+      1000,
+    );
+    assert.equal(
+      withJitter(1000, 5, () => 0),
+      0,
+      'jitter is clamped to 1',
+    );
+    assert.equal(
+      withJitter(1000, 0.1, () => 7),
+      1100,
+      'random is clamped to 1',
+    );
   });
 
   test('failureKindOf', () => {

@@ -8,7 +8,17 @@ import { canTransition } from '../../src/core/transitions';
 import { markdownReport } from '../../src/core/report';
 import { advanceUntil, fakeWorld, runUntilIdle } from '../helpers/fakePorts';
 
-const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({ id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over });
+const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({
+  id,
+  title: `ticket ${id}`,
+  prompt: `do ${id}`,
+  priority: 'P2',
+  dependsOn: [],
+  files: [`src/${id}.txt`],
+  labels: [],
+  estimate: 10,
+  ...over,
+});
 
 describe('review policy', () => {
   it('auto and no policy merge on their own; human reviews every ticket; labels and file globs pick some', () => {
@@ -18,7 +28,10 @@ describe('review policy', () => {
     assert.match(reviewReason('human', { labels: [] }, [])!, /every ticket/);
     assert.match(reviewReason({ human: { labels: ['security'] } }, t, ['a.ts'])!, /label security/);
     assert.equal(reviewReason({ human: { labels: ['db'] } }, t, ['a.ts']), undefined);
-    assert.match(reviewReason({ human: { files: ['migrations/**'] } }, { labels: [] }, ['src/x.ts', 'migrations/0001_init.sql'])!, /migrations\/0001_init\.sql matches migrations\/\*\*/);
+    assert.match(
+      reviewReason({ human: { files: ['migrations/**'] } }, { labels: [] }, ['src/x.ts', 'migrations/0001_init.sql'])!,
+      /migrations\/0001_init\.sql matches migrations\/\*\*/,
+    );
     assert.equal(reviewReason({ human: { files: ['migrations/**'] } }, { labels: [] }, ['src/x.ts']), undefined);
   });
 
@@ -64,7 +77,10 @@ describe('review desk on fake ports', () => {
     assert.deepEqual(first!.files, ['src/A.txt']);
     assert.match(first!.why, /every ticket is reviewed/);
     assert.equal(w.target.length, 0, 'nothing merged before the review');
-    assert.ok(o.snapshot.locks.some((l) => l.ticketId === 'A'), 'its locks are kept until it merges');
+    assert.ok(
+      o.snapshot.locks.some((l) => l.ticketId === 'A'),
+      'its locks are kept until it merges',
+    );
     let idle = false;
     void o.whenIdle().then(() => (idle = true));
     await w.clock.advance(60_000);
@@ -74,7 +90,10 @@ describe('review desk on fake ports', () => {
     assert.deepEqual(w.target, ['A', 'B']);
     assert.equal(o.ticket('A').status, 'done');
     const decided = w.state.events.filter((e) => e.type === 'review-decided');
-    assert.deepEqual(decided.map((e) => e.type === 'review-decided' && `${e.id}:${e.decision}:${e.by}`), ['A:approve:human', 'B:approve:human']);
+    assert.deepEqual(
+      decided.map((e) => e.type === 'review-decided' && `${e.id}:${e.decision}:${e.by}`),
+      ['A:approve:human', 'B:approve:human'],
+    );
   });
 
   it('approve is all or none: one id that is not waiting refuses the lot, naming it', async () => {
@@ -87,7 +106,7 @@ describe('review desk on fake ports', () => {
     assert.equal(o.ticket('A').status, 'in-review', 'A was not approved either');
   });
 
-  it('request changes: the summary and line comments are the next attempt\'s feedback; it comes back to review, then merges', async () => {
+  it("request changes: the summary and line comments are the next attempt's feedback; it comes back to review, then merges", async () => {
     const w = fakeWorld();
     const o = await w.open({ review: 'human' });
     await o.addTickets([spec('C')]);
@@ -159,7 +178,10 @@ describe('review desk on fake ports', () => {
     first.dispose();
     const o = await w.open({ review: 'human' });
     assert.equal(o.ticket('R').status, 'in-review');
-    assert.ok(o.snapshot.locks.some((l) => l.ticketId === 'R'), 'locks kept across the restart');
+    assert.ok(
+      o.snapshot.locks.some((l) => l.ticketId === 'R'),
+      'locks kept across the restart',
+    );
     await o.start();
     await o.approve(['R']);
     await runUntilIdle(w, o);

@@ -36,7 +36,10 @@ describe('run desk on fake ports (no git, no processes)', () => {
     await w.clock.advance(500);
     await o.stopAll();
     assert.equal(o.ticket('A').status, 'ready');
-    assert.match(o.ticket('A').reason ?? '', /^interrupted: stopped by Orchard \(stopped by the user\); starts again on the next run \(its work is kept on refs\/orchard\/wip\/A\/1\)/);
+    assert.match(
+      o.ticket('A').reason ?? '',
+      /^interrupted: stopped by Orchard \(stopped by the user\); starts again on the next run \(its work is kept on refs\/orchard\/wip\/A\/1\)/,
+    );
     assert.equal(o.snapshot.runs['A-r1']!.outcome, 'crashed');
     await o.start();
     await runUntilIdle(w, o);

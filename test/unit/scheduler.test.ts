@@ -81,7 +81,13 @@ test('locking: overlapping files wait and name the lock holder; tickets of the s
 
 test('locking: running tickets and state locks block; expired locks and own locks do not', () => {
   const lock = (pattern: string, ticketId: string, expiresAt = 10 * MIN): Lock => ({ pattern, ticketId, runId: `r-${ticketId}`, expiresAt, generation: 1 });
-  const tickets = [t('A', { files: ['a.ts'] }), t('B', { files: ['b.ts'] }), t('C', { files: ['c.ts'] }), t('R', { status: 'running', files: ['r/**'] }), t('E', { files: ['r/x.ts'] })];
+  const tickets = [
+    t('A', { files: ['a.ts'] }),
+    t('B', { files: ['b.ts'] }),
+    t('C', { files: ['c.ts'] }),
+    t('R', { status: 'running', files: ['r/**'] }),
+    t('E', { files: ['r/x.ts'] }),
+  ];
   const p = plan(tickets, {
     slots: slots(5, (i) => ({ busy: i === 4 })),
     mode: 'locking',
@@ -118,8 +124,15 @@ test('P0 jumps the queue but never breaks a lock', () => {
 test('queue mode: nothing starts while anything runs; then only the first in strict priority order', () => {
   const tickets = [t('A', { priority: 'P1' }), t('B', { priority: 'P0' }), t('C')];
   const p = plan(tickets, { slots: slots(3), mode: 'queue' });
-  assert.deepEqual(p.assignments.map((a) => [a.ticketId, a.slot]), [['B', 0]]);
-  const p2 = plan([...tickets, t('R', { status: 'running' })], { slots: slots(3, (i) => ({ busy: i === 2 })), mode: 'queue', running: [{ ticketId: 'R', slot: 2, files: [] }] });
+  assert.deepEqual(
+    p.assignments.map((a) => [a.ticketId, a.slot]),
+    [['B', 0]],
+  );
+  const p2 = plan([...tickets, t('R', { status: 'running' })], {
+    slots: slots(3, (i) => ({ busy: i === 2 })),
+    mode: 'queue',
+    running: [{ ticketId: 'R', slot: 2, files: [] }],
+  });
   assert.deepEqual(ids(p2), []);
   assert.equal(p2.waiting.find((x) => x.ticketId === 'B')!.reason.kind, 'queue-busy');
 });
@@ -131,9 +144,21 @@ test('capability: agent tickets go only to matching slots; lowest load then lowe
     { id: 2, busy: false, load: 1, profile: 'aider', capabilities: ['claude'] },
     { id: 3, busy: false, load: 0, profile: 'claude', paused: true },
   ];
-  const tickets = [t('A', { agent: 'claude', estimate: 90 }), t('B', { agent: 'claude', estimate: 80 }), t('C', { agent: 'gemini', estimate: 70 }), t('D', { estimate: 10 })];
+  const tickets = [
+    t('A', { agent: 'claude', estimate: 90 }),
+    t('B', { agent: 'claude', estimate: 80 }),
+    t('C', { agent: 'gemini', estimate: 70 }),
+    t('D', { estimate: 10 }),
+  ];
   const p = plan(tickets, { slots: s });
-  assert.deepEqual(p.assignments.map((a) => [a.ticketId, a.slot]), [['A', 2], ['B', 0], ['D', 1]]);
+  assert.deepEqual(
+    p.assignments.map((a) => [a.ticketId, a.slot]),
+    [
+      ['A', 2],
+      ['B', 0],
+      ['D', 1],
+    ],
+  );
   assert.deepEqual(p.waiting.find((x) => x.ticketId === 'C')!.reason, { kind: 'no-capable-slot', agent: 'gemini' });
   // only a paused capable slot: reported as paused
   const p2 = plan([t('X', { agent: 'claude' })], { slots: [s[3]!, s[1]!] });
@@ -162,13 +187,21 @@ test('backoff: notBefore in the future waits, then starts', () => {
 
 test('aging: one class per N minutes waited, never ahead of P0', () => {
   const mk = (now: number, aging = 60) => {
-    const tickets = [t('OLD3', { priority: 'P3', readyAt: 0, estimate: 1 }), t('NEW1', { priority: 'P1', readyAt: now, estimate: 1 }), t('NEW0', { priority: 'P0', readyAt: now, estimate: 1 })];
+    const tickets = [
+      t('OLD3', { priority: 'P3', readyAt: 0, estimate: 1 }),
+      t('NEW1', { priority: 'P1', readyAt: now, estimate: 1 }),
+      t('NEW0', { priority: 'P0', readyAt: now, estimate: 1 }),
+    ];
     return ids(plan(tickets, { slots: slots(3), now, agingMinutesPerClass: aging }));
   };
   assert.deepEqual(mk(0), ['NEW0', 'NEW1', 'OLD3']);
   assert.deepEqual(mk(59 * MIN), ['NEW0', 'NEW1', 'OLD3']);
   // after 2 classes worth of waiting, P3 equals P1 and wins on id... (OLD3 > NEW1 by id) so use cpl
-  const tickets = [t('A3', { priority: 'P3', readyAt: 0, estimate: 50 }), t('B1', { priority: 'P1', readyAt: 120 * MIN, estimate: 10 }), t('C0', { priority: 'P0', readyAt: 120 * MIN, estimate: 1 })];
+  const tickets = [
+    t('A3', { priority: 'P3', readyAt: 0, estimate: 50 }),
+    t('B1', { priority: 'P1', readyAt: 120 * MIN, estimate: 10 }),
+    t('C0', { priority: 'P0', readyAt: 120 * MIN, estimate: 1 }),
+  ];
   assert.deepEqual(ids(plan(tickets, { slots: slots(3), now: 119 * MIN })), ['C0', 'B1', 'A3']);
   assert.deepEqual(ids(plan(tickets, { slots: slots(3), now: 120 * MIN })), ['C0', 'A3', 'B1']);
   assert.deepEqual(ids(plan(tickets, { slots: slots(3), now: 10_000 * MIN })), ['C0', 'A3', 'B1'], 'P0 still first');
@@ -185,7 +218,11 @@ test('aging never reorders a batch of one class (critical path first stays)', ()
 });
 
 test('aging floor follows the best ready class as it changes (Scheduler re-keys)', () => {
-  const tickets = [t('LOW', { priority: 'P3', readyAt: 0, estimate: 5 }), t('MID', { priority: 'P2', readyAt: 0, estimate: 50 }), t('HI', { priority: 'P1', readyAt: 0, estimate: 1 })];
+  const tickets = [
+    t('LOW', { priority: 'P3', readyAt: 0, estimate: 5 }),
+    t('MID', { priority: 'P2', readyAt: 0, estimate: 50 }),
+    t('HI', { priority: 'P1', readyAt: 0, estimate: 1 }),
+  ];
   const s = new Scheduler(tickets, { agingMinutesPerClass: 60 });
   const ctx = { running: [], slots: slots(1), mode: 'isolation' as const, overlapThreshold: 0 };
   // P1 ready: both others may age up to class 1; MID has the longer chain.
@@ -246,7 +283,10 @@ test('Scheduler matches planAssignments on random states (same choices, incremen
       x.status = rng.pick(statuses);
       s.update({ ...x });
     }
-    const running = tickets.filter((x) => x.status === 'running').slice(0, 3).map((x, k) => ({ ticketId: x.id, slot: k, files: x.files }));
+    const running = tickets
+      .filter((x) => x.status === 'running')
+      .slice(0, 3)
+      .map((x, k) => ({ ticketId: x.id, slot: k, files: x.files }));
     const sl = slots(8, (i) => ({ busy: i < running.length, load: rng.int(0, 3) }));
     const ctx = { running, slots: sl, mode: 'locking' as const, overlapThreshold: 0, now: 150 * MIN };
     const inc = s.plan(ctx);
@@ -277,7 +317,11 @@ test('a lock-blocked ticket starts as soon as the holder is gone (parked, then r
 test('incremental Scheduler equals one-shot planAssignments at every decision of a locking batch', () => {
   const rng = new Rng(2718);
   for (let round = 0; round < 12; round++) {
-    const specs = randomDag(rng, { shape: rng.pick(['layered', 'sparse', 'fan', 'chains'] as const), size: rng.int(20, 90), priorities: ['P0', 'P1', 'P2', 'P3'] as Priority[] });
+    const specs = randomDag(rng, {
+      shape: rng.pick(['layered', 'sparse', 'fan', 'chains'] as const),
+      size: rng.int(20, 90),
+      priorities: ['P0', 'P1', 'P2', 'P3'] as Priority[],
+    });
     const tickets: Ticket[] = specs.map((x) => ({ ...x, status: 'backlog', createdAt: 0, readyAt: 0, attempts: 0 }));
     const byId = new Map(tickets.map((x) => [x.id, x]));
     const K = rng.int(1, 6);
@@ -313,6 +357,9 @@ test('incremental Scheduler equals one-shot planAssignments at every decision of
         }
       }
     }
-    assert.ok(tickets.every((x) => x.status === 'done'), `round ${round}: all done`);
+    assert.ok(
+      tickets.every((x) => x.status === 'done'),
+      `round ${round}: all done`,
+    );
   }
 });

@@ -26,7 +26,16 @@ test("wave baseline is the seed's loop: up to K ready tickets, then wait for all
   // K = 2, all independent: A(10) B(60) | C(10) D(10) | E(10) — each batch waits for its slowest.
   const t = [spec('A', 10), spec('B', 60), spec('C', 10), spec('D', 10), spec('E', 10)];
   const w = simulate(t, { agents: 2, mode: 'isolation', policy: 'wave' });
-  assert.deepEqual(w.tickets.map((x) => [x.id, x.start]), [['A', 0], ['B', 0], ['C', 60], ['D', 60], ['E', 70]]);
+  assert.deepEqual(
+    w.tickets.map((x) => [x.id, x.start]),
+    [
+      ['A', 0],
+      ['B', 0],
+      ['C', 60],
+      ['D', 60],
+      ['E', 70],
+    ],
+  );
   assert.equal(w.makespan, 80);
   assert.equal(simulate(t, { agents: 2, mode: 'isolation', policy: 'wave-list' }).makespan, 60);
   assert.equal(simulate(t, { agents: 2, mode: 'isolation' }).makespan, 60);
@@ -48,9 +57,15 @@ test('wave-list baseline waits for the whole level; orchard does not', () => {
 test('fifo ignores priority and critical path (id order)', () => {
   const t = [spec('A', 5), spec('B', 5, [], [], { priority: 'P0' }), spec('C', 100)];
   const f = simulate(t, { agents: 1, mode: 'isolation', policy: 'fifo' });
-  assert.deepEqual(f.tickets.map((x) => x.id), ['A', 'B', 'C']);
+  assert.deepEqual(
+    f.tickets.map((x) => x.id),
+    ['A', 'B', 'C'],
+  );
   const o = simulate(t, { agents: 1, mode: 'isolation', policy: 'orchard' });
-  assert.deepEqual(o.tickets.map((x) => x.id), ['B', 'C', 'A']);
+  assert.deepEqual(
+    o.tickets.map((x) => x.id),
+    ['B', 'C', 'A'],
+  );
 });
 
 test('locking keeps overlapping tickets apart in time; queue mode runs one at a time', () => {
@@ -66,7 +81,13 @@ test('locking keeps overlapping tickets apart in time; queue mode runs one at a 
 
 test('checkSchedule catches each kind of violation', () => {
   const t = [spec('A', 10, [], ['x.ts']), spec('B', 10, ['A'], ['y.ts']), spec('C', 10, [], ['x.ts'])];
-  const good = { tickets: [{ id: 'A', start: 0, end: 10, slot: 0 }, { id: 'B', start: 10, end: 20, slot: 0 }, { id: 'C', start: 10, end: 20, slot: 1 }] };
+  const good = {
+    tickets: [
+      { id: 'A', start: 0, end: 10, slot: 0 },
+      { id: 'B', start: 10, end: 20, slot: 0 },
+      { id: 'C', start: 10, end: 20, slot: 1 },
+    ],
+  };
   assert.deepEqual(checkSchedule(t, good, { agents: 2, mode: 'locking' }), []);
   const bad = (tickets: typeof good.tickets, o: { agents: number; mode: Mode } = { agents: 2, mode: 'locking' }) => checkSchedule(t, { tickets }, o).join('\n');
   assert.match(bad([good.tickets[0]!, { ...good.tickets[1]!, start: 5, end: 15 }, good.tickets[2]!]), /B starts at 5 before its dependency A/);
@@ -137,6 +158,10 @@ test('unknown dependency: reported as unscheduled, never started', () => {
   for (const policy of ['orchard', 'wave', 'wave-list', 'fifo'] as const) {
     const r = simulate(t, { agents: 2, mode: 'isolation', policy });
     assert.deepEqual(r.unscheduled, ['B'], policy);
-    assert.deepEqual(r.tickets.map((x) => x.id), ['A'], policy);
+    assert.deepEqual(
+      r.tickets.map((x) => x.id),
+      ['A'],
+      policy,
+    );
   }
 });

@@ -24,7 +24,12 @@ const log: Logger = { debug() {}, info() {}, warn: (m) => void warnings.push(m),
 const open = (dir: string, o: FileStateStoreOptions = {}) => new FileStateStore(dir, { log, ...o });
 
 function added(seq: number, id = `t${seq}`): OrchardEvent {
-  return { seq, at: 1000 + seq, type: 'ticket-added', ticket: { id, title: `ticket ${id}`, prompt: 'do it', priority: 'P2', dependsOn: [], files: [`src/${id}.ts`], labels: [] } };
+  return {
+    seq,
+    at: 1000 + seq,
+    type: 'ticket-added',
+    ticket: { id, title: `ticket ${id}`, prompt: 'do it', priority: 'P2', dependsOn: [], files: [`src/${id}.ts`], labels: [] },
+  };
 }
 /** Appends events and folds them, as the orchestrator does. */
 async function commit(store: FileStateStore, state: OrchardState, events: OrchardEvent[]): Promise<void> {
@@ -142,7 +147,10 @@ describe('FileStateStore', () => {
       assert.equal(aside.length, 1);
       assert.equal(fs.readFileSync(path.join(dir, aside[0]!), 'utf8'), content, 'damaged file kept byte for byte');
       assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')).seq, 2, 'valid snapshot written');
-      assert.ok(warnings.some((w) => w.includes('damaged-') && w.includes('rebuilt')), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => w.includes('damaged-') && w.includes('rebuilt')),
+        warnings.join('\n'),
+      );
       await b.close();
     });
   }
@@ -286,7 +294,7 @@ describe('FileStateStore', () => {
     // Waits for the debounced write to land (its state, not a guess at how long it takes).
     const file = path.join(dir, 'state.json');
     const onDisk = () => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')).seq as number) : 0);
-    for (const end = Date.now() + 30_000; onDisk() !== 100 && Date.now() < end; ) await sleep(20);
+    for (const end = Date.now() + 30_000; onDisk() !== 100 && Date.now() < end;) await sleep(20);
     const st = a.stats;
     assert.ok(st.snapshotWrites >= 1 && st.snapshotWrites <= 2, `writes: ${st.snapshotWrites}`);
     assert.equal(st.appends, 100);
@@ -301,7 +309,7 @@ describe('FileStateStore', () => {
     const s = await a.load();
     let seq = 0;
     // Waits on the writes themselves (a loaded machine only makes this take longer).
-    for (const end = Date.now() + 120_000; a.stats.snapshotWrites < 2 && Date.now() < end; ) {
+    for (const end = Date.now() + 120_000; a.stats.snapshotWrites < 2 && Date.now() < end;) {
       await commit(a, s, [added(++seq)]);
       await sleep(10);
     }
@@ -356,7 +364,11 @@ describe('FileStateStore', () => {
     assert.equal(w.state.seq, 20);
     assert.deepEqual(plain(w.state.tickets), plain(s.tickets));
     assert.ok(seen.length >= 1);
-    assert.deepEqual([...seen].sort((x, y) => x - y), seen, 'monotonic');
+    assert.deepEqual(
+      [...seen].sort((x, y) => x - y),
+      seen,
+      'monotonic',
+    );
     w.dispose();
     await a.close();
   });

@@ -45,7 +45,10 @@ it('refuses a typed scope that leaves the repository through a symlink, as impor
   mkdirSync(join(repo, 'src'));
   symlinkSync(outside, join(repo, 'src', 'escape'));
   const { ctx, added } = intake([], repo);
-  await assert.rejects(addTicket(ctx, { title: 'x', files: ['src/escape/a.txt'] }, 'Add Ticket'), (e: unknown) => ImportError.is(e) && /symlink/.test((e as Error).message));
+  await assert.rejects(
+    addTicket(ctx, { title: 'x', files: ['src/escape/a.txt'] }, 'Add Ticket'),
+    (e: unknown) => ImportError.is(e) && /symlink/.test((e as Error).message),
+  );
   const file = { name: 'tickets.json', text: JSON.stringify({ tickets: [{ id: 'A', title: 'a', prompt: 'a', files: ['src/escape/**'] }] }) };
   await assert.rejects(importTicketFiles(ctx, [file]), (e: unknown) => ImportError.is(e));
   assert.deepEqual(added, []);
@@ -55,9 +58,15 @@ it('imports files against the ids already taken', async () => {
   const { ctx, added } = intake([ticket('A')]);
   const file = { name: 'tickets.json', text: JSON.stringify({ tickets: [{ id: 'B', title: 'b', prompt: 'b', dependsOn: ['A'] }] }) };
   const tickets = await importTicketFiles(ctx, [file]);
-  assert.deepEqual(tickets.map((t) => t.id), ['B']);
+  assert.deepEqual(
+    tickets.map((t) => t.id),
+    ['B'],
+  );
   assert.equal(added.length, 1);
-  await assert.rejects(importTicketFiles(ctx, [{ name: 'again.json', text: JSON.stringify({ tickets: [{ id: 'A', title: 'a', prompt: 'a' }] }) }]), (e: unknown) => ImportError.is(e));
+  await assert.rejects(
+    importTicketFiles(ctx, [{ name: 'again.json', text: JSON.stringify({ tickets: [{ id: 'A', title: 'a', prompt: 'a' }] }) }]),
+    (e: unknown) => ImportError.is(e),
+  );
 });
 
 it('the start pre-flight reports only pairs with a starting ticket, and sequencing adds only missing edges', async () => {
@@ -71,7 +80,14 @@ it('the start pre-flight reports only pairs with a starting ticket, and sequenci
   const r = startPreflight(all, [all.S, all.U]);
   assert.deepEqual(r.pairs.map((p) => `${p.a}-${p.b}`).sort(), ['R-S', 'S-U']);
   assert.ok(r.sequence.every((e) => ['S', 'U'].includes(e.ticketId)));
-  assert.deepEqual(sequenceEdits({ ...all, D: ticket('D', { status: 'done' }) }, [{ ticketId: 'U', dependsOn: 'S' }, { ticketId: 'U', dependsOn: 'R' }, { ticketId: 'D', dependsOn: 'S' }]), [{ ticketId: 'U', dependsOn: ['S', 'R'] }]);
+  assert.deepEqual(
+    sequenceEdits({ ...all, D: ticket('D', { status: 'done' }) }, [
+      { ticketId: 'U', dependsOn: 'S' },
+      { ticketId: 'U', dependsOn: 'R' },
+      { ticketId: 'D', dependsOn: 'S' },
+    ]),
+    [{ ticketId: 'U', dependsOn: ['S', 'R'] }],
+  );
   const { ctx, edited } = intake(Object.values(all));
   assert.deepEqual(await applySequence(ctx, r.sequence), [...new Set(r.sequence.map((e) => e.ticketId))]);
   assert.ok(edited.length > 0);

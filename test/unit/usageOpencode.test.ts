@@ -18,7 +18,8 @@ describe('OpenCode usage (1.18.33 run --format json)', () => {
     assert.deepEqual(parseOpencodeUsage(fixture('headless-commit')), { inputTokens: 3600, outputTokens: 450, tokens: 4050, costUsd: 0 });
   });
   it('counts cache reads/writes as input, reasoning as output, and sums the cost', () => {
-    const step = (tokens: unknown, cost: number) => JSON.stringify({ type: 'step_finish', timestamp: 1, sessionID: 's', part: { type: 'step-finish', reason: 'stop', tokens, cost } });
+    const step = (tokens: unknown, cost: number) =>
+      JSON.stringify({ type: 'step_finish', timestamp: 1, sessionID: 's', part: { type: 'step-finish', reason: 'stop', tokens, cost } });
     const text = [
       'some log line',
       step({ total: 1500, input: 1000, output: 100, reasoning: 50, cache: { read: 300, write: 50 } }, 0.0125),
@@ -43,15 +44,37 @@ describe('OpenCode usage (1.18.33 run --format json)', () => {
     assert.equal(parseUsage('opencode', fixture('headless-commit'))?.tokens, 4050);
   });
   it('headless argv: run --auto --format json, the prompt one element', () => {
-    const ticket = { id: 'T1', title: 't', prompt: 'p', priority: 'P2' as const, dependsOn: [], files: [], labels: [], status: 'running' as const, createdAt: 0, attempts: 1 };
+    const ticket = {
+      id: 'T1',
+      title: 't',
+      prompt: 'p',
+      priority: 'P2' as const,
+      dependsOn: [],
+      files: [],
+      labels: [],
+      status: 'running' as const,
+      createdAt: 0,
+      attempts: 1,
+    };
     const run = { id: 'T1-r1', ticketId: 'T1', slot: 1, attempt: 1, branch: 'orchard/T1', worktree: '/w', startedAt: 0 };
-    assert.deepEqual(expandArgv(opencode.profile.argv, ticket, run, '--help me', 'p/m'), ['opencode', 'run', '--auto', '--format', 'json', '--model', 'p/m', '--help me']);
+    assert.deepEqual(expandArgv(opencode.profile.argv, ticket, run, '--help me', 'p/m'), [
+      'opencode',
+      'run',
+      '--auto',
+      '--format',
+      'json',
+      '--model',
+      'p/m',
+      '--help me',
+    ]);
   });
 });
 
 describe("OpenCode: Orchard's plugin", () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  async function withPlugin(f: (emit: (type: string, properties: Record<string, unknown>) => Promise<void>, calls: () => string[]) => Promise<void>): Promise<void> {
+  async function withPlugin(
+    f: (emit: (type: string, properties: Record<string, unknown>) => Promise<void>, calls: () => string[]) => Promise<void>,
+  ): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'orchard-oc-plugin-'));
     try {
       const log = join(dir, 'calls.log');
@@ -118,7 +141,11 @@ describe("OpenCode: Orchard's plugin", () => {
       await until('turn-end', () => calls().some((c) => c.startsWith('hook\tturn-end')));
       await sleep(100);
       const c = calls();
-      assert.deepEqual(c.map((l) => l.split('\t').slice(0, 2).join(' ')), ['usage --input-tokens', 'usage --input-tokens', 'hook turn-end'], c.join('\n'));
+      assert.deepEqual(
+        c.map((l) => l.split('\t').slice(0, 2).join(' ')),
+        ['usage --input-tokens', 'usage --input-tokens', 'hook turn-end'],
+        c.join('\n'),
+      );
       assert.equal(JSON.parse(c[2]!.split('\t')[2]!).last_assistant_message, 'Done.');
     });
   });

@@ -17,7 +17,10 @@ const byStep = (e: ReturnType<typeof expandTemplate>, step: string) => e.tickets
 
 describe('workflow templates: built-ins', () => {
   it('has the seven built-ins', () => {
-    assert.deepEqual(BUILTIN_TEMPLATES.map((t) => t.id), ['pipeline', 'spbr', 'bug', 'fanout', 'review', 'refine', 'hotfix']);
+    assert.deepEqual(
+      BUILTIN_TEMPLATES.map((t) => t.id),
+      ['pipeline', 'spbr', 'bug', 'fanout', 'review', 'refine', 'hotfix'],
+    );
   });
   for (const t of BUILTIN_TEMPLATES) {
     it(`${t.id} expands into a valid graph with roles, ids prefixed by the workflow id`, () => {
@@ -38,11 +41,22 @@ describe('workflow templates: built-ins', () => {
   }
   it('sequential pipeline is a chain', () => {
     const e = expandTemplate(findTemplate(templateSet(), 'pipeline'), { request: 'x', workflowId: 'p' });
-    assert.deepEqual(e.tickets.map((t) => [t.id, t.dependsOn]), [['p.design', []], ['p.implement', ['p.design']], ['p.test', ['p.implement']], ['p.review', ['p.test']]]);
+    assert.deepEqual(
+      e.tickets.map((t) => [t.id, t.dependsOn]),
+      [
+        ['p.design', []],
+        ['p.implement', ['p.design']],
+        ['p.test', ['p.implement']],
+        ['p.review', ['p.test']],
+      ],
+    );
   });
   it('fan-out makes one ticket per part and fans in', () => {
     const e = expandTemplate(findTemplate(templateSet(), 'fanout'), { request: 'x', workflowId: 'f', params: { parts: 'api, web ui,db' } });
-    assert.deepEqual(byStep(e, 'part').map((t) => t.id), ['f.part.api', 'f.part.web-ui', 'f.part.db']);
+    assert.deepEqual(
+      byStep(e, 'part').map((t) => t.id),
+      ['f.part.api', 'f.part.web-ui', 'f.part.db'],
+    );
     assert.deepEqual(byStep(e, 'integrate')[0]!.dependsOn, ['f.part.api', 'f.part.web-ui', 'f.part.db']);
     assert.match(byStep(e, 'part')[1]!.title, /Build web ui/);
   });
@@ -59,7 +73,10 @@ describe('workflow templates: built-ins', () => {
   it('iterative refinement: at most N rounds, each after the previous', () => {
     const t = findTemplate(templateSet(), 'refine');
     const e = expandTemplate(t, { request: 'x', workflowId: 'i', params: { rounds: '3' } });
-    assert.deepEqual(e.tickets.map((x) => x.id), ['i.draft', 'i.critique.r1', 'i.critique.r2', 'i.critique.r3', 'i.revise.r1', 'i.revise.r2', 'i.revise.r3', 'i.final']);
+    assert.deepEqual(
+      e.tickets.map((x) => x.id),
+      ['i.draft', 'i.critique.r1', 'i.critique.r2', 'i.critique.r3', 'i.revise.r1', 'i.revise.r2', 'i.revise.r3', 'i.final'],
+    );
     assert.deepEqual(e.tickets.find((x) => x.id === 'i.critique.r2')!.dependsOn, ['i.draft', 'i.revise.r1']);
     assert.deepEqual(e.tickets.find((x) => x.id === 'i.final')!.dependsOn, ['i.revise.r3']);
     assert.match(e.tickets.find((x) => x.id === 'i.critique.r3')!.prompt, /Round 3 of at most 3/);
@@ -77,17 +94,26 @@ describe('workflow templates: built-ins', () => {
   it('a priority parameter applies to every step that does not fix its own', () => {
     const e = expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'x', params: { priority: 'P1' } });
     assert.ok(e.tickets.every((t) => t.priority === 'P1'));
-    assert.throws(() => expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'x', params: { priority: 'urgent' } }), (err: unknown) => ImportError.is(err) && /priority/.test(err.message));
+    assert.throws(
+      () => expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'x', params: { priority: 'urgent' } }),
+      (err: unknown) => ImportError.is(err) && /priority/.test(err.message),
+    );
   });
   it('workflow ids do not collide with existing tickets; dependencies on them are fine', () => {
     const e1 = expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'x' });
     const e2 = expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'y', existingIds: e1.tickets.map((t) => t.id) });
     assert.equal(e1.workflowId, 'bug1');
     assert.equal(e2.workflowId, 'bug2');
-    assert.throws(() => expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'y', workflowId: 'bug1', existingIds: e1.tickets.map((t) => t.id) }), /bug1\.reproduce/);
+    assert.throws(
+      () => expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'y', workflowId: 'bug1', existingIds: e1.tickets.map((t) => t.id) }),
+      /bug1\.reproduce/,
+    );
   });
   it('an empty request and unknown parameters are refused, naming the field', () => {
-    assert.throws(() => expandTemplate(findTemplate(templateSet(), 'bug'), { request: '  ' }), (err: unknown) => ImportError.is(err) && err.issues.some((i) => i.field === 'request'));
+    assert.throws(
+      () => expandTemplate(findTemplate(templateSet(), 'bug'), { request: '  ' }),
+      (err: unknown) => ImportError.is(err) && err.issues.some((i) => i.field === 'request'),
+    );
     assert.throws(() => expandTemplate(findTemplate(templateSet(), 'bug'), { request: 'x', params: { rounds: '2' } }), /"rounds"|rounds/);
   });
   it('shows the expansion as a tree and a mermaid graph', () => {
@@ -117,7 +143,11 @@ describe('workflow templates: user files', () => {
     const set = templateSet([fixture('broken.json')]);
     assert.ok(!set.templates.some((t) => t.id === 'Broken Template'));
     const msgs = set.issues.map((i) => `${i.file}|${i.step ?? ''}|${i.field ?? ''}|${i.message}`);
-    const has = (re: RegExp) => assert.ok(msgs.some((m) => re.test(m)), `expected ${re} in\n${msgs.join('\n')}`);
+    const has = (re: RegExp) =>
+      assert.ok(
+        msgs.some((m) => re.test(m)),
+        `expected ${re} in\n${msgs.join('\n')}`,
+      );
     has(/^broken\.json\|\|id\|/);
     has(/\|a\|dependOn\|unknown step field "dependOn" — did you mean "dependsOn"\?/);
     has(/\|a\|key\|"a" is used by two steps/);
@@ -127,7 +157,12 @@ describe('workflow templates: user files', () => {
     has(/\|a\|title\|uses \{missing\}/);
     // Said as the user wrote it: a step, never a "ticket".
     const text = set.issues.map(formatImportIssue);
-    assert.ok(text.includes('broken.json: step a, field "dependOn": unknown step field "dependOn" — did you mean "dependsOn"?; known are key, title, prompt, role, priority, dependsOn, files, labels, estimate, agent, forEach'), text.join('\n'));
+    assert.ok(
+      text.includes(
+        'broken.json: step a, field "dependOn": unknown step field "dependOn" — did you mean "dependsOn"?; known are key, title, prompt, role, priority, dependsOn, files, labels, estimate, agent, forEach',
+      ),
+      text.join('\n'),
+    );
     assert.ok(!text.some((m) => /ticket/.test(m)), text.join('\n'));
   });
   it('errors name the field a placeholder or a loop problem is in, with the fix', () => {
@@ -143,7 +178,11 @@ describe('workflow templates: user files', () => {
     };
     const { issues } = checkTemplate(tpl, 'loopy.json');
     const text = issues.map(formatImportIssue);
-    const has = (s: string) => assert.ok(text.some((m) => m.startsWith(s)), `expected "${s}…" in\n${text.join('\n')}`);
+    const has = (s: string) =>
+      assert.ok(
+        text.some((m) => m.startsWith(s)),
+        `expected "${s}…" in\n${text.join('\n')}`,
+      );
     has('loopy.json: step build, field "prompt": uses {thing}, which is not a parameter; declare it in "parameters"');
     has('loopy.json: step build, field "files": uses {where}');
     has('loopy.json: field "loop.untilApproved": unknown loop field "untilApproved" — did you mean "untilApprovedBy"?');
@@ -155,7 +194,12 @@ describe('workflow templates: user files', () => {
   it('a problem found when the steps become tickets names the template file and the step', () => {
     const t = readTemplate(
       '.orchard/workflows/est.json',
-      JSON.stringify({ id: 'est', name: 'Est', parameters: { est: { default: 'soon' }, where: { default: '.git/hooks' } }, steps: [{ key: 'build', title: 'Build {request}', estimate: '{est}', files: ['{where}/x'] }] }),
+      JSON.stringify({
+        id: 'est',
+        name: 'Est',
+        parameters: { est: { default: 'soon' }, where: { default: '.git/hooks' } },
+        steps: [{ key: 'build', title: 'Build {request}', estimate: '{est}', files: ['{where}/x'] }],
+      }),
     );
     const text = (f: () => unknown) => {
       try {
@@ -166,15 +210,19 @@ describe('workflow templates: user files', () => {
       }
       return [];
     };
-    assert.deepEqual(text(() => expandTemplate(t, { request: 'x', workflowId: 'e' })), [
-      '.orchard/workflows/est.json (workflow est): step build, field "estimate": {est} is "soon", not a number of minutes; pass --param with a number',
-    ]);
+    assert.deepEqual(
+      text(() => expandTemplate(t, { request: 'x', workflowId: 'e' })),
+      ['.orchard/workflows/est.json (workflow est): step build, field "estimate": {est} is "soon", not a number of minutes; pass --param with a number'],
+    );
     const files = text(() => expandTemplate(t, { request: 'x', workflowId: 'e', params: { est: '5' } }));
     assert.equal(files.length, 1);
     assert.match(files[0]!, /^\.orchard\/workflows\/est\.json \(workflow est\): step build \(ticket e\.build\), field "files": .*\.git/);
   });
   it('a JSON syntax error names the line', () => {
-    assert.throws(() => readTemplate('bad.json', '{\n  "id": "x",\n  oops\n}'), (err: unknown) => ImportError.is(err) && err.issues[0]!.line === 3);
+    assert.throws(
+      () => readTemplate('bad.json', '{\n  "id": "x",\n  oops\n}'),
+      (err: unknown) => ImportError.is(err) && err.issues[0]!.line === 3,
+    );
   });
   it('a user template may replace a built-in by id', () => {
     const mine = { ...findTemplate(templateSet(), 'hotfix'), name: 'Our hotfix', source: undefined };

@@ -5,10 +5,7 @@ import { graphIssues } from './graph';
 import type { CollectResult, ImportOptions } from './types';
 
 export function finishImport(collected: CollectResult, options: ImportOptions = {}): TicketSpec[] {
-  const issues = [
-    ...collected.issues,
-    ...graphIssues(collected.tickets, options.existingIds ?? []),
-  ];
+  const issues = [...collected.issues, ...graphIssues(collected.tickets, options.existingIds ?? [])];
   if (issues.length) throw new ImportError(issues);
   return collected.tickets.map((t) => t.spec);
 }

@@ -9,11 +9,7 @@ import type { LocatedTicket } from './types';
  * not reuse them). alsoKnown: ids of imported tickets that failed other checks; dependencies
  * on them are not reported again as unknown.
  */
-export function graphIssues(
-  tickets: readonly LocatedTicket[],
-  existingIds: Iterable<string> = [],
-  alsoKnown: Iterable<string> = [],
-): ImportIssue[] {
+export function graphIssues(tickets: readonly LocatedTicket[], existingIds: Iterable<string> = [], alsoKnown: Iterable<string> = []): ImportIssue[] {
   const issues: ImportIssue[] = [];
   const existing = new Set(existingIds);
   const known = new Set(alsoKnown);

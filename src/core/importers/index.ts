@@ -39,7 +39,8 @@ export function importTicketsDetailed(
   importers: readonly TicketImporter[] = IMPORTERS,
 ): ImportResult {
   const issues: ImportIssue[] = [];
-  if (files.length === 0) throw new ImportError([{ file: '(none)', message: 'no files were given; choose a tickets .json file or ws-*.json workstream files' }]);
+  if (files.length === 0)
+    throw new ImportError([{ file: '(none)', message: 'no files were given; choose a tickets .json file or ws-*.json workstream files' }]);
   const groups = new Map<TicketImporter, ImportFile[]>();
   const formats: Record<string, string> = {};
   const seenNames = new Set<string>();

@@ -74,7 +74,10 @@ function readOrchardTicketPartial(raw: unknown, file: string, index: number, iss
     if (typeof raw.prompt !== 'string') add('prompt', `must be a string (got ${describe(raw.prompt)})`);
     else if (raw.prompt.trim() === '') add('prompt', 'is empty; write the instructions for the agent, or remove "prompt" to use the title');
     else if (raw.prompt.length > IMPORT_LIMITS.maxPromptChars)
-      add('prompt', `is ${raw.prompt.length} characters long (at most ${IMPORT_LIMITS.maxPromptChars}); shorten it or point the agent to a file in the repository`);
+      add(
+        'prompt',
+        `is ${raw.prompt.length} characters long (at most ${IMPORT_LIMITS.maxPromptChars}); shorten it or point the agent to a file in the repository`,
+      );
     else if (hasControl(raw.prompt, true)) add('prompt', 'contains NUL or other control characters, which cannot be passed to an agent; remove them');
     else prompt = raw.prompt;
   }
@@ -210,7 +213,11 @@ export const orchardImporter: TicketImporter = {
       }
       total += list.length;
       if (total > IMPORT_LIMITS.maxTickets) {
-        issues.push({ file: f.name, field: 'tickets', message: `too many tickets (${total} so far; at most ${IMPORT_LIMITS.maxTickets} per import); split the import` });
+        issues.push({
+          file: f.name,
+          field: 'tickets',
+          message: `too many tickets (${total} so far; at most ${IMPORT_LIMITS.maxTickets} per import); split the import`,
+        });
         continue;
       }
       list.forEach((raw, index) => {

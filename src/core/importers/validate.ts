@@ -54,14 +54,12 @@ export function profileNameProblem(name: unknown): string | undefined {
 /** Checks a file/glob of a ticket's scope; returns the normalised pattern or a problem. */
 export function checkPattern(p: unknown): { pattern: string } | { problem: string } {
   if (typeof p !== 'string') return { problem: `entries must be strings (paths or globs), got ${describe(p)}` };
-  if (p.length > IMPORT_LIMITS.maxPatternChars)
-    return { problem: `an entry is ${p.length} characters long (at most ${IMPORT_LIMITS.maxPatternChars})` };
+  if (p.length > IMPORT_LIMITS.maxPatternChars) return { problem: `an entry is ${p.length} characters long (at most ${IMPORT_LIMITS.maxPatternChars})` };
   const sp = scopeProblem(p);
   if (sp) return { problem: `entry ${sp === 'is empty' ? '"" is empty; remove it' : sp}` };
   if (hasControl(p, false)) return { problem: `entry "${clip(p)}" contains control characters; remove them` };
   const n = normalizePattern(p);
-  if (n === '' || n === '.')
-    return { problem: `entry "${p}" names the repository root; use "**" if the ticket may touch everything` };
+  if (n === '' || n === '.') return { problem: `entry "${p}" names the repository root; use "**" if the ticket may touch everything` };
   if (n.startsWith('-'))
     return { problem: `entry "${clip(p)}" starts with "-", which an agent CLI would read as an option; rename or quote the path differently` };
   if (n.split('/').some((s) => s.toLowerCase() === '.git'))
@@ -71,16 +69,12 @@ export function checkPattern(p: unknown): { pattern: string } | { problem: strin
 
 export function checkPriority(p: unknown): { priority: Priority } | { problem: string } {
   if (typeof p === 'string' && (PRIORITIES as readonly string[]).includes(p)) return { priority: p as Priority };
-  const hint =
-    typeof p === 'string' && (PRIORITIES as readonly string[]).includes(p.trim().toUpperCase())
-      ? ` (write "${p.trim().toUpperCase()}")`
-      : '';
+  const hint = typeof p === 'string' && (PRIORITIES as readonly string[]).includes(p.trim().toUpperCase()) ? ` (write "${p.trim().toUpperCase()}")` : '';
   return { problem: `must be one of ${PRIORITIES.join(', ')} (P0 emergency … P3 low), got ${describe(p)}${hint}` };
 }
 
 export function checkEstimateMinutes(v: unknown): { minutes: number } | { problem: string } {
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    return { problem: `must be a number of minutes greater than 0 (got ${describe(v)}), e.g. 30` };
+  if (typeof v !== 'number' || !Number.isFinite(v)) return { problem: `must be a number of minutes greater than 0 (got ${describe(v)}), e.g. 30` };
   if (v <= 0) return { problem: `must be greater than 0 minutes (got ${v}); omit it if unknown` };
   if (v > IMPORT_LIMITS.maxEstimateMinutes)
     return { problem: `${v} minutes is more than ${IMPORT_LIMITS.maxEstimateMinutes} (30 days); split the ticket or check the unit (minutes)` };

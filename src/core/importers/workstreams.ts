@@ -15,16 +15,7 @@ import { finishImport } from './finish';
 import { parseJsonFile } from './json';
 import { readIdList, readPatternList } from './orchard';
 import type { CollectResult, ImportFile, ImportOptions, LocatedTicket, TicketImporter } from './types';
-import {
-  IMPORT_LIMITS,
-  checkEstimateMinutes,
-  describe,
-  hasControl,
-  isPlainObject,
-  profileNameProblem,
-  suggestKey,
-  ticketIdProblem,
-} from './validate';
+import { IMPORT_LIMITS, checkEstimateMinutes, describe, hasControl, isPlainObject, profileNameProblem, suggestKey, ticketIdProblem } from './validate';
 
 export const WORKSTREAM_KEYS = [
   'id',
@@ -70,7 +61,21 @@ export function workstreamPriority(v: unknown): Priority | undefined {
   return PRIORITY_WORDS[String(v).trim().toLowerCase()];
 }
 
-const UNIT_MINUTES: Record<string, number> = { m: 1, min: 1, mins: 1, minute: 1, minutes: 1, h: 60, hr: 60, hrs: 60, hour: 60, hours: 60, d: 480, day: 480, days: 480 };
+const UNIT_MINUTES: Record<string, number> = {
+  m: 1,
+  min: 1,
+  mins: 1,
+  minute: 1,
+  minutes: 1,
+  h: 60,
+  hr: 60,
+  hrs: 60,
+  hour: 60,
+  hours: 60,
+  d: 480,
+  day: 480,
+  days: 480,
+};
 
 /**
  * Effort as minutes. Numbers are in `defaultUnit` ('h' for effort/estimated_hours, 'm' for
@@ -143,7 +148,8 @@ function readWorkstream(raw: unknown, file: string, index: number, issues: Impor
     if (s) add(key, `unknown field "${key}" — did you mean "${s}"? Rename it (otherwise it would be silently ignored).`);
   }
 
-  if (rawId === undefined || rawId === null) add('id', `is required; use the workstream's id, e.g. "${/^(ws-[^/\\]+)\.json$/i.exec(file.split(/[\\/]/).pop() ?? '')?.[1] ?? 'ws-01'}"`);
+  if (rawId === undefined || rawId === null)
+    add('id', `is required; use the workstream's id, e.g. "${/^(ws-[^/\\]+)\.json$/i.exec(file.split(/[\\/]/).pop() ?? '')?.[1] ?? 'ws-01'}"`);
   else if (ticketIdProblem(rawId)) add('id', ticketIdProblem(rawId)!);
 
   let title: string | undefined;
@@ -152,7 +158,8 @@ function readWorkstream(raw: unknown, file: string, index: number, issues: Impor
     if (v === undefined || v === null || title !== undefined) continue;
     if (typeof v !== 'string') add(key, `must be a string (got ${describe(v)})`);
     else if (v.trim() === '') continue;
-    else if (v.length > IMPORT_LIMITS.maxTitleChars) add(key, `is ${v.length} characters long (at most ${IMPORT_LIMITS.maxTitleChars}); shorten it and move details to "description"`);
+    else if (v.length > IMPORT_LIMITS.maxTitleChars)
+      add(key, `is ${v.length} characters long (at most ${IMPORT_LIMITS.maxTitleChars}); shorten it and move details to "description"`);
     else if (hasControl(v, false)) add(key, 'contains line breaks or control characters; keep it on one line');
     else title = v.trim();
   }
@@ -169,7 +176,8 @@ function readWorkstream(raw: unknown, file: string, index: number, issues: Impor
   const tasks: string[] = [];
   if (raw.tasks !== undefined && raw.tasks !== null) {
     if (!Array.isArray(raw.tasks)) add('tasks', `must be a list of tasks (strings or objects), got ${describe(raw.tasks)}`);
-    else if (raw.tasks.length > IMPORT_LIMITS.maxTasks) add('tasks', `has ${raw.tasks.length} entries (at most ${IMPORT_LIMITS.maxTasks}); split the workstream`);
+    else if (raw.tasks.length > IMPORT_LIMITS.maxTasks)
+      add('tasks', `has ${raw.tasks.length} entries (at most ${IMPORT_LIMITS.maxTasks}); split the workstream`);
     else
       raw.tasks.forEach((t, i) => {
         const r = renderTask(t);

@@ -113,11 +113,14 @@ export function planSubtask(
   if (!parent) return { ok: false, problems: [`there is no ticket "${parentId}"`] };
   const lim = { ...DEFAULT_SUBTASK_LIMITS, ...settings.subtasks };
   const depth = subtaskDepth(state, parentId) + 1;
-  if (depth > lim.maxDepth) return { ok: false, problems: [`subtasks may nest ${lim.maxDepth} deep; ${parentId} is already at depth ${depth - 1}. Do the work yourself.`] };
+  if (depth > lim.maxDepth)
+    return { ok: false, problems: [`subtasks may nest ${lim.maxDepth} deep; ${parentId} is already at depth ${depth - 1}. Do the work yourself.`] };
   const all = Object.values(state.tickets).filter((t) => parentOf(t) !== undefined);
   const mine = all.filter((t) => parentOf(t) === parentId);
-  if (mine.length >= lim.maxPerTicket) return { ok: false, problems: [`${parentId} already delegated ${mine.length} subtasks (at most ${lim.maxPerTicket}). Do the rest yourself.`] };
-  if (all.length >= lim.maxTotal) return { ok: false, problems: [`the batch already has ${all.length} subtasks (at most ${lim.maxTotal}). Do the work yourself.`] };
+  if (mine.length >= lim.maxPerTicket)
+    return { ok: false, problems: [`${parentId} already delegated ${mine.length} subtasks (at most ${lim.maxPerTicket}). Do the rest yourself.`] };
+  if (all.length >= lim.maxTotal)
+    return { ok: false, problems: [`the batch already has ${all.length} subtasks (at most ${lim.maxTotal}). Do the work yourself.`] };
   let n = mine.length + 1;
   while (state.tickets[`${parentId}.s${n}`]) n++;
   const id = `${parentId}.s${n}`;
@@ -141,6 +144,14 @@ export function plannerPrompt(goal: string, existing: ReadonlyArray<Pick<TicketS
     'Propose each ticket with:',
     '  orchard-agent add-ticket --id <short-id> --title "<one line>" --prompt "<instructions>" --role <architect|developer|tester|reviewer|security> --files "<glob>,<glob>" --depends <id>,<id> --estimate <minutes>',
     'It prints "ok <id>" or the problems to fix (then send it again). Dependencies name your own ids (or existing tickets). Keep tickets small, with the files each will touch, so they can run in parallel.',
-    ...(existing.length ? ['', `Existing tickets you may depend on: ${existing.slice(0, 50).map((t) => `${t.id} (${t.title})`).join('; ')}`] : []),
+    ...(existing.length
+      ? [
+          '',
+          `Existing tickets you may depend on: ${existing
+            .slice(0, 50)
+            .map((t) => `${t.id} (${t.title})`)
+            .join('; ')}`,
+        ]
+      : []),
   ].join('\n');
 }

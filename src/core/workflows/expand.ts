@@ -49,11 +49,17 @@ function resolveParams(t: WorkflowTemplate, o: ExpandOptions, issues: ImportIssu
   const out: Record<string, ParamValue> = { request: o.request, priority: 'P2' };
   const given = o.params ?? {};
   for (const k of Object.keys(given))
-    if (!t.parameters?.[k] && k !== 'priority' && k !== 'request') issues.push({ file, field: k, message: `is not a parameter of "${t.id}"; its parameters are ${['request', 'priority', ...Object.keys(t.parameters ?? {})].join(', ')}` });
+    if (!t.parameters?.[k] && k !== 'priority' && k !== 'request')
+      issues.push({
+        file,
+        field: k,
+        message: `is not a parameter of "${t.id}"; its parameters are ${['request', 'priority', ...Object.keys(t.parameters ?? {})].join(', ')}`,
+      });
   for (const [name, spec] of Object.entries(t.parameters ?? {})) {
     let v = given[name] ?? spec.default;
     if (v === undefined) {
-      if (spec.required && name !== 'request') issues.push({ file, field: name, message: `is required${spec.description ? ` (${spec.description})` : ''}; pass --param ${name}=…` });
+      if (spec.required && name !== 'request')
+        issues.push({ file, field: name, message: `is required${spec.description ? ` (${spec.description})` : ''}; pass --param ${name}=…` });
       continue;
     }
     if (spec.type === 'number') {
@@ -61,7 +67,12 @@ function resolveParams(t: WorkflowTemplate, o: ExpandOptions, issues: ImportIssu
       if (!Number.isFinite(n)) issues.push({ file, field: name, message: `must be a number, got "${String(v)}"` });
       v = n;
     } else if (spec.type === 'list') {
-      v = Array.isArray(v) ? v : String(v).split(',').map((s) => s.trim()).filter(Boolean);
+      v = Array.isArray(v)
+        ? v
+        : String(v)
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
       if (v.length === 0) issues.push({ file, field: name, message: 'must list at least one item (comma-separated)' });
       if (v.length > 50) issues.push({ file, field: name, message: `has ${v.length} items (at most 50)` });
     } else v = Array.isArray(v) ? v.join(', ') : String(v);
@@ -69,7 +80,8 @@ function resolveParams(t: WorkflowTemplate, o: ExpandOptions, issues: ImportIssu
   }
   if (given.priority !== undefined) out.priority = String(given.priority);
   if (typeof given.request === 'string') out.request = given.request;
-  if (typeof out.request !== 'string' || !out.request.trim()) issues.push({ file, field: 'request', message: 'is empty; describe what the workflow should do' });
+  if (typeof out.request !== 'string' || !out.request.trim())
+    issues.push({ file, field: 'request', message: 'is empty; describe what the workflow should do' });
   return out;
 }
 
@@ -90,7 +102,12 @@ export function expandTemplate(t: WorkflowTemplate, o: ExpandOptions): Expansion
   let rounds = 1;
   if (t.loop) {
     const r = typeof t.loop.rounds === 'number' ? t.loop.rounds : Number(fill(t.loop.rounds, vars));
-    if (!Number.isInteger(r) || r < 1 || r > MAX_ROUNDS) issues.push({ file, field: typeof t.loop.rounds === 'string' ? placeholdersIn(t.loop.rounds)[0] ?? 'loop.rounds' : 'loop.rounds', message: `must be a whole number of rounds from 1 to ${MAX_ROUNDS}, got "${fill(String(t.loop.rounds), vars)}"` });
+    if (!Number.isInteger(r) || r < 1 || r > MAX_ROUNDS)
+      issues.push({
+        file,
+        field: typeof t.loop.rounds === 'string' ? (placeholdersIn(t.loop.rounds)[0] ?? 'loop.rounds') : 'loop.rounds',
+        message: `must be a whole number of rounds from 1 to ${MAX_ROUNDS}, got "${fill(String(t.loop.rounds), vars)}"`,
+      });
     else rounds = r;
   }
   if (issues.length) throw new ImportError(issues);
@@ -103,7 +120,8 @@ export function expandTemplate(t: WorkflowTemplate, o: ExpandOptions): Expansion
   const stepOf = new Map(t.steps.map((s) => [s.key, s]));
   // Ticket ids of each step instance: key → [{ item?, round?, id }]
   const instances = new Map<string, Array<{ id: string; item?: string; round?: number }>>();
-  const idOf = (key: string, item?: string, round?: number) => [wf, key, ...(item !== undefined ? [slug(item)] : []), ...(round !== undefined && rounds > 1 ? [`r${round}`] : [])].join('.');
+  const idOf = (key: string, item?: string, round?: number) =>
+    [wf, key, ...(item !== undefined ? [slug(item)] : []), ...(round !== undefined && rounds > 1 ? [`r${round}`] : [])].join('.');
   for (const s of t.steps) {
     const list: Array<{ id: string; item?: string; round?: number }> = [];
     const items = itemsOf(s);
@@ -132,7 +150,8 @@ export function expandTemplate(t: WorkflowTemplate, o: ExpandOptions): Expansion
       // Each round after the first starts after the previous round ends.
       if (s.key === loopFirst && inst.round !== undefined && inst.round > 1) deps.push(instances.get(loopLast!)!.find((x) => x.round === inst.round! - 1)!.id);
       const preamble = o.rolePreamble !== false && s.role && s.role in ROLE_DESCRIPTIONS ? ROLE_DESCRIPTIONS[s.role as BuiltinRole] + '\n\n' : '';
-      const prompt = preamble + fill(s.prompt ?? s.title, local) + (inst.round !== undefined && rounds > 1 ? `\n\n(Round ${inst.round} of at most ${rounds}.)` : '');
+      const prompt =
+        preamble + fill(s.prompt ?? s.title, local) + (inst.round !== undefined && rounds > 1 ? `\n\n(Round ${inst.round} of at most ${rounds}.)` : '');
       const raw: Record<string, unknown> = {
         id: inst.id,
         title: fill(s.title, local).split('\n')[0]!.slice(0, 200),
@@ -151,7 +170,13 @@ export function expandTemplate(t: WorkflowTemplate, o: ExpandOptions): Expansion
       if (s.agent) raw.agent = fill(s.agent, local);
       if (s.estimate !== undefined) {
         raw.estimate = typeof s.estimate === 'number' ? s.estimate : Number(fill(s.estimate, local));
-        if (!Number.isFinite(raw.estimate)) issues.push({ file, step: s.key, field: 'estimate', message: `${String(s.estimate)} is "${fill(String(s.estimate), local)}", not a number of minutes; pass --param with a number` });
+        if (!Number.isFinite(raw.estimate))
+          issues.push({
+            file,
+            step: s.key,
+            field: 'estimate',
+            message: `${String(s.estimate)} is "${fill(String(s.estimate), local)}", not a number of minutes; pass --param with a number`,
+          });
       }
       raws.push(raw);
       steps[inst.id] = { step: s.key, ...(inst.item !== undefined && { item: inst.item }), ...(inst.round !== undefined && { round: inst.round }) };
@@ -215,7 +240,13 @@ export function expansionMermaid(tickets: readonly TicketSpec[]): string {
 
 /** Placeholders a template uses that the caller must or may set (for prompts in the UI). */
 export function templateParameters(t: WorkflowTemplate): Array<{ name: string; required: boolean; default?: ParamValue; description?: string; type?: string }> {
-  const out = Object.entries(t.parameters ?? {}).map(([name, p]) => ({ name, required: !!p.required && p.default === undefined, ...(p.default !== undefined && { default: p.default }), ...(p.description && { description: p.description }), ...(p.type && { type: p.type }) }));
+  const out = Object.entries(t.parameters ?? {}).map(([name, p]) => ({
+    name,
+    required: !!p.required && p.default === undefined,
+    ...(p.default !== undefined && { default: p.default }),
+    ...(p.description && { description: p.description }),
+    ...(p.type && { type: p.type }),
+  }));
   void placeholdersIn;
   return out;
 }

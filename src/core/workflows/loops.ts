@@ -66,7 +66,11 @@ export function loopStopOnApproval(state: Pick<OrchardState, 'tickets' | 'runs'>
     if (after.has(t.id) || FINAL_STATUSES.has(t.status) || !t.dependsOn.some((d) => after.has(d))) continue;
     rewire.push({ id: t.id, dependsOn: [...new Set(t.dependsOn.map((d) => (after.has(d) ? ticketId : d)))] });
   }
-  return { skip: [...after], rewire, reason: `not needed: ${ticketId} approved in round ${round}, so ${wf.slice('workflow:'.length)} stops its review loop early` };
+  return {
+    skip: [...after],
+    rewire,
+    reason: `not needed: ${ticketId} approved in round ${round}, so ${wf.slice('workflow:'.length)} stops its review loop early`,
+  };
 }
 
 /**

@@ -80,13 +80,15 @@ export function placeholdersIn(s: string): string[] {
 /** Checks a parsed template; issues name the file, the step and the field, and say how to fix it. */
 export function checkTemplate(raw: unknown, file: string): { template?: WorkflowTemplate; issues: ImportIssue[] } {
   const issues: ImportIssue[] = [];
-  const add = (message: string, field?: string, step?: string) => issues.push({ file, ...(step !== undefined && { step }), ...(field !== undefined && { field }), message });
+  const add = (message: string, field?: string, step?: string) =>
+    issues.push({ file, ...(step !== undefined && { step }), ...(field !== undefined && { field }), message });
   if (!isPlainObject(raw)) {
     add(`must be a JSON object { "id", "name", "description", "steps": [ … ] }, got ${describe(raw)}`);
     return { issues };
   }
   for (const k of Object.keys(raw)) if (!(TEMPLATE_KEYS as readonly string[]).includes(k)) add(unknown(k, TEMPLATE_KEYS, 'template field'), k);
-  if (typeof raw.id !== 'string' || !/^[a-z0-9][a-z0-9-]{0,31}$/.test(raw.id)) add('must be a short lower-case name such as "bug" or "my-review" (letters, digits, "-")', 'id');
+  if (typeof raw.id !== 'string' || !/^[a-z0-9][a-z0-9-]{0,31}$/.test(raw.id))
+    add('must be a short lower-case name such as "bug" or "my-review" (letters, digits, "-")', 'id');
   if (typeof raw.name !== 'string' || !raw.name.trim()) add('is required: a one-line name', 'name');
   if (raw.description !== undefined && typeof raw.description !== 'string') add('must be a string', 'description');
   const params: Record<string, ParameterSpec> = {};
@@ -99,8 +101,10 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
           add(`parameter "${name}" must be an object such as { "default": 2 }`, 'parameters');
           continue;
         }
-        for (const k of Object.keys(p)) if (!(PARAM_KEYS as readonly string[]).includes(k)) add(unknown(k, PARAM_KEYS, `key of parameter "${name}"`), 'parameters');
-        if (p.type !== undefined && !['string', 'number', 'list'].includes(p.type as string)) add(`parameter "${name}": type must be string, number or list`, 'parameters');
+        for (const k of Object.keys(p))
+          if (!(PARAM_KEYS as readonly string[]).includes(k)) add(unknown(k, PARAM_KEYS, `key of parameter "${name}"`), 'parameters');
+        if (p.type !== undefined && !['string', 'number', 'list'].includes(p.type as string))
+          add(`parameter "${name}": type must be string, number or list`, 'parameters');
         params[name] = p as ParameterSpec;
       }
   }
@@ -117,7 +121,8 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
       const key = typeof s.key === 'string' ? s.key : `#${i + 1}`;
       const at = (m: string, f: string) => add(m, f, key);
       for (const k of Object.keys(s)) if (!(STEP_KEYS as readonly string[]).includes(k)) at(unknown(k, STEP_KEYS, 'step field'), k);
-      if (typeof s.key !== 'string' || !STEP_KEY_PATTERN.test(s.key)) at(`must be a short lower-case key such as "build" (letters, digits, "-", at most 24), got ${describe(s.key)}`, 'key');
+      if (typeof s.key !== 'string' || !STEP_KEY_PATTERN.test(s.key))
+        at(`must be a short lower-case key such as "build" (letters, digits, "-", at most 24), got ${describe(s.key)}`, 'key');
       else if (keys.has(s.key)) at(`"${s.key}" is used by two steps; give this step another key (keys must be unique)`, 'key');
       keys.add(key);
       if (typeof s.title !== 'string' || !s.title.trim()) at('is required: a one-line title such as "Build: {request}"', 'title');
@@ -126,14 +131,22 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
         const p = roleNameProblem(s.role);
         if (p) at(p, 'role');
       }
-      if (s.priority !== undefined && (typeof s.priority !== 'string' || (!(PRIORITIES as readonly string[]).includes(s.priority) && !/^\{[A-Za-z_]\w*\}$/.test(s.priority))))
+      if (
+        s.priority !== undefined &&
+        (typeof s.priority !== 'string' || (!(PRIORITIES as readonly string[]).includes(s.priority) && !/^\{[A-Za-z_]\w*\}$/.test(s.priority)))
+      )
         at(`must be one of ${PRIORITIES.join(', ')} or a placeholder such as "{priority}"`, 'priority');
       for (const f of ['dependsOn', 'files', 'labels'] as const)
         if (s[f] !== undefined && (!Array.isArray(s[f]) || (s[f] as unknown[]).some((x) => typeof x !== 'string'))) at('must be a list of strings', f);
-      if (s.estimate !== undefined && !(typeof s.estimate === 'number' && s.estimate > 0) && !(typeof s.estimate === 'string' && /^\{[A-Za-z_]\w*\}$/.test(s.estimate)))
+      if (
+        s.estimate !== undefined &&
+        !(typeof s.estimate === 'number' && s.estimate > 0) &&
+        !(typeof s.estimate === 'string' && /^\{[A-Za-z_]\w*\}$/.test(s.estimate))
+      )
         at('must be a number of minutes > 0 or a placeholder such as "{estimate}"', 'estimate');
       if (s.forEach !== undefined) {
-        if (typeof s.forEach !== 'string' || !params[s.forEach]) at(`must name a list parameter declared in "parameters" (got ${describe(s.forEach)})`, 'forEach');
+        if (typeof s.forEach !== 'string' || !params[s.forEach])
+          at(`must name a list parameter declared in "parameters" (got ${describe(s.forEach)})`, 'forEach');
         else if (params[s.forEach]!.type !== 'list') at(`parameter "${s.forEach}" must have "type": "list"`, 'forEach');
       }
       steps.push(s as unknown as StepTemplate);
@@ -146,11 +159,20 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
     // Placeholders must be known.
     const known = new Set<string>([...BUILTIN_PLACEHOLDERS, ...Object.keys(params)]);
     for (const s of steps) {
-      const texts: Array<[string, unknown]> = [['title', s.title], ['prompt', s.prompt], ['priority', s.priority], ['estimate', s.estimate], ['files', s.files], ['labels', s.labels], ['agent', s.agent]];
+      const texts: Array<[string, unknown]> = [
+        ['title', s.title],
+        ['prompt', s.prompt],
+        ['priority', s.priority],
+        ['estimate', s.estimate],
+        ['files', s.files],
+        ['labels', s.labels],
+        ['agent', s.agent],
+      ];
       for (const [field, v] of texts) {
         const strings = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
         for (const p of new Set(strings.flatMap(placeholdersIn)))
-          if (!known.has(p)) add(`uses {${p}}, which is not a parameter; declare it in "parameters" or use one of ${[...known].map((k) => `{${k}}`).join(', ')}`, field, s.key);
+          if (!known.has(p))
+            add(`uses {${p}}, which is not a parameter; declare it in "parameters" or use one of ${[...known].map((k) => `{${k}}`).join(', ')}`, field, s.key);
       }
     }
   }
@@ -161,13 +183,26 @@ export function checkTemplate(raw: unknown, file: string): { template?: Workflow
     else {
       for (const k of Object.keys(l)) if (!(LOOP_KEYS as readonly string[]).includes(k)) add(unknown(k, LOOP_KEYS, 'loop field'), `loop.${k}`);
       const stepKeys = steps.map((s) => s.key);
-      for (const k of l.steps) if (!stepKeys.includes(k as string)) add(`"${String(k)}" is not a step of this template; name one of ${stepKeys.join(', ')}`, 'loop.steps');
-      if (!(typeof l.rounds === 'number' && Number.isInteger(l.rounds) && l.rounds >= 1 && l.rounds <= MAX_ROUNDS) && !(typeof l.rounds === 'string' && /^\{[A-Za-z_]\w*\}$/.test(l.rounds)))
+      for (const k of l.steps)
+        if (!stepKeys.includes(k as string)) add(`"${String(k)}" is not a step of this template; name one of ${stepKeys.join(', ')}`, 'loop.steps');
+      if (
+        !(typeof l.rounds === 'number' && Number.isInteger(l.rounds) && l.rounds >= 1 && l.rounds <= MAX_ROUNDS) &&
+        !(typeof l.rounds === 'string' && /^\{[A-Za-z_]\w*\}$/.test(l.rounds))
+      )
         add(`must be a whole number from 1 to ${MAX_ROUNDS} or a placeholder such as "{rounds}", got ${describe(l.rounds)}`, 'loop.rounds');
-      for (const s of steps) if (s.forEach && (l.steps as string[]).includes(s.key)) add(`step "${s.key}" uses forEach, which a loop step cannot; take it out of loop.steps or drop its forEach`, 'loop.steps', s.key);
+      for (const s of steps)
+        if (s.forEach && (l.steps as string[]).includes(s.key))
+          add(`step "${s.key}" uses forEach, which a loop step cannot; take it out of loop.steps or drop its forEach`, 'loop.steps', s.key);
       if (l.untilApprovedBy !== undefined && (typeof l.untilApprovedBy !== 'string' || !(l.steps as unknown[]).includes(l.untilApprovedBy)))
-        add(`must name one of the loop's steps (${(l.steps as unknown[]).map(String).join(', ')}), the one whose "VERDICT: APPROVE" ends the loop; got ${describe(l.untilApprovedBy)}`, 'loop.untilApprovedBy');
-      loop = { steps: l.steps as string[], rounds: l.rounds as number | string, ...(typeof l.untilApprovedBy === 'string' && { untilApprovedBy: l.untilApprovedBy }) };
+        add(
+          `must name one of the loop's steps (${(l.steps as unknown[]).map(String).join(', ')}), the one whose "VERDICT: APPROVE" ends the loop; got ${describe(l.untilApprovedBy)}`,
+          'loop.untilApprovedBy',
+        );
+      loop = {
+        steps: l.steps as string[],
+        rounds: l.rounds as number | string,
+        ...(typeof l.untilApprovedBy === 'string' && { untilApprovedBy: l.untilApprovedBy }),
+      };
     }
   }
   if (issues.length) return { issues };

@@ -39,7 +39,7 @@ function parseFlags(args: string[], repeatable: string[], single: string[], bool
     if (name !== undefined && repeatable.includes(name)) lists[name]!.push(inline ?? args[++i] ?? '');
     else if (name !== undefined && single.includes(name)) values[name] = inline ?? args[++i] ?? '';
     else if (name !== undefined && booleans.includes(name)) flags.add(name);
-    else if (a === '--') words.push(...args.slice(i + 1)), (i = args.length);
+    else if (a === '--') (words.push(...args.slice(i + 1)), (i = args.length));
     else words.push(a);
   }
   return { lists, values, flags, words };
@@ -72,7 +72,8 @@ async function main(): Promise<void> {
       const trigger = values.type ?? values.trigger ?? 'input-needed';
       const context = values.context;
       const question = (values.question ?? words.join(' ')).trim() || context?.trim() || '';
-      if (!question) fail('escalate needs a question or a context: orchard-agent escalate --type decision --context "Which database?" --option Postgres --option SQLite');
+      if (!question)
+        fail('escalate needs a question or a context: orchard-agent escalate --type decision --context "Which database?" --option Postgres --option SQLite');
       const qid = `esc-${id}`;
       writeFileSync(join(runDir, `${qid}.question.json`), JSON.stringify({ id: qid, at, token, trigger, question, context, options: lists.option }));
       const answerFile = join(runDir, `${qid}.answer.json`);
@@ -119,7 +120,10 @@ async function main(): Promise<void> {
         // a terminal session prints no usage Orchard could read.
         const usage = transcriptUsage(payload.transcript_path ?? payload.transcriptPath);
         if (usage) appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, usage }) + '\n');
-        appendFileSync(join(runDir, 'progress.jsonl'), JSON.stringify({ at, token, turnEnded: true, ...(message && { message: message.slice(0, 4000) }) }) + '\n');
+        appendFileSync(
+          join(runDir, 'progress.jsonl'),
+          JSON.stringify({ at, token, turnEnded: true, ...(message && { message: message.slice(0, 4000) }) }) + '\n',
+        );
       } else if (kind === 'needs-input' || kind === 'notification') {
         const nid = `notice-${id}`;
         const question = message || 'The agent is waiting for input';

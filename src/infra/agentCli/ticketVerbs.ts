@@ -22,7 +22,9 @@ function flags(args: string[], names: string[], booleans: string[] = []): { valu
     if (a.startsWith('--')) {
       const [n, inline] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), undefined];
       if (booleans.includes(n)) on.add(n);
-      else if (names.includes(n)) values[n] = values[n] !== undefined && (n === 'files' || n === 'depends') ? `${values[n]},${inline ?? args[i + 1] ?? ''}` : (inline ?? args[i + 1] ?? '');
+      else if (names.includes(n))
+        values[n] =
+          values[n] !== undefined && (n === 'files' || n === 'depends') ? `${values[n]},${inline ?? args[i + 1] ?? ''}` : (inline ?? args[i + 1] ?? '');
       else throw new Error(`unknown option --${n}; options are ${[...names, ...booleans].map((x) => `--${x}`).join(', ')}`);
       if (inline === undefined && !booleans.includes(n)) i++;
     } else words.push(a);
@@ -30,10 +32,21 @@ function flags(args: string[], names: string[], booleans: string[] = []): { valu
   return { values, words, on };
 }
 
-const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const list = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function request(runDir: string, token: string, body: Record<string, unknown>, timeoutMs: number): Promise<{ ok: boolean; ticketId?: string; commit?: string; problems?: string[] }> {
+async function request(
+  runDir: string,
+  token: string,
+  body: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<{ ok: boolean; ticketId?: string; commit?: string; problems?: string[] }> {
   const id = `tr-${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   const reqFile = join(runDir, `${id}.ticket-request.json`);
   writeFileSync(reqFile + '.tmp', JSON.stringify({ id, at: Date.now(), token, ...body }));
@@ -102,7 +115,9 @@ export async function runTicketVerb(verb: string | undefined, args: string[], ru
     const merged = await runGit(['merge', '--no-edit', '-q', a.commit], { cwd: process.cwd(), reject: false, asUser: true });
     if (!merged.ok) {
       await runGit(['merge', '--abort'], { cwd: process.cwd(), reject: false, asUser: true }); // nothing to abort is fine
-      fail(`subtask ${a.ticketId} is merged as ${a.commit}, but merging it into this worktree conflicts; run "git merge ${a.commit}" and resolve: ${merged.stderr.slice(0, 300)}`);
+      fail(
+        `subtask ${a.ticketId} is merged as ${a.commit}, but merging it into this worktree conflicts; run "git merge ${a.commit}" and resolve: ${merged.stderr.slice(0, 300)}`,
+      );
     }
   }
   out(`ok ${a.ticketId ?? ''}${a.commit ? ` ${a.commit}` : ''}`);

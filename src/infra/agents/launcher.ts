@@ -26,7 +26,11 @@ import { StatusFileReader } from './watch/statusFileReader';
 /** The built-in CLI a profile is (or extends, by its command), if any. */
 export function cliOf(profile: AgentProfile): CliDefinition | undefined {
   // A custom profile with `hooks: 'claude'` (a wrapper around Claude Code) is prepared as Claude Code is.
-  return BUILTIN_CLIS[profile.name] ?? Object.values(BUILTIN_CLIS).find((c) => c.profile.argv[0] === profile.argv[0]) ?? (profile.hooks === 'claude' ? BUILTIN_CLIS.claude : undefined);
+  return (
+    BUILTIN_CLIS[profile.name] ??
+    Object.values(BUILTIN_CLIS).find((c) => c.profile.argv[0] === profile.argv[0]) ??
+    (profile.hooks === 'claude' ? BUILTIN_CLIS.claude : undefined)
+  );
 }
 
 /** Starts the runner for a run folder. */
@@ -130,7 +134,8 @@ export class AgentLauncher implements AgentPort {
   async start(ticket: Ticket, run: Run): Promise<AgentHandle> {
     // Never in the process's own folder: with no worktree the agent would work (and commit) in
     // whatever directory Orchard runs from — the user's checkout for the CLI, this repo in tests.
-    if (!run.worktree || !isAbsolute(run.worktree)) throw new Error(`${run.id} has no worktree yet (${JSON.stringify(run.worktree)}); the agent was not started`);
+    if (!run.worktree || !isAbsolute(run.worktree))
+      throw new Error(`${run.id} has no worktree yet (${JSON.stringify(run.worktree)}); the agent was not started`);
     const profile = this.profileFor(ticket);
     const dir = this.runDir(run.id);
     const files = runFiles(dir);

@@ -83,7 +83,10 @@ export function customProfiles(raw: unknown): Record<string, AgentProfile> {
     const base = typeof v.extends === 'string' ? resolveProfile(v.extends) : undefined;
     const argv = strings(v.argv, `${name}.argv`) ?? base?.argv;
     if (!argv || argv.length === 0) throw new ProfileError(`agentProfiles.${name}.argv must name the command, e.g. ["my-agent", "{prompt}"]`);
-    for (const p of [...(strings(v.rateLimitPatterns, `${name}.rateLimitPatterns`) ?? []), ...(strings(v.needsInputPatterns, `${name}.needsInputPatterns`) ?? [])]) {
+    for (const p of [
+      ...(strings(v.rateLimitPatterns, `${name}.rateLimitPatterns`) ?? []),
+      ...(strings(v.needsInputPatterns, `${name}.needsInputPatterns`) ?? []),
+    ]) {
       try {
         new RegExp(p);
       } catch (e) {
@@ -117,12 +120,21 @@ export function composePrompt(ticket: Ticket, run: Run, retryContext?: string): 
 /** A model name as an argv value: it must not read as an option or hide control characters. */
 export function modelName(v: unknown, where: string): string {
   if (typeof v !== 'string' || !MODEL_NAME_PATTERN.test(v))
-    throw new ProfileError(`${where} must be a model name such as "claude-sonnet-4-5" or "openai/gpt-5" (letters, digits and . _ : / @ + -, not starting with "-"), got ${JSON.stringify(v)}`);
+    throw new ProfileError(
+      `${where} must be a model name such as "claude-sonnet-4-5" or "openai/gpt-5" (letters, digits and . _ : / @ + -, not starting with "-"), got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 
 /** The agent's argv: the template with the ticket, run and model filled in, one element per placeholder. */
-export function expandArgv(template: readonly string[], ticket: Ticket, run: Run, prompt: string, model: string | undefined = run.model, runDir = ''): string[] {
+export function expandArgv(
+  template: readonly string[],
+  ticket: Ticket,
+  run: Run,
+  prompt: string,
+  model: string | undefined = run.model,
+  runDir = '',
+): string[] {
   if (model) modelName(model, `the model of ${run.id}`);
   const out: string[] = [];
   for (const [i, part] of template.entries()) {

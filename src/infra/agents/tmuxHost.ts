@@ -58,7 +58,27 @@ export class TmuxRunnerHost implements RunnerHost {
     // Arguments after the session options are the command itself: no shell, one argv element each.
     const env = Object.entries(NODE_ENV_FOR_ELECTRON).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // remain-on-exit in the same command list, before the runner can exit: the screen stays.
-    await this.tmux(['new-session', '-d', '-s', name, '-x', String(this.opts.width ?? 200), '-y', String(this.opts.height ?? 50), '-c', run.worktree, ...env, ...runnerArgv, ';', 'set-option', '-w', '-t', `=${name}:`, 'remain-on-exit', 'on']);
+    await this.tmux([
+      'new-session',
+      '-d',
+      '-s',
+      name,
+      '-x',
+      String(this.opts.width ?? 200),
+      '-y',
+      String(this.opts.height ?? 50),
+      '-c',
+      run.worktree,
+      ...env,
+      ...runnerArgv,
+      ';',
+      'set-option',
+      '-w',
+      '-t',
+      `=${name}:`,
+      'remain-on-exit',
+      'on',
+    ]);
     this.sessions.set(run.id, name);
     const pid = Number((await this.tmux(['display-message', '-p', '-t', `=${name}:`, '#{pane_pid}']).catch(() => '')).trim());
     return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };

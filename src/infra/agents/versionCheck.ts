@@ -27,9 +27,18 @@ export function checkCliVersion(profile: string, env: NodeJS.ProcessEnv = proces
         const installed = /(\d+\.\d+\.\d+)/.exec(`${stdout}\n${stderr}`)?.[1];
         const name = def.profile.description;
         if (err && !installed) {
-          resolve({ profile, tested: def.testedVersion, warning: `${name} (${cmd}) is not installed or does not start: ${(err as Error).message.split('\n')[0]}` });
+          resolve({
+            profile,
+            tested: def.testedVersion,
+            warning: `${name} (${cmd}) is not installed or does not start: ${(err as Error).message.split('\n')[0]}`,
+          });
         } else if (def.testedVersion && installed !== def.testedVersion) {
-          resolve({ profile, tested: def.testedVersion, installed, warning: `${name} ${installed ?? '(unknown version)'} is installed; Orchard is tested with ${def.testedVersion}. It will likely work; if a run stalls or a first-run screen blocks it, say which version in your report.` });
+          resolve({
+            profile,
+            tested: def.testedVersion,
+            installed,
+            warning: `${name} ${installed ?? '(unknown version)'} is installed; Orchard is tested with ${def.testedVersion}. It will likely work; if a run stalls or a first-run screen blocks it, say which version in your report.`,
+          });
         } else resolve({ profile, tested: def.testedVersion, installed });
       });
     });

@@ -65,7 +65,10 @@ async function main(): Promise<void> {
   if (!runDir) throw new Error('fake-agent runs inside an Orchard run (ORCHARD_RUN_DIR is not set)');
   const ticket = JSON.parse(readFileSync(join(runDir, 'ticket.json'), 'utf8')) as TicketLike;
   const attempt = Number(process.env.ORCHARD_ATTEMPT ?? '1');
-  const directives = ticket.prompt.split('\n').filter((l) => l.startsWith('@')).map((l) => l.trim());
+  const directives = ticket.prompt
+    .split('\n')
+    .filter((l) => l.startsWith('@'))
+    .map((l) => l.trim());
   const has = (d: string) => directives.some((x) => x === d || x.startsWith(`${d} `));
   const arg = (d: string) => directives.find((x) => x.startsWith(`${d} `))?.slice(d.length + 1);
   const msPerMinute = Number(process.env.ORCHARD_FAKE_MS_PER_MINUTE ?? '40');
@@ -146,7 +149,10 @@ async function main(): Promise<void> {
     const user = dirname(common);
     appendFileSync(join(user, 'agent-in-checkout.txt'), `${ticket.id} was here\n`);
     execFileSync('git', ['add', 'agent-in-checkout.txt'], { cwd: user, stdio: 'ignore' });
-    execFileSync('git', ['-c', 'user.name=fake', '-c', 'user.email=f@l', 'commit', '-q', '-m', `${ticket.id}: stray commit in the user's checkout`], { cwd: user, stdio: 'ignore' });
+    execFileSync('git', ['-c', 'user.name=fake', '-c', 'user.email=f@l', 'commit', '-q', '-m', `${ticket.id}: stray commit in the user's checkout`], {
+      cwd: user,
+      stdio: 'ignore',
+    });
   }
   if (has('@hang')) {
     console.log('fake-agent: told to hang');
@@ -158,7 +164,14 @@ async function main(): Promise<void> {
     report('progress', String(Math.round((i / steps) * 90)), `step ${i} of ${steps}`);
   }
   // Planner mode (@plan, @propose id | title | role | deps | files): propose tickets, change nothing.
-  const proposals = directives.filter((d) => d.startsWith('@propose ')).map((d) => d.slice(9).split('|').map((s) => s.trim()));
+  const proposals = directives
+    .filter((d) => d.startsWith('@propose '))
+    .map((d) =>
+      d
+        .slice(9)
+        .split('|')
+        .map((s) => s.trim()),
+    );
   if (has('@plan') || proposals.length) {
     const slug = (ticket.title.toLowerCase().match(/[a-z0-9]+/g) ?? ['goal']).slice(0, 3).join('-');
     const plan = proposals.length
@@ -191,7 +204,10 @@ async function main(): Promise<void> {
     console.log(`fake-agent: delegating "${title}"`);
     let said: string;
     try {
-      said = execFileSync('orchard-agent', ['subtask', title, '--prompt', `${title}\n@sleep 30`, '--estimate', '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+      said = execFileSync('orchard-agent', ['subtask', title, '--prompt', `${title}\n@sleep 30`, '--estimate', '5'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim();
     } catch (e) {
       said = `refused: ${String((e as { stderr?: string }).stderr ?? e).trim()}`;
     }
@@ -219,7 +235,11 @@ async function main(): Promise<void> {
   const extra = arg('@write');
   if (extra) targets.push(extra);
   if (targets.length === 0) {
-    const dir = ticket.files[0]?.split('/').filter((s) => !/[*?]/.test(s)).join('/') || 'notes';
+    const dir =
+      ticket.files[0]
+        ?.split('/')
+        .filter((s) => !/[*?]/.test(s))
+        .join('/') || 'notes';
     targets.push(`${dir}/${ticket.id}.md`);
   }
   for (const rel of asksVerdict && has('@verdict-only') ? [] : targets) {
@@ -228,7 +248,14 @@ async function main(): Promise<void> {
     // Sent back with a conflict left in the worktree: resolve it by keeping both sides.
     if (existsSync(p)) {
       const text = readFileSync(p, 'utf8');
-      if (/^<<<<<<< /m.test(text)) writeFileSync(p, text.split('\n').filter((l) => !/^(<<<<<<< |=======$|>>>>>>> )/.test(l)).join('\n'));
+      if (/^<<<<<<< /m.test(text))
+        writeFileSync(
+          p,
+          text
+            .split('\n')
+            .filter((l) => !/^(<<<<<<< |=======$|>>>>>>> )/.test(l))
+            .join('\n'),
+        );
     }
     appendFileSync(p, `- ${ticket.id}: ${ticket.title}${answer ? ` (answer: ${answer})` : ''}\n`);
   }
@@ -236,7 +263,13 @@ async function main(): Promise<void> {
     execFileSync('git', ['add', '-A'], { stdio: 'ignore' });
     execFileSync('git', ['commit', '-q', '-m', `${ticket.id}: ${ticket.title}`], {
       stdio: 'ignore',
-      env: { ...process.env, GIT_AUTHOR_NAME: 'fake-agent', GIT_AUTHOR_EMAIL: 'fake@localhost', GIT_COMMITTER_NAME: 'fake-agent', GIT_COMMITTER_EMAIL: 'fake@localhost' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'fake-agent',
+        GIT_AUTHOR_EMAIL: 'fake@localhost',
+        GIT_COMMITTER_NAME: 'fake-agent',
+        GIT_COMMITTER_EMAIL: 'fake@localhost',
+      },
     });
   }
   if (asksVerdict) {

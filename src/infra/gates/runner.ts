@@ -53,7 +53,17 @@ export class GateRunner implements GatePort {
       const msg = errorText(err);
       const outputFile = this.outputFile(run.id, gate.name);
       writeFileSync(outputFile, `${gate.name} could not run: ${msg}\n`);
-      return { name: gate.name, kind: gate.kind, passed: false, status: 'error', required: gate.required, startedAt: this.now(), durationMs: 0, outputFile, output: msg };
+      return {
+        name: gate.name,
+        kind: gate.kind,
+        passed: false,
+        status: 'error',
+        required: gate.required,
+        startedAt: this.now(),
+        durationMs: 0,
+        outputFile,
+        output: msg,
+      };
     }
   }
 
@@ -76,7 +86,9 @@ export class GateRunner implements GatePort {
     const all = String(r.all ?? '');
     const header = `$ ${argv.map((a) => (/[\s"'$`\\]/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n(in ${run.worktree})\n`;
     const status: GateResult['status'] = r.timedOut ? 'timeout' : r.exitCode === 0 ? 'passed' : r.exitCode === undefined ? 'error' : 'failed';
-    const footer = r.timedOut ? `\n[timed out after ${timeoutMs / 1000} s]\n` : `\n[exit ${r.exitCode ?? r.signal ?? r.code ?? '?'} after ${(durationMs / 1000).toFixed(1)} s]\n`;
+    const footer = r.timedOut
+      ? `\n[timed out after ${timeoutMs / 1000} s]\n`
+      : `\n[exit ${r.exitCode ?? r.signal ?? r.code ?? '?'} after ${(durationMs / 1000).toFixed(1)} s]\n`;
     const outputFile = this.outputFile(run.id, gate.name);
     writeFileSync(outputFile, header + all + footer);
     return {

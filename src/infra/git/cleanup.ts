@@ -112,7 +112,16 @@ export class WorktreeCleanup {
       for (const name of readdirSync(worktreesDir)) {
         const p = join(worktreesDir, name);
         if (name === '.pool' || seen.has(p)) continue;
-        out.push({ kind: 'stray-folder', path: p, ticketId: name, merged: false, dirty: false, unmergedCommits: 0, bytes: await diskUsage(p), active: activeTickets.has(name) });
+        out.push({
+          kind: 'stray-folder',
+          path: p,
+          ticketId: name,
+          merged: false,
+          dirty: false,
+          unmergedCommits: 0,
+          bytes: await diskUsage(p),
+          active: activeTickets.has(name),
+        });
       }
     }
     const branches = (await gitText(repo, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/orchard/'])).split('\n').filter(Boolean);
@@ -121,7 +130,17 @@ export class WorktreeCleanup {
       if (checkedOut.has(b)) continue;
       const m = await this.isMerged(`refs/heads/${b}`);
       const ticketId = b.slice(8);
-      out.push({ kind: 'orphan-branch', branch: b, tip: await rev(repo, `refs/heads/${b}`), ticketId, merged: m.merged, dirty: false, unmergedCommits: m.unmerged, bytes: 0, active: activeTickets.has(ticketId) });
+      out.push({
+        kind: 'orphan-branch',
+        branch: b,
+        tip: await rev(repo, `refs/heads/${b}`),
+        ticketId,
+        merged: m.merged,
+        dirty: false,
+        unmergedCommits: m.unmerged,
+        bytes: 0,
+        active: activeTickets.has(ticketId),
+      });
     }
     return out;
   }
@@ -147,7 +166,11 @@ export class WorktreeCleanup {
       const unmerged = !it.merged && !pool;
       const keepBranch = unmerged && !opts.confirm;
       if (!opts.confirm && (dirty || (unmerged && (!opts.keepUnmergedBranches || it.kind === 'orphan-branch')))) {
-        keep(dirty ? 'it has uncommitted changes (confirm to keep them on a WIP ref and remove it)' : `${it.unmergedCommits} commit(s) are not merged (confirm to archive them and remove it)`);
+        keep(
+          dirty
+            ? 'it has uncommitted changes (confirm to keep them on a WIP ref and remove it)'
+            : `${it.unmergedCommits} commit(s) are not merged (confirm to archive them and remove it)`,
+        );
         continue;
       }
       const tip = it.branch && !pool ? await rev(repo, `refs/heads/${it.branch}`) : undefined;

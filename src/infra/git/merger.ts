@@ -58,7 +58,8 @@ async function raw(cwd: string, args: string[]): Promise<string> {
 
 const isAncestor = async (cwd: string, a: string, b: string): Promise<boolean> => (await gitx(cwd, ['merge-base', '--is-ancestor', a, b])).ok;
 
-type Applied = { kind: 'applied'; head: string } | { kind: 'nothing' } | { kind: 'conflict'; files: string[] } | { kind: 'unexpected-tree'; tree: string; expected: string };
+type Applied =
+  { kind: 'applied'; head: string } | { kind: 'nothing' } | { kind: 'conflict'; files: string[] } | { kind: 'unexpected-tree'; tree: string; expected: string };
 
 export class Merger {
   /** Post-merge test runs so far (benchmarks and the report count them). */
@@ -200,9 +201,11 @@ export class Merger {
         ? parents[0] === prev && parents[1] === branchTip
         : strategy === 'squash'
           ? parents.length === 1 && parents[0] === prev
-          : (await isAncestor(this.opts.integrationDir, prev, head)) &&
-            (await raw(ig, ['rev-list', '--merges', '--count', `${prev}..${head}`])).trim() === '0';
-    if (!ok) throw new Error(`bringing ${branchTip.slice(0, 8)} onto the target with ${strategy} did not give the expected commit (HEAD ${head.slice(0, 8)}); the branch is kept, try Merge Now again.`);
+          : (await isAncestor(this.opts.integrationDir, prev, head)) && (await raw(ig, ['rev-list', '--merges', '--count', `${prev}..${head}`])).trim() === '0';
+    if (!ok)
+      throw new Error(
+        `bringing ${branchTip.slice(0, 8)} onto the target with ${strategy} did not give the expected commit (HEAD ${head.slice(0, 8)}); the branch is kept, try Merge Now again.`,
+      );
     // The right parents are not enough: a merge written beside another git (one a killed Orchard
     // left running) once had them and lacked the branch's change. Its tree must be the one
     // `git merge-tree` computes from the two commits alone (rebase replays commit by commit).
@@ -223,7 +226,9 @@ export class Merger {
     const r = await execa(cmd!, args, { cwd: dir, reject: false, all: true, timeout: this.opts.testTimeoutMs ?? 600_000 });
     this.testMs += Date.now() - t0;
     if (r.exitCode === 0) return { ok: true };
-    const why = r.timedOut ? `the test command timed out after ${Math.round((this.opts.testTimeoutMs ?? 600_000) / 1000)} s\n` : `the test command exited with ${r.exitCode ?? r.signal}\n`;
+    const why = r.timedOut
+      ? `the test command timed out after ${Math.round((this.opts.testTimeoutMs ?? 600_000) / 1000)} s\n`
+      : `the test command exited with ${r.exitCode ?? r.signal}\n`;
     return { ok: false, output: (why + String(r.all ?? '')).slice(-4000) };
   }
 
@@ -279,7 +284,9 @@ export class Merger {
           const key = `${head}:${run.branch}`;
           if (unexpected.get(key) !== a.tree) {
             unexpected.set(key, a.tree);
-            this.opts.log.warn(`${ticket.id}: the merge gave tree ${a.tree.slice(0, 8)}, not ${a.expected.slice(0, 8)} as git merge-tree computes; merging again from scratch`);
+            this.opts.log.warn(
+              `${ticket.id}: the merge gave tree ${a.tree.slice(0, 8)}, not ${a.expected.slice(0, 8)} as git merge-tree computes; merging again from scratch`,
+            );
             redo = true;
             break;
           }
@@ -514,7 +521,10 @@ export class Merger {
     const changed = new Set(diff.stdout.split('\0').filter(Boolean));
     const status = await run(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
     if (status.exitCode !== 0) return false;
-    const dirty = status.stdout.split('\0').filter(Boolean).map((e) => e.slice(3));
+    const dirty = status.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((e) => e.slice(3));
     if (dirty.length === 0) return false; // nothing was written: the normal fast-forward follows
     const blob = async (rev: string, p: string) => (await run(['rev-parse', '--verify', '--quiet', `${rev}:${p}`])).stdout.trim() || undefined;
     for (const p of dirty) {
@@ -587,7 +597,10 @@ export class Merger {
         await new Promise((res) => setTimeout(res, 150));
       }
       rmSync(this.ffIntentFile(), { force: true });
-      const lockFile = locked && (await revParse(checkout.path, 'HEAD')) === expected ? (/'([^']+\.lock)'/.exec(locked)?.[1] ?? join(checkout.path, '.git', 'index.lock')) : undefined;
+      const lockFile =
+        locked && (await revParse(checkout.path, 'HEAD')) === expected
+          ? (/'([^']+\.lock)'/.exec(locked)?.[1] ?? join(checkout.path, '.git', 'index.lock'))
+          : undefined;
       if (stashed) {
         // --index: what the user had staged is staged again (a plain pop leaves it all unstaged);
         // where the index cannot be put back as it was, the files still are.
@@ -610,4 +623,3 @@ export class Merger {
     return (await revParse(this.opts.repo, `refs/heads/${target}`)) === next ? { kind: 'moved', ...(note && { note }) } : { kind: 'raced' };
   }
 }
-

@@ -89,7 +89,12 @@ function exec(args: readonly string[], opts: GitOptions): Promise<Raw> {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let failure = '';
-    const child = spawn('git', argvOf(args, opts), { cwd: opts.cwd, env: envOf(opts), stdio: ['pipe', 'pipe', 'pipe'], ...(opts.timeoutMs !== undefined && { timeout: opts.timeoutMs }) });
+    const child = spawn('git', argvOf(args, opts), {
+      cwd: opts.cwd,
+      env: envOf(opts),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.timeoutMs !== undefined && { timeout: opts.timeoutMs }),
+    });
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     // git may exit without reading its input (EPIPE): its exit code says what happened.
@@ -121,7 +126,11 @@ export function runGitSync(args: readonly string[], opts: GitOptions): GitResult
     ...(opts.input !== undefined && { input: opts.input }),
     ...(opts.timeoutMs !== undefined && { timeout: opts.timeoutMs }),
   });
-  const raw: Raw = { stdout: r.stdout ?? Buffer.alloc(0), stderr: (r.error ? `${r.error.message}\n` : '') + (r.stderr?.toString('utf8') ?? ''), status: r.error ? null : r.status };
+  const raw: Raw = {
+    stdout: r.stdout ?? Buffer.alloc(0),
+    stderr: (r.error ? `${r.error.message}\n` : '') + (r.stderr?.toString('utf8') ?? ''),
+    status: r.error ? null : r.status,
+  };
   return settle(args, opts, raw, raw.stdout.toString('utf8'));
 }
 

@@ -28,7 +28,9 @@ export interface StrayGitScope {
 /** Running git processes that are not this process's own (nor its descendants'); with includeOwn, every one. */
 export async function strayGitProcesses(opts: { includeOwn?: boolean } = {}): Promise<GitProcess[]> {
   if (existsSync('/proc/self/stat')) return fromProc(opts.includeOwn === true);
-  const out = await new Promise<string>((resolve) => execFile('ps', ['-eo', 'pid=,ppid=,args='], { maxBuffer: 16 * 1024 * 1024 }, (err, o) => resolve(err ? '' : String(o))));
+  const out = await new Promise<string>((resolve) =>
+    execFile('ps', ['-eo', 'pid=,ppid=,args='], { maxBuffer: 16 * 1024 * 1024 }, (err, o) => resolve(err ? '' : String(o))),
+  );
   const rows = out
     .split('\n')
     .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
@@ -100,7 +102,8 @@ export async function waitForStrayGit(scope: StrayGitScope, log: Logger, timeout
       log.warn(`${scope.dirs[0]}: git still running after ${Math.round(timeoutMs / 1000)} s (pid ${strays.map((s) => s.pid).join(', ')}); going on`);
       return false;
     }
-    if (!told) log.warn(`${scope.dirs[0]}: waiting for git left running by an earlier Orchard (pid ${strays[0]!.pid}: ${strays[0]!.argv.join(' ').slice(0, 120)})`);
+    if (!told)
+      log.warn(`${scope.dirs[0]}: waiting for git left running by an earlier Orchard (pid ${strays[0]!.pid}: ${strays[0]!.argv.join(' ').slice(0, 120)})`);
     told = true;
     await new Promise((r) => setTimeout(r, 100));
   }

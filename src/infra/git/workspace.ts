@@ -72,9 +72,7 @@ export class GitWorkspace implements WorkspacePort {
     if (!tip) {
       if (!(await revParse(this.opts.repo, 'HEAD')))
         throw new Error(`The repository ${this.opts.repo} has no commits yet; make a first commit (git add -A && git commit -m "initial") and run again.`);
-      throw new Error(
-        `The target branch "${this.opts.targetBranch}" does not exist in ${this.opts.repo}; set orchard.targetBranch to an existing branch.`,
-      );
+      throw new Error(`The target branch "${this.opts.targetBranch}" does not exist in ${this.opts.repo}; set orchard.targetBranch to an existing branch.`);
     }
     return tip;
   }

@@ -5,7 +5,21 @@
 // checks that an agent did not harm the user's branches, and cleanup that never deletes
 // unmerged commits. Uncommitted agent work is committed, never dropped.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, appendFileSync, readFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  copyFileSync,
+  appendFileSync,
+  readFileSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -185,7 +199,11 @@ export class WorktreeManager {
       repo: opts.repo,
       worktreesDir: opts.worktreesDir,
       targetBranch: opts.targetBranch,
-      saveWip: (it, message) => this.saveWip({ id: it.ticketId ?? 'x', ticketId: it.ticketId ?? 'x', attempt: 0, branch: it.branch, worktree: it.path, slot: 0, startedAt: 0 }, message),
+      saveWip: (it, message) =>
+        this.saveWip(
+          { id: it.ticketId ?? 'x', ticketId: it.ticketId ?? 'x', attempt: 0, branch: it.branch, worktree: it.path, slot: 0, startedAt: 0 },
+          message,
+        ),
     });
   }
 
@@ -219,7 +237,8 @@ export class WorktreeManager {
    */
   private async clearStaleLocks(path: string, branch: string, gitdir?: string): Promise<void> {
     gitdir ??= (await gitRun(path, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
-    if (gitdir) await clearStaleLocks([...worktreeLocks(gitdir), this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
+    if (gitdir)
+      await clearStaleLocks([...worktreeLocks(gitdir), this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
   }
 
   private refLock(branch: string): string {
@@ -327,7 +346,9 @@ export class WorktreeManager {
     } else {
       // A ref lock left by a killed `git branch` (worktree add's first step) would fail the add.
       await clearStaleLocks([this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
-      const args = branchTip ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch] : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
+      const args = branchTip
+        ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch]
+        : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
       // In the C locale the add's lock reads "initializing" (finishInterruptedAdd knows it by that word).
       await g(repo, args, { LC_ALL: 'C' });
       if (sparse) await this.sparseCheckout(path, ticket.files);
@@ -383,7 +404,10 @@ export class WorktreeManager {
     }
     if (setup.command?.length) {
       const r = await execArgv(setup.command, path, setup.commandTimeoutMs ?? 600_000);
-      if (r.code !== 0) throw new Error(`the worktree setup command ${JSON.stringify(setup.command)} exited with ${r.code}: ${r.output.trim().split('\n').slice(-3).join(' ⏎ ')}`);
+      if (r.code !== 0)
+        throw new Error(
+          `the worktree setup command ${JSON.stringify(setup.command)} exited with ${r.code}: ${r.output.trim().split('\n').slice(-3).join(' ⏎ ')}`,
+        );
     }
   }
 
@@ -560,7 +584,9 @@ export class WorktreeManager {
       await g(wt, ['reset', '--hard', '--quiet', to]);
       await g(wt, ['clean', '-fdq']);
     } else await g(repo, ['update-ref', '-m', message, branchRef, to, tip]);
-    this.opts.log.info(`${run.ticketId}: attempt ${run.attempt} was interrupted; the next attempt starts again from ${to.slice(0, 8)} (its work is kept on ${ref})`);
+    this.opts.log.info(
+      `${run.ticketId}: attempt ${run.attempt} was interrupted; the next attempt starts again from ${to.slice(0, 8)} (its work is kept on ${ref})`,
+    );
     return ref;
   }
 
@@ -614,7 +640,9 @@ export class WorktreeManager {
       if (touched && targetLog.length) {
         const newest = targetLog[0]!.split(' ')[0]!;
         problems.push(`the agent changed the target branch ${target} directly`);
-        repaired.push(`${target} was not moved back (it may hold your work too); its tip ${newest.slice(0, 8)} is kept on ${await keep('target', newest)} — check it and revert by hand if needed`);
+        repaired.push(
+          `${target} was not moved back (it may hold your work too); its tip ${newest.slice(0, 8)} is kept on ${await keep('target', newest)} — check it and revert by hand if needed`,
+        );
       }
     }
     if (run.base) {
@@ -697,7 +725,9 @@ export function unlockInterruptedAdd(commonDir: string, path: string, log: Logge
       if (!existsSync(locked) || readFileSync(join(reg, 'gitdir'), 'utf8').trim() !== join(path, '.git')) continue;
       const reason = readFileSync(locked, 'utf8').trim();
       rmSync(locked, { force: true });
-      log.warn(`${path}: unlocked its registration .git/worktrees/${name} (locked "${reason}" by a git worktree add that was interrupted) so it can be set up again`);
+      log.warn(
+        `${path}: unlocked its registration .git/worktrees/${name} (locked "${reason}" by a git worktree add that was interrupted) so it can be set up again`,
+      );
     } catch {
       /* not a whole registration: prune handles it */
     }
@@ -742,13 +772,17 @@ export async function setAsideBrokenRegistrations(commonDir: string, owned: read
     }
     if (folder && !owned.some((o) => within(folder!, o))) continue; // the user's: not ours to touch
     const gits = await strayGitProcesses({ includeOwn: true });
-    const writing = gits.some((p) => (folder ? p.argv.some((a) => within(a, folder!)) || (!!p.cwd && within(p.cwd, folder)) : p.argv.includes('worktree') && p.argv.includes('add')));
+    const writing = gits.some((p) =>
+      folder ? p.argv.some((a) => within(a, folder!)) || (!!p.cwd && within(p.cwd, folder)) : p.argv.includes('worktree') && p.argv.includes('add'),
+    );
     if (writing) continue;
     const aside = join(commonDir, 'orchard-broken-worktrees', `${name}-${Date.now()}`);
     try {
       mkdirSync(dirname(aside), { recursive: true });
       renameSync(reg, aside);
-      log.warn(`.git/worktrees/${name}: left half-written by an interrupted git worktree add${folder ? ` of ${folder}` : ''}; moved to ${aside} so worktrees can be added again`);
+      log.warn(
+        `.git/worktrees/${name}: left half-written by an interrupted git worktree add${folder ? ` of ${folder}` : ''}; moved to ${aside} so worktrees can be added again`,
+      );
     } catch {
       /* gone meanwhile */
     }

@@ -90,7 +90,9 @@ function main(): void {
     if (!spec.keepOpen || !process.stdin.isTTY) process.exit(code);
     // A VS Code terminal closes when its process exits 0: the agent's screen stays readable
     // until the user presses a key or closes the terminal, as VS Code's own tasks do.
-    process.stdout.write(`\r\n\u001b[2m── Orchard: the agent's session ended (${exit.error ?? (exit.exitCode === null ? `signal ${exit.signal ?? stopSignal ?? '?'}` : `exit ${exit.exitCode}`)}). Press any key to close this terminal. ──\u001b[0m\r\n`);
+    process.stdout.write(
+      `\r\n\u001b[2m── Orchard: the agent's session ended (${exit.error ?? (exit.exitCode === null ? `signal ${exit.signal ?? stopSignal ?? '?'}` : `exit ${exit.exitCode}`)}). Press any key to close this terminal. ──\u001b[0m\r\n`,
+    );
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
       process.removeAllListeners(sig);
       process.on(sig, () => process.exit(code));
@@ -106,7 +108,10 @@ function main(): void {
   };
   child.on('error', (err) => {
     // Said in the terminal too: it stays open and readable after the runner exits.
-    const error = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `could not start ${cmd}: it is not on PATH (${spec.env.PATH ?? process.env.PATH ?? ''})` : `could not start ${cmd}: ${err.message}`;
+    const error =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `could not start ${cmd}: it is not on PATH (${spec.env.PATH ?? process.env.PATH ?? ''})`
+        : `could not start ${cmd}: ${err.message}`;
     process.stderr.write(`orchard: ${error}\n`);
     finish({ exitCode: 127, endedAt: Date.now(), error });
   });

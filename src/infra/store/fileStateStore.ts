@@ -192,7 +192,9 @@ export class FileStateStore implements StatePort, Disposable {
     report.logLines = logResult.goodLines;
     if (logResult.tornAside) {
       report.tornAside = logResult.tornAside;
-      this.log.warn(`${this.eventsFile}: torn last line (${logResult.tornBytes} bytes, an interrupted write) moved to ${logResult.tornAside}; log truncated to line ${logResult.goodLines}.`);
+      this.log.warn(
+        `${this.eventsFile}: torn last line (${logResult.tornBytes} bytes, an interrupted write) moved to ${logResult.tornAside}; log truncated to line ${logResult.goodLines}.`,
+      );
     }
 
     // 3. Set damage aside only now that the log is known to be readable.
@@ -263,10 +265,13 @@ export class FileStateStore implements StatePort, Disposable {
     this.firstDirtyAt ??= now;
     const due = Math.min(now + this.debounceMs, this.firstDirtyAt + this.maxWaitMs);
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush().catch((e) => this.log.error(`${this.stateFile}: snapshot write failed: ${(e as Error).message}`));
-    }, Math.max(0, due - now));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.flush().catch((e) => this.log.error(`${this.stateFile}: snapshot write failed: ${(e as Error).message}`));
+      },
+      Math.max(0, due - now),
+    );
     this.timer.unref?.();
   }
 

@@ -34,5 +34,12 @@ export async function openState(
   if (r.role === 'writer') return { role: 'writer', lease, store: new FileStateStore(dir, { ...log, ...options.store }) };
   const watcher = new StateWatcher(dir, { ...log, ...options.watch });
   await watcher.start();
-  return { role: 'follower', lease, holder: r.holder, message: r.message, watcher, store: new FileStateStore(dir, { ...log, ...options.store, readOnly: true }) };
+  return {
+    role: 'follower',
+    lease,
+    holder: r.holder,
+    message: r.message,
+    watcher,
+    store: new FileStateStore(dir, { ...log, ...options.store, readOnly: true }),
+  };
 }

@@ -77,7 +77,15 @@ export class WriterLease implements Disposable {
       if (attempt >= 3) sleepSync(Math.min(50, 5 * attempt)); // a live contender holds the takeover mutex for a moment
       const t = this.now();
       const pidStart = processStartToken(process.pid);
-      const me: LeaseHolder = { pid: process.pid, hostname: os.hostname(), startedAt: t, heartbeatAt: t, owner: this.owner, token: crypto.randomUUID(), ...(pidStart && { pidStart }) };
+      const me: LeaseHolder = {
+        pid: process.pid,
+        hostname: os.hostname(),
+        startedAt: t,
+        heartbeatAt: t,
+        owner: this.owner,
+        token: crypto.randomUUID(),
+        ...(pidStart && { pidStart }),
+      };
       if (this.tryCreate(me)) return this.won(me);
       const current = readLease(this.file);
       if (current === 'missing') continue; // released meanwhile: try again
@@ -90,7 +98,9 @@ export class WriterLease implements Disposable {
     const h = readLease(this.file);
     if (typeof h === 'object' && !this.isStale(h)) return follower(h);
     // Never a follower of a dead writer: that would tell the user a stopped Orchard is running.
-    throw new Error(`${this.file}: the writer lease${typeof h === 'object' ? ` of pid ${h.pid} (not running)` : ''} could not be taken over: another process kept taking it over. Try again; if it persists, delete ${this.file}.takeover when no Orchard is running.`);
+    throw new Error(
+      `${this.file}: the writer lease${typeof h === 'object' ? ` of pid ${h.pid} (not running)` : ''} could not be taken over: another process kept taking it over. Try again; if it persists, delete ${this.file}.takeover when no Orchard is running.`,
+    );
   }
 
   /** Who holds the lease now (undefined when nobody does). */
@@ -201,7 +211,10 @@ export class WriterLease implements Disposable {
     } catch {
       /* garbled: only its age counts */
     }
-    const dead = typeof holder.pid === 'number' && (holder.hostname === undefined || holder.hostname === os.hostname()) && !isSameProcess(holder.pid, typeof holder.pidStart === 'string' ? holder.pidStart : undefined);
+    const dead =
+      typeof holder.pid === 'number' &&
+      (holder.hostname === undefined || holder.hostname === os.hostname()) &&
+      !isSameProcess(holder.pid, typeof holder.pidStart === 'string' ? holder.pidStart : undefined);
     if (!dead && this.now() - mtimeMs <= 10_000) return;
     const aside = `${mutex}.dead-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
     try {

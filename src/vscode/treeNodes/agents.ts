@@ -82,6 +82,11 @@ export function agentItem(v: SlotView, s: OrchardState, now: number): vscode.Tre
   item.tooltip = md;
   item.iconPath = icon(STATE_ICON[v.state]);
   item.contextValue = `agent agent-${v.state.replace(/ /g, '-')}${v.run ? ' run-live has-worktree' : ''}`;
-  if (v.run) item.command = { command: 'orchard.openTerminal', title: 'Open Agent Terminal', arguments: [{ kind: 'agent', slot: v.slot, ticketId: v.run.ticketId, runId: v.run.id }] };
+  if (v.run)
+    item.command = {
+      command: 'orchard.openTerminal',
+      title: 'Open Agent Terminal',
+      arguments: [{ kind: 'agent', slot: v.slot, ticketId: v.run.ticketId, runId: v.run.id }],
+    };
   return item;
 }

@@ -134,7 +134,7 @@ export function ticketItem(t: Ticket, state: OrchardState, now: number, eta?: Li
   const hasChildren = t.dependsOn.length > 0 || runs.length > 0 || gatesOf(last).length > 0;
   const item = new vscode.TreeItem(`${t.id}  ${t.title}`, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = `ticket:${t.id}`;
-  item.iconPath = icon(t.status === 'running' || t.status === 'escalated' ? STATUS_ICON[t.status] : PRIORITY_ICON[t.priority] ?? ['dash']);
+  item.iconPath = icon(t.status === 'running' || t.status === 'escalated' ? STATUS_ICON[t.status] : (PRIORITY_ICON[t.priority] ?? ['dash']));
   const parts: string[] = [t.priority];
   if (t.status === 'running' && last) {
     parts.push(formatDuration(now - last.startedAt));

@@ -13,12 +13,17 @@ import { icon } from './nodes';
 export type ReviewNode = { kind: 'review'; id: string } | { kind: 'review-file'; id: string; file: string };
 
 function reviewItem(r: ReviewItem, now: number): vscode.TreeItem {
-  const item = new vscode.TreeItem(`${r.ticketId}  ${r.title}`, r.files.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(
+    `${r.ticketId}  ${r.title}`,
+    r.files.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
   item.id = `review:${r.ticketId}`;
   item.description = reviewRowDescription(r, now);
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${r.ticketId}** — `).appendText(r.title);
-  md.appendMarkdown('\n\n$(eye) ').appendText(`Waiting for review since ${new Date(r.since).toLocaleTimeString()}: ${r.why.replace(/^waiting for review: /, '')}`);
+  md.appendMarkdown('\n\n$(eye) ').appendText(
+    `Waiting for review since ${new Date(r.since).toLocaleTimeString()}: ${r.why.replace(/^waiting for review: /, '')}`,
+  );
   if (r.summary) md.appendMarkdown('\n\n**Agent:** ').appendText(r.summary);
   md.appendMarkdown('\n\n**Gates:** ').appendText(reviewGatesText(r.gates));
   for (const g of r.gates) md.appendMarkdown(`\n- ${g.passed ? '$(pass)' : '$(error)'} `).appendText(g.name);
@@ -74,7 +79,9 @@ export class ReviewQueueView extends Disposable {
   constructor(private readonly controller: OrchardController) {
     super();
     this.provider = this._register(new StateTreeProvider(() => controller.state(), reviewQueueModel));
-    this.view = this._register(vscode.window.createTreeView('orchard.reviewQueue', { treeDataProvider: this.provider, canSelectMany: true, showCollapseAll: true }));
+    this.view = this._register(
+      vscode.window.createTreeView('orchard.reviewQueue', { treeDataProvider: this.provider, canSelectMany: true, showCollapseAll: true }),
+    );
     this._register(controller.onDidChangeState(() => this.refresh()));
     this.refresh();
   }

@@ -24,30 +24,59 @@ function usageOf(ctx: ReplyContext, output: number) {
   return { input_tokens: ctx.usage.input, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: output };
 }
 
-export function anthropicMessage(res: ServerResponse, req: Inspected, ctx: ReplyContext, blocks: Array<{ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown }>, stop: 'end_turn' | 'tool_use'): void {
+export function anthropicMessage(
+  res: ServerResponse,
+  req: Inspected,
+  ctx: ReplyContext,
+  blocks: Array<{ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown }>,
+  stop: 'end_turn' | 'tool_use',
+): void {
   const model = req.model ?? 'claude-sonnet-4-5';
   const msgId = id('msg');
   if (!req.stream) {
-    json(res, 200, { id: msgId, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stop, stop_sequence: null, usage: usageOf(ctx, ctx.usage.output) }, { 'request-id': id('req') });
+    json(
+      res,
+      200,
+      { id: msgId, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stop, stop_sequence: null, usage: usageOf(ctx, ctx.usage.output) },
+      { 'request-id': id('req') },
+    );
     return;
   }
   const events: Array<{ event: string; data: unknown }> = [
-    { event: 'message_start', data: { type: 'message_start', message: { id: msgId, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: usageOf(ctx, 1) } } },
+    {
+      event: 'message_start',
+      data: {
+        type: 'message_start',
+        message: { id: msgId, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: usageOf(ctx, 1) },
+      },
+    },
   ];
   blocks.forEach((b, index) => {
     if (b.type === 'text') {
       events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'text', text: '' } } });
       events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'text_delta', text: b.text } } });
     } else {
-      events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } } });
+      events.push({
+        event: 'content_block_start',
+        data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } },
+      });
       const js = JSON.stringify(b.input);
       const cut = Math.floor(js.length / 2);
-      events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: js.slice(0, cut) } } });
-      events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: js.slice(cut) } } });
+      events.push({
+        event: 'content_block_delta',
+        data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: js.slice(0, cut) } },
+      });
+      events.push({
+        event: 'content_block_delta',
+        data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: js.slice(cut) } },
+      });
     }
     events.push({ event: 'content_block_stop', data: { type: 'content_block_stop', index } });
   });
-  events.push({ event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: usageOf(ctx, ctx.usage.output) } });
+  events.push({
+    event: 'message_delta',
+    data: { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: usageOf(ctx, ctx.usage.output) },
+  });
   events.push({ event: 'message_stop', data: { type: 'message_stop' } });
   sse(res, events);
 }
@@ -65,7 +94,20 @@ export const anthropicAdapter: ProtocolAdapter = {
   },
   reply(res, req, action, ctx) {
     if (action.kind === 'shell') {
-      anthropicMessage(res, req, ctx, [{ type: 'tool_use', id: `toolu_${action.callId}`, name: shellTool(ctx.body) ?? 'Bash', input: { command: action.command, description: 'Run a command' } }], 'tool_use');
+      anthropicMessage(
+        res,
+        req,
+        ctx,
+        [
+          {
+            type: 'tool_use',
+            id: `toolu_${action.callId}`,
+            name: shellTool(ctx.body) ?? 'Bash',
+            input: { command: action.command, description: 'Run a command' },
+          },
+        ],
+        'tool_use',
+      );
     } else {
       anthropicMessage(res, req, ctx, [{ type: 'text', text: action.text }], 'end_turn');
     }
@@ -84,11 +126,30 @@ export const anthropicAdapter: ProtocolAdapter = {
       json(
         res,
         429,
-        { type: 'error', error: { type: 'rate_limit_error', message: 'This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.' }, request_id: reqId },
-        { 'request-id': reqId, 'retry-after': '1', 'x-should-retry': 'true', 'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '0' },
+        {
+          type: 'error',
+          error: {
+            type: 'rate_limit_error',
+            message:
+              'This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.',
+          },
+          request_id: reqId,
+        },
+        {
+          'request-id': reqId,
+          'retry-after': '1',
+          'x-should-retry': 'true',
+          'anthropic-ratelimit-requests-limit': '50',
+          'anthropic-ratelimit-requests-remaining': '0',
+        },
       );
     } else {
-      json(res, 529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: reqId }, { 'request-id': reqId, 'x-should-retry': 'true' });
+      json(
+        res,
+        529,
+        { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: reqId },
+        { 'request-id': reqId, 'x-should-retry': 'true' },
+      );
     }
   },
   other(req, res, path) {

@@ -99,21 +99,50 @@ function respond(res: ServerResponse, req: Inspected, body: any, action: Action,
   let finish: 'tool_calls' | 'stop';
   if (action.kind === 'shell') {
     const tool = shellTool(body) ?? { name: 'bash', args: (command: string) => ({ command }) };
-    message = { role: 'assistant', content: null, tool_calls: [{ id: action.callId, type: 'function', function: { name: tool.name, arguments: JSON.stringify(tool.args(action.command)) } }] };
+    message = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: action.callId, type: 'function', function: { name: tool.name, arguments: JSON.stringify(tool.args(action.command)) } }],
+    };
     finish = 'tool_calls';
   } else {
     message = { role: 'assistant', content: action.text, refusal: null };
     finish = 'stop';
   }
   if (!req.stream) {
-    json(res, 200, { id: cid, object: 'chat.completion', created, model, system_fingerprint: 'fp_orchard', choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage: u });
+    json(res, 200, {
+      id: cid,
+      object: 'chat.completion',
+      created,
+      model,
+      system_fingerprint: 'fp_orchard',
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+      usage: u,
+    });
     return;
   }
-  const chunk = (delta: Record<string, unknown>, finish_reason: string | null) => ({ id: cid, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_orchard', choices: [{ index: 0, delta, logprobs: null, finish_reason }] });
+  const chunk = (delta: Record<string, unknown>, finish_reason: string | null) => ({
+    id: cid,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: 'fp_orchard',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason }],
+  });
   const events: unknown[] = [];
   if (action.kind === 'shell') {
     const tc = (message.tool_calls as any[])[0];
-    events.push(chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: '' } }], refusal: null }, null));
+    events.push(
+      chunk(
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ index: 0, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: '' } }],
+          refusal: null,
+        },
+        null,
+      ),
+    );
     const args: string = tc.function.arguments;
     const cut = Math.floor(args.length / 2);
     for (const part of [args.slice(0, cut), args.slice(cut)]) if (part) events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }, null));
@@ -124,7 +153,8 @@ function respond(res: ServerResponse, req: Inspected, body: any, action: Action,
     for (const part of [text.slice(0, cut), text.slice(cut)]) if (part) events.push(chunk({ content: part }, null));
   }
   events.push(chunk({}, finish));
-  if (opts.usageChunk === 'always' || body?.stream_options?.include_usage === true) events.push({ id: cid, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_orchard', choices: [], usage: u });
+  if (opts.usageChunk === 'always' || body?.stream_options?.include_usage === true)
+    events.push({ id: cid, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_orchard', choices: [], usage: u });
   sse(
     res,
     events.map((data) => ({ data })),

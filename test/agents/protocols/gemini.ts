@@ -33,7 +33,7 @@ function fromSchema(schema: any, key = ''): unknown {
     if (schema.enum.includes('flash')) return 'flash';
     return schema.enum[0];
   }
-  const type = String(Array.isArray(schema.type) ? schema.type[0] : schema.type ?? 'object').toLowerCase();
+  const type = String(Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? 'object')).toLowerCase();
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};
@@ -67,7 +67,13 @@ export const geminiAdapter: ProtocolAdapter = {
     const cfg = body?.generationConfig ?? body?.config ?? {};
     // Side calls: token counts, and non-streamed structured answers (next speaker, routing,
     // loop check, summaries). The agent loop always streams and always offers tools.
-    const side = path.endsWith(':countTokens') || !stream || !!cfg.responseJsonSchema || !!cfg.responseSchema || cfg.responseMimeType === 'application/json' || !(body?.tools ?? []).length;
+    const side =
+      path.endsWith(':countTokens') ||
+      !stream ||
+      !!cfg.responseJsonSchema ||
+      !!cfg.responseSchema ||
+      cfg.responseMimeType === 'application/json' ||
+      !(body?.tools ?? []).length;
     // Model turns already answered: model contents holding a function call or real text
     // (thoughts alone are not a turn). Consecutive model contents are one turn.
     let turns = 0;
@@ -81,7 +87,10 @@ export const geminiAdapter: ProtocolAdapter = {
         prevModel = prevModel || counts;
       } else {
         prevModel = false;
-        const t = parts.filter((p) => typeof p.text === 'string' && !p.functionResponse).map((p) => p.text).join('\n');
+        const t = parts
+          .filter((p) => typeof p.text === 'string' && !p.functionResponse)
+          .map((p) => p.text)
+          .join('\n');
         if (t.trim()) lastUserText = t;
       }
     }
@@ -93,7 +102,12 @@ export const geminiAdapter: ProtocolAdapter = {
         ? [{ functionCall: { name: shellToolName(ctx.body), args: { command: action.command, description: 'scripted step' }, id: action.callId } }]
         : [{ text: action.text }];
     const usageMetadata = { promptTokenCount: ctx.usage.input, candidatesTokenCount: ctx.usage.output, totalTokenCount: ctx.usage.input + ctx.usage.output };
-    const chunk = { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], usageMetadata, modelVersion: req.model ?? 'gemini-scripted', responseId: `resp_${Date.now()}` };
+    const chunk = {
+      candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }],
+      usageMetadata,
+      modelVersion: req.model ?? 'gemini-scripted',
+      responseId: `resp_${Date.now()}`,
+    };
     if (req.stream) sse(res, [{ data: chunk }]);
     else json(res, 200, chunk);
   },
@@ -108,7 +122,11 @@ export const geminiAdapter: ProtocolAdapter = {
       return;
     }
     const text = schema || cfg.responseMimeType === 'application/json' ? JSON.stringify(fromSchema(schema ?? { type: 'object' })) : 'ok';
-    const chunk = { candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }], usageMetadata, modelVersion: req.model ?? 'gemini-scripted' };
+    const chunk = {
+      candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata,
+      modelVersion: req.model ?? 'gemini-scripted',
+    };
     if (req.stream) sse(res, [{ data: chunk }]);
     else json(res, 200, chunk);
   },
@@ -126,9 +144,19 @@ export const geminiAdapter: ProtocolAdapter = {
           details: [
             {
               '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-              violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' }, quotaValue: '10' }],
+              violations: [
+                {
+                  quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+                  quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+                  quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' },
+                  quotaValue: '10',
+                },
+              ],
             },
-            { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
+            {
+              '@type': 'type.googleapis.com/google.rpc.Help',
+              links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+            },
             { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1s' },
           ],
         },
@@ -140,7 +168,9 @@ export const geminiAdapter: ProtocolAdapter = {
   other(req, res, path) {
     // Model listing (some versions look the model up); anything else is left to a 404.
     if (req.method === 'GET' && /^\/v1(beta)?\/models\/?$/.test(path)) {
-      json(res, 200, { models: [{ name: 'models/gemini-2.5-flash', supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'] }] });
+      json(res, 200, {
+        models: [{ name: 'models/gemini-2.5-flash', supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'] }],
+      });
       return true;
     }
     return false;

@@ -19,9 +19,20 @@ export function openaiFault(res: ServerResponse, kind: FaultKind, model: string,
           code: 'rate_limit_exceeded',
         },
       },
-      { 'x-request-id': reqId, 'retry-after': '1', 'x-ratelimit-limit-tokens': '30000', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '2.4s' },
+      {
+        'x-request-id': reqId,
+        'retry-after': '1',
+        'x-ratelimit-limit-tokens': '30000',
+        'x-ratelimit-remaining-tokens': '0',
+        'x-ratelimit-reset-tokens': '2.4s',
+      },
     );
   } else {
-    json(res, 503, { error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } }, { 'x-request-id': reqId, ...(overloadedRetryAfter && { 'retry-after': overloadedRetryAfter }) });
+    json(
+      res,
+      503,
+      { error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } },
+      { 'x-request-id': reqId, ...(overloadedRetryAfter && { 'retry-after': overloadedRetryAfter }) },
+    );
   }
 }

@@ -29,7 +29,15 @@ export function shellTool(body: any): ShellTool | undefined {
   if (names.has('exec_command'))
     return {
       name: 'exec_command',
-      args: (cmd) => (cmd.startsWith('#escalate ') ? { cmd: cmd.slice('#escalate '.length), yield_time_ms: 10_000, sandbox_permissions: 'require_escalated', justification: 'Run this outside the sandbox?' } : { cmd, yield_time_ms: 10_000 }),
+      args: (cmd) =>
+        cmd.startsWith('#escalate ')
+          ? {
+              cmd: cmd.slice('#escalate '.length),
+              yield_time_ms: 10_000,
+              sandbox_permissions: 'require_escalated',
+              justification: 'Run this outside the sandbox?',
+            }
+          : { cmd, yield_time_ms: 10_000 },
     };
   if (names.has('shell_command')) return { name: 'shell_command', args: (command) => ({ command, timeout_ms: 60_000 }) };
   if (names.has('shell')) return { name: 'shell', args: (command) => ({ command: ['bash', '-lc', command], timeout_ms: 60_000 }) };
@@ -40,7 +48,9 @@ export function shellTool(body: any): ShellTool | undefined {
 function textOf(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return undefined;
-  const texts = content.filter((b: any) => (b?.type === 'input_text' || b?.type === 'output_text' || b?.type === 'text') && typeof b.text === 'string').map((b: any) => b.text as string);
+  const texts = content
+    .filter((b: any) => (b?.type === 'input_text' || b?.type === 'output_text' || b?.type === 'text') && typeof b.text === 'string')
+    .map((b: any) => b.text as string);
   return texts.length ? texts.join('\n') : undefined;
 }
 
@@ -74,7 +84,8 @@ function respond(res: ServerResponse, req: Inspected, ctx: ReplyContext, item: R
     push('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } });
     push('response.content_part.added', { item_id: item.id, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
     const cut = Math.floor(text.length / 2);
-    for (const delta of [text.slice(0, cut), text.slice(cut)]) if (delta) push('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta });
+    for (const delta of [text.slice(0, cut), text.slice(cut)])
+      if (delta) push('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta });
     push('response.output_text.done', { item_id: item.id, output_index: 0, content_index: 0, text });
     push('response.content_part.done', { item_id: item.id, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } });
   } else {
@@ -93,7 +104,9 @@ export const openaiResponsesAdapter: ProtocolAdapter = {
   matches: (method, path) => method === 'POST' && /^\/(v1\/)?responses(\/compact)?$/.test(path),
   inspect(body, path) {
     const input: any[] = Array.isArray(body?.input) ? body.input : [];
-    const turns = input.filter((i) => i?.type === 'function_call' || i?.type === 'local_shell_call' || (i?.type === 'message' && i.role === 'assistant')).length;
+    const turns = input.filter(
+      (i) => i?.type === 'function_call' || i?.type === 'local_shell_call' || (i?.type === 'message' && i.role === 'assistant'),
+    ).length;
     let lastUserText: string | undefined;
     for (let i = input.length - 1; i >= 0 && lastUserText === undefined; i--) {
       const it = input[i];
@@ -109,15 +122,33 @@ export const openaiResponsesAdapter: ProtocolAdapter = {
   reply(res, req, action, ctx) {
     if (action.kind === 'shell') {
       const tool = shellTool(ctx.body) ?? { name: 'exec_command', args: (cmd: string) => ({ cmd }) };
-      respond(res, req, ctx, { type: 'function_call', id: id('fc'), status: 'completed', name: tool.name, arguments: JSON.stringify(tool.args(action.command)), call_id: action.callId });
+      respond(res, req, ctx, {
+        type: 'function_call',
+        id: id('fc'),
+        status: 'completed',
+        name: tool.name,
+        arguments: JSON.stringify(tool.args(action.command)),
+        call_id: action.callId,
+      });
     } else {
-      respond(res, req, ctx, { type: 'message', id: id('msg'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: action.text, annotations: [] }] });
+      respond(res, req, ctx, {
+        type: 'message',
+        id: id('msg'),
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: action.text, annotations: [] }],
+      });
     }
   },
   side(res, req, ctx) {
     // /responses/compact wants the compacted history back: keep it as it was.
     if (ctx.body && Array.isArray(ctx.body.input) && req.stream === false && !ctx.body.tools) return json(res, 200, { output: ctx.body.input });
-    respond(res, req, { ...ctx, usage: { input: 10, output: 2 } }, { type: 'message', id: id('msg'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'ok', annotations: [] }] });
+    respond(
+      res,
+      req,
+      { ...ctx, usage: { input: 10, output: 2 } },
+      { type: 'message', id: id('msg'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'ok', annotations: [] }] },
+    );
   },
   fault(res: ServerResponse, kind: FaultKind) {
     openaiFault(res, kind, 'gpt-5');

@@ -55,7 +55,9 @@ export function writeClaudeSettings(worktree: string, orchardAgent: string): str
     hooks[event] = [...kept, ...ours];
   }
   const permissions = { ...((existing.permissions as Record<string, unknown> | undefined) ?? {}) };
-  const allow = Array.isArray(permissions.allow) ? (permissions.allow as string[]).filter((r) => !/orchard-agent/.test(r) || r === 'Bash(orchard-agent:*)') : [];
+  const allow = Array.isArray(permissions.allow)
+    ? (permissions.allow as string[]).filter((r) => !/orchard-agent/.test(r) || r === 'Bash(orchard-agent:*)')
+    : [];
   permissions.allow = [...new Set([...allow, ...claudeAllowRules(orchardAgent)])];
   const deny = Array.isArray(permissions.deny) ? (permissions.deny as string[]) : [];
   permissions.deny = [...new Set([...deny, ...CLAUDE_DENY_RULES])];
@@ -114,7 +116,9 @@ function ensureTrust(ctx: PrepareContext): void {
   const tmp = `${file}.orchard-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(next, null, 2), { mode: 0o600 });
   renameSync(tmp, file);
-  ctx.log(`Claude Code: marked ${root} trusted (projects["${root}"].hasTrustDialogAccepted = true in ${file}), so its worktrees open without the folder-trust dialog`);
+  ctx.log(
+    `Claude Code: marked ${root} trusted (projects["${root}"].hasTrustDialogAccepted = true in ${file}), so its worktrees open without the folder-trust dialog`,
+  );
 }
 
 /** Tokens and cost of a `--output-format json` result (or stream-json's last result line). */
@@ -174,9 +178,17 @@ export const claude: CliDefinition = {
   },
   screens: [
     // Without the user's consent to trust worktrees (or a repository Claude Code already trusts).
-    { name: 'Claude Code folder trust', pattern: 'Is this a project you created or one you trust|Do you trust the files in this folder', options: { 'Yes, I trust this folder': ['1'], 'No, exit': ['2'] } },
+    {
+      name: 'Claude Code folder trust',
+      pattern: 'Is this a project you created or one you trust|Do you trust the files in this folder',
+      options: { 'Yes, I trust this folder': ['1'], 'No, exit': ['2'] },
+    },
     // The user's ANTHROPIC_API_KEY was never approved in Claude Code: the user's call (Enter picks "No").
-    { name: 'Claude Code custom API key', pattern: 'Detected a custom API key|Do you want to use this API key', options: { 'Yes, use this API key': ['1'], No: ['2'] } },
+    {
+      name: 'Claude Code custom API key',
+      pattern: 'Detected a custom API key|Do you want to use this API key',
+      options: { 'Yes, use this API key': ['1'], No: ['2'] },
+    },
   ],
   // Its permission dialog takes free text + Enter as "Yes" (the highlighted choice): the answer
   // goes in as the choice's number; guidance after "No" is typed as what to do instead.

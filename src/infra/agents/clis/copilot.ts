@@ -135,8 +135,23 @@ export function writeCopilotPlugin(runDir: string, orchardAgent: string, node = 
   // The runner's node (Electron inside VS Code), as the orchard-agent wrapper runs it.
   const command = (kind: string) => `ELECTRON_RUN_AS_NODE=1 ${sh(node)} ${sh(relay)} ${kind} ${sh(orchardAgent)}`;
   const hook = (kind: string) => [{ type: 'command', bash: command(kind), timeoutSec: 30 }];
-  writeFileSync(join(dir, 'hooks.json'), JSON.stringify({ version: 1, hooks: { agentStop: hook('turn-end'), notification: hook('needs-input') } }, null, 2) + '\n');
-  writeFileSync(join(dir, '.plugin', 'plugin.json'), JSON.stringify({ name: 'orchard', description: "Orchard's run hooks: the end of a turn and a wait for the human go to orchard-agent", version: '1.0.0', hooks: 'hooks.json' }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'hooks.json'),
+    JSON.stringify({ version: 1, hooks: { agentStop: hook('turn-end'), notification: hook('needs-input') } }, null, 2) + '\n',
+  );
+  writeFileSync(
+    join(dir, '.plugin', 'plugin.json'),
+    JSON.stringify(
+      {
+        name: 'orchard',
+        description: "Orchard's run hooks: the end of a turn and a wait for the human go to orchard-agent",
+        version: '1.0.0',
+        hooks: 'hooks.json',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   return dir;
 }
 
@@ -160,7 +175,11 @@ export const copilot: CliDefinition = {
     argv: ['copilot', '-p', '{prompt}', '--model', '{model}', '--allow-all-tools', '--no-ask-user', '--no-auto-update'],
     interactiveArgv: ['copilot', '--model', '{model}', '--allow-all-tools', '--no-ask-user', '--no-auto-update', '-i', '{prompt}'],
     rateLimitPatterns: [...COMMON_RATE_LIMIT_PATTERNS, 'exceeded your copilot', 'last error: (429|503)\\b'],
-    needsInputPatterns: [...COMMON_NEEDS_INPUT, 'do you want to (run this command|allow this|use this tool|approve this request)', 'do you trust the files in this folder\\?'],
+    needsInputPatterns: [
+      ...COMMON_NEEDS_INPUT,
+      'do you want to (run this command|allow this|use this tool|approve this request)',
+      'do you trust the files in this folder\\?',
+    ],
     // The stats block's Tokens line (1.0), "Total usage est" before.
     donePatterns: ['\\bTokens\\s+↑', '^total usage est'],
     usage: 'copilot',
@@ -195,7 +214,9 @@ export const copilot: CliDefinition = {
     // a plugin in the run folder (nothing written into the worktree or ~/.copilot); the worktree
     // is trusted for this process only (no "Confirm folder trust").
     const plugin = writeCopilotPlugin(ctx.runDir, ctx.orchardAgent);
-    ctx.log(`Copilot CLI: its end-of-turn and permission hooks are a plugin in ${plugin} (--plugin-dir); COPILOT_ALLOW_ALL=true trusts the worktree for this session only`);
+    ctx.log(
+      `Copilot CLI: its end-of-turn and permission hooks are a plugin in ${plugin} (--plugin-dir); COPILOT_ALLOW_ALL=true trusts the worktree for this session only`,
+    );
     return { args: [...args, '--plugin-dir', plugin], env: { COPILOT_ALLOW_ALL: 'true' } };
   },
   screens: [

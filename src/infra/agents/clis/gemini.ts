@@ -42,7 +42,9 @@ function prepare(ctx: PrepareContext): Prepared {
     try {
       existing = readJsonc(file);
     } catch (e) {
-      ctx.log(`${SETTINGS} in the worktree is not valid JSON (${(e as Error).message}); Gemini CLI will refuse it too, so Orchard's end-of-turn hooks are not installed`);
+      ctx.log(
+        `${SETTINGS} in the worktree is not valid JSON (${(e as Error).message}); Gemini CLI will refuse it too, so Orchard's end-of-turn hooks are not installed`,
+      );
       return { env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } };
     }
   }
@@ -54,7 +56,10 @@ function prepare(ctx: PrepareContext): Prepared {
   }
   if (ctx.interactive) {
     const add = (event: string, verb: string) => {
-      hooks[event] = [...(hooks[event] ?? []), { hooks: [{ type: 'command', name: `orchard-${verb}`, command: `${quote(ctx.orchardAgent)} hook ${verb} --stdin`, timeout: 30_000 }] }];
+      hooks[event] = [
+        ...(hooks[event] ?? []),
+        { hooks: [{ type: 'command', name: `orchard-${verb}`, command: `${quote(ctx.orchardAgent)} hook ${verb} --stdin`, timeout: 30_000 }] },
+      ];
     };
     // AfterAgent: once per turn, after the model's final answer; stdin JSON with
     // `prompt_response` (the answer), `prompt`, `stop_hook_active`, session_id, cwd...
@@ -186,7 +191,7 @@ export const gemini: CliDefinition = {
     }
   },
   completion:
-    'Gemini CLI: an `AfterAgent` hook in the worktree\'s `.gemini/settings.json` (kept out of git) runs `orchard-agent hook turn-end --stdin` at the end of every turn with `prompt_response` in its payload; a turn that leaves changes (or follows `orchard-agent done`) finishes the run and Orchard types `/quit`; a turn without changes is one question to the human, typed back in. Its `Notification` hook (tool permission) becomes an escalation. Headless, `gemini -p` exits when the task is done; `--output-format stream-json` ends with the token counts.',
+    "Gemini CLI: an `AfterAgent` hook in the worktree's `.gemini/settings.json` (kept out of git) runs `orchard-agent hook turn-end --stdin` at the end of every turn with `prompt_response` in its payload; a turn that leaves changes (or follows `orchard-agent done`) finishes the run and Orchard types `/quit`; a turn without changes is one question to the human, typed back in. Its `Notification` hook (tool permission) becomes an escalation. Headless, `gemini -p` exits when the task is done; `--output-format stream-json` ends with the token counts.",
   // /quit usually ends it within a second; when the TUI is still busy it is ended by signal
   // (its whole process tree: its parent ignores SIGTERM) after a short grace.
   endSession: { keys: ['/quit', 'Enter'], graceMs: 2500 },

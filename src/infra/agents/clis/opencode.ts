@@ -143,7 +143,9 @@ function configContent(existing: string | undefined, pluginSpec: string, log: (m
       log('OPENCODE_CONFIG_CONTENT in the environment is not plain JSON; Orchard replaces it for this run with its plugin only');
     }
   }
-  const plugins = Array.isArray(config.plugin) ? (config.plugin as unknown[]).filter((p) => !(typeof p === 'string' && p.endsWith('/orchard-opencode-plugin.js'))) : [];
+  const plugins = Array.isArray(config.plugin)
+    ? (config.plugin as unknown[]).filter((p) => !(typeof p === 'string' && p.endsWith('/orchard-opencode-plugin.js')))
+    : [];
   return JSON.stringify({ ...config, plugin: [...plugins, pluginSpec] });
 }
 
@@ -161,7 +163,8 @@ function prepare(ctx: PrepareContext): Prepared {
   const file = join(dir, 'orchard-opencode-plugin.js');
   const existed = existsSync(file);
   writeFileSync(file, opencodePluginSource(ctx.orchardAgent));
-  if (!existed) ctx.log(`OpenCode plugin written to ${file} (turn ends and questions go to orchard-agent); loaded through OPENCODE_CONFIG_CONTENT for this run only`);
+  if (!existed)
+    ctx.log(`OpenCode plugin written to ${file} (turn ends and questions go to orchard-agent); loaded through OPENCODE_CONFIG_CONTENT for this run only`);
   return { env: { OPENCODE_CONFIG_CONTENT: configContent(ctx.env.OPENCODE_CONFIG_CONTENT, pathToFileURL(file).href, ctx.log) } };
 }
 
@@ -235,7 +238,8 @@ export const opencode: CliDefinition = {
   explainExit(code, output) {
     // Two OpenCode processes started at the same moment on a machine where it never ran race on
     // creating its database: one fails; its retry finds the database made.
-    if (/Failed query:[\s\S]*CREATE TABLE/i.test(output)) return `OpenCode could not create its database (exit ${code}): another OpenCode was creating it at the same moment (its first use on this machine); a retry finds it made`;
+    if (/Failed query:[\s\S]*CREATE TABLE/i.test(output))
+      return `OpenCode could not create its database (exit ${code}): another OpenCode was creating it at the same moment (its first use on this machine); a retry finds it made`;
     return undefined;
   },
   parseUsage,

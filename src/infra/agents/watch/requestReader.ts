@@ -27,7 +27,9 @@ export class RequestReader {
     }
     for (const name of names) {
       // Already answered (a handle made again after a restart reads the folder afresh): the agent has its answer.
-      const answer = name.replace(/\.(question|lock-request|ticket-request)\.json$/, (_, k: string) => (k === 'question' ? '.answer.json' : k === 'lock-request' ? '.lock-answer.json' : '.ticket-answer.json'));
+      const answer = name.replace(/\.(question|lock-request|ticket-request)\.json$/, (_, k: string) =>
+        k === 'question' ? '.answer.json' : k === 'lock-request' ? '.lock-answer.json' : '.ticket-answer.json',
+      );
       if (answer !== name && existsSync(join(dir, answer))) {
         this.seen.add(name);
         continue;
@@ -37,8 +39,10 @@ export class RequestReader {
       this.seen.add(name);
       if (!s.tokenOk(req.token)) {
         log.warn(`ignored ${name} in ${dir}: it does not carry this run's token`);
-        if (name.endsWith('.lock-request.json')) writeJsonAtomic(join(dir, `${String(req.id)}.lock-answer.json`), { granted: false, error: 'the request does not carry this run\'s token' });
-        if (name.endsWith('.ticket-request.json')) writeJsonAtomic(join(dir, `${String(req.id)}.ticket-answer.json`), { ok: false, problems: ['the request does not carry this run\'s token'] });
+        if (name.endsWith('.lock-request.json'))
+          writeJsonAtomic(join(dir, `${String(req.id)}.lock-answer.json`), { granted: false, error: "the request does not carry this run's token" });
+        if (name.endsWith('.ticket-request.json'))
+          writeJsonAtomic(join(dir, `${String(req.id)}.ticket-answer.json`), { ok: false, problems: ["the request does not carry this run's token"] });
         continue;
       }
       if (name.endsWith('.ticket-request.json')) {
@@ -54,7 +58,12 @@ export class RequestReader {
         // takes keys (clis/<name>.ts notices) offers its options and gets its keys.
         const rule = host.interactive ? cli?.notices?.find((n) => new RegExp(n.pattern, 'i').test(String(req.question))) : undefined;
         if (rule && !s.openNotice) s.screenAnswers.set(String(req.id), rule.options);
-        s.fireNotice(String(req.id), String(req.question), rule ? Object.keys(rule.options) : Array.isArray(req.options) ? req.options.map(String) : [], typeof req.context === 'string' ? req.context : undefined);
+        s.fireNotice(
+          String(req.id),
+          String(req.question),
+          rule ? Object.keys(rule.options) : Array.isArray(req.options) ? req.options.map(String) : [],
+          typeof req.context === 'string' ? req.context : undefined,
+        );
       } else {
         host.update?.(runId, 'needs-input');
         s.questions.fire({

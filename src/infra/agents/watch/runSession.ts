@@ -158,6 +158,9 @@ export class RunSession {
       return;
     }
     this.turnsWithoutWork++;
-    this.fireNotice(`turn-${this.turnsWithoutWork}`, message ? message.slice(0, 2000) : `${profile?.description ?? 'The agent'} ended its turn without changes and waits for you`);
+    this.fireNotice(
+      `turn-${this.turnsWithoutWork}`,
+      message ? message.slice(0, 2000) : `${profile?.description ?? 'The agent'} ended its turn without changes and waits for you`,
+    );
   }
 }

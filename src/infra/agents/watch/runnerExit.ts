@@ -46,9 +46,16 @@ export class RunnerExitWatch {
       // lost (a review loop then ran one round too many).
       this.lastWords();
       const text = tail(files.log);
-      const rateLimited = s.rateLimitedTurn || (exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited);
+      const rateLimited =
+        s.rateLimitedTurn || (exit.exitCode !== 0 && !host.interactive && detectSignals(profile ?? { name: '?', description: '', argv: [] }, text).rateLimited);
       const explanation = exit.error ?? (exit.exitCode !== null && exit.exitCode !== 0 ? cli?.explainExit?.(exit.exitCode, text) : undefined);
-      return { exitCode: exit.exitCode, signal: exit.signal ?? exit.error, rateLimited, ...(s.problem && { problem: s.problem }), ...(explanation && { explanation }) };
+      return {
+        exitCode: exit.exitCode,
+        signal: exit.signal ?? exit.error,
+        rateLimited,
+        ...(s.problem && { problem: s.problem }),
+        ...(explanation && { explanation }),
+      };
     }
     if (worktree && !s.problem && !existsSync(worktree)) {
       s.problem = 'worktree-deleted';
@@ -76,7 +83,11 @@ export function settleExit(s: RunSession, e: AgentExit): AgentExit {
     writeFileSync(files.usage, JSON.stringify(usage));
     // What the CLI printed counts like `orchard-agent usage` (cost accounting, budgets).
     if (usage.costUsd !== undefined || usage.inputTokens !== undefined || usage.outputTokens !== undefined || usage.tokens !== undefined) {
-      s.usageReports.fire({ usd: usage.costUsd, inputTokens: usage.inputTokens ?? (usage.outputTokens === undefined ? usage.tokens : undefined), outputTokens: usage.outputTokens });
+      s.usageReports.fire({
+        usd: usage.costUsd,
+        inputTokens: usage.inputTokens ?? (usage.outputTokens === undefined ? usage.tokens : undefined),
+        outputTokens: usage.outputTokens,
+      });
     }
   }
   s.clearDoneTimer();
