@@ -3,20 +3,7 @@
 // these pin the orchestration rules themselves (order, retries, ways out, restarts, timeouts).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { TicketSpec } from '../../src/core/model';
-import { fakeWorld, runUntilIdle } from '../helpers/fakePorts';
-
-const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({
-  id,
-  title: `ticket ${id}`,
-  prompt: `do ${id}`,
-  priority: 'P2',
-  dependsOn: [],
-  files: [`src/${id}.txt`],
-  labels: [],
-  estimate: 10,
-  ...over,
-});
+import { fakeWorld, runUntilIdle, spec } from '../helpers/fakePorts';
 
 describe('orchestration on fake ports (no git, no processes)', () => {
   it('a dependency graph runs in order and every ticket is merged once, after its dependencies', async () => {

@@ -2,23 +2,10 @@
 // a person (core/reviewDesk.ts), on fake ports (virtual clock, no git, no process).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { TicketSpec } from '../../src/core/model';
 import { checkComments, parseCommentArg, reviewFeedbackContext, reviewReason, validateReviewPolicy } from '../../src/core/review';
 import { canTransition } from '../../src/core/transitions';
 import { markdownReport } from '../../src/core/report';
-import { advanceUntil, fakeWorld, runUntilIdle } from '../helpers/fakePorts';
-
-const spec = (id: string, over: Partial<TicketSpec> = {}): TicketSpec => ({
-  id,
-  title: `ticket ${id}`,
-  prompt: `do ${id}`,
-  priority: 'P2',
-  dependsOn: [],
-  files: [`src/${id}.txt`],
-  labels: [],
-  estimate: 10,
-  ...over,
-});
+import { advanceUntil, fakeWorld, runUntilIdle, spec } from '../helpers/fakePorts';
 
 describe('review policy', () => {
   it('auto and no policy merge on their own; human reviews every ticket; labels and file globs pick some', () => {
