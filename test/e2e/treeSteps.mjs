@@ -3,7 +3,7 @@
 // action in the Tickets tree, its escalation answered from the notification's QuickPick,
 // and the ticket moving to Done in the tree.
 import { runCommand } from './steps.mjs';
-import { answerInput, domChange, painted, typedIn, until } from './waits.mjs';
+import { answerInput, domChange, inlineAction, painted, typedIn, until } from './waits.mjs';
 
 const TITLE = 'Greet the user';
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -74,10 +74,7 @@ export const treeSteps = [
     name: 'tree: start the ticket from its inline action; it runs, then waits on you',
     async run({ page, shot }) {
       const row = sidebar(page).locator('.monaco-list-row', { hasText: TITLE }).first();
-      await row.hover();
-      const start = row.locator('.action-label[aria-label^="Start Ticket"]');
-      await start.waitFor({ state: 'visible', timeout: 10_000 });
-      await start.click();
+      await inlineAction(page, row, 'Start Ticket');
       await until(page, 'the ticket to run or ask', async () => /Running|Waiting on you/.test((await groupOf(page, TITLE)) ?? ''));
       await shot('13-ticket-running');
       await until(page, 'the ticket to wait on you', async () => /Waiting on you/.test((await groupOf(page, TITLE)) ?? ''));

@@ -68,3 +68,21 @@ export async function answerInput(page, text, { expectTitle, row } = {}) {
   }
   await page.keyboard.press('Enter');
 }
+
+/** Clicks the inline action `label` (aria-label prefix) of a tree row. */
+export async function inlineAction(page, row, label) {
+  const action = row.locator(`.action-label[aria-label^="${label}"]`);
+  // A row drawn again under a still pointer (the tree refreshes on every state change) shows
+  // its inline actions only on the next hover: move away and back until they show.
+  await until(
+    page,
+    `the ${label} action of the row to show`,
+    async () => {
+      await page.mouse.move(0, 0);
+      await row.hover();
+      return (await action.isVisible()) || 'hidden';
+    },
+    30_000,
+  );
+  await action.click();
+}
