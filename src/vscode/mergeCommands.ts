@@ -53,7 +53,8 @@ export function mergeCommands(
           `Resolve the conflicts of ${t.id} in the merge editor (${where.files.length} file(s)); Complete Merge in each, then run Continue Merge.`,
           'Continue Merge',
         )
-        .then((c) => c && vscode.commands.executeCommand('orchard.continueMerge', t.id));
+        // VS Code cannot take a toast back: one clicked after the merge was continued elsewhere does nothing.
+        .then((c) => c && s.orchestrator.snapshot.tickets[t.id]?.conflict && vscode.commands.executeCommand('orchard.continueMerge', t.id));
       return where.files.length;
     },
     'orchard.sendBack': wayOut('Send Back to Agent', is('escalated'), 'sendBack'),
