@@ -1,5 +1,5 @@
-// Scheduling quality: Orchard's scheduler against seed 002's barrier loop ("wave") and a
-// plain FIFO, on a fixed suite of seeded random DAGs plus the seed's 39 workstreams.
+// Scheduling quality: Orchard's scheduler against the barrier loop of simple orchestrators ("wave") and a
+// plain FIFO, on a fixed suite of seeded random DAGs plus a 39-workstream plan.
 //   node --import tsx bench/schedule.ts [--json]
 // Figures: makespan ÷ lower bound, where lower bound = max(critical path, work ÷ K)
 // (and, as a second column, ÷ a tighter valid bound, strongLowerBound), mean and worst;
@@ -25,7 +25,7 @@ const VARIANTS: Array<{ name: string; policy: SimPolicy; mode: Mode }> = [
   { name: 'fifo+locks', policy: 'fifo', mode: 'locking' },
 ];
 
-/** Reads test/fixtures/ws-example/ws-*.json (seed 002's format) as tickets. */
+/** Reads test/fixtures/ws-example/ws-*.json (the workstream format) as tickets. */
 export function loadWorkstreams(dir: string): TicketSpec[] {
   const files = readdirSync(dir)
     .filter((f) => /^ws-.*\.json$/.test(f))
@@ -128,7 +128,7 @@ function main(): void {
     }
   }
 
-  // The seed's 39 workstreams.
+  // The 39-workstream plan.
   const ws = loadWorkstreams(join(process.cwd(), 'test/fixtures/ws-example'));
   const wsRows: Array<Record<string, number | string>> = [];
   for (const K of [1, ...KS]) {

@@ -212,7 +212,7 @@ export interface RepeatCheck {
   alreadyFlagged: boolean;
 }
 
-/** Seed 000: "Agent escalates repeatedly → flag ticket as complex, require human". */
+/** An agent that escalates again and again: its ticket is flagged as complex and needs a human. */
 export function repeatedEscalationCheck(escalations: readonly Escalation[], ticketId: string, threshold = DEFAULT_REPEAT_THRESHOLD): RepeatCheck {
   const mine = escalations.filter((e) => e.ticketId === ticketId);
   const count = mine.filter((e) => COUNTED.has(e.trigger)).length;

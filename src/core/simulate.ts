@@ -145,7 +145,7 @@ function simulateList(
 }
 
 /**
- * Seed 002's execute_all loop: completed → ready (id order) → start up to K of them (in
+ * The batch loop of simple workstream orchestrators (execute_all): completed → ready (id order) → start up to K of them (in
  * locking mode skipping one that overlaps a ticket already in the batch; queue: 1) →
  * gather (wait for all) → repeat.
  */
@@ -198,7 +198,7 @@ function simulateSeedLoop(
 }
 
 /**
- * Seed 002's barrier, level by level ('wave-list'): the ready set (one wave: every ticket whose dependencies
+ * A barrier, level by level ('wave-list'): the ready set (one wave: every ticket whose dependencies
  * are all done) is run on K agents — an agent that finishes takes the next ticket of the
  * same wave, in id order — and the next wave starts only when the whole wave is done.
  * Locking mode: a ticket waits while a running ticket of its wave has overlapping files.
@@ -210,7 +210,7 @@ function simulateWaves(specs: readonly TicketSpec[], K: number, o: SimulateOptio
   const out: ScheduledTicket[] = [];
   let waveStart = 0;
   let decisions = 0;
-  // Like the seed, a ticket with a dependency that is not a ticket never becomes ready (nor its dependents).
+  // As in those loops, a ticket with a dependency that is not a ticket never becomes ready (nor its dependents).
   const g = buildGraphIndex(specs);
   const never = new Set<string>();
   for (const id of topologicalOrderOf(g)) {

@@ -22,7 +22,7 @@ test('a small schedule by hand: critical path first, refill at once', () => {
   assert.deepEqual(checkSchedule(t, r, { agents: 2, mode: 'isolation' }), []);
 });
 
-test("wave baseline is the seed's loop: up to K ready tickets, then wait for all of them", () => {
+test('wave baseline is the barrier loop: up to K ready tickets, then wait for all of them', () => {
   // K = 2, all independent: A(10) B(60) | C(10) D(10) | E(10) — each batch waits for its slowest.
   const t = [spec('A', 10), spec('B', 60), spec('C', 10), spec('D', 10), spec('E', 10)];
   const w = simulate(t, { agents: 2, mode: 'isolation', policy: 'wave' });
