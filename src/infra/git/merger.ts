@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import type { MergeStrategy, Run, Ticket } from '../../core/model';
 import type { BatchMergeResult, Logger, MergeOptions, MergeResult } from '../../core/ports';
 import { isClean, listWorktrees, revParse } from './git';
-import { GitError, runGit, runGitBuffer, type GitOptions, type GitResult } from './run';
+import { GitError, runGit, runGitBuffer, whileWorktreeAdded, type GitOptions, type GitResult } from './run';
 import { clearStaleLocks, waitForStrayGit } from './strayGit';
 import { setAsideBrokenRegistrations, setAsideBrokenWorktree, unlockInterruptedAdd, worktreeLocks } from './worktrees';
 
@@ -97,7 +97,8 @@ export class Merger {
       if (!registered) {
         mkdirSync(dirname(this.opts.integrationDir), { recursive: true });
         await raw(repo, ['worktree', 'prune']).catch(() => undefined);
-        await raw(repo, ['worktree', 'add', '--detach', this.opts.integrationDir, tip]);
+        // Another ticket's worktree being added right now fails this add for an instant (a soak seed).
+        await whileWorktreeAdded(() => raw(repo, ['worktree', 'add', '--detach', this.opts.integrationDir, tip]));
       } else if (!this.readHold()) {
         const gitdir = (await gitx(this.opts.integrationDir, ['rev-parse', '--absolute-git-dir'])).stdout.trim();
         if (gitdir) await clearStaleLocks(worktreeLocks(gitdir), scope, this.opts.log);

@@ -162,17 +162,24 @@ export function parseWorktreeList(out: string): WorktreeEntry[] {
   return entries;
 }
 
-/** The repository's worktrees (the main checkout first). */
-export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
-  // A worktree being added at this moment (another ticket's, in this process) has its
-  // folder under .git/worktrees/ before its commondir and gitdir files: git refuses the
-  // whole listing for that instant ("failed to read .git/worktrees/T18/commondir"). Retry.
+/**
+ * Runs `op` again while it fails because a worktree is being added at this moment (another
+ * ticket's, in this process): its folder is under .git/worktrees/ before its commondir and
+ * gitdir files, and git refuses anything that reads every registration for that instant
+ * ("failed to read .git/worktrees/T18/commondir"), before it changes anything.
+ */
+export async function whileWorktreeAdded<T>(op: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
     try {
-      return parseWorktreeList((await runGit(['worktree', 'list', '--porcelain'], { cwd })).stdout);
+      return await op();
     } catch (e) {
-      if (i >= 20 || !/worktrees\/[^ ]*\/(commondir|gitdir)|invalid gitfile/i.test((e as Error).message)) throw e;
+      if (i >= 40 || !/worktrees\/[^ ]*\/(commondir|gitdir)|invalid gitfile/i.test((e as Error).message)) throw e;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** The repository's worktrees (the main checkout first). */
+export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
+  return whileWorktreeAdded(async () => parseWorktreeList((await runGit(['worktree', 'list', '--porcelain'], { cwd })).stdout));
 }
