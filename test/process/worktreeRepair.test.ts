@@ -221,3 +221,34 @@ it("a worktree add killed while it wrote its registration (commondir empty): the
   assert.match(log.lines.join('\n'), /\.git\/worktrees\/B13: left half-written by an interrupted git worktree add/);
   assert.equal(fs.readdirSync(path.join(r.repo, '.git', 'orchard-broken-worktrees')).length, 1, 'kept aside, not deleted');
 });
+
+it("a ticket's worktree add refused for the instant another worktree's registration is half-written is tried again, on the branch its first try made", async () => {
+  // Crash soak seeds 34 and 84: git refuses every command that reads all registrations while one
+  // is half-written ("failed to read .git/worktrees/T20/commondir"). `worktree add -b` refuses
+  // only after it made the branch, so the next try must check that branch out, not make it again.
+  const r = makeRepo();
+  const m = manager(r);
+  const elsewhere = path.join(r.root, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+  fs.writeFileSync(path.join(elsewhere, '.git'), `gitdir: ${path.join(r.repo, '.git', 'worktrees', 'zz')}\n`);
+  const reg = path.join(r.repo, '.git', 'worktrees', 'zz');
+  fs.mkdirSync(reg, { recursive: true });
+  fs.writeFileSync(path.join(reg, 'gitdir'), path.join(elsewhere, '.git') + '\n');
+  fs.writeFileSync(path.join(reg, 'HEAD'), r.git('rev-parse', 'HEAD') + '\n');
+  fs.writeFileSync(path.join(reg, 'commondir'), ''); // what another `worktree add` holds for an instant
+  const ref = path.join(r.repo, '.git', 'refs', 'heads', 'orchard', 'K');
+  // The other add finishes writing its registration once this one has made its branch and been refused.
+  const finish = setInterval(() => {
+    if (fs.existsSync(ref)) {
+      fs.writeFileSync(path.join(reg, 'commondir'), '../..\n');
+      clearInterval(finish);
+    }
+  }, 2);
+  try {
+    const wt = await m.prepareWorktree(ticket, 1);
+    assert.equal(r.git('-C', wt.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/K');
+    assert.equal(fs.readFileSync(path.join(wt.path, 'README.md'), 'utf8'), '# test repo\n', 'checked out');
+  } finally {
+    clearInterval(finish);
+  }
+});

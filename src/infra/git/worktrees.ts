@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import type { Run, Ticket } from '../../core/model';
 import type { ChangeSummary, Logger, RunInspection, WorktreeInfo } from '../../core/ports';
 import { WorktreeCleanup, type ReclaimOptions, type ReclaimResult, type StaleWorktree } from './cleanup';
-import { gitText, listWorktrees, runGit, type GitResult } from './run';
+import { gitText, listWorktrees, runGit, whileWorktreeAdded, type GitResult } from './run';
 
 export { diskUsage, formatBytes, formatStale, type ReclaimOptions, type ReclaimResult, type StaleWorktree } from './cleanup';
 import { clearStaleLocks, strayGitProcesses, waitForStrayGit, within } from './strayGit';
@@ -346,11 +346,18 @@ export class WorktreeManager {
     } else {
       // A ref lock left by a killed `git branch` (worktree add's first step) would fail the add.
       await clearStaleLocks([this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
-      const args = branchTip
-        ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch]
-        : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
-      // In the C locale the add's lock reads "initializing" (finishInterruptedAdd knows it by that word).
-      await g(repo, args, { LC_ALL: 'C' });
+      // Git refuses the add for the instant another worktree's registration is half-written (the
+      // pool or the merge queue adding theirs); it refuses before touching anything, so it is tried
+      // again. If that refusal came after `-b` made the branch, the next try checks the branch out.
+      await whileWorktreeAdded(async () => {
+        if (existsSync(path)) throw new Error(`${path} appeared while its worktree was being added; retry the ticket.`);
+        const made = branchTip || (await rev(repo, `refs/heads/${branch}`));
+        const args = made
+          ? ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), path, branch]
+          : ['worktree', 'add', ...(sparse ? ['--no-checkout'] : []), '-b', branch, path, base];
+        // In the C locale the add's lock reads "initializing" (finishInterruptedAdd knows it by that word).
+        await g(repo, args, { LC_ALL: 'C' });
+      });
       if (sparse) await this.sparseCheckout(path, ticket.files);
       checkoutMs = Date.now() - t0;
       const s0 = Date.now();
@@ -441,7 +448,7 @@ export class WorktreeManager {
         while (this.pool.length < want) {
           const path = join(this.poolDir, `p${process.pid}-${Date.now().toString(36)}-${this.poolSeq++}`);
           const tip = await this.targetTip();
-          await g(this.opts.repo, ['worktree', 'add', '--detach', path, tip], { LC_ALL: 'C' });
+          await whileWorktreeAdded(() => g(this.opts.repo, ['worktree', 'add', '--detach', path, tip], { LC_ALL: 'C' }));
           await this.runSetup(path);
           this.pool.push(path);
         }
