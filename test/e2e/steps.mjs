@@ -320,14 +320,20 @@ export const steps = [
       await shot('06-dashboard-escalation');
       await card.locator('input[name="guidance"]').fill('Use plain HTML forms, no library.');
       await card.locator('button[type="submit"]').click();
+      // On failure it says where the answer stopped: still in flight (the card's controls disabled),
+      // refused (enabled again, and the dashboard's toast says why), or answered but still shown.
       await until(
         page,
         'the escalation to leave the queue',
         async () => {
           await sampleLatency(body);
-          return (await body.locator('.esc', { hasText: 'Which form library' }).count()) === 0;
+          const left = body.locator('.esc', { hasText: 'Which form library' });
+          if ((await left.count()) === 0) return true;
+          const inFlight = await left.first().locator('button[type="submit"]').isDisabled();
+          const toast = (await body.locator('#toast').textContent()) ?? '';
+          return `card still shown; ${inFlight ? 'answer in flight (controls disabled)' : 'controls enabled'}; dashboard toast: "${toast}"`;
         },
-        20_000,
+        45_000,
       );
       return {};
     },
