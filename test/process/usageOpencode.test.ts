@@ -95,9 +95,9 @@ describe("OpenCode: Orchard's plugin", () => {
     }
   }
   async function until(what: string, f: () => boolean): Promise<void> {
-    const end = Date.now() + 10_000;
+    const end = Date.now() + 60_000; // the plugin runs a process per call: generous on a loaded machine
     while (!f()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > end) throw new Error(`timed out after 60 s waiting for ${what}`);
       await sleep(20);
     }
   }
