@@ -40,6 +40,8 @@ export interface DashboardStats {
   /** Webviews resolved (panel and side-bar view). */
   webviews: number;
   snapshots: number;
+  /** Of those, the ones sent to the side-bar (compact) view. */
+  compactSnapshots: number;
   patches: number;
   resyncs: number;
   rejected: number;
@@ -134,6 +136,7 @@ class DashboardConnection implements vscode.Disposable {
     this.version += 1;
     this.last = view;
     this.stats.snapshots += 1;
+    if (this.compact) this.stats.compactSnapshots += 1;
     this.post({ type: 'snapshot', version: this.version, view, eventAt, compact: this.compact });
   }
 
@@ -278,6 +281,7 @@ const emptyStats = (): DashboardStats => ({
   changes: 0,
   notReady: 0,
   snapshots: 0,
+  compactSnapshots: 0,
   patches: 0,
   resyncs: 0,
   rejected: 0,
