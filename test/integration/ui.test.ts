@@ -375,6 +375,8 @@ describe('the VS Code experience', function () {
       `# 500-ticket board: addTickets ${addMs.toFixed(1)} ms, full tree render ${ms.toFixed(1)} ms for ${runs[0]!.items} items, ${a.views.tickets.repaints - before} repaint(s)\n`,
     );
     assert.ok(runs[0]!.items >= 500);
-    assert.ok(a.views.tickets.repaints - before <= 2, 'one event batch is one repaint');
+    // One event batch is one repaint, not 500. A loaded host may still paint the pause before it, and
+    // the new prediction (the ETA column) after it: a few, never one per ticket.
+    assert.ok(a.views.tickets.repaints - before <= 4, `500 tickets in one batch made ${a.views.tickets.repaints - before} repaints`);
   });
 });
