@@ -4,7 +4,7 @@ import type { TicketSpec } from '../../src/core/model';
 import type { AgentProfile } from '../../src/infra/agents/profiles';
 import type { OrchardConfig } from '../../src/infra/config';
 import type { Session } from '../../src/infra/session';
-import { after } from 'node:test';
+import { after, afterEach } from 'node:test';
 import { loadSrc } from './bundle';
 import { DIST, quietLog, recordEvents, type CapturedLog } from './repo';
 
@@ -61,6 +61,22 @@ export async function openWriter(
       await s.orchestrator.stopAll('test over').catch(() => undefined);
       await s.close();
     }),
+  };
+}
+
+/**
+ * Opens writer sessions for the tests of the file (or describe block) it is called in; each one
+ * is closed after the test that opened it.
+ */
+export function writerPerTest(): (...args: Parameters<typeof openWriter>) => Promise<OpenedWriter> {
+  const open: OpenedWriter[] = [];
+  afterEach(async () => {
+    while (open.length) await open.pop()!.close();
+  });
+  return async (...args) => {
+    const w = await openWriter(...args);
+    open.push(w);
+    return w;
   };
 }
 

@@ -1,23 +1,19 @@
 // Cost per run from `orchard-agent usage`, and the batch budget pausing new starts.
 import { strict as assert } from 'node:assert';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { costSummary } from '../../src/core/budget';
 import { markdownReport } from '../../src/core/report';
 import { buildDist, cleanupRepos, makeRepo, within } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { spec, writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const writer = writerPerTest();
 after(() => cleanupRepos());
 
 describe('budget end to end (fake agent reporting cost)', () => {
   it('pauses new starts once the batch has spent its budget, says so, and goes on when raised', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 1, budgetUsd: 0.5 }, '2');
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1, budgetUsd: 0.5 }, '2');
     const o = w.s.orchestrator;
     await o.addTickets([
       spec('A', { role: 'developer', prompt: 'do A\n@cost 0.3', priority: 'P0' }),

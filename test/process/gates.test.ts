@@ -4,13 +4,13 @@
 // out of rounds (escalated), a required gate that is missing, output kept on disk.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { decideGates, gatesFor, matchesGlob, missingRequiredGates, parseVerdict, validateGates } from '../../src/core/gates';
 import type { GateResult, GateSpec } from '../../src/core/model';
 import { markdownReport } from '../../src/core/report';
 import { validateConfig } from '../../src/infra/config';
 import { buildDist, cleanupRepos, makeRepo, within } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { spec, writerPerTest } from '../helpers/session';
 
 after(() => cleanupRepos());
 
@@ -83,10 +83,7 @@ describe('gates (pure)', () => {
 
 describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, () => {
   before(() => buildDist());
-  const open: OpenedWriter[] = [];
-  afterEach(async () => {
-    while (open.length) await open.pop()!.close();
-  });
+  const writer = writerPerTest();
 
   it('a command gate that fails on the first attempt: retried with the gate output as context, then merged; output kept', async () => {
     const r = makeRepo();
@@ -96,8 +93,7 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
       '-e',
       'const n=require("fs").readFileSync("src/T.txt","utf8").trim().split("\\n").length; if(n<2){console.log("lint: src/T.txt needs 2 lines, has "+n);process.exit(1)}console.log("lint ok")',
     ];
-    const w = await openWriter(r.repo, { maxAgents: 1, gates: [{ name: 'lint', kind: 'command', argv: check, timeoutSeconds: 20 }] });
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1, gates: [{ name: 'lint', kind: 'command', argv: check, timeoutSeconds: 20 }] });
     const o = w.s.orchestrator;
     await o.addTickets([spec('T', { estimate: 2 })]);
     await o.start();
@@ -116,12 +112,11 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
 
   it('a command gate that times out is a failure with the timeout in its result', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, {
+    const w = await writer(r.repo, {
       maxAgents: 1,
       maxRetries: 0,
       gates: [{ name: 'slow', kind: 'command', argv: [process.execPath, '-e', 'setTimeout(()=>{},10000)'], timeoutSeconds: 0.5 }],
     });
-    open.push(w);
     const o = w.s.orchestrator;
     await o.addTickets([spec('S', { estimate: 2 })]);
     await o.start();
@@ -132,8 +127,7 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
 
   it('a reviewer rejects once: the developer gets the feedback, round 2 is approved, then merged', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 1, gates: [{ name: 'review', kind: 'reviewer', timeoutSeconds: 20 }] });
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1, gates: [{ name: 'review', kind: 'reviewer', timeoutSeconds: 20 }] });
     const o = w.s.orchestrator;
     await o.addTickets([spec('R', { estimate: 2, prompt: 'do R\n@review-reject-once please add error handling' })]);
     await o.start();
@@ -153,8 +147,7 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
 
   it('a reviewer that keeps rejecting: after reviewerRounds the human is asked', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 1, reviewerRounds: 1, gates: [{ name: 'review', kind: 'reviewer' }] });
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1, reviewerRounds: 1, gates: [{ name: 'review', kind: 'reviewer' }] });
     const o = w.s.orchestrator;
     await o.addTickets([spec('N', { estimate: 2, prompt: 'do N\n@review-reject never good' })]);
     await o.start();
@@ -169,8 +162,7 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
   it('gates that stopped a ticket: the human answering "Merge now" (as the CLI and every UI do) merges it; the question is closed', async () => {
     // The option was once only a label no UI acted on: answering it left the ticket escalated.
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 1, reviewerRounds: 1, gates: [{ name: 'review', kind: 'reviewer' }] });
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1, reviewerRounds: 1, gates: [{ name: 'review', kind: 'reviewer' }] });
     const o = w.s.orchestrator;
     await o.addTickets([spec('MN', { estimate: 2, prompt: 'do MN\n@review-reject never good' })]);
     await o.start();
@@ -189,12 +181,11 @@ describe('gates through the orchestrator (fake agent)', { timeout: 600_000 }, ()
   it('a required gate for a label: applied even when its filter does not match; missing → escalated, never skipped', async () => {
     const r = makeRepo();
     const scan = [process.execPath, '-e', 'console.log("no secrets found")'];
-    const w = await openWriter(r.repo, {
+    const w = await writer(r.repo, {
       maxAgents: 2,
       gates: [{ name: 'secret-scan', kind: 'command', argv: scan, labels: ['nothing'] }],
       requiredGatesByLabel: { security: ['secret-scan'], compliance: ['legal-review'] },
     });
-    open.push(w);
     const o = w.s.orchestrator;
     await o.addTickets([
       spec('SEC', { estimate: 2, labels: ['security'] }),

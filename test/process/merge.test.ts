@@ -6,13 +6,13 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { MergeStrategy, Run, Ticket } from '../../src/core/model';
 import { runBatches } from '../../src/core/mergeQueue';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { loadSrc } from '../helpers/bundle';
 import { buildDist, cleanupRepos, GIT_ENV, makeRepo, quietLog, waitFor, within, type TempRepo } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { openWriter, spec, writerPerTest } from '../helpers/session';
 
 after(() => cleanupRepos());
 
@@ -224,16 +224,12 @@ describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 60
 
 describe('the four ways out of a conflict (orchestrator, fake agent)', { timeout: 600_000 }, () => {
   before(() => buildDist());
-  const open: OpenedWriter[] = [];
-  afterEach(async () => {
-    while (open.length) await open.pop()!.close();
-  });
+  const writer = writerPerTest();
 
   /** X and Y both create shared.txt in parallel: X merges, Y conflicts. */
   async function conflicted(extra: Parameters<typeof openWriter>[1] = {}) {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { mode: 'isolation', maxAgents: 2, ...extra });
-    open.push(w);
+    const w = await writer(r.repo, { mode: 'isolation', maxAgents: 2, ...extra });
     const o = w.s.orchestrator;
     // Y starts from the same base as X but works only once X is merged: X merges, Y conflicts
     // (a head start measured in time lost on a loaded machine).
@@ -307,8 +303,7 @@ describe('the four ways out of a conflict (orchestrator, fake agent)', { timeout
 
   it('a dirty user checkout: escalated; Stash and Update merges and puts the changes back', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 1 });
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1 });
     const o = w.s.orchestrator;
     r.write('README.md', 'my edit\n');
     await o.addTickets([spec('D', { estimate: 2 })]);
@@ -326,8 +321,7 @@ describe('the four ways out of a conflict (orchestrator, fake agent)', { timeout
   it('batch mode through the orchestrator: a breaking ticket is found by bisection, the others merge', async () => {
     const r = makeRepo();
     const test = [process.execPath, '-e', 'process.exit(require("fs").existsSync("src/B2.txt") ? 1 : 0)'];
-    const w = await openWriter(r.repo, { maxAgents: 4, batchMerge: true, maxRetries: 0, testCommand: test });
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 4, batchMerge: true, maxRetries: 0, testCommand: test });
     const o = w.s.orchestrator;
     // Finishing together, they queue together.
     await o.addTickets(['B1', 'B2', 'B3', 'B4'].map((id) => spec(id, { estimate: 4 })));

@@ -3,25 +3,16 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { OrchardEvent } from '../../src/core/events';
 import type { OrchardState } from '../../src/core/model';
 import { loadSrc } from '../helpers/bundle';
 import { buildDist, cleanupRepos, DIST, makeRepo, pidAlive, quietLog, waitFor, within } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { spec, writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const writer = writerPerTest();
 after(() => cleanupRepos());
-
-async function writer(repo: string, config: Parameters<typeof openWriter>[1] = {}): Promise<OpenedWriter> {
-  const w = await openWriter(repo, config);
-  open.push(w);
-  return w;
-}
 
 type StatusEvent = Extract<OrchardEvent, { type: 'ticket-status' }>;
 const statusEvents = (events: OrchardEvent[], id?: string) =>
@@ -239,8 +230,7 @@ describe('failure, retry and timeout', { timeout: 600_000 }, () => {
       description: 'fake agent with the prompt in argv',
       argv: [process.execPath, path.join(DIST, 'fake-agent.js'), '{prompt}'],
     };
-    const w = await openWriter(r.repo, { maxAgents: 1, defaultAgent: 'fake-argv' }, '5', { 'fake-argv': argvProfile });
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1, defaultAgent: 'fake-argv' }, '5', { 'fake-argv': argvProfile });
     await w.s.orchestrator.addTickets([spec('ONCE', { prompt: 'flaky\n@fail-once', estimate: 2 })]);
     await w.s.orchestrator.start();
     await within(w.s.orchestrator.whenIdle(), 20_000, 'the batch');
@@ -284,7 +274,7 @@ describe('persistence and the writer lease', { timeout: 600_000 }, () => {
     await w.s.orchestrator.start();
     await within(w.s.orchestrator.whenIdle(), 30_000, 'the batch');
     const before: OrchardState = structuredClone(w.s.orchestrator.snapshot);
-    await open.pop()!.close();
+    await w.close();
     const w2 = await writer(r.repo);
     const st = w2.s.orchestrator.snapshot;
     assert.deepEqual(

@@ -3,17 +3,14 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { validateProposal, proposeTicket, type Proposal } from '../../src/core/workflows/agentTickets';
 import { loadSrc } from '../helpers/bundle';
 import { buildDist, cleanupRepos, DIST, makeRepo, waitFor, within } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { openWriter, spec, writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const writer = writerPerTest();
 after(() => cleanupRepos());
 
 const blank = (): Proposal => ({ id: 'plan1', goal: 'g', createdAt: 0, agent: 'fake', status: 'pending', tickets: [], refused: [] });
@@ -63,8 +60,7 @@ async function initCli() {
 describe('planner round trip (fake planner agent)', () => {
   it('goal → proposal (pending, no tickets) → accept → run → merged', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 2 }, '2');
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 2 }, '2');
     const { runPlanner, acceptProposal, listProposals } = loadSrc();
     const ctx = { orchestrator: w.s.orchestrator, launcher: w.s.launcher, paths: w.s.paths, targetBranch: 'main', log: w.log };
     const seen: string[] = [];
@@ -101,8 +97,7 @@ describe('planner round trip (fake planner agent)', () => {
   });
   it('refused proposals are answered with the problems (the planner can fix them)', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, {}, '2');
-    open.push(w);
+    const w = await writer(r.repo, {}, '2');
     const { runPlanner } = loadSrc();
     const ctx = { orchestrator: w.s.orchestrator, launcher: w.s.launcher, paths: w.s.paths, targetBranch: 'main', log: w.log };
     const p = await within(

@@ -2,22 +2,13 @@
 // resumed, repeated questions flag the ticket for a human, rate limits pause a profile
 // without using up the ticket's retries, and leases of live work are renewed.
 import { strict as assert } from 'node:assert';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { buildDist, cleanupRepos, makeRepo, waitFor, within } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { spec, writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const writer = writerPerTest();
 after(() => cleanupRepos());
-
-async function writer(repo: string, config: Parameters<typeof openWriter>[1] = {}): Promise<OpenedWriter> {
-  const w = await openWriter(repo, config);
-  open.push(w);
-  return w;
-}
 
 describe('escalations', () => {
   it('an agent question escalates the ticket; the answer reaches the agent, which resumes and finishes', async () => {

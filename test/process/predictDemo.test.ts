@@ -2,17 +2,14 @@
 // agent (3 agents): the batch end predicted at the start and after each merge, against
 // the real end.
 import { strict as assert } from 'node:assert';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { TicketSpec } from '../../src/core/model';
 import { predict } from '../../src/core/predict';
 import { buildDist, cleanupRepos, makeRepo, within } from '../helpers/repo';
-import { openWriter, type OpenedWriter } from '../helpers/session';
+import { writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const writer = writerPerTest();
 after(() => cleanupRepos());
 
 // The demo's graph (src/cli/demo.ts) without its @ask (a human answer would be part of the time).
@@ -40,8 +37,7 @@ describe('prediction on the demo, for real', () => {
   it('records the predicted end at the start and after each merge, and how far off it was', async () => {
     const r = makeRepo();
     const msPerMinute = 40;
-    const w = await openWriter(r.repo, { maxAgents: 3 }, String(msPerMinute));
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 3 }, String(msPerMinute));
     const o = w.s.orchestrator;
     await o.addTickets(DEMO);
     const samples: Array<{ at: number; end: number; done: number; why: string }> = [];

@@ -3,24 +3,20 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { loadSrc } from '../helpers/bundle';
 import { buildDist, cleanupRepos, DIST, makeRepo, within } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { type OpenedWriter, spec, writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const openTracked = writerPerTest();
 after(() => cleanupRepos());
 
 async function writer(repo: string): Promise<OpenedWriter> {
   const flaky = { ...loadSrc().fakeProfile(DIST), name: 'flaky', description: 'a second fake profile' };
-  const w = await openWriter(repo, { maxAgents: 2, roles: { developer: { profile: 'flaky', model: 'big', fallbacks: [{ profile: 'fake' }] } } }, '2', {
+  const w = await openTracked(repo, { maxAgents: 2, roles: { developer: { profile: 'flaky', model: 'big', fallbacks: [{ profile: 'fake' }] } } }, '2', {
     flaky,
   });
-  open.push(w);
   return w;
 }
 
@@ -71,13 +67,12 @@ describe('roles: fallbacks end to end (fake agent)', () => {
     const fake = loadSrc().fakeProfile(DIST);
     // A profile that takes a model the way the built-ins do: "--model", "{model}".
     const modelled = { ...fake, name: 'modelled', argv: [...fake.argv, '--model', '{model}'] };
-    const w = await openWriter(
+    const w = await openTracked(
       r.repo,
       { maxAgents: 2, roles: { developer: { profile: 'modelled', model: 'big-model-1' }, tester: { profile: 'modelled' } } },
       '2',
       { modelled },
     );
-    open.push(w);
     const o = w.s.orchestrator;
     await o.addTickets([spec('D', { role: 'developer' }), spec('E', { role: 'tester' })]);
     await o.start();

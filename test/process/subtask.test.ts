@@ -4,17 +4,14 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { emptyState, type OrchardState, type Ticket } from '../../src/core/model';
 import { planSubtask, subtaskDepth } from '../../src/core/workflows/agentTickets';
 import { buildDist, cleanupRepos, makeRepo, waitFor, within } from '../helpers/repo';
-import { openWriter, spec, type OpenedWriter } from '../helpers/session';
+import { openWriter, spec, writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const writer = writerPerTest();
 after(() => cleanupRepos());
 
 function st(...ts: Array<Partial<Ticket> & { id: string }>): OrchardState {
@@ -56,8 +53,7 @@ describe('subtask delegation end to end (fake agent)', () => {
   it('the parent waits (slot lent), the subtask merges, the parent continues on top of it and merges', async () => {
     const r = makeRepo();
     // One agent: the waiting parent must lend its slot, or this would deadlock.
-    const w = await openWriter(r.repo, { maxAgents: 1 }, '2');
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 1 }, '2');
     const o = w.s.orchestrator;
     await o.addTickets([spec('P', { prompt: 'do P\n@subtask Write the helper', files: ['src/P.txt'] })]);
     await o.start();
@@ -97,8 +93,7 @@ describe('subtask delegation end to end (fake agent)', () => {
     // Orchard stops (window reload, CLI ended): the agent's runner lives on, blocked in `orchard-agent subtask`.
     await w1.s.close();
 
-    const w2 = await openWriter(r.repo, { maxAgents: 1 }, '2');
-    open.push(w2);
+    const w2 = await writer(r.repo, { maxAgents: 1 }, '2');
     const o2 = w2.s.orchestrator;
     const run = o2.snapshot.runs['P-r1']!;
     assert.equal(run.endedAt, undefined, 'the waiting run is adopted, not interrupted');
@@ -117,8 +112,7 @@ describe('subtask delegation end to end (fake agent)', () => {
   });
   it('a handle made again after a restart reads only requests not answered yet', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo);
-    open.push(w);
+    const w = await writer(r.repo);
     const dir = w.s.launcher.runDir('X-r1');
     fs.mkdirSync(dir, { recursive: true });
     const token = 'secret-token';
@@ -146,8 +140,7 @@ describe('subtask delegation end to end (fake agent)', () => {
   });
   it('is bounded: a second subtask past maxPerTicket is refused and the agent goes on', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 2, subtasks: { maxPerTicket: 1 } }, '2');
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 2, subtasks: { maxPerTicket: 1 } }, '2');
     const o = w.s.orchestrator;
     await o.addTickets([spec('Q', { prompt: 'do Q\n@subtask first\n@subtask second' })]);
     await o.start();

@@ -1,25 +1,21 @@
 // Every built-in template, expanded and run end to end with the fake agent: real git
 // worktrees, the real runner, merges into main.
 import { strict as assert } from 'node:assert';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { BUILTIN_TEMPLATES } from '../../src/core/workflows/builtins';
 import { expandTemplate } from '../../src/core/workflows/expand';
 import { replay } from '../../src/core/reduce';
 import { buildDist, cleanupRepos, makeRepo, within } from '../helpers/repo';
-import { openWriter, type OpenedWriter } from '../helpers/session';
+import { writerPerTest } from '../helpers/session';
 
 before(() => buildDist());
-const open: OpenedWriter[] = [];
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-});
+const writer = writerPerTest();
 after(() => cleanupRepos());
 
 describe('workflow templates run end to end with the fake agent', () => {
   it('all seven built-ins in one batch: every ticket merged, dependencies respected', async () => {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 6 }, '1');
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 6 }, '1');
     const o = w.s.orchestrator;
     const all = [];
     for (const t of BUILTIN_TEMPLATES) {
@@ -62,8 +58,7 @@ describe('workflow templates run end to end with the fake agent', () => {
   /** The refine template for `request` (its @review-* lines steer the fake reviewer), run to the end. */
   async function runRefine(request: string, rounds: number, workflowId: string) {
     const r = makeRepo();
-    const w = await openWriter(r.repo, { maxAgents: 2 }, '1');
-    open.push(w);
+    const w = await writer(r.repo, { maxAgents: 2 }, '1');
     const refine = BUILTIN_TEMPLATES.find((t) => t.id === 'refine')!;
     await w.s.orchestrator.addTickets(expandTemplate(refine, { request, params: { rounds }, workflowId }).tickets);
     await w.s.orchestrator.start();
