@@ -80,6 +80,14 @@ export function writerPerTest(): (...args: Parameters<typeof openWriter>) => Pro
   };
 }
 
+/** Adds tickets to the repository's state in a short writer session, for a test whose Orchard then runs as a process. */
+export async function seedTickets(repo: string, specs: TicketSpec[], config: Partial<OrchardConfig> = {}): Promise<void> {
+  const s = await loadSrc().openSession({ cwd: repo, owner: 'setup', distDir: DIST, log: quietLog(), config: { defaultAgent: 'fake', ...config } });
+  if (s.role !== 'writer') throw new Error(`expected a writer session, got follower: ${s.message}`);
+  await s.orchestrator.addTickets(specs);
+  await s.close();
+}
+
 export function spec(id: string, over: Partial<TicketSpec> = {}): TicketSpec {
   return { id, title: `ticket ${id}`, prompt: `do ${id}`, priority: 'P2', dependsOn: [], files: [`src/${id}.txt`], labels: [], estimate: 10, ...over };
 }

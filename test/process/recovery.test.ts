@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadSrc } from '../helpers/bundle';
 import { buildDist, cleanupRepos, DIST, makeRepo, pidAlive, quietLog, recordEvents, waitFor } from '../helpers/repo';
-import { spec, type WriterSession } from '../helpers/session';
+import { seedTickets, spec, type WriterSession } from '../helpers/session';
 
 before(() => buildDist());
 after(() => cleanupRepos());
@@ -20,17 +20,7 @@ describe('recovery', { timeout: 600_000 }, () => {
     const r = makeRepo();
     const runs = path.join(r.repo, '.git', 'orchard', 'runs');
     // Tickets in, then the CLI runs them.
-    {
-      const s = (await loadSrc().openSession({
-        cwd: r.repo,
-        owner: 'setup',
-        distDir: DIST,
-        log: quietLog(),
-        config: { defaultAgent: 'fake' },
-      })) as WriterSession;
-      await s.orchestrator.addTickets([spec('A', { prompt: '@sleep 5000' }), spec('B', { prompt: '@sleep 5000' })]);
-      await s.close();
-    }
+    await seedTickets(r.repo, [spec('A', { prompt: '@sleep 5000' }), spec('B', { prompt: '@sleep 5000' })]);
     const cli = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run', '--agent', 'fake', '--agents', '2', '--quiet'], {
       cwd: r.repo,
       env: { ...process.env, ORCHARD_FAKE_MS_PER_MINUTE: '5' },
@@ -115,17 +105,7 @@ describe('recovery', { timeout: 600_000 }, () => {
       kind: 'command' as const,
       argv: [process.execPath, '-e', `require('fs').appendFileSync(${JSON.stringify(marker)}, 'x'); setTimeout(() => {}, 1500)`],
     };
-    {
-      const s = (await loadSrc().openSession({
-        cwd: r.repo,
-        owner: 'setup',
-        distDir: DIST,
-        log: quietLog(),
-        config: { defaultAgent: 'fake', gates: [gate] },
-      })) as WriterSession;
-      await s.orchestrator.addTickets([spec('G', { prompt: 'do G' })]);
-      await s.close();
-    }
+    await seedTickets(r.repo, [spec('G', { prompt: 'do G' })], { gates: [gate] });
     fs.writeFileSync(path.join(stateDir, 'config.json'), JSON.stringify({ defaultAgent: 'fake', gates: [gate], maxAgents: 1 }));
     const cli = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run', '--quiet'], {
       cwd: r.repo,

@@ -7,10 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { OrchardState } from '../../src/core/model';
-import { loadSrc } from '../helpers/bundle';
 import { cli } from '../helpers/cli';
-import { buildDist, cleanupRepos, DIST, makeRepo, quietLog, waitFor } from '../helpers/repo';
-import { spec, type WriterSession } from '../helpers/session';
+import { buildDist, cleanupRepos, DIST, makeRepo, waitFor } from '../helpers/repo';
+import { seedTickets, spec } from '../helpers/session';
 
 before(() => buildDist());
 after(() => cleanupRepos());
@@ -19,17 +18,7 @@ describe('orchard review (CLI) while orchard run runs', { timeout: 600_000 }, ()
   it('review: human — list, show, request-changes with a line comment (the next attempt gets it), approve; the run ends merged', async () => {
     const r = makeRepo();
     const stateDir = path.join(r.repo, '.git', 'orchard');
-    {
-      const s = (await loadSrc().openSession({
-        cwd: r.repo,
-        owner: 'setup',
-        distDir: DIST,
-        log: quietLog(),
-        config: { defaultAgent: 'fake' },
-      })) as WriterSession;
-      await s.orchestrator.addTickets([spec('V')]);
-      await s.close();
-    }
+    await seedTickets(r.repo, [spec('V')]);
     const cfgFile = path.join(stateDir, 'config.json');
     const cfg = fs.existsSync(cfgFile) ? JSON.parse(fs.readFileSync(cfgFile, 'utf8')) : {};
     fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, defaultAgent: 'fake', review: 'bogus' }));
