@@ -7,10 +7,11 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Run, Ticket } from '../src/core/model';
+import type { Run } from '../src/core/model';
 import { runBatches } from '../src/core/mergeQueue';
 // infra uses execa (ESM-only): loaded through the same esbuild bundle the unit tests use.
 import { loadSrc } from '../test/helpers/bundle';
+import { ticketOf as ticket, workOn } from '../test/helpers/ticketWork';
 
 const args = process.argv.slice(2);
 const flag = (name: string, d: string) => {
@@ -34,19 +35,6 @@ const ENV = {
 function git(cwd: string, ...a: string[]): string {
   return execFileSync('git', a, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
-
-const ticket = (id: string): Ticket => ({
-  id,
-  title: `branch ${id}`,
-  prompt: '',
-  priority: 'P2',
-  dependsOn: [],
-  files: [],
-  labels: [],
-  status: 'merging',
-  createdAt: 0,
-  attempts: 1,
-});
 
 async function main(): Promise<void> {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'orchard-bench-merge-')));
@@ -73,22 +61,7 @@ async function main(): Promise<void> {
     const ids = Array.from({ length: N }, (_, i) => `T${String(i + 1).padStart(2, '0')}`);
     const runs = new Map<string, Run>();
     for (const [i, id] of ids.entries()) {
-      const info = await solo.prepareWorktree(ticket(id));
-      const file = BAD.includes(i) ? `broken-${id}.txt` : `src-${id}.txt`;
-      fs.writeFileSync(path.join(info.path, file), `${id}\n`);
-      git(info.path, 'add', '-A');
-      git(info.path, 'commit', '-q', '-m', `${id} work`);
-      runs.set(id, {
-        id: `${id}-r1`,
-        ticketId: id,
-        slot: 1,
-        attempt: 1,
-        branch: info.branch,
-        worktree: info.path,
-        base: info.base,
-        startedAt: 0,
-        outcome: 'succeeded',
-      });
+      runs.set(id, await workOn(solo, id, BAD.includes(i) ? `broken-${id}.txt` : `src-${id}.txt`));
     }
 
     // One at a time: merge, test, move the target — for every branch in queue order.

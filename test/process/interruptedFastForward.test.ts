@@ -67,26 +67,8 @@ async function widerWork(w: GitWorkspace, r: ReturnType<typeof makeRepo>, id: st
   g0('add', '-A');
   g0('commit', '-q', '-m', 'base files');
   const from = r.git('rev-parse', 'main');
-  const info = await w.prepareWorktree(ticket(id));
-  fs.writeFileSync(path.join(info.path, 'f1.txt'), 'f1 new\n');
-  fs.rmSync(path.join(info.path, 'f2.txt'));
-  fs.writeFileSync(path.join(info.path, 'f4.txt'), 'f4 new\n');
-  fs.writeFileSync(path.join(info.path, 'f5.txt'), 'f5 new\n');
-  const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
-  g('add', '-A');
-  g('commit', '-q', '-m', `${id} wide work`);
-  const run: Run = {
-    id: `${id}-r1`,
-    ticketId: id,
-    slot: 1,
-    attempt: 1,
-    branch: info.branch,
-    worktree: info.path,
-    base: info.base,
-    startedAt: 0,
-    outcome: 'succeeded',
-  };
-  return { run, from, to: r.git('rev-parse', info.branch) };
+  const run = await workOn(w, id, { 'f1.txt': 'f1 new\n', 'f2.txt': null, 'f4.txt': 'f4 new\n', 'f5.txt': 'f5 new\n' });
+  return { run, from, to: r.git('rev-parse', run.branch) };
 }
 
 /** A (wide change) fast-forwarding main when Orchard died, with its intent written; B queued next. */

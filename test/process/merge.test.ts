@@ -3,48 +3,21 @@
 // checkout (stash and update), batch bisection giving the one-at-a-time tree, discard; then
 // the four ways out of a conflict through the orchestrator with the fake agent.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { MergeStrategy, Run, Ticket } from '../../src/core/model';
+import type { MergeStrategy, Run } from '../../src/core/model';
 import { runBatches } from '../../src/core/mergeQueue';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { loadSrc } from '../helpers/bundle';
 import { buildDist, cleanupRepos, GIT_ENV, makeRepo, quietLog, waitFor, within, type TempRepo } from '../helpers/repo';
 import { openWriter, spec, writerPerTest } from '../helpers/session';
+import { ticketOf, workOn } from '../helpers/ticketWork';
 
 after(() => cleanupRepos());
 
-const ticket = (id: string): Ticket => ({
-  id,
-  title: `ticket ${id}`,
-  prompt: 'p',
-  priority: 'P2',
-  dependsOn: [],
-  files: [],
-  labels: [],
-  status: 'merging',
-  createdAt: 0,
-  attempts: 1,
-});
-
 function ws(r: TempRepo, testCommand: string[] = [], targetBranch = 'main'): GitWorkspace {
   return new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch, testCommand, log: quietLog() });
-}
-
-async function workOn(w: GitWorkspace, id: string, files: Record<string, string>, commits = 1): Promise<Run> {
-  const info = await w.prepareWorktree(ticket(id));
-  const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
-  for (let c = 0; c < commits; c++) {
-    for (const [rel, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(info.path, rel)), { recursive: true });
-      fs.writeFileSync(path.join(info.path, rel), c === 0 ? text : `${text}(${c})\n`);
-    }
-    g('add', '-A');
-    g('commit', '-q', '-m', `${id} work ${c}`);
-  }
-  return { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0, outcome: 'succeeded' };
 }
 
 const parents = (r: TempRepo, rev: string) => r.git('rev-list', '--parents', '-n', '1', rev).split(' ').slice(1);
@@ -58,7 +31,7 @@ describe('merge strategies (real git)', { timeout: 600_000 }, () => {
       const branchTip = r.git('rev-parse', 'orchard/S1');
       r.write('other.txt', 'moved on\n');
       const before = r.commitAll('main moved on');
-      const res = await w.merge(ticket('S1'), run, { strategy });
+      const res = await w.merge(ticketOf('S1'), run, { strategy });
       assert.equal(res.kind, 'merged');
       const head = r.git('rev-parse', 'main');
       assert.equal(head, (res as { commit: string }).commit);
@@ -74,7 +47,7 @@ describe('merge strategies (real git)', { timeout: 600_000 }, () => {
         assert.equal(r.git('rev-list', '--merges', '--count', `${before}..${head}`), '0', 'linear');
         assert.equal(parents(r, `${head}~1`)[0], before);
       }
-      assert.equal((await w.merge(ticket('S1'), run, { strategy })).kind, 'nothing-to-merge');
+      assert.equal((await w.merge(ticketOf('S1'), run, { strategy })).kind, 'nothing-to-merge');
     });
   }
 
@@ -85,7 +58,7 @@ describe('merge strategies (real git)', { timeout: 600_000 }, () => {
     const script = `const fs=require('fs');if(!fs.existsSync(${JSON.stringify(marker)})){fs.writeFileSync(${JSON.stringify(marker)},'');const cp=require('child_process');const env={...process.env,...${JSON.stringify(GIT_ENV)}};const c=cp.execFileSync('git',['-C',${JSON.stringify(r.repo)},'commit-tree','-p','main','-m','concurrent','main^{tree}'],{env}).toString().trim();cp.execFileSync('git',['-C',${JSON.stringify(r.repo)},'update-ref','refs/heads/main',c]);}`;
     const w = ws(r, [process.execPath, '-e', script]);
     const run = await workOn(w, 'R1', { 'r.txt': 'r\n' });
-    const res = await w.merge(ticket('R1'), run, { strategy: 'rebase' });
+    const res = await w.merge(ticketOf('R1'), run, { strategy: 'rebase' });
     assert.equal(res.kind, 'merged');
     assert.equal(r.git('rev-parse', 'main'), (res as { commit: string }).commit);
     assert.equal(r.git('log', '-1', '--format=%s', 'main~1'), 'concurrent');
@@ -97,7 +70,7 @@ describe('merge strategies (real git)', { timeout: 600_000 }, () => {
     const w = ws(r, [process.execPath, '-e', 'console.error("3 failing"); process.exit(1)']);
     const run = await workOn(w, 'F1', { 'f.txt': 'f\n' });
     const before = r.git('rev-parse', 'main');
-    const res = await w.merge(ticket('F1'), run, { strategy: 'squash' });
+    const res = await w.merge(ticketOf('F1'), run, { strategy: 'squash' });
     assert.equal(res.kind, 'test-failed');
     assert.match((res as { output: string }).output, /3 failing/);
     assert.equal(r.git('rev-parse', 'main'), before);
@@ -124,16 +97,16 @@ describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 60
       const a = await workOn(w, 'A1', { 'x.txt': 'from A\n' });
       r.write('x.txt', 'from main\n');
       r.commitAll('main x');
-      const res = await w.merge(ticket('A1'), a, { strategy });
+      const res = await w.merge(ticketOf('A1'), a, { strategy });
       assert.deepEqual(res, { kind: 'conflict', files: ['x.txt'] });
-      const opened = await w.openConflict(ticket('A1'), a, { strategy });
+      const opened = await w.openConflict(ticketOf('A1'), a, { strategy });
       assert.equal(opened.dir, w.integrationDir);
       assert.deepEqual(opened.files, ['x.txt']);
       assert.match(fs.readFileSync(path.join(opened.dir, 'x.txt'), 'utf8'), /^<<<<<<< /m);
-      await assert.rejects(w.merge(ticket('Z'), a), /holds the open conflict of A1/);
-      assert.deepEqual(await w.continueMerge(ticket('A1'), a, { strategy }), { kind: 'conflict', files: ['x.txt'] }, 'markers left: not yet');
+      await assert.rejects(w.merge(ticketOf('Z'), a), /holds the open conflict of A1/);
+      assert.deepEqual(await w.continueMerge(ticketOf('A1'), a, { strategy }), { kind: 'conflict', files: ['x.txt'] }, 'markers left: not yet');
       fs.writeFileSync(path.join(opened.dir, 'x.txt'), 'from main and A\n');
-      const done = await w.continueMerge(ticket('A1'), a, { strategy });
+      const done = await w.continueMerge(ticketOf('A1'), a, { strategy });
       assert.equal(done.kind, 'merged');
       assert.equal(r.git('show', 'main:x.txt'), 'from main and A');
       assert.equal(fs.readFileSync(path.join(r.repo, 'x.txt'), 'utf8'), 'from main and A\n');
@@ -148,9 +121,9 @@ describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 60
     r.write('README.md', 'my local edit\n');
     r.write('scratch.txt', 'untracked\n');
     const before = r.git('rev-parse', 'main');
-    assert.deepEqual(await w.merge(ticket('D1'), run), { kind: 'target-dirty', checkout: r.repo });
+    assert.deepEqual(await w.merge(ticketOf('D1'), run), { kind: 'target-dirty', checkout: r.repo });
     assert.equal(r.git('rev-parse', 'main'), before);
-    const res = await w.merge(ticket('D1'), run, { stashDirty: true });
+    const res = await w.merge(ticketOf('D1'), run, { stashDirty: true });
     assert.equal(res.kind, 'merged');
     assert.match((res as { note?: string }).note ?? '', /stashed and put back/);
     assert.equal(fs.readFileSync(path.join(r.repo, 'README.md'), 'utf8'), 'my local edit\n');
@@ -168,11 +141,11 @@ describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 60
     const ids = Array.from({ length: 8 }, (_, i) => `Q${i}`);
     const runs = new Map<string, Run>();
     for (const id of ids) runs.set(id, await workOn(batch, id, { [id === 'Q5' ? 'broken-Q5' : `${id}.txt`]: `${id}\n` }));
-    const item = (id: string) => ({ ticket: ticket(id), run: runs.get(id)! });
+    const item = (id: string) => ({ ticket: ticketOf(id), run: runs.get(id)! });
     const b = await runBatches(ids, 8, async (xs) => (await batch.mergeBatch(xs.map(item))).kind === 'merged');
     assert.deepEqual(b.culprits, ['Q5']);
     const soloMerged: string[] = [];
-    for (const id of ids) if ((await solo.merge(ticket(id), runs.get(id)!)).kind === 'merged') soloMerged.push(id);
+    for (const id of ids) if ((await solo.merge(ticketOf(id), runs.get(id)!)).kind === 'merged') soloMerged.push(id);
     assert.deepEqual(b.merged, soloMerged);
     assert.equal(r.git('rev-parse', 'main^{tree}'), r.git('rev-parse', 'solo^{tree}'));
     assert.equal(solo.merger.testRuns, 8);
@@ -188,8 +161,8 @@ describe('conflicts, dirty checkout, batches, discard (real git)', { timeout: 60
     const a = await workOn(w, 'A1', { 'x.txt': 'A\n' });
     const b = await workOn(w, 'B1', { 'x.txt': 'B\n' });
     const res = await w.mergeBatch([
-      { ticket: ticket('A1'), run: a },
-      { ticket: ticket('B1'), run: b },
+      { ticket: ticketOf('A1'), run: a },
+      { ticket: ticketOf('B1'), run: b },
     ]);
     assert.deepEqual(res, { kind: 'conflict', ticketId: 'B1', files: ['x.txt'] });
     assert.equal(w.merger.testRuns, 0);

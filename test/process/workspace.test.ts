@@ -1,14 +1,14 @@
 // GitWorkspace on real temp repositories: worktrees outside the repo, merges in the
 // integration worktree, compare-and-swap of the target, the user's checkout left alone.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Run, Ticket } from '../../src/core/model';
+import type { Ticket } from '../../src/core/model';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { loadSrc } from '../helpers/bundle';
 import { cleanupRepos, GIT_ENV, makeRepo, quietLog, type TempRepo } from '../helpers/repo';
+import { workOn } from '../helpers/ticketWork';
 
 after(() => cleanupRepos());
 
@@ -30,19 +30,6 @@ function ws(r: TempRepo, testCommand: string[] = []): GitWorkspace {
   return new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', testCommand, log: quietLog() });
 }
 
-async function workOn(w: GitWorkspace, r: TempRepo, id: string, files: Record<string, string>): Promise<Run> {
-  const t = ticket(id);
-  const info = await w.prepareWorktree(t);
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(info.path, rel)), { recursive: true });
-    fs.writeFileSync(path.join(info.path, rel), text);
-  }
-  const g = (...a: string[]) => execFileSync('git', a, { cwd: info.path, env: { ...process.env, ...GIT_ENV }, stdio: 'ignore' });
-  g('add', '-A');
-  g('commit', '-q', '-m', `${id} work`);
-  return { id: `${id}-r1`, ticketId: id, slot: 1, attempt: 1, branch: info.branch, worktree: info.path, base: info.base, startedAt: 0 };
-}
-
 describe('GitWorkspace', { timeout: 600_000 }, () => {
   it('creates the worktree outside the repo on orchard/<id> from the target tip, and reuses it on retry', async () => {
     const r = makeRepo();
@@ -61,7 +48,7 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
   it('collectChanges commits leftover work and counts commits since base', async () => {
     const r = makeRepo();
     const w = ws(r);
-    const run = await workOn(w, r, 'C1', { 'a.txt': 'a' });
+    const run = await workOn(w, 'C1', { 'a.txt': 'a' });
     fs.writeFileSync(path.join(run.worktree, 'b.txt'), 'uncommitted');
     const ch = await w.collectChanges(run, 'wip');
     assert.deepEqual(ch.files.sort(), ['a.txt', 'b.txt']);
@@ -72,7 +59,7 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
   it('merges into main through the integration worktree and fast-forwards the clean checkout', async () => {
     const r = makeRepo();
     const w = ws(r);
-    const run = await workOn(w, r, 'M1', { 'm1.txt': 'one' });
+    const run = await workOn(w, 'M1', { 'm1.txt': 'one' });
     const res = await w.merge(ticket('M1'), run);
     assert.equal(res.kind, 'merged');
     assert.equal(r.git('rev-parse', 'main'), (res as { commit: string }).commit);
@@ -83,7 +70,7 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
   it('a dirty checkout of main: target-dirty, ref not moved, the user file untouched', async () => {
     const r = makeRepo();
     const w = ws(r);
-    const run = await workOn(w, r, 'D1', { 'README.md': 'from the ticket\n' });
+    const run = await workOn(w, 'D1', { 'README.md': 'from the ticket\n' });
     r.write('README.md', 'my local edit\n');
     const before = r.git('rev-parse', 'main');
     const res = await w.merge(ticket('D1'), run);
@@ -95,7 +82,7 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
   it('a failing test command: test-failed with its output, target not moved', async () => {
     const r = makeRepo();
     const w = ws(r, [process.execPath, '-e', 'console.log("boom from tests"); process.exit(3)']);
-    const run = await workOn(w, r, 'F1', { 'f.txt': 'f' });
+    const run = await workOn(w, 'F1', { 'f.txt': 'f' });
     const before = r.git('rev-parse', 'main');
     const res = await w.merge(ticket('F1'), run);
     assert.equal(res.kind, 'test-failed');
@@ -107,7 +94,7 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
     const r = makeRepo();
     r.git('checkout', '-q', '-b', 'other');
     const w = ws(r);
-    const run = await workOn(w, r, 'U1', { 'u.txt': 'u' });
+    const run = await workOn(w, 'U1', { 'u.txt': 'u' });
     const res = await w.merge(ticket('U1'), run);
     assert.equal(res.kind, 'merged');
     assert.equal(r.git('rev-parse', 'main'), (res as { commit: string }).commit);
@@ -122,7 +109,7 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
     const marker = path.join(r.root, 'moved-once');
     const script = `const fs=require('fs');if(!fs.existsSync(${JSON.stringify(marker)})){fs.writeFileSync(${JSON.stringify(marker)},'');const cp=require('child_process');const env={...process.env,...${JSON.stringify(GIT_ENV)}};cp.execFileSync('git',['-C',${JSON.stringify(r.repo)},'commit-tree','-p','main','-m','concurrent','main^{tree}'],{env}).toString().trim();const c=cp.execFileSync('git',['-C',${JSON.stringify(r.repo)},'commit-tree','-p','main','-m','concurrent','main^{tree}'],{env}).toString().trim();cp.execFileSync('git',['-C',${JSON.stringify(r.repo)},'update-ref','refs/heads/main',c]);}`;
     const w = ws(r, [process.execPath, '-e', script]);
-    const run = await workOn(w, r, 'R1', { 'r.txt': 'r' });
+    const run = await workOn(w, 'R1', { 'r.txt': 'r' });
     const res = await w.merge(ticket('R1'), run);
     assert.equal(res.kind, 'merged');
     const main = r.git('rev-parse', 'main');
@@ -136,8 +123,8 @@ describe('GitWorkspace', { timeout: 600_000 }, () => {
     r.write('x.txt', 'base\n');
     r.commitAll('x');
     const w = ws(r);
-    const a = await workOn(w, r, 'A1', { 'x.txt': 'base\nfrom A\n' });
-    const b = await workOn(w, r, 'B1', { 'x.txt': 'base\nfrom B\n' });
+    const a = await workOn(w, 'A1', { 'x.txt': 'base\nfrom A\n' });
+    const b = await workOn(w, 'B1', { 'x.txt': 'base\nfrom B\n' });
     assert.equal((await w.merge(ticket('A1'), a)).kind, 'merged');
     const tip = r.git('rev-parse', 'main');
     const res = await w.merge(ticket('B1'), b);
