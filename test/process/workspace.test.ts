@@ -8,23 +8,11 @@ import type { Ticket } from '../../src/core/model';
 import type { GitWorkspace } from '../../src/infra/git/workspace';
 import { loadSrc } from '../helpers/bundle';
 import { cleanupRepos, GIT_ENV, makeRepo, quietLog, type TempRepo } from '../helpers/repo';
-import { workOn } from '../helpers/ticketWork';
+import { ticketOf, workOn } from '../helpers/ticketWork';
 
 after(() => cleanupRepos());
 
-const ticket = (id: string, over: Partial<Ticket> = {}): Ticket => ({
-  id,
-  title: `ticket ${id}`,
-  prompt: 'p',
-  priority: 'P2',
-  dependsOn: [],
-  files: [],
-  labels: [],
-  status: 'running',
-  createdAt: 0,
-  attempts: 1,
-  ...over,
-});
+const ticket = (id: string, over: Partial<Ticket> = {}): Ticket => ({ ...ticketOf(id, 'running'), ...over });
 
 function ws(r: TempRepo, testCommand: string[] = []): GitWorkspace {
   return new (loadSrc().GitWorkspace)({ repo: r.repo, targetBranch: 'main', testCommand, log: quietLog() });
