@@ -28,6 +28,7 @@ import { createHost, DEFAULT_SETTINGS, launchBrowser } from '../host/codeServer.
 import { hostReady, log, repoRoot } from '../host/paths.mjs';
 import { setup } from '../host/setup.mjs';
 import { runCommand } from './steps.mjs';
+import { showOrchard } from './waits.mjs';
 
 let H, R;
 try {
@@ -155,9 +156,7 @@ function eventTail(repo) {
 
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
 async function openOrchardView(page) {
-  const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
-  await icon.waitFor({ state: 'visible', timeout: 30_000 });
-  if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+  await showOrchard(page, 30_000);
   await sidebar(page).locator('.pane-header', { hasText: 'Tickets' }).first().waitFor({ state: 'visible', timeout: 15_000 });
 }
 async function workbenchReady(page) {

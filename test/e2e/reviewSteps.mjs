@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from './steps.mjs';
-import { answerInput, inlineAction, painted, until } from './waits.mjs';
+import { answerInput, inlineAction, painted, showOrchard, until } from './waits.mjs';
 
 const TITLE = 'Polish the greeting';
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
@@ -146,12 +146,26 @@ export const reviewSteps = [
       // The window reloads: the draft is shown again on the same review.
       await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-      const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
-      await icon.waitFor({ state: 'visible', timeout: 60_000 });
-      if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+      await showOrchard(page, 60_000);
       // The new window's extension host activates Orchard and opens the repository again
       // (slow on a busy machine): the Review Queue view comes back with the ticket.
-      await until(page, 'the ticket in the Review Queue view after the reload', async () => (await reviewRow(page).count()) > 0 || 'no row yet', 120_000);
+      // A view that comes back with its context key may come back collapsed: then it is opened.
+      // A failure says which of these it was.
+      await until(
+        page,
+        'the ticket in the Review Queue view after the reload',
+        async () => {
+          if ((await reviewRow(page).count()) > 0) return true;
+          const header = pane(page, 'Review Queue').locator('.pane-header').first();
+          if ((await header.count()) === 0) return 'no Review Queue view yet (Orchard not open again, or the review desk key not set)';
+          if ((await header.getAttribute('aria-expanded')) === 'false') {
+            await header.click();
+            return 'the Review Queue view was collapsed: opened it';
+          }
+          return `the Review Queue view is open without the row; it shows "${(await pane(page, 'Review Queue').innerText()).replace(/\s+/g, ' ').slice(0, 200)}"`;
+        },
+        120_000,
+      );
       await runCommand(page, 'View: Close All Editors');
       const again = await openFileDiff(page);
       const restored = page.locator('.review-widget .review-comment', { hasText: COMMENT }).first();

@@ -9,7 +9,7 @@ import { conflictSteps } from './conflictSteps.mjs';
 import { sidebarSteps } from './sidebarSteps.mjs';
 import { reviewSteps } from './reviewSteps.mjs';
 import { treeSteps } from './treeSteps.mjs';
-import { domChange, painted } from './waits.mjs';
+import { domChange, painted, showOrchard } from './waits.mjs';
 
 const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
 /** The Tickets view's header (title, and its description: the batch's ETA). */
@@ -107,11 +107,7 @@ export const steps = [
     name: 'click the Orchard icon in the activity bar',
     critical: true,
     async run({ page }) {
-      // The <li role=tab> has an empty aria-label; its <a class="action-label"> carries the name.
-      const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
-      await icon.waitFor({ state: 'visible', timeout: 30_000 });
-      // Clicking an already selected container would close the side bar.
-      if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+      await showOrchard(page, 30_000);
     },
   },
   {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createGitWorkspace, createHost, launchBrowser } from '../host/codeServer.mjs';
 import { repoRoot } from '../host/paths.mjs';
-import { painted } from './waits.mjs';
+import { painted, showOrchard } from './waits.mjs';
 
 const vsix = resolve(process.argv[2] ?? join(repoRoot, 'dist', 'orchard.vsix'));
 const shots = join(repoRoot, 'test-results');
@@ -29,9 +29,7 @@ try {
   const page = browser.page;
   await page.goto(host.url({ folder: ws }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
   await page.locator('.part.activitybar').waitFor({ state: 'visible', timeout: 60_000 });
-  const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
-  await icon.waitFor({ state: 'visible', timeout: 30_000 });
-  if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+  await showOrchard(page, 30_000);
   const welcome = page.locator('#workbench\\.parts\\.sidebar .welcome-view-content', { hasText: 'Restricted Mode' }).first();
   await welcome.waitFor({ state: 'visible', timeout: 20_000 }).catch((e) => (failed = `no Restricted Mode welcome: ${e.message.split('\n')[0]}`));
   // Let activation finish (views registered) before the picture.

@@ -86,3 +86,27 @@ export async function inlineAction(page, row, label) {
   );
   await action.click();
 }
+
+/**
+ * Opens Orchard's side bar and waits until it shows. A click on the selected icon would close
+ * the side bar, and a workbench still restoring its layout (after a reload, on a loaded machine)
+ * may select it just after it was read as not selected: so it clicks only while the icon is not
+ * selected, and looks again after each change. (The icon's <li role=tab> has an empty aria-label;
+ * its <a class="action-label"> carries the name.)
+ */
+export async function showOrchard(page, ms = 60_000) {
+  const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
+  await icon.waitFor({ state: 'visible', timeout: ms });
+  await until(
+    page,
+    "Orchard's side bar open",
+    async () => {
+      if ((await icon.getAttribute('aria-selected')) !== 'true') {
+        await icon.click();
+        return 'not selected: clicked the Orchard icon';
+      }
+      return (await page.locator('#workbench\\.parts\\.sidebar').isVisible()) || 'selected, side bar not shown yet';
+    },
+    ms,
+  );
+}

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGitWorkspace } from '../host/codeServer.mjs';
+import { showOrchard } from './waits.mjs';
 
 /** Returns the repository's path, or undefined when the CLI is not built. */
 export async function openSeededWorkspace({ page, host, scratch, repoRoot }, name, tickets, files) {
@@ -18,8 +19,6 @@ export async function openSeededWorkspace({ page, host, scratch, repoRoot }, nam
   }
   await page.goto(host.url({ folder: ws }), { waitUntil: 'domcontentloaded', timeout: 60_000 });
   await page.waitForFunction((n) => document.title.includes(n), name, { timeout: 60_000 });
-  const icon = page.locator('.part.activitybar li[role="tab"]:has(a.action-label[aria-label^="Orchard"])').first();
-  await icon.waitFor({ state: 'visible', timeout: 60_000 });
-  if ((await icon.getAttribute('aria-selected')) !== 'true') await icon.click();
+  await showOrchard(page, 60_000);
   return ws;
 }
