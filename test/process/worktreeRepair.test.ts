@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, it } from 'node:test';
 import type { Ticket } from '../../src/core/model';
-import { WorktreeManager } from '../../src/infra/git/worktrees';
+import { setAsideBrokenRegistrations, WorktreeManager } from '../../src/infra/git/worktrees';
 import { isSameProcess } from '../../src/infra/process';
 import { orphanGit } from '../helpers/orphanGit';
 import { cleanupRepos, makeRepo, quietLog, type TempRepo } from '../helpers/repo';
@@ -251,4 +251,31 @@ it("a ticket's worktree add refused for the instant another worktree's registrat
   } finally {
     clearInterval(finish);
   }
+});
+
+it('a registration a worktree add finishes writing while Orchard reads the processes is whole by then: it is kept, not set aside', async () => {
+  // Three tickets started at once under load: one ticket's registration looked half-written, its
+  // add exited while the processes were read, and it was moved aside under its live agent;
+  // every git command in that worktree then failed ("a detached HEAD (undefined)").
+  const r = makeRepo();
+  const m = manager(r);
+  const wt = await m.prepareWorktree({ ...ticket, id: 'L1' }, 1);
+  const reg = path.resolve(wt.path, r.git('-C', wt.path, 'rev-parse', '--git-dir'));
+  const commondir = fs.readFileSync(path.join(reg, 'commondir'), 'utf8');
+  fs.writeFileSync(path.join(reg, 'commondir'), ''); // as the add has it for an instant
+  const log = quietLog();
+  const worktreesDir = path.join(r.root, 'repo.orchard', 'worktrees');
+  // The add writes its last file and exits while the processes are being read.
+  await setAsideBrokenRegistrations(path.join(r.repo, '.git'), [worktreesDir], log, async () => {
+    fs.writeFileSync(path.join(reg, 'commondir'), commondir);
+    return [];
+  });
+  assert.ok(fs.existsSync(reg), 'the registration is where git looks for it');
+  assert.equal(r.git('-C', wt.path, 'symbolic-ref', 'HEAD'), 'refs/heads/orchard/L1');
+  assert.doesNotMatch(log.lines.join('\n'), /half-written/);
+  // Still half-written once nobody writes it: set aside, as before.
+  fs.writeFileSync(path.join(reg, 'commondir'), '');
+  await setAsideBrokenRegistrations(path.join(r.repo, '.git'), [worktreesDir], log, async () => []);
+  assert.equal(fs.existsSync(reg), false);
+  assert.match(log.lines.join('\n'), /\.git\/worktrees\/L1: left half-written/);
 });

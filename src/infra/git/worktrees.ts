@@ -29,7 +29,7 @@ import { WorktreeCleanup, type ReclaimOptions, type ReclaimResult, type StaleWor
 import { gitText, listWorktrees, runGit, whileWorktreeAdded, type GitResult } from './run';
 
 export { diskUsage, formatBytes, formatStale, type ReclaimOptions, type ReclaimResult, type StaleWorktree } from './cleanup';
-import { clearStaleLocks, strayGitProcesses, waitForStrayGit, within } from './strayGit';
+import { clearStaleLocks, strayGitProcesses, waitForStrayGit, within, type GitProcess } from './strayGit';
 
 /** How a directory of the main checkout (node_modules, .venv) reaches a worktree. */
 export type ShareMode = 'copy' | 'hardlink' | 'symlink';
@@ -768,9 +768,15 @@ function written(file: string): boolean {
  * git (this process's included) is still writing, is moved to .git/orchard-broken-worktrees/
  * (it holds only git's bookkeeping: the work is on the branch and in the folder, set aside).
  */
-export async function setAsideBrokenRegistrations(commonDir: string, owned: readonly string[], log: Logger): Promise<void> {
+export async function setAsideBrokenRegistrations(
+  commonDir: string,
+  owned: readonly string[],
+  log: Logger,
+  gitsNow: () => Promise<GitProcess[]> = () => strayGitProcesses({ includeOwn: true }),
+): Promise<void> {
+  const whole = (reg: string) => ['commondir', 'gitdir', 'HEAD'].every((f) => written(join(reg, f)));
   for (const { name, dir: reg } of registrations(commonDir)) {
-    if (['commondir', 'gitdir', 'HEAD'].every((f) => written(join(reg, f)))) continue;
+    if (whole(reg)) continue;
     let folder: string | undefined;
     try {
       folder = dirname(readFileSync(join(reg, 'gitdir'), 'utf8').trim()) || undefined;
@@ -778,11 +784,15 @@ export async function setAsideBrokenRegistrations(commonDir: string, owned: read
       /* not written yet, or never */
     }
     if (folder && !owned.some((o) => within(folder!, o))) continue; // the user's: not ours to touch
-    const gits = await strayGitProcesses({ includeOwn: true });
+    const gits = await gitsNow();
     const writing = gits.some((p) =>
       folder ? p.argv.some((a) => within(a, folder!)) || (!!p.cwd && within(p.cwd, folder)) : p.argv.includes('worktree') && p.argv.includes('add'),
     );
     if (writing) continue;
+    // Whole now: a `worktree add` finished writing it, and exited, while the processes were
+    // read. Moved aside, a live worktree (an agent working in it) would lose its registration:
+    // every git command there failed, and the run was taken for a broken one.
+    if (whole(reg)) continue;
     const aside = join(commonDir, 'orchard-broken-worktrees', `${name}-${Date.now()}`);
     try {
       mkdirSync(dirname(aside), { recursive: true });
