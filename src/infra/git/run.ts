@@ -166,7 +166,8 @@ export function parseWorktreeList(out: string): WorktreeEntry[] {
  * Runs `op` again while it fails because a worktree is being added at this moment (another
  * ticket's, in this process): its folder is under .git/worktrees/ before its commondir and
  * gitdir files, and git refuses anything that reads every registration for that instant
- * ("failed to read .git/worktrees/T18/commondir"), before it changes anything.
+ * ("failed to read .git/worktrees/T18/commondir"). A listing or a `--detach` add changes nothing
+ * before it is refused; `worktree add -b` may have made its branch (its caller checks).
  */
 export async function whileWorktreeAdded<T>(op: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {

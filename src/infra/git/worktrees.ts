@@ -347,8 +347,8 @@ export class WorktreeManager {
       // A ref lock left by a killed `git branch` (worktree add's first step) would fail the add.
       await clearStaleLocks([this.refLock(branch)], { dirs: [path], mention: [branch, `refs/heads/${branch}`] }, this.opts.log);
       // Git refuses the add for the instant another worktree's registration is half-written (the
-      // pool or the merge queue adding theirs); it refuses before touching anything, so it is tried
-      // again. If that refusal came after `-b` made the branch, the next try checks the branch out.
+      // pool or the merge queue adding theirs), before the worktree exists, so it is tried again.
+      // `-b` may have made the branch before the refusal: then the next try checks it out.
       await whileWorktreeAdded(async () => {
         if (existsSync(path)) throw new Error(`${path} appeared while its worktree was being added; retry the ticket.`);
         const made = branchTip || (await rev(repo, `refs/heads/${branch}`));
