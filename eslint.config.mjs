@@ -60,4 +60,22 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The test harness's plain JavaScript (the e2e steps, the host launchers): nothing checks
+    // its types, so at least a misspelt or shadowed name fails the lint, not a run. Functions
+    // handed to page.evaluate() run in the browser, hence its few globals.
+    files: ['test/**/*.mjs', '*.mjs'],
+    languageOptions: {
+      ecmaVersion: 2024,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          ...['process', 'console', 'Buffer', 'URL', 'fetch', 'AbortController', 'AbortSignal', 'structuredClone', 'globalThis', 'performance', 'TextDecoder'],
+          ...['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'queueMicrotask'],
+          ...['document', 'window', 'requestAnimationFrame', 'MutationObserver', 'getComputedStyle', 'CSS'],
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: { 'no-undef': 'error', 'no-unused-vars': ['error', { args: 'none', caughtErrors: 'none' }], 'no-shadow': 'error' },
+  },
 );

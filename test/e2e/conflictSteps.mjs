@@ -7,26 +7,19 @@
 import { spawnSync } from 'node:child_process';
 import { runCommand } from './steps.mjs';
 import { painted, until } from './waits.mjs';
+import { ticketRows } from './workbench.mjs';
 import { openSeededWorkspace } from './workspaces.mjs';
 
 const FILE = 'greeting.txt';
 const BASE = 'Hello\n';
-const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
-const ticketsPane = (page) =>
-  sidebar(page)
-    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
-    .first();
 const mergeEditor = (page) => page.locator('.merge-editor').first();
 const git = (cwd, ...args) => spawnSync('git', args, { cwd, encoding: 'utf8' });
 
 /** The status group each ticket row is shown under, by ticket id. */
 async function groups(page) {
-  const rows = await ticketsPane(page)
-    .locator('.monaco-list-row')
-    .evaluateAll((rs) => rs.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
   const out = {};
   let group = '';
-  for (const [level, text] of rows) {
+  for (const [level, text] of await ticketRows(page)) {
     if (level === 1) group = text;
     else if (/^C\d/.test(text)) out[text.slice(0, 2)] = group;
   }

@@ -29,6 +29,7 @@ import { hostReady, log, repoRoot } from '../host/paths.mjs';
 import { setup } from '../host/setup.mjs';
 import { runCommand } from './steps.mjs';
 import { showOrchard } from './waits.mjs';
+import { sidebar } from './workbench.mjs';
 
 let H, R;
 try {
@@ -77,12 +78,12 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
  * changed: a process that died shows in no file, so its state is looked at again then.
  */
 function changeIn(dir, capMs) {
-  return new Promise((resolve) => {
+  return new Promise((settle) => {
     let watcher;
     const done = () => {
       clearTimeout(timer);
       watcher?.close();
-      resolve();
+      settle();
     };
     const timer = setTimeout(done, capMs);
     try {
@@ -154,7 +155,6 @@ function eventTail(repo) {
   };
 }
 
-const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
 async function openOrchardView(page) {
   await showOrchard(page, 30_000);
   await sidebar(page).locator('.pane-header', { hasText: 'Tickets' }).first().waitFor({ state: 'visible', timeout: 15_000 });

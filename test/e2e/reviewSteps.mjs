@@ -6,13 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from './steps.mjs';
 import { answerInput, inlineAction, painted, showOrchard, until } from './waits.mjs';
+import { groupOf, pane, sidebar } from './workbench.mjs';
 
 const TITLE = 'Polish the greeting';
-const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
-const pane = (page, name) =>
-  sidebar(page)
-    .locator('.pane', { has: page.locator('.pane-header', { hasText: name }) })
-    .first();
 
 /** Clicks a row's inline action (shown on hover). */
 const reviewRow = (page) => pane(page, 'Review Queue').locator('.monaco-list-row', { hasText: TITLE }).first();
@@ -211,15 +207,8 @@ export const reviewSteps = [
         page,
         'the ticket to be merged (Done)',
         async () => {
-          const rows = await pane(page, 'Tickets')
-            .locator('.monaco-list-row')
-            .evaluateAll((rs) => rs.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
-          let group = '';
-          for (const [level, text] of rows) {
-            if (level === 1) group = text;
-            else if (text.includes(TITLE)) return /^Done/.test(group) ? true : group;
-          }
-          return 'not visible';
+          const group = await groupOf(page, TITLE);
+          return /^Done/.test(group ?? '') || (group ?? 'not in the tree');
         },
         90_000,
       );

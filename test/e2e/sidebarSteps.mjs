@@ -5,21 +5,16 @@
 // it and says so above the tree; Clear Ticket Filter lists them all again.
 import { runCommand } from './steps.mjs';
 import { painted, until } from './waits.mjs';
+import { pane, sidebar } from './workbench.mjs';
 import { openSeededWorkspace } from './workspaces.mjs';
 
 const BOARD = 20;
-const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
-const ticketsPane = (page) =>
-  sidebar(page)
-    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
-    .first();
-
 /** Ticket rows (level 2) of the Tickets view lying wholly inside its body on screen. */
 async function visibleTicketRows(page) {
-  const pane = ticketsPane(page);
-  const body = await pane.locator('.pane-body').boundingBox();
+  const tickets = pane(page, 'Tickets');
+  const body = await tickets.locator('.pane-body').boundingBox();
   if (!body) return [];
-  const rows = await pane.locator('.monaco-list-row').evaluateAll((els) =>
+  const rows = await tickets.locator('.monaco-list-row').evaluateAll((els) =>
     els.map((r) => {
       const b = r.getBoundingClientRect();
       return { level: Number(r.getAttribute('aria-level')), top: b.top, bottom: b.bottom, height: b.height, text: r.innerText.replace(/\s+/g, ' ').trim() };
@@ -83,7 +78,7 @@ export const sidebarSteps = [
       await input.fill('T1');
       await page.keyboard.press('Enter');
       // T1 and T10–T19.
-      const message = ticketsPane(page).locator('.message');
+      const message = pane(page, 'Tickets').locator('.message');
       await until(page, 'the filter message and 11 rows', async () => {
         const m = ((await message.innerText({ timeout: 1_000 }).catch(() => '')) ?? '').trim();
         const n = (await visibleTicketRows(page)).length;

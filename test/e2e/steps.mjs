@@ -9,9 +9,9 @@ import { conflictSteps } from './conflictSteps.mjs';
 import { sidebarSteps } from './sidebarSteps.mjs';
 import { reviewSteps } from './reviewSteps.mjs';
 import { treeSteps } from './treeSteps.mjs';
-import { domChange, painted, showOrchard } from './waits.mjs';
+import { domChange, painted, showOrchard, until } from './waits.mjs';
+import { sidebar } from './workbench.mjs';
 
-const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
 /** The Tickets view's header (title, and its description: the batch's ETA). */
 const ticketsHeader = (page) => sidebar(page).locator('.pane-header', { hasText: 'Tickets' }).first();
 
@@ -77,22 +77,6 @@ async function dashboardBody(page) {
       return body;
   }
   throw new Error(`no full dashboard among ${n} webviews`);
-}
-
-/** Re-checks `probe` at every DOM change until it returns a truthy value, and returns that. */
-async function until(page, what, probe, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await domChange(page);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message ?? last}` : ''}`);
 }
 
 const latencies = [];
@@ -239,11 +223,11 @@ export const steps = [
       const body = await until(page, 'the dashboard webview', () => dashboardBody(page));
       const tile = await until(page, 'the ETA tile', async () => {
         const t = (await body.locator('#header .tile.eta').innerText({ timeout: 1_000 })).replace(/\s+/g, ' ');
-        return /≈ \d+(\.\d)? (s|min|h)/.test(t) ? t : undefined;
+        return /≈ \d+(\.\d)? (s|min|h)/.test(t) ? { text: t } : t;
       });
       const predicted = await until(page, 'predicted bars in the timeline', async () => body.locator('svg.gantt g.bar.predicted').count());
       await shot('04b-dashboard-eta');
-      return { note: `tile "${tile}"; ${predicted} predicted bars` };
+      return { note: `tile "${tile.text}"; ${predicted} predicted bars` };
     },
   },
   {
@@ -276,7 +260,7 @@ export const steps = [
         'the live ETA tile',
         async () => {
           const t = (await body.locator('#header .tile.eta').innerText({ timeout: 1_000 })).replace(/\s+/g, ' ');
-          return /predicted finish ≈ \d\d:\d\d/.test(t) ? t : undefined;
+          return /predicted finish ≈ \d\d:\d\d/.test(t) ? { text: t } : t;
         },
         20_000,
       );
@@ -285,7 +269,7 @@ export const steps = [
         'the live ETA in the Tickets header',
         async () => {
           const h = (await ticketsHeader(page).innerText()).replace(/\s+/g, ' ');
-          return /ETA ≈ \d/.test(h) && !/once started/.test(h) ? h : undefined;
+          return /ETA ≈ \d/.test(h) && !/once started/.test(h) ? { text: h } : h;
         },
         20_000,
       );
@@ -295,7 +279,9 @@ export const steps = [
         .screenshot({ path: join(shotDir, 'e2e-05c-timeline-eta.png') })
         .catch(() => {});
       const header = (await body.locator('#header').innerText()).replace(/\s+/g, ' ');
-      return { note: `${nodes} graph nodes, ${metrics} metrics; header: ${header.slice(0, 160)}; ETA tile "${etaTile}", Tickets header "${etaHeader}"` };
+      return {
+        note: `${nodes} graph nodes, ${metrics} metrics; header: ${header.slice(0, 160)}; ETA tile "${etaTile.text}", Tickets header "${etaHeader.text}"`,
+      };
     },
   },
   {
@@ -314,8 +300,11 @@ export const steps = [
         45_000,
       );
       await shot('06-dashboard-escalation');
-      await card.locator('input[name="guidance"]').fill('Use plain HTML forms, no library.');
-      await card.locator('button[type="submit"]').click();
+      // Sent with Enter in the guidance box: Orchard's own notification of this question may
+      // slide in over the card's Send button at any moment, and a click there would land on it.
+      const guidance = card.locator('input[name="guidance"]');
+      await guidance.fill('Use plain HTML forms, no library.');
+      await guidance.press('Enter');
       // On failure it says where the answer stopped: still in flight (the card's controls disabled),
       // refused (enabled again, and the dashboard's toast says why), or answered but still shown.
       await until(
@@ -326,8 +315,9 @@ export const steps = [
           const left = body.locator('.esc', { hasText: 'Which form library' });
           if ((await left.count()) === 0) return true;
           const inFlight = await left.first().locator('button[type="submit"]').isDisabled();
+          const typed = await left.first().locator('input[name="guidance"]').inputValue();
           const toast = (await body.locator('#toast').textContent()) ?? '';
-          return `card still shown; ${inFlight ? 'answer in flight (controls disabled)' : 'controls enabled'}; dashboard toast: "${toast}"`;
+          return `card still shown; ${inFlight ? 'answer in flight (controls disabled)' : 'controls enabled'}; guidance box "${typed}"; dashboard toast: "${toast}"`;
         },
         45_000,
       );

@@ -3,39 +3,11 @@
 // action in the Tickets tree, its escalation answered from the notification's QuickPick,
 // and the ticket moving to Done in the tree.
 import { runCommand } from './steps.mjs';
-import { answerInput, domChange, inlineAction, painted, typedIn, until } from './waits.mjs';
+import { answerInput, inlineAction, painted, typedIn, until } from './waits.mjs';
+import { groupOf, sidebar, ticketRows } from './workbench.mjs';
 
 const TITLE = 'Greet the user';
-const sidebar = (page) => page.locator('#workbench\\.parts\\.sidebar');
 const quickInput = (page) => page.locator('.quick-input-widget .quick-input-box input');
-
-/** Rows of the Tickets tree as [level, text], in display order. */
-async function ticketRows(page) {
-  const pane = sidebar(page)
-    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
-    .first();
-  return pane
-    .locator('.monaco-list-row')
-    .evaluateAll((rows) => rows.map((r) => [Number(r.getAttribute('aria-level')), r.innerText.replace(/\s+/g, ' ').trim()]));
-}
-
-/** The status group a ticket row is shown under (scrolls the tree: rows are virtualised). */
-async function groupOf(page, title) {
-  const pane = sidebar(page)
-    .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tickets' }) })
-    .first();
-  for (let scroll = 0; scroll < 6; scroll++) {
-    let group = '';
-    for (const [level, text] of await ticketRows(page)) {
-      if (level === 1) group = text;
-      else if (text.includes(title)) return group;
-    }
-    await pane.locator('.monaco-list').first().hover();
-    await page.mouse.wheel(0, scroll < 3 ? 200 : -600);
-    await domChange(page, 500); // the rows the scroll brings
-  }
-  return undefined;
-}
 
 export const treeSteps = [
   {

@@ -1,7 +1,7 @@
 // How the e2e steps wait: on the page's own events and state, never on a fixed sleep.
 //   domChange  the workbench's next DOM mutation (what a poll re-checks after)
 //   painted    two animation frames: what the DOM says is on screen (before a screenshot)
-//   until      re-checks a probe at every DOM change until it says true
+//   until      re-checks a probe at every DOM change until it is done (true or a value, never a string)
 
 /**
  * Resolves at the workbench's next DOM mutation. State off the page (a file, git, a webview's
@@ -33,13 +33,18 @@ export async function painted(page, inFrame) {
   await (inFrame ? inFrame.evaluate(frames) : page.evaluate(frames));
 }
 
-/** Re-checks `probe` at every DOM change until it returns true (anything else is kept as the last answer for the error). */
+/**
+ * Re-checks `probe` at every DOM change until it is done, and returns what it returned. Done is
+ * `true` or a value that is not a string (an object, a count above 0, a locator). A string is
+ * what the probe saw instead (never done), and the last one, or the last error thrown, is in
+ * the timeout's message: so a probe that wants a text back wraps it ({ text }).
+ */
 export async function until(page, what, probe, ms = 30_000) {
   const deadline = Date.now() + ms;
   let last;
   while (Date.now() < deadline) {
     last = await probe().catch((e) => `error: ${e.message}`);
-    if (last === true) return;
+    if (last && typeof last !== 'string') return last;
     await domChange(page);
   }
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);

@@ -96,9 +96,9 @@ async function main() {
     }
   }
   const pkg = JSON.parse(readFileSync(join(extDir, 'package.json'), 'utf8'));
-  const main = pkg.main ? resolve(extDir, pkg.main) : null;
-  if (main && !existsSync(main) && !existsSync(`${main}.js`)) {
-    console.error(`[orchard-host] extension entry ${main} does not exist (build failed?)`);
+  const entry = pkg.main ? resolve(extDir, pkg.main) : null;
+  if (entry && !existsSync(entry) && !existsSync(`${entry}.js`)) {
+    console.error(`[orchard-host] extension entry ${entry} does not exist (build failed?)`);
     return 1;
   }
   await buildTests();

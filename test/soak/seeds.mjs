@@ -52,15 +52,15 @@ for (const [i, seed] of seeds.entries()) {
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const { code, out } = await new Promise((resolve) => {
-    let out = '';
+    let text = '';
     const c = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', 'test/reliability/crash.test.ts'], {
       cwd: root,
       env: { ...env, ORCHARD_SOAK_SEED: String(seed), TMPDIR: dir, ...(referenceTree && { ORCHARD_SOAK_REFERENCE_TREE: referenceTree }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (out += d));
-    c.on('close', (code) => resolve({ code, out }));
+    c.stdout.on('data', (d) => (text += d));
+    c.stderr.on('data', (d) => (text += d));
+    c.on('close', (exit) => resolve({ code: exit, out: text }));
   });
   // The undisturbed reference run is the same for every seed: the first one's tree serves the rest.
   referenceTree ??= /\[reliability\] reference tree ([0-9a-f]{40})/.exec(out)?.[1];
