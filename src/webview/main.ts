@@ -144,7 +144,7 @@ function escalationCard(e: EscalationView): string {
 <div class="meta"><span class="codicon codicon-warning" aria-hidden="true"></span> <button class="icon" type="button" data-select="${esc(e.ticketId)}">${esc(e.ticketId)}</button> ${esc(e.title)} · ${esc(e.trigger)} · waiting <span data-start="${e.createdAt}">${formatElapsed(hostNow() - e.createdAt)}</span>${e.requiresHuman ? ' · needs a human decision' : ''}</div>
 <div class="q">${esc(e.question)}</div>${e.context ? `<div class="ctx">${esc(e.context)}</div>` : ''}
 ${opts ? `<div class="opts" aria-label="Options">${opts}</div>` : ''}
-<form data-guidance="${esc(e.id)}"><label class="sr" for="g-${esc(e.id)}">Guidance for ${esc(e.ticketId)}</label><input id="g-${esc(e.id)}" name="guidance" placeholder="Or write guidance for the agent…" autocomplete="off"><button type="submit">Send</button></form></div>`;
+<form data-guidance="${esc(e.id)}"><label class="sr" for="g-${esc(e.id)}">Guidance for ${esc(e.ticketId)}</label><input id="g-${esc(e.id)}" name="guidance" placeholder="Or write guidance for the agent…" autocomplete="off"><button type="submit" disabled>Send</button></form></div>`;
 }
 
 function renderEscalations(v: DashboardView): void {
@@ -411,6 +411,13 @@ function select(id: string | undefined): void {
 function disableCard(id: string, disabled: boolean): void {
   const card = document.querySelector(`[data-esc="${CSS.escape(id)}"]`);
   for (const b of Array.from(card?.querySelectorAll('button, input') ?? [])) (b as HTMLButtonElement).disabled = disabled;
+  if (!disabled) sendOnlyWithText(card?.querySelector<HTMLInputElement>('form[data-guidance] input'));
+}
+
+/** A guidance form's Send button is enabled only while its box holds some text (Send on nothing did nothing). */
+function sendOnlyWithText(input: HTMLInputElement | null | undefined): void {
+  const send = input?.form?.querySelector<HTMLButtonElement>('button[type="submit"]');
+  if (send) send.disabled = input!.disabled || input!.value.trim() === '';
 }
 
 document.addEventListener('click', (ev) => {
@@ -443,6 +450,11 @@ document.addEventListener('keydown', (ev) => {
     select(node.getAttribute('data-id') ?? undefined);
   }
   if (ev.key === 'Escape' && selected) select(undefined);
+});
+
+document.addEventListener('input', (ev) => {
+  const t = ev.target as Element;
+  if (t instanceof HTMLInputElement && t.closest('form[data-guidance]')) sendOnlyWithText(t);
 });
 
 document.addEventListener('submit', (ev) => {

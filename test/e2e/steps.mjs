@@ -302,8 +302,12 @@ export const steps = [
       await shot('06-dashboard-escalation');
       // Sent with Enter in the guidance box: Orchard's own notification of this question may
       // slide in over the card's Send button at any moment, and a click there would land on it.
+      // Send stays disabled until the box holds some text.
       const guidance = card.locator('input[name="guidance"]');
+      const send = card.locator('button[type="submit"]');
+      if (!(await send.isDisabled())) throw new Error('Send is enabled with an empty guidance box');
       await guidance.fill('Use plain HTML forms, no library.');
+      await until(page, 'Send enabled once guidance is typed', async () => (await send.isEnabled()) || 'still disabled');
       await guidance.press('Enter');
       // On failure it says where the answer stopped: still in flight (the card's controls disabled),
       // refused (enabled again, and the dashboard's toast says why), or answered but still shown.
