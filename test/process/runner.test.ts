@@ -82,6 +82,30 @@ describe('runner', { timeout: 600_000 }, () => {
     await waitFor(() => !pidAlive(agentPid), 3000, 'the agent to be gone');
   });
 
+  it('a SIGTERM at any moment of the start leaves no agent behind', async () => {
+    // The runner registered its handlers only after spawning the agent and writing status.json:
+    // a TERM in between ended the runner at once and the agent ran on (1 of 40 of these on an
+    // idle machine). Each try signals at a different moment of the start.
+    const orphans: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const pidFile = path.join(os.tmpdir(), `orchard-runner-early-${process.pid}-${i}.txt`);
+      const d = runDir([process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000)`]);
+      const { child, exited } = startRunner(d);
+      await new Promise((r) => setTimeout(r, 5 + ((i * 7) % 100)));
+      child.kill('SIGTERM');
+      await exited;
+      // An agent the runner left running writes its pid soon after; one it stopped never does again.
+      for (let t = 0; t < 15 && !fs.existsSync(pidFile); t++) await new Promise((r) => setTimeout(r, 20));
+      const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : 0;
+      fs.rmSync(pidFile, { force: true });
+      if (pid && pidAlive(pid)) {
+        orphans.push(pid);
+        process.kill(pid, 'SIGKILL');
+      }
+    }
+    assert.deepEqual(orphans, [], 'agents left running by a runner stopped while it started');
+  });
+
   it("stopping the runner stops the agent's whole process tree (TERM, then KILL for what ignores it)", async () => {
     const pidFile = path.join(os.tmpdir(), `orchard-runner-tree-${process.pid}.txt`);
     const script = `const {spawn}=require('child_process');

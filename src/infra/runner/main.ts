@@ -29,6 +29,13 @@ function main(): void {
     process.stderr.write('usage: runner <run folder>\n');
     process.exit(2);
   }
+  // Stop signals are caught from the start. Until a handler is registered a SIGTERM ends the
+  // runner at once, leaving its agent running with no exit.json: a stop that came just after
+  // status.json named the agent was lost that way. main() runs to its end before any handler
+  // does, so `stop` (below) is defined by then.
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => stop('SIGTERM'));
   const files = runFiles(runDir);
   const spec = JSON.parse(readFileSync(files.spec, 'utf8')) as RunSpec;
   let token: string | undefined;
@@ -130,9 +137,6 @@ function main(): void {
     signalAll(tree.slice().reverse(), sig);
     setTimeout(() => signalAll([...tree, ...descendants(child.pid!)], 'SIGKILL'), spec.killGraceMs ?? 5000).unref();
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => stop('SIGTERM'));
 }
 
 main();
