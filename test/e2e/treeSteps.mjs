@@ -1,12 +1,14 @@
 // End-to-end steps for the side bar and the palette (spread into steps.mjs): a ticket added
-// through Add Ticket's guided input (typed with the keyboard), started from its inline
-// action in the Tickets tree, its escalation answered from the notification's QuickPick,
-// and the ticket moving to Done in the tree.
+// through Add Ticket's guided input (typed with the keyboard), renamed through Edit Ticket's,
+// started from its inline action in the Tickets tree, its escalation answered from the
+// notification's QuickPick, and the ticket moving to Done in the tree.
 import { runCommand } from './steps.mjs';
 import { answerInput, inlineAction, painted, typedIn, until } from './waits.mjs';
 import { groupOf, sidebar, ticketRows } from './workbench.mjs';
 
 const TITLE = 'Greet the user';
+/** Its title after Edit Ticket (it still contains TITLE, which the later steps look for). */
+const RENAMED = 'Greet the user warmly';
 const quickInput = (page) => page.locator('.quick-input-widget .quick-input-box input');
 
 export const treeSteps = [
@@ -40,6 +42,22 @@ export const treeSteps = [
       await until(page, `"${TITLE}" in the Tickets tree`, async () => !!(await groupOf(page, TITLE)));
       await shot('12-ticket-added');
       return { note: `under "${await groupOf(page, TITLE)}"` };
+    },
+  },
+  {
+    name: 'palette: Orchard: Edit Ticket renames the ticket; its row changes in place',
+    async run({ page, shot }) {
+      await runCommand(page, 'Orchard: Edit Ticket');
+      await answerInput(page, TITLE, { expectTitle: 'Edit Ticket', row: TITLE }); // which ticket
+      // Each step starts from the ticket's own value: the title is replaced, the rest kept.
+      await answerInput(page, RENAMED, { expectTitle: '1/6' });
+      for (const step of ['2/6', '3/6', '4/6', '5/6']) await answerInput(page, '', { expectTitle: step });
+      await answerInput(page, 'fake', { expectTitle: '6/6', row: 'fake' });
+      // The rename keeps the tree's shape, so only this row is repainted (stateTree.ts).
+      await until(page, `"${RENAMED}" in the Tickets tree`, async () => !!(await groupOf(page, RENAMED)));
+      await painted(page);
+      await shot('12b-ticket-renamed');
+      return { note: `under "${await groupOf(page, RENAMED)}"` };
     },
   },
   {

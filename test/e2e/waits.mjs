@@ -77,7 +77,7 @@ export async function answerInput(page, text, { expectTitle, row } = {}) {
 /** Clicks the inline action `label` (aria-label prefix) of a tree row. */
 export async function inlineAction(page, row, label) {
   const action = row.locator(`.action-label[aria-label^="${label}"]`);
-  // A row drawn again under a still pointer (the tree refreshes on every state change) shows
+  // A row drawn again under a still pointer (a row is repainted when what it shows changes) shows
   // its inline actions only on the next hover: move away and back until they show.
   await until(
     page,
