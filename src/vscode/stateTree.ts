@@ -44,8 +44,6 @@ export class StateTreeProvider<N> extends Disposable implements vscode.TreeDataP
   /** Number of repaints fired, and how many of them refreshed the whole tree (tests and diagnostics). */
   repaints = 0;
   fullRepaints = 0;
-  /** What the last repaint refreshed: the rows, or 'all'. */
-  lastRepaint: readonly N[] | 'all' | undefined;
 
   constructor(
     readonly state: () => OrchardState | undefined,
@@ -118,7 +116,6 @@ export class StateTreeProvider<N> extends Disposable implements vscode.TreeDataP
 
   private fire(rows: N[] | undefined): void {
     this.repaints++;
-    this.lastRepaint = rows ?? 'all';
     this.changed.fire(rows);
   }
 
