@@ -246,8 +246,11 @@ describe('agents', { timeout: 600_000 }, () => {
     // 7 s: long enough for the agent to start and spawn its child on a loaded machine.
     await w.o.addTickets([spec('T', { prompt: '@spawn-child\n@write partial.txt\n@hang', timeoutMinutes: 0.12 } as never)]);
     await w.o.start();
-    await waitFor(() => fs.existsSync(path.join(w.runDir('T-r1'), 'grandchild.pid')), 10_000, 'the grandchild');
-    const grandchild = Number(fs.readFileSync(path.join(w.runDir('T-r1'), 'grandchild.pid'), 'utf8'));
+    // The file exists a moment before the agent's write fills it: wait for the pid, not the file.
+    const pidFile = path.join(w.runDir('T-r1'), 'grandchild.pid');
+    const pidIn = () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : 0);
+    await waitFor(() => pidIn() > 0, 10_000, "the grandchild's pid");
+    const grandchild = pidIn();
     // Alive until the timeout (on a loaded machine the timeout may already have come by now).
     assert.ok(pidAlive(grandchild) || !!ended(w.events, 'T-r1'), 'the grandchild lives while the run does');
     await waitFor(() => !!ended(w.events, 'T-r1'), 15_000, 'the timeout');
